@@ -1,0 +1,154 @@
+/**
+ * The `ferry` command. Thin: parse flags, load config, call the same runner the service uses,
+ * release everything in `finally`. Errors print one line naming what failed, with secrets
+ * removed, and exit non-zero.
+ */
+import { Command, Option } from 'commander';
+import { type ConfigFlags, loadConfig } from '../config/index.ts';
+import { coerceError } from '../errors.ts';
+import { buildStatusReport } from '../http/index.ts';
+import { FILE_STATUSES, type FileStatus, listFiles } from '../ledger/index.ts';
+import { createLogger } from '../logger.ts';
+import { startService } from '../main.ts';
+import { migrate, redactSecrets } from '../postgres/index.ts';
+import { openRuntime } from '../runtime.ts';
+import { VERSION } from '../version.ts';
+import { printJson, printTable } from './output.ts';
+import { runOnce } from './run-once.ts';
+
+/** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
+const HARD_EXIT_MS = 9_500;
+
+function loadDotEnv(): void {
+  try {
+    process.loadEnvFile('.env');
+  } catch {}
+}
+
+function configFlags(options: { config?: string; storage?: string; host?: string; port?: string }): ConfigFlags {
+  return { config: options.config, storage: options.storage, host: options.host, port: options.port };
+}
+
+const program = new Command('ferry')
+  .description('Scheduled, exactly-once ETL from object storage into PostgreSQL')
+  .version(VERSION)
+  .addOption(new Option('-c, --config <file>', 'config file (default: ./ferry.config.ts if present)'))
+  .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir or s3://bucket/prefix'))
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the service: scheduler and HTTP API')
+  .option('--host <host>', 'HTTP host (default 127.0.0.1)')
+  .option('--port <port>', 'HTTP port (default 8000)')
+  .action(async (options: { host?: string; port?: string }) => {
+    const config = await loadConfig({ flags: configFlags({ ...program.opts(), ...options }) });
+    const log = createLogger();
+    const service = await startService(config, log);
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (process.exitCode === undefined) process.exitCode = 0;
+      log.info({ signal }, 'signal received');
+      setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
+      service.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
+      // A second signal means "now".
+      process.once(signal, () => process.exit(0));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+program
+  .command('run')
+  .description('run the pipelines now and print a summary')
+  .option('--once', 'run once and exit (the only mode)', true)
+  .option('-p, --pipeline <name>', 'only this pipeline')
+  .option('--json', 'print the summary as JSON')
+  .option('-v, --verbose', 'log each step to stderr')
+  .action(async (options: { pipeline?: string; json?: boolean; verbose?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const log = createLogger({ destination: 2, level: options.verbose ? 'info' : 'warn' });
+    process.exitCode = await runOnce(config, log, options);
+  });
+
+program
+  .command('status')
+  .description('the ledger in brief: what /status shows')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun: null, serviceStatus: 'cli' });
+      if (options.json) return printJson(report);
+      process.stdout.write(`last run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`);
+      printTable(
+        report.pipelines.map((p) => ({ pipeline: p.name, schedule: p.schedule, last_run: p.last_run?.status ?? '-', ...p.files })),
+        ['pipeline', 'schedule', 'last_run', ...FILE_STATUSES],
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('files')
+  .description('file versions in the ledger, newest first')
+  .addOption(new Option('-s, --status <status>', 'only this status').choices(FILE_STATUSES))
+  .option('-p, --pipeline <name>', 'only this pipeline')
+  .option('-n, --limit <n>', 'at most this many', '50')
+  .option('--json', 'print JSON')
+  .action(async (options: { status?: FileStatus; pipeline?: string; limit: string; json?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, limit: Number(options.limit) || 50 });
+      if (options.json) return printJson({ files });
+      printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'attempts', 'finished_at', 'error']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations')
+  .action(async () => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { migrate: false, checkStorage: false });
+    try {
+      const client = await runtime.pool.connect();
+      try {
+        const { applied } = await migrate(client);
+        process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
+loadDotEnv();
+try {
+  await program.parseAsync(process.argv);
+} catch (thrown) {
+  const error = coerceError(thrown);
+  const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
+  process.stderr.write(`ferry: ${redactSecrets(error.message, secrets)}\n`);
+  process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}

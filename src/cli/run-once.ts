@@ -1,0 +1,91 @@
+/** `ferry run --once`: every pipeline (or one) runs now; prints a summary; exit 0 when all runs completed. */
+import type { ResolvedConfig } from '../config/index.ts';
+import { FerryError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { openRuntime } from '../runtime.ts';
+import { type FileOutcome, type RunSummary, runPipeline } from '../worker/index.ts';
+import { printJson } from './output.ts';
+
+/** How long a manual run waits for a run of the same pipeline (the service's) to finish. */
+const LOCK_WAIT_MS = 120_000;
+
+export async function runOnce(config: ResolvedConfig, log: Logger, options: { pipeline?: string; json?: boolean }): Promise<number> {
+  const pipelines = options.pipeline === undefined ? config.pipelines : config.pipelines.filter((p) => p.name === options.pipeline);
+  if (pipelines.length === 0) {
+    throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline} (have: ${config.pipelines.map((p) => p.name).join(', ')})`);
+  }
+  const runtime = await openRuntime(config, log);
+  const showProgress = !options.json && process.stdout.isTTY;
+  const onFile = (outcome: FileOutcome) => {
+    if (showProgress) process.stdout.write(`  ${describeOutcome(outcome)}\n`);
+  };
+  const summaries: { pipeline: string; summary: RunSummary }[] = [];
+  try {
+    for (const pipeline of pipelines) {
+      const started = Date.now();
+      let summary = await runPipeline({ ...runtime, onFile }, { pipeline, trigger: 'manual' });
+      while (summary.status === 'skipped' && Date.now() - started < LOCK_WAIT_MS) {
+        if (showProgress) process.stdout.write(`waiting: ${summary.reason}\n`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        summary = await runPipeline({ ...runtime, onFile }, { pipeline, trigger: 'manual' });
+      }
+      summaries.push({ pipeline: pipeline.name, summary });
+    }
+  } finally {
+    await runtime.close();
+  }
+
+  const total = (field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped') =>
+    summaries.reduce((sum, { summary }) => sum + (summary.status === 'skipped' ? 0 : summary.counts[field]), 0);
+  const ok = summaries.every(({ summary }) => summary.status === 'completed');
+  const report = {
+    status: ok ? 'completed' : 'failed',
+    files_discovered: total('files_discovered'),
+    files_processed: total('files_processed'),
+    files_failed: total('files_failed'),
+    files_retrying: total('files_retrying'),
+    files_skipped: total('files_skipped'),
+    runs: summaries.map(({ pipeline, summary }) =>
+      summary.status === 'skipped'
+        ? { pipeline, status: 'skipped', reason: summary.reason }
+        : { pipeline, run_id: summary.run.id, status: summary.status, ...summary.counts, error: summary.error },
+    ),
+    failures: summaries.flatMap(({ summary }) =>
+      summary.status === 'skipped'
+        ? []
+        : summary.files.flatMap((file) =>
+            file.kind === 'failed' || file.kind === 'retrying'
+              ? [{ file: file.key, step: file.step, error: file.error, will_retry: file.kind === 'retrying' }]
+              : [],
+          ),
+    ),
+  };
+  if (options.json) printJson(report);
+  else {
+    for (const run of report.runs) {
+      if (run.status === 'skipped') process.stdout.write(`${run.pipeline}: skipped (${'reason' in run ? run.reason : ''})\n`);
+      else if ('files_processed' in run) {
+        process.stdout.write(
+          `${run.pipeline}: run ${run.run_id} ${run.status}: ${run.files_processed} processed, ${run.files_failed} failed, ${run.files_retrying} to retry, ${run.files_skipped} skipped${run.error ? ` (${run.error})` : ''}\n`,
+        );
+      }
+    }
+    for (const failure of report.failures) process.stdout.write(`  failed ${failure.file} at ${failure.step}: ${failure.error}\n`);
+  }
+  return ok ? 0 : 1;
+}
+
+function describeOutcome(outcome: FileOutcome): string {
+  switch (outcome.kind) {
+    case 'processed':
+      return `ok      ${outcome.key} (${outcome.rows} rows)`;
+    case 'failed':
+      return `failed  ${outcome.key}: ${outcome.error}`;
+    case 'retrying':
+      return `retry   ${outcome.key}: ${outcome.error}`;
+    case 'superseded':
+      return `skipped ${outcome.key}: ${outcome.reason}`;
+    case 'lease-lost':
+      return `skipped ${outcome.key}: taken over by another worker`;
+  }
+}

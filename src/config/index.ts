@@ -1,0 +1,3 @@
+export { formatDuration, parseDuration } from './duration.ts';
+export { CONFIG_FILE_NAMES, type ConfigFlags, DEFAULTS, loadConfig, resolveConfig } from './load.ts';
+export type { FerryConfigInput, PipelineInput, ResolvedConfig, ResolvedPipeline, SinkKind } from './types.ts';

@@ -1,0 +1,253 @@
+/**
+ * Loads config once at start: defaults < `ferry.config.ts` < environment < command-line flags.
+ * Every problem is reported with the field it is in (`pipelines.sales.schedule`,
+ * `FERRY_WINDOW`), one per line, in a single CONFIG_INVALID error.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { FerryError } from '../errors.ts';
+import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../scheduler/schedule.ts';
+import { parseStorage, type StorageInput } from '../storage/location.ts';
+import { parseDuration } from './duration.ts';
+import { type FerryConfigInput, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, SINK_KINDS } from './types.ts';
+
+export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
+
+export const DEFAULTS = {
+  storage: './data/inbox',
+  host: '127.0.0.1',
+  port: 8000,
+  dataDir: '.ferry',
+  concurrency: 2,
+  leaseDuration: '5m',
+  retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
+  pipelineName: 'default',
+  glob: '**/*.parquet',
+  modifiedWithin: '24h',
+  schedule: '5m',
+  timezone: 'UTC',
+} as const;
+
+/** Values given on the command line; they win over everything else. */
+export interface ConfigFlags {
+  readonly config?: string;
+  readonly storage?: string;
+  readonly host?: string;
+  readonly port?: string;
+}
+
+export interface LoadConfigOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly flags?: ConfigFlags;
+}
+
+const durationText = z.string().min(1);
+const storageSchema = z.union([z.string(), z.strictObject({ scheme: z.string().min(1), options: z.record(z.string(), z.string()).optional() })]);
+const scheduleSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ every: durationText }),
+  z.strictObject({ cron: z.string().min(1), timezone: z.string().optional() }),
+]);
+const pipelineSchema = z.strictObject({
+  source: z.strictObject({ prefix: z.string().optional(), glob: z.string().min(1).optional(), modifiedWithin: durationText.nullable().optional() }).optional(),
+  sink: z.enum(SINK_KINDS).optional(),
+  schedule: scheduleSchema.optional(),
+});
+const configSchema = z.strictObject({
+  storage: storageSchema.optional(),
+  http: z.strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() }).optional(),
+  dataDir: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(64).optional(),
+  leaseDuration: durationText.optional(),
+  retry: z
+    .strictObject({ maxAttempts: z.number().int().min(1).max(100).optional(), baseDelay: durationText.optional(), maxDelay: durationText.optional() })
+    .optional(),
+  pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
+});
+
+/** Finds the config file: the flag or FERRY_CONFIG when given (then it must exist), else the first default name in cwd. */
+export function findConfigFile(cwd: string, env: NodeJS.ProcessEnv, flags: ConfigFlags): string | null {
+  const explicit = flags.config ?? env.FERRY_CONFIG;
+  if (explicit !== undefined && explicit !== '') {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) {
+      throw new FerryError('CONFIG_INVALID', `config file ${file} does not exist (from ${flags.config ? '--config' : 'FERRY_CONFIG'})`);
+    }
+    return file;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const file = path.join(cwd, name);
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
+}
+
+async function importConfigFile(file: string): Promise<unknown> {
+  try {
+    // The modification time in the URL makes a changed file load anew instead of from the module cache.
+    const url = `${pathToFileURL(file).href}?mtime=${fs.statSync(file).mtimeMs}`;
+    const module = (await import(url)) as { default?: unknown };
+    if (module.default === undefined) {
+      throw new FerryError('CONFIG_INVALID', `${file} has no default export (write: export default defineConfig({...}))`);
+    }
+    return module.default;
+  } catch (error) {
+    if (error instanceof FerryError) throw error;
+    throw new FerryError('CONFIG_INVALID', `${file} could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const configFile = findConfigFile(cwd, env, flags);
+  const raw = configFile === null ? {} : await importConfigFile(configFile);
+  return resolveConfig(raw, { cwd, env, flags, configFile });
+}
+
+interface ResolveContext {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly flags: ConfigFlags;
+  readonly configFile: string | null;
+}
+
+/** Validates raw config (as exported by a config file) and layers environment and flags on top. */
+export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedConfig {
+  const { cwd, env, flags, configFile } = context;
+  const where = configFile === null ? 'config' : path.basename(configFile);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${lines.join('; ')}`);
+  }
+  const input: FerryConfigInput = parsed.data;
+  const problems: string[] = [];
+  const problem = (field: string, message: string) => problems.push(`${field}: ${message}`);
+
+  const duration = (field: string, text: string): number => {
+    const ms = parseDuration(text);
+    if (ms === null) problem(field, `"${text}" is not a duration (use e.g. 30s, 5m, 24h, 7d)`);
+    return ms ?? 0;
+  };
+  const envValue = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  // storage: flag > env > file > default
+  let storageField = 'storage';
+  let storageInput: StorageInput = input.storage ?? DEFAULTS.storage;
+  if (envValue('FERRY_STORAGE') !== undefined) [storageField, storageInput] = ['FERRY_STORAGE', envValue('FERRY_STORAGE') as string];
+  if (flags.storage !== undefined) [storageField, storageInput] = ['--storage', flags.storage];
+  const storage = parseStorage(storageInput, cwd);
+  if (typeof storage === 'string') problem(storageField, storage);
+
+  const host = flags.host ?? envValue('HOST') ?? input.http?.host ?? DEFAULTS.host;
+  const portText = flags.port ?? envValue('PORT');
+  let port = input.http?.port ?? DEFAULTS.port;
+  if (portText !== undefined) {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) problem(flags.port ? '--port' : 'PORT', `"${portText}" is not a port number (0-65535)`);
+  }
+
+  const envSchedule = envValue('FERRY_SCHEDULE');
+  const envTimezone = envValue('FERRY_TIMEZONE');
+  const envWindow = envValue('FERRY_WINDOW');
+  const pipelineInputs = Object.entries(input.pipelines ?? { [DEFAULTS.pipelineName]: {} });
+  if (pipelineInputs.length === 0) problem('pipelines', 'declares no pipeline');
+
+  const pipelines: ResolvedPipeline[] = pipelineInputs.map(([name, pipeline]: [string, PipelineInput]) => {
+    const field = `pipelines.${name}`;
+    let window: string | null = pipeline.source?.modifiedWithin === undefined ? DEFAULTS.modifiedWithin : pipeline.source.modifiedWithin;
+    let windowField = `${field}.source.modifiedWithin`;
+    if (envWindow !== undefined) [window, windowField] = [envWindow, 'FERRY_WINDOW'];
+    const modifiedWithinMs = window === null ? null : duration(windowField, window);
+
+    const schedule = resolveSchedule(field, pipeline.schedule, envSchedule, envTimezone, problem);
+    const prefix = (pipeline.source?.prefix ?? '').replace(/^\/+/, '');
+    if (prefix.split('/').includes('..')) problem(`${field}.source.prefix`, 'must not contain ".."');
+    return {
+      name,
+      source: { prefix, glob: pipeline.source?.glob ?? DEFAULTS.glob, modifiedWithinMs },
+      sink: pipeline.sink ?? 'row-count',
+      schedule,
+    };
+  });
+
+  const leaseMs = duration('leaseDuration', input.leaseDuration ?? DEFAULTS.leaseDuration);
+  const retry = {
+    maxAttempts: input.retry?.maxAttempts ?? DEFAULTS.retry.maxAttempts,
+    baseDelayMs: duration('retry.baseDelay', input.retry?.baseDelay ?? DEFAULTS.retry.baseDelay),
+    maxDelayMs: duration('retry.maxDelay', input.retry?.maxDelay ?? DEFAULTS.retry.maxDelay),
+  };
+
+  const databaseUrl = envValue('DATABASE_URL') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problem('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+
+  if (problems.length > 0) {
+    throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${problems.join('; ')}`);
+  }
+
+  return deepFreeze({
+    configFile,
+    storage: storage as Exclude<typeof storage, string>,
+    storageIsDefault: storageField === 'storage' && input.storage === undefined,
+    databaseUrl,
+    http: { host, port },
+    dataDir: path.resolve(cwd, envValue('FERRY_DATA_DIR') ?? input.dataDir ?? DEFAULTS.dataDir),
+    concurrency: input.concurrency ?? DEFAULTS.concurrency,
+    leaseMs,
+    retry,
+    adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
+    pipelines,
+  });
+}
+
+/** The schedule of one pipeline: FERRY_SCHEDULE / FERRY_TIMEZONE win over the file. */
+function resolveSchedule(
+  field: string,
+  declared: PipelineInput['schedule'],
+  envSchedule: string | undefined,
+  envTimezone: string | undefined,
+  problem: (field: string, message: string) => void,
+): Schedule {
+  let text: string = DEFAULTS.schedule;
+  let timezone: string = DEFAULTS.timezone;
+  let scheduleField = `${field}.schedule`;
+  let parse = parseSchedule;
+  if (typeof declared === 'string') text = declared;
+  else if (declared !== undefined && 'every' in declared) {
+    [text, scheduleField] = [declared.every, `${field}.schedule.every`];
+    parse = (every) => {
+      const ms = parseDuration(every);
+      return ms === null ? `"${every}" is not a duration (use e.g. 30s, 5m, 24h)` : everySchedule(ms);
+    };
+  } else if (declared !== undefined) {
+    [text, scheduleField] = [declared.cron, `${field}.schedule.cron`];
+    timezone = declared.timezone ?? timezone;
+    parse = cronSchedule;
+  }
+  if (envSchedule !== undefined) [text, scheduleField, parse] = [envSchedule, 'FERRY_SCHEDULE', parseSchedule];
+  if (envTimezone !== undefined) timezone = envTimezone;
+  const schedule = parse(text, timezone);
+  if (typeof schedule === 'string') {
+    problem(scheduleField, schedule);
+    return everySchedule(1);
+  }
+  return schedule;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,73 @@
+/**
+ * Config as users write it (every field optional, documented defaults) and as ferry uses it
+ * (resolved once at start: frozen, every field present).
+ */
+
+import type { Schedule } from '../scheduler/schedule.ts';
+import type { StorageInput, StorageLocation } from '../storage/location.ts';
+
+/** What the sink does with a file. Only the demo's row count exists so far. */
+export const SINK_KINDS = ['row-count'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+
+export interface PipelineInput {
+  readonly source?: {
+    /** Only keys under this prefix (relative to the storage root). @default '' */
+    readonly prefix?: string;
+    /** Keys (relative to the prefix) must match this glob. @default '**\/*.parquet' */
+    readonly glob?: string;
+    /** Only files modified within this duration; `null` for no limit. @default '24h' */
+    readonly modifiedWithin?: string | null;
+  };
+  /** @default 'row-count': one `etl_results` row per file version with its row count */
+  readonly sink?: SinkKind;
+  /** `'5m'`, `'0 * * * *'`, `{ every: '5m' }` or `{ cron, timezone }`. @default { every: '5m' } */
+  readonly schedule?: string | { readonly every: string } | { readonly cron: string; readonly timezone?: string };
+}
+
+export interface FerryConfigInput {
+  /** @default './data/inbox' */
+  readonly storage?: StorageInput;
+  readonly http?: { readonly host?: string; readonly port?: number };
+  /** Where ferry keeps its embedded database and lock files. @default '.ferry' */
+  readonly dataDir?: string;
+  /** Files processed at the same time by one process. @default 2 */
+  readonly concurrency?: number;
+  /** How long a claimed file stays reserved for its worker. @default '5m' */
+  readonly leaseDuration?: string;
+  readonly retry?: {
+    /** @default 5 */
+    readonly maxAttempts?: number;
+    /** @default '2s' */
+    readonly baseDelay?: string;
+    /** @default '5m' */
+    readonly maxDelay?: string;
+  };
+  /** @default { default: {} }: the demo's row count of recent Parquet files */
+  readonly pipelines?: Readonly<Record<string, PipelineInput>>;
+}
+
+export interface ResolvedPipeline {
+  readonly name: string;
+  readonly source: { readonly prefix: string; readonly glob: string; readonly modifiedWithinMs: number | null };
+  readonly sink: SinkKind;
+  readonly schedule: Schedule;
+}
+
+export interface ResolvedConfig {
+  /** The config file that was read, or null. */
+  readonly configFile: string | null;
+  readonly storage: StorageLocation;
+  /** True when no storage was configured: the default inbox is then created if missing. */
+  readonly storageIsDefault: boolean;
+  /** From DATABASE_URL; null means the embedded database. */
+  readonly databaseUrl: string | null;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly dataDir: string;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
+  readonly adminToken: string | null;
+  readonly pipelines: readonly ResolvedPipeline[];
+}

@@ -1,0 +1,1 @@
+export { countParquetRows } from './parquet.ts';

@@ -1,0 +1,127 @@
+/**
+ * The HTTP API: the demo's `/`, `/health` and `/status`, plus `/runs`, `/files` and `/metrics`,
+ * and the admin action `POST /runs` behind a bearer token. Every route reads the ledger; none
+ * keeps state of its own.
+ */
+import crypto from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ResolvedConfig } from '../config/index.ts';
+import { errorMessage } from '../errors.ts';
+import { FILE_STATUSES, listFiles, listRuns } from '../ledger/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import type { Pool } from '../postgres/index.ts';
+import { checkStoreAnswers } from '../runtime.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { buildStatusReport } from './status-report.ts';
+
+export interface HttpAppOptions {
+  readonly config: ResolvedConfig;
+  readonly pool: Pool;
+  readonly store: ObjectStore;
+  readonly version: string;
+  readonly log?: Logger;
+  readonly nextRun?: (pipeline: string) => Date | null;
+  /** Starts a run now; resolves when it has been started or refused. */
+  readonly runNow?: (pipeline: string) => Promise<{ accepted: boolean; reason?: string }>;
+  readonly serviceStatus?: () => string;
+}
+
+const HEALTH_TIMEOUT_MS = 3_000;
+
+const listQuery = z.strictObject({
+  pipeline: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() });
+const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
+
+export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+  const { config, pool, store } = options;
+  const app = Fastify({ loggerInstance: options.log?.child({ component: 'http' }) as FastifyBaseLogger | undefined, disableRequestLogging: true });
+  const metrics = createMetrics(pool);
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) app.log.error({ err: error }, 'request failed');
+    void reply.status(status).send({ error: status === 500 ? 'internal error' : errorMessage(error) });
+  });
+
+  app.get('/', async () => ({
+    name: 'ferry',
+    version: options.version,
+    pipelines: config.pipelines.map((pipeline) => ({ name: pipeline.name, schedule: pipeline.schedule.text })),
+    links: { health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
+  }));
+
+  app.get('/health', async (_request, reply) => {
+    const [database, storage] = await Promise.all([
+      withTimeout(pool.query('SELECT 1'), HEALTH_TIMEOUT_MS).then(
+        () => 'ok',
+        (error: unknown) => `unreachable: ${errorMessage(error)}`,
+      ),
+      checkStoreAnswers(store, HEALTH_TIMEOUT_MS).then(
+        () => 'ok',
+        (error: unknown) => errorMessage(error),
+      ),
+    ]);
+    const ok = database === 'ok' && storage === 'ok';
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: { database, storage } });
+  });
+
+  app.get('/status', async () =>
+    buildStatusReport({ pool, pipelines: config.pipelines, nextRun: options.nextRun ?? null, serviceStatus: options.serviceStatus?.() ?? 'running' }),
+  );
+
+  app.get('/runs', async (request, reply) => {
+    const query = listQuery.safeParse(request.query);
+    if (!query.success) return reply.status(400).send({ error: z.prettifyError(query.error) });
+    return { runs: await listRuns(pool, query.data) };
+  });
+
+  app.get('/files', async (request, reply) => {
+    const query = filesQuery.safeParse(request.query);
+    if (!query.success) return reply.status(400).send({ error: z.prettifyError(query.error) });
+    return { files: await listFiles(pool, query.data) };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const { contentType, body } = await metrics.render();
+    return reply.type(contentType).send(body);
+  });
+
+  app.post('/runs', async (request, reply) => {
+    if (!isAuthorised(config.adminToken, request.headers.authorization)) {
+      return reply
+        .status(config.adminToken === null ? 403 : 401)
+        .send({ error: config.adminToken === null ? 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN' : 'missing or wrong bearer token' });
+    }
+    const body = runBody.safeParse(request.body ?? {});
+    if (!body.success) return reply.status(400).send({ error: z.prettifyError(body.error) });
+    const name = body.data.pipeline ?? config.pipelines[0]?.name ?? '';
+    if (!config.pipelines.some((pipeline) => pipeline.name === name)) return reply.status(404).send({ error: `no pipeline named ${name}` });
+    if (options.runNow === undefined) return reply.status(503).send({ error: 'runs cannot be started by this process' });
+    const result = await options.runNow(name);
+    return reply.status(result.accepted ? 202 : 409).send({ pipeline: name, ...result });
+  });
+
+  return app;
+}
+
+function isAuthorised(token: string | null, header: string | undefined): boolean {
+  if (token === null || header === undefined) return false;
+  const expected = Buffer.from(`Bearer ${token}`);
+  const given = Buffer.from(header);
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,149 @@
+/**
+ * File versions: discovery records them, workers claim them with a lease, and the load records
+ * the outcome in the same transaction as the data.
+ */
+
+import type { Pool, PoolClient } from '../postgres/index.ts';
+import type { StoredObject } from '../storage/index.ts';
+import { versionIdentity } from '../storage/index.ts';
+import type { FileStatus, FileVersionRecord } from './types.ts';
+
+export interface RecordPageResult {
+  /** Versions not seen before, now pending. */
+  readonly discovered: number;
+  /** Pending versions replaced by a newer version of the same key. */
+  readonly superseded: number;
+}
+
+/**
+ * Records one listing page in one statement: new versions become pending, and pending older
+ * versions of the same keys are superseded (their bytes are gone; the new version replaces them).
+ */
+export async function recordListingPage(pool: Pool, pipeline: string, runId: number, objects: readonly StoredObject[]): Promise<RecordPageResult> {
+  if (objects.length === 0) return { discovered: 0, superseded: 0 };
+  const result = await pool.query<{ discovered: number; superseded: number }>(
+    `WITH page AS (
+       SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
+         AS p(key, version, etag, size, last_modified)
+     ), superseded AS (
+       UPDATE ferry_files f SET status = 'superseded', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+         FROM page p
+        WHERE f.pipeline = $1 AND f.key = p.key AND f.version <> p.version AND f.status = 'pending'
+       RETURNING f.id
+     ), inserted AS (
+       INSERT INTO ferry_files (pipeline, key, version, etag, size, last_modified, discovered_run_id)
+       SELECT $1, key, version, etag, size, last_modified, $7 FROM page
+       ON CONFLICT (pipeline, key, version) DO NOTHING
+       RETURNING id
+     )
+     SELECT (SELECT count(*) FROM inserted) AS discovered, (SELECT count(*) FROM superseded) AS superseded`,
+    [
+      pipeline,
+      objects.map((object) => object.key),
+      objects.map((object) => versionIdentity(object)),
+      objects.map((object) => object.etag),
+      objects.map((object) => object.size),
+      objects.map((object) => object.lastModified),
+      runId,
+    ],
+  );
+  return result.rows[0] as RecordPageResult;
+}
+
+export interface ClaimOptions {
+  readonly pipeline: string;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly runId: number;
+}
+
+/**
+ * Claims the next pending file version whose retry time has come and whose lease (if any) has
+ * expired. SKIP LOCKED lets any number of workers claim side by side without waiting.
+ */
+export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<FileVersionRecord | null> {
+  const result = await pool.query<FileVersionRecord>(
+    `UPDATE ferry_files
+        SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond',
+            attempts = attempts + 1, started_at = now(), run_id = $4
+      WHERE id = (
+        SELECT id FROM ferry_files
+         WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
+           AND (lease_expires_at IS NULL OR lease_expires_at < now())
+         ORDER BY next_attempt_at, id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [options.pipeline, options.owner, options.leaseMs, options.runId],
+  );
+  return result.rows[0] ?? null;
+}
+
+/**
+ * Inside the load transaction: locks the file's row and checks that this worker still holds
+ * it. False means the lease was lost (taken over after expiry, or superseded): roll back.
+ */
+export async function lockClaimedFile(client: PoolClient, fileId: number, owner: string): Promise<boolean> {
+  const result = await client.query(`SELECT 1 FROM ferry_files WHERE id = $1 AND lease_owner = $2 AND status = 'pending' FOR UPDATE`, [fileId, owner]);
+  return result.rowCount === 1;
+}
+
+/** Inside the load transaction, after lockClaimedFile: the file version is processed. */
+export async function markFileProcessed(client: PoolClient, fileId: number, rows: number): Promise<void> {
+  await client.query(
+    `UPDATE ferry_files
+        SET status = 'processed', rows = $2, error = NULL, error_step = NULL, finished_at = now(),
+            duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1`,
+    [fileId, rows],
+  );
+}
+
+export interface FileFailure {
+  readonly message: string;
+  readonly step: string;
+  /** When set, the file goes back to pending and is tried again at this time. */
+  readonly retryAt: Date | null;
+}
+
+/** Records a failure of a claimed file; does nothing if the lease was lost meanwhile. */
+export async function recordFileFailure(pool: Pool, fileId: number, owner: string, failure: FileFailure): Promise<boolean> {
+  const result = await pool.query(
+    `UPDATE ferry_files
+        SET status = CASE WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+            next_attempt_at = COALESCE($5::timestamptz, next_attempt_at),
+            error = $3, error_step = $4, finished_at = now(),
+            duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
+    [fileId, owner, failure.message, failure.step, failure.retryAt],
+  );
+  return result.rowCount === 1;
+}
+
+/** The version this worker claimed is no longer the one in the store. */
+export async function markFileSuperseded(pool: Pool, fileId: number, owner: string, reason: string): Promise<void> {
+  await pool.query(
+    `UPDATE ferry_files SET status = 'superseded', error = $3, error_step = 'read', finished_at = now(),
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
+    [fileId, owner, reason],
+  );
+}
+
+export interface ListFilesOptions {
+  readonly pipeline?: string;
+  readonly status?: FileStatus;
+  readonly limit?: number;
+}
+
+export async function listFiles(pool: Pool, options: ListFilesOptions = {}): Promise<FileVersionRecord[]> {
+  const result = await pool.query<FileVersionRecord>(
+    `SELECT * FROM ferry_files
+      WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
+      ORDER BY id DESC LIMIT $3`,
+    [options.pipeline ?? null, options.status ?? null, options.limit ?? 100],
+  );
+  return result.rows;
+}

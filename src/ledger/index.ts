@@ -1,0 +1,16 @@
+export {
+  type ClaimOptions,
+  claimNextFile,
+  type FileFailure,
+  type ListFilesOptions,
+  listFiles,
+  lockClaimedFile,
+  markFileProcessed,
+  markFileSuperseded,
+  recordFileFailure,
+  recordListingPage,
+} from './files.ts';
+export { type RunLock, tryLockPipeline } from './run-lock.ts';
+export { closeAbandonedRuns, finishRun, type ListRunsOptions, listRuns, type StartRunInput, startRun } from './runs.ts';
+export { emptyFileCounts, type LedgerStatus, readLedgerStatus } from './status.ts';
+export * from './types.ts';

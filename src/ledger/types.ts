@@ -1,0 +1,60 @@
+/** The ledger's records. A file version's status moves pending → processed | failed | superseded. */
+
+export const FILE_STATUSES = ['pending', 'processed', 'failed', 'superseded'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export type RunTrigger = 'schedule' | 'manual';
+
+export interface FileVersionRecord {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly key: string;
+  readonly version: string;
+  readonly etag: string | null;
+  readonly size: number;
+  readonly last_modified: Date | null;
+  readonly status: FileStatus;
+  readonly attempts: number;
+  readonly next_attempt_at: Date;
+  readonly lease_owner: string | null;
+  readonly lease_expires_at: Date | null;
+  readonly error: string | null;
+  readonly error_step: string | null;
+  readonly rows: number | null;
+  readonly discovered_at: Date;
+  readonly started_at: Date | null;
+  readonly finished_at: Date | null;
+  readonly duration_ms: number | null;
+  readonly run_id: number | null;
+}
+
+export interface RunRecord {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly trigger: RunTrigger;
+  readonly scheduled_for: Date | null;
+  readonly instance: string;
+  readonly status: RunStatus;
+  readonly started_at: Date;
+  readonly finished_at: Date | null;
+  readonly files_listed: number;
+  readonly files_discovered: number;
+  readonly files_processed: number;
+  readonly files_failed: number;
+  readonly files_retrying: number;
+  readonly files_skipped: number;
+  readonly error: string | null;
+}
+
+/** What one run did, as counted by the worker. */
+export interface RunCounts {
+  readonly files_listed: number;
+  readonly files_discovered: number;
+  readonly files_processed: number;
+  readonly files_failed: number;
+  readonly files_retrying: number;
+  readonly files_skipped: number;
+}

@@ -1,0 +1,112 @@
+/**
+ * The service: wiring of config, database, store, scheduler and HTTP, and its orderly stop.
+ * On SIGINT/SIGTERM it stops scheduling, lets the in-flight files finish (or rolls them back
+ * when they take too long), closes HTTP and the database, and exits 0.
+ */
+import type { ResolvedConfig } from './config/index.ts';
+import { FerryError } from './errors.ts';
+import { buildHttpApp } from './http/index.ts';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
+import type { Logger } from './logger.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { type Scheduler, startScheduler } from './scheduler/index.ts';
+import { describeStorage } from './storage/index.ts';
+import { VERSION } from './version.ts';
+import { runPipeline } from './worker/index.ts';
+
+/** A stop must end within this, even if a file is still being read; its transaction then rolls back. */
+const STOP_DEADLINE_MS = 8_000;
+
+export interface Service {
+  readonly runtime: Runtime;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: ResolvedConfig, log: Logger): Promise<Service> {
+  let lock: InstanceLock | null = null;
+  if (config.databaseUrl === null) lock = acquireInstanceLock(config.dataDir);
+  let runtime: Runtime;
+  try {
+    runtime = await openRuntime(config, log);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const shutdown = new AbortController();
+  let scheduler: Scheduler | null = null;
+  let stopping = false;
+
+  const runNow = async (pipelineName: string) => {
+    const pipeline = config.pipelines.find((candidate) => candidate.name === pipelineName);
+    if (pipeline === undefined || stopping) return { accepted: false, reason: stopping ? 'stopping' : 'no such pipeline' };
+    const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger: 'manual' }).catch((error: unknown) => {
+      log.error({ err: error, pipeline: pipelineName }, 'manual run failed');
+      return null;
+    });
+    if (summary === null) return { accepted: false, reason: 'the run failed to start' };
+    return summary.status === 'skipped' ? { accepted: false, reason: summary.reason } : { accepted: true };
+  };
+
+  const app = buildHttpApp({
+    config,
+    pool: runtime.pool,
+    store: runtime.store,
+    version: VERSION,
+    log,
+    nextRun: (pipeline) => scheduler?.nextRun(pipeline) ?? null,
+    runNow,
+    serviceStatus: () => (stopping ? 'stopping' : 'running'),
+  });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await runtime.close();
+    lock?.release();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new FerryError(
+        'ALREADY_RUNNING',
+        `${config.http.host}:${config.http.port} is already in use (is ferry already running? set PORT to use another port)`,
+      );
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const url = typeof address === 'object' && address !== null ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
+  log.info(
+    {
+      url,
+      storage: describeStorage(config.storage),
+      database: runtime.databaseDescription,
+      pipelines: config.pipelines.map((p) => `${p.name} (${p.schedule.text})`),
+    },
+    'ferry started',
+  );
+
+  scheduler = startScheduler({
+    pipelines: config.pipelines,
+    onTick: async (pipeline, scheduledFor) => {
+      try {
+        const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger: 'schedule', scheduledFor });
+        if (summary.status === 'skipped') log.info({ pipeline: pipeline.name, reason: summary.reason }, 'tick skipped');
+      } catch (error) {
+        // The database or store failed outside any one file; /health shows it and the next tick tries again.
+        log.error({ err: error, pipeline: pipeline.name }, 'run could not complete');
+      }
+    },
+  });
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping: no new files are claimed; in-flight files finish');
+    shutdown.abort();
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS).unref());
+    await Promise.race([scheduler?.stop(), deadline]);
+    await app.close().catch(() => {});
+    await runtime.close();
+    lock?.release();
+    log.info('stopped');
+  };
+  return { runtime, url, stop };
+}

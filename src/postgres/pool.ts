@@ -1,0 +1,46 @@
+/** The connection pool, and the one place that turns connection failures into clear errors. */
+import pg from 'pg';
+import { FerryError } from '../errors.ts';
+import { redactConnectionString } from './connection-string.ts';
+
+// BIGINT (int8) and COUNT(*) come back as JS numbers: ferry's counts and row counts stay far below 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export function createPool(connectionString: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000, application_name: 'ferry' });
+  // An idle client that loses its server emits here; without a listener the process would crash.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Fails with DATABASE_UNREACHABLE (naming the server, never the password) unless the server answers. */
+export async function assertDatabaseReachable(pool: pg.Pool, connectionString: string): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    throw new FerryError(
+      'DATABASE_UNREACHABLE',
+      `database ${redactConnectionString(connectionString)} is unreachable: ${(error as Error).message || (error as { code?: string }).code}`,
+      { cause: error, retryable: true },
+    );
+  }
+}
+
+/** Runs `work` in a transaction; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

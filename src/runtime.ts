@@ -1,0 +1,115 @@
+/**
+ * The resources every command needs, opened in order and closed in reverse: the database
+ * (embedded unless DATABASE_URL is set), migrations, the pool and the object store.
+ */
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from './config/index.ts';
+import { FerryError } from './errors.ts';
+import {
+  assertDatabaseReachable,
+  createPool,
+  type EmbeddedDatabase,
+  migrate,
+  type Pool,
+  redactConnectionString,
+  startEmbeddedDatabase,
+} from './postgres/index.ts';
+import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
+
+export interface Runtime {
+  readonly config: ResolvedConfig;
+  readonly pool: Pool;
+  readonly store: ObjectStore;
+  /** This process in the ledger: host, pid and a random suffix. */
+  readonly instance: string;
+  readonly log: Logger;
+  /** Where the database is, without its password. */
+  readonly databaseDescription: string;
+  close(): Promise<void>;
+}
+
+export interface OpenRuntimeOptions {
+  /** Apply migrations (every command but `migrate` itself, which reports them). @default true */
+  readonly migrate?: boolean;
+  /** Fail unless the store answers. @default true */
+  readonly checkStorage?: boolean;
+}
+
+const STORAGE_CHECK_TIMEOUT_MS = 10_000;
+
+export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  const releases: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const release of releases.reverse()) await release().catch((error: unknown) => log.warn({ err: error }, 'release failed'));
+    releases.length = 0;
+  };
+  try {
+    let connectionString = config.databaseUrl;
+    if (connectionString === null) {
+      const embedded: EmbeddedDatabase = await startEmbeddedDatabase(config.dataDir, (message) => log.info(message));
+      if (embedded.owned) releases.push(() => embedded.stop());
+      connectionString = embedded.connectionString;
+    }
+    const pool = createPool(connectionString, Math.max(10, config.concurrency * 2 + 4));
+    releases.push(() => pool.end());
+    await assertDatabaseReachable(pool, connectionString);
+    if (options.migrate !== false) {
+      const client = await pool.connect();
+      try {
+        const { applied } = await migrate(client);
+        if (applied.length > 0) log.info({ applied }, 'migrations applied');
+      } finally {
+        client.release();
+      }
+    }
+
+    const store = openObjectStore(config.storage);
+    if (options.checkStorage !== false) await checkStorage(config, store);
+
+    return {
+      config,
+      pool,
+      store,
+      instance: `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`,
+      log,
+      databaseDescription: config.databaseUrl === null ? `embedded PostgreSQL in ${config.dataDir}` : redactConnectionString(connectionString),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The default inbox is created when missing; any other storage must already exist and answer. */
+async function checkStorage(config: ResolvedConfig, store: ObjectStore): Promise<void> {
+  const location = config.storage;
+  if (location.kind === 'fs' && !fs.existsSync(location.root)) {
+    if (config.storageIsDefault) fs.mkdirSync(location.root, { recursive: true });
+    else throw new FerryError('STORAGE_UNREACHABLE', `storage ${location.root} does not exist`);
+  }
+  await checkStoreAnswers(store);
+}
+
+export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_CHECK_TIMEOUT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      store.check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${(error as Error).message}`, {
+      cause: error,
+      retryable: true,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Fires each pipeline's ticks: one at start (as the demo did), then on its schedule. A tick
+ * that comes while the previous run of the same pipeline is still going is skipped, not queued.
+ */
+import type { ResolvedPipeline } from '../config/index.ts';
+import { nextFireTime } from './schedule.ts';
+
+/** setTimeout cannot wait longer than about 24.8 days; longer waits are done in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface SchedulerOptions {
+  readonly pipelines: readonly ResolvedPipeline[];
+  readonly onTick: (pipeline: ResolvedPipeline, scheduledFor: Date) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+export interface Scheduler {
+  /** When each pipeline fires next (null while stopping). */
+  nextRun(pipeline: string): Date | null;
+  /** Stops firing and waits for the runs in progress. */
+  stop(): Promise<void>;
+}
+
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const now = options.now ?? (() => new Date());
+  const nextRuns = new Map<string, Date | null>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const running = new Map<string, Promise<void>>();
+  let stopped = false;
+
+  const fire = (pipeline: ResolvedPipeline, scheduledFor: Date) => {
+    if (stopped) return;
+    if (!running.has(pipeline.name)) {
+      const run = options.onTick(pipeline, scheduledFor).finally(() => running.delete(pipeline.name));
+      running.set(pipeline.name, run);
+    }
+    arm(pipeline, nextFireTime(pipeline.schedule, scheduledFor));
+  };
+
+  const arm = (pipeline: ResolvedPipeline, at: Date) => {
+    if (stopped) return;
+    nextRuns.set(pipeline.name, at);
+    const wait = Math.max(0, at.getTime() - now().getTime());
+    const timer = setTimeout(() => (wait > MAX_TIMER_MS ? arm(pipeline, at) : fire(pipeline, at)), Math.min(wait, MAX_TIMER_MS));
+    timers.set(pipeline.name, timer);
+  };
+
+  for (const pipeline of options.pipelines) fire(pipeline, now());
+
+  return {
+    nextRun: (pipeline) => nextRuns.get(pipeline) ?? null,
+    async stop() {
+      stopped = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      nextRuns.clear();
+      await Promise.allSettled(running.values());
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { retryDelayMs } from './backoff.ts';
+export { type FileOutcome, processFile } from './process-file.ts';
+export { type RunContext, type RunRequest, type RunSummary, runPipeline } from './run-pipeline.ts';

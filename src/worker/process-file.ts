@@ -1,0 +1,100 @@
+/**
+ * One claimed file version, from read to record. It never throws: every path ends in an
+ * outcome that the ledger records (processed, failed, retrying, superseded), or in a lost
+ * lease, where the transaction rolls back and the new holder decides.
+ */
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/index.ts';
+import { coerceError, FerryError } from '../errors.ts';
+import { type FileVersionRecord, lockClaimedFile, markFileProcessed, markFileSuperseded, type RunRecord, recordFileFailure } from '../ledger/index.ts';
+import type { Sink } from '../pipeline/index.ts';
+import { inTransaction, type Pool } from '../postgres/index.ts';
+import { type ObjectStore, versionIdentity } from '../storage/index.ts';
+import { retryDelayMs } from './backoff.ts';
+
+export type FileOutcome =
+  | { readonly kind: 'processed'; readonly key: string; readonly rows: number }
+  | { readonly kind: 'failed' | 'retrying'; readonly key: string; readonly step: string; readonly error: string }
+  | { readonly kind: 'superseded'; readonly key: string; readonly reason: string }
+  | { readonly kind: 'lease-lost'; readonly key: string };
+
+export interface ProcessFileContext {
+  readonly pool: Pool;
+  readonly store: ObjectStore;
+  readonly sink: Sink;
+  readonly retry: ResolvedConfig['retry'];
+  readonly log: Logger;
+}
+
+export async function processFile(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<FileOutcome> {
+  const { pool, store, sink, log } = context;
+  const fileLog = log.child({ file: file.key, version: file.version, attempt: file.attempts });
+  try {
+    const read = await sink.read(store, file);
+
+    // The version read must be the version recorded: if the object changed while it was
+    // read, this version is gone and the new one will be discovered and processed instead.
+    const current = await store.stat(file.key).catch((error: unknown) => {
+      throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { step: 'read', retryable: true, cause: error });
+    });
+    const currentVersion = current === null ? null : versionIdentity(current);
+    if (currentVersion !== file.version) {
+      const reason = current === null ? 'deleted while it was read' : `changed while it was read (now ${currentVersion})`;
+      await markFileSuperseded(pool, file.id, owner, reason);
+      fileLog.info({ reason }, 'file version superseded');
+      return { kind: 'superseded', key: file.key, reason };
+    }
+
+    const committed = await inTransaction(pool, async (client) => {
+      if (!(await lockClaimedFile(client, file.id, owner))) return false;
+      await sink.load(client, file, read, run);
+      await markFileProcessed(client, file.id, read.rows);
+      return true;
+    });
+    if (!committed) {
+      fileLog.warn('lease lost before the load committed; rolled back');
+      return { kind: 'lease-lost', key: file.key };
+    }
+    fileLog.info({ rows: read.rows }, 'file processed');
+    return { kind: 'processed', key: file.key, rows: read.rows };
+  } catch (thrown) {
+    return recordFailure(context, file, owner, thrown, fileLog);
+  }
+}
+
+async function recordFailure(context: ProcessFileContext, file: FileVersionRecord, owner: string, thrown: unknown, fileLog: Logger): Promise<FileOutcome> {
+  const error = coerceError(thrown);
+  const step = error.step ?? 'load';
+  if (error.code === 'FILE_NOT_FOUND') {
+    await markFileSuperseded(context.pool, file.id, owner, error.message).catch(() => {});
+    return { kind: 'superseded', key: file.key, reason: error.message };
+  }
+  const retryable = error.retryable || isTransientDatabaseError(thrown);
+  const willRetry = retryable && file.attempts < context.retry.maxAttempts;
+  const message = retryable && !willRetry ? `gave up after ${file.attempts} attempts: ${error.message}` : error.message;
+  const retryAt = willRetry ? new Date(Date.now() + retryDelayMs(file.attempts, context.retry.baseDelayMs, context.retry.maxDelayMs)) : null;
+  try {
+    await recordFileFailure(context.pool, file.id, owner, { message, step, retryAt });
+  } catch (recordError) {
+    // The database itself is failing: the lease will expire and the file will be claimed again.
+    fileLog.error({ err: recordError }, 'could not record the failure; the file will be retried when its lease expires');
+  }
+  fileLog.warn({ step, error: message, retryAt }, willRetry ? 'file failed, will retry' : 'file failed');
+  return { kind: willRetry ? 'retrying' : 'failed', key: file.key, step, error: message };
+}
+
+/** SQLSTATEs after which the same work can succeed: connection loss, shutdown, serialization failure, deadlock. */
+function isTransientDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '40001' ||
+    code === '40P01' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET'
+  );
+}

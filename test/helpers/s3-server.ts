@@ -1,0 +1,42 @@
+/**
+ * A real S3 endpoint for tests: s3rver in a child process (so that nothing in the test process
+ * can block it), on a free port, with one bucket.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './fixtures.ts';
+
+export interface S3Server {
+  readonly endpoint: string;
+  readonly bucket: string;
+  /** Environment for ferry and OpenDAL to reach it. */
+  readonly env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export async function startS3Server(bucket = 'ferry-test'): Promise<S3Server> {
+  const directory = tempDir('s3rver-');
+  const child: ChildProcess = spawn(process.execPath, [path.join(here, 's3rver-main.ts'), directory, bucket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    bucket,
+    env: { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig, resolveConfig } from '../../src/config/index.ts';
+import { FerryError } from '../../src/errors.ts';
+
+const cwd = '/srv/app';
+const resolve = (raw: unknown, env: NodeJS.ProcessEnv = {}, flags = {}) => resolveConfig(raw, { cwd, env, flags, configFile: null });
+
+function assertConfigError(fn: () => unknown, field: string | RegExp) {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof FerryError);
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.message, typeof field === 'string' ? new RegExp(field.replace(/[.[\]]/g, '\\$&')) : field);
+    return true;
+  });
+}
+
+describe('config', () => {
+  it('defaults to the demo: local inbox, one row-count pipeline every 5 minutes over the last 24 h', () => {
+    const config = resolve({});
+    assert.deepEqual(config.storage, { kind: 'fs', root: '/srv/app/data/inbox' });
+    assert.equal(config.storageIsDefault, true);
+    assert.deepEqual(config.http, { host: '127.0.0.1', port: 8000 });
+    assert.equal(config.databaseUrl, null);
+    assert.equal(config.dataDir, '/srv/app/.ferry');
+    assert.equal(config.pipelines.length, 1);
+    const [pipeline] = config.pipelines;
+    assert.equal(pipeline?.name, 'default');
+    assert.equal(pipeline?.sink, 'row-count');
+    assert.deepEqual(pipeline?.source, { prefix: '', glob: '**/*.parquet', modifiedWithinMs: 86_400_000 });
+    assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.pipelines[0]));
+  });
+
+  it('layers environment over the file and flags over the environment', () => {
+    const raw = { storage: './files', http: { port: 9000 }, pipelines: { sales: { schedule: { every: '1h' }, source: { modifiedWithin: '7d' } } } };
+    const config = resolve(
+      raw,
+      { FERRY_STORAGE: 's3://bucket/in/', PORT: '9100', HOST: '0.0.0.0', FERRY_SCHEDULE: '0 3 * * *', FERRY_TIMEZONE: 'Europe/Berlin', FERRY_WINDOW: '2h', DATABASE_URL: 'postgres://u:p@db/x' },
+      { port: '9200' },
+    );
+    assert.deepEqual(config.storage, { kind: 's3', bucket: 'bucket', prefix: 'in/' });
+    assert.deepEqual(config.http, { host: '0.0.0.0', port: 9200 });
+    assert.equal(config.databaseUrl, 'postgres://u:p@db/x');
+    assert.equal(config.pipelines[0]?.source.modifiedWithinMs, 7_200_000);
+    assert.deepEqual(config.pipelines[0]?.schedule, { kind: 'cron', expression: '0 3 * * *', timezone: 'Europe/Berlin', text: 'cron 0 3 * * * (Europe/Berlin)' });
+  });
+
+  it('reads storage as a folder, a file URL, an S3 URL or OpenDAL options', () => {
+    assert.deepEqual(resolve({ storage: '/data/in' }).storage, { kind: 'fs', root: '/data/in' });
+    assert.deepEqual(resolve({ storage: 'file:///data/in' }).storage, { kind: 'fs', root: '/data/in' });
+    assert.deepEqual(resolve({ storage: 's3://b' }).storage, { kind: 's3', bucket: 'b', prefix: '' });
+    assert.deepEqual(resolve({ storage: 's3://b/x/y' }).storage, { kind: 's3', bucket: 'b', prefix: 'x/y/' });
+    assert.deepEqual(resolve({ storage: { scheme: 'memory', options: {} } }).storage, { kind: 'opendal', scheme: 'memory', options: {} });
+    assert.equal(resolve({ storage: '/x' }).storageIsDefault, false);
+  });
+
+  it('allows no time window with modifiedWithin: null', () => {
+    assert.equal(resolve({ pipelines: { all: { source: { modifiedWithin: null } } } }).pipelines[0]?.source.modifiedWithinMs, null);
+  });
+
+  it('names the field of every bad value', () => {
+    assertConfigError(() => resolve({ pipelines: { p: { schedule: 'every tuesday' } } }), 'pipelines.p.schedule');
+    assertConfigError(() => resolve({ pipelines: { p: { schedule: { every: 'soon' } } } }), 'pipelines.p.schedule.every');
+    assertConfigError(() => resolve({ pipelines: { p: { schedule: { cron: '0 * * * *', timezone: 'Mars/Base' } } } }), /pipelines\.p\.schedule\.cron: unknown time zone/);
+    assertConfigError(() => resolve({ pipelines: { p: { source: { modifiedWithin: 'yesterday' } } } }), 'pipelines.p.source.modifiedWithin');
+    assertConfigError(() => resolve({ pipelines: { p: { sink: 'nowhere' } } }), 'pipelines.p.sink');
+    assertConfigError(() => resolve({ storage: 'ftp://host/x' }), /storage: unsupported storage URL/);
+    assertConfigError(() => resolve({ storage: 's3://' }), /storage: .*no bucket/);
+    assertConfigError(() => resolve({ http: { port: 'eighty' } }), 'http.port');
+    assertConfigError(() => resolve({ concurency: 2 }), /concurency/);
+    assertConfigError(() => resolve({}, { FERRY_SCHEDULE: 'whenever' }), 'FERRY_SCHEDULE');
+    assertConfigError(() => resolve({}, { FERRY_WINDOW: 'a while' }), 'FERRY_WINDOW');
+    assertConfigError(() => resolve({}, { FERRY_TIMEZONE: 'Nowhere/City', FERRY_SCHEDULE: '0 * * * *' }), /FERRY_SCHEDULE: unknown time zone/);
+    assertConfigError(() => resolve({}, { PORT: '99999' }), 'PORT');
+    assertConfigError(() => resolve({}, { DATABASE_URL: 'mysql://x' }), 'DATABASE_URL');
+    assertConfigError(() => resolve({ pipelines: {} }), /pipelines: declares no pipeline/);
+    assertConfigError(() => resolve({ pipelines: { p: { source: { prefix: '../etc' } } } }), 'pipelines.p.source.prefix');
+  });
+
+  it('loads ferry.config.ts, which imports defineConfig from the package itself', async () => {
+    const dir = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'config-'));
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'ferry.config.ts'),
+        "import { defineConfig, pl } from 'ferry';\nif (typeof pl.col !== 'function') throw new Error('pl missing');\nexport default defineConfig({ storage: './in', pipelines: { hourly: { schedule: { cron: '0 * * * *' } } } });\n",
+      );
+      const config = await loadConfig({ cwd: dir, env: {} });
+      assert.equal(config.configFile, path.join(dir, 'ferry.config.ts'));
+      assert.deepEqual(config.storage, { kind: 'fs', root: path.join(dir, 'in') });
+      assert.equal(config.pipelines[0]?.name, 'hourly');
+
+      fs.writeFileSync(path.join(dir, 'ferry.config.ts'), "export default { pipelines: { p: { schedule: 'nope' } } };\n");
+      await assert.rejects(loadConfig({ cwd: dir, env: {}, flags: {} }), /ferry\.config\.ts: pipelines\.p\.schedule/);
+      await assert.rejects(loadConfig({ cwd: dir, env: { FERRY_CONFIG: 'missing.ts' } }), /missing\.ts does not exist \(from FERRY_CONFIG\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatDuration, parseDuration } from '../../src/config/index.ts';
+import { nextFireTime, parseSchedule } from '../../src/scheduler/index.ts';
+import { retryDelayMs } from '../../src/worker/index.ts';
+
+describe('durations', () => {
+  it('parses the units people write', () => {
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('10s'), 10_000);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('24h'), 86_400_000);
+    assert.equal(parseDuration('7d'), 604_800_000);
+    assert.equal(parseDuration('1h30m'), 5_400_000);
+    assert.equal(parseDuration(' 2H '), 7_200_000);
+    assert.equal(parseDuration('1.5s'), 1_500);
+  });
+  it('rejects what is not a duration', () => {
+    for (const text of ['', '5', 'm', '5 minutes', '-5m', '0s', '5mm', '* * * * *']) assert.equal(parseDuration(text), null, text);
+  });
+  it('formats back to the shortest exact unit', () => {
+    assert.equal(formatDuration(300_000), '5m');
+    assert.equal(formatDuration(86_400_000), '1d');
+    assert.equal(formatDuration(1_500), '1500ms');
+  });
+});
+
+describe('schedules', () => {
+  it('reads an interval or a cron expression', () => {
+    assert.deepEqual(parseSchedule('10s'), { kind: 'every', everyMs: 10_000, text: 'every 10s' });
+    assert.deepEqual(parseSchedule('*/15 * * * *', 'Europe/Berlin'), {
+      kind: 'cron',
+      expression: '*/15 * * * *',
+      timezone: 'Europe/Berlin',
+      text: 'cron */15 * * * * (Europe/Berlin)',
+    });
+    assert.match(parseSchedule('not a schedule') as string, /neither a duration .* nor a cron expression/);
+    assert.match(parseSchedule('0 * * * *', 'Atlantis/Capital') as string, /unknown time zone/);
+    assert.match(parseSchedule('500ms') as string, /shorter than 1s/);
+  });
+  it('finds the next fire time, in the schedule time zone', () => {
+    const after = new Date('2026-03-28T12:34:56Z');
+    assert.equal(nextFireTime(parseSchedule('5m') as never, after).toISOString(), '2026-03-28T12:39:56.000Z');
+    // 03:00 in Berlin on the day after the switch to summer time (UTC+2) is 01:00 UTC
+    assert.equal(nextFireTime(parseSchedule('0 3 * * *', 'Europe/Berlin') as never, new Date('2026-03-29T12:00:00Z')).toISOString(), '2026-03-30T01:00:00.000Z');
+    assert.equal(nextFireTime(parseSchedule('0 3 * * *') as never, after).toISOString(), '2026-03-29T03:00:00.000Z');
+  });
+});
+
+describe('retry backoff', () => {
+  it('doubles per attempt, caps at the maximum, and jitters between half and all of it', () => {
+    assert.equal(retryDelayMs(1, 2_000, 300_000, () => 1), 2_000);
+    assert.equal(retryDelayMs(1, 2_000, 300_000, () => 0), 1_000);
+    assert.equal(retryDelayMs(3, 2_000, 300_000, () => 1), 8_000);
+    assert.equal(retryDelayMs(30, 2_000, 300_000, () => 1), 300_000);
+    assert.equal(retryDelayMs(30, 2_000, 300_000, () => 0), 150_000);
+  });
+});
