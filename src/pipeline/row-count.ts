@@ -11,6 +11,11 @@ export const rowCountSink: Sink = {
     return { rows: await countParquetRows(store, file.key) };
   },
   async load(client, file, read, run) {
-    await client.query('INSERT INTO etl_results ("timestamp", file_name, row_count) VALUES ($1, $2, $3)', [run.started_at, file.key, read.rows]);
+    // The run's time from the database itself: a JavaScript Date would drop its microseconds.
+    await client.query('INSERT INTO etl_results ("timestamp", file_name, row_count) SELECT started_at, $2, $3 FROM ferry_runs WHERE id = $1', [
+      run.id,
+      file.key,
+      read.rows,
+    ]);
   },
 };
