@@ -67,7 +67,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
       }
     }
 
-    const store = openObjectStore(config.storage);
+    const store = openObjectStore(config.storage, config.s3);
     if (options.checkStorage !== false) await checkStorage(config, store);
 
     return {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { FerryError } from '../errors.ts';
 import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../scheduler/schedule.ts';
 import { parseStorage, type StorageInput } from '../storage/location.ts';
+import { s3SettingsFromEnv } from '../storage/object-store.ts';
 import { parseDuration } from './duration.ts';
 import { type FerryConfigInput, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, SINK_KINDS } from './types.ts';
 
@@ -199,6 +200,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     configFile,
     storage: storage as Exclude<typeof storage, string>,
     storageIsDefault: storageField === 'storage' && input.storage === undefined,
+    s3: s3SettingsFromEnv(env),
     databaseUrl,
     http: { host, port },
     dataDir: path.resolve(cwd, envValue('FERRY_DATA_DIR') ?? input.dataDir ?? DEFAULTS.dataDir),

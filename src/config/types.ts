@@ -5,6 +5,7 @@
 
 import type { Schedule } from '../scheduler/schedule.ts';
 import type { StorageInput, StorageLocation } from '../storage/location.ts';
+import type { S3Settings } from '../storage/object-store.ts';
 
 /** What the sink does with a file. Only the demo's row count exists so far. */
 export const SINK_KINDS = ['row-count'] as const;
@@ -60,6 +61,8 @@ export interface ResolvedConfig {
   readonly storage: StorageLocation;
   /** True when no storage was configured: the default inbox is then created if missing. */
   readonly storageIsDefault: boolean;
+  /** From AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. Never printed. */
+  readonly s3: S3Settings;
   /** From DATABASE_URL; null means the embedded database. */
   readonly databaseUrl: string | null;
   readonly http: { readonly host: string; readonly port: number };

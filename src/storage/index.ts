@@ -1,4 +1,4 @@
 export { describeStorage, parseStorage, type StorageInput, type StorageLocation } from './location.ts';
-export { type ObjectStore, openObjectStore, type ReadTarget, type StoredObject } from './object-store.ts';
+export { type ObjectStore, openObjectStore, type ReadTarget, type S3Settings, type StoredObject, s3SettingsFromEnv } from './object-store.ts';
 export { type SourceFilter, sourceFilter } from './source-filter.ts';
 export { type ObjectVersion, versionIdentity } from './version.ts';

@@ -31,14 +31,15 @@ export interface ObjectStore {
   readTarget(key: string): ReadTarget;
 }
 
-interface S3Settings {
+/** S3 connection settings, from the standard AWS_* environment variables. */
+export interface S3Settings {
   readonly region: string;
   readonly endpoint: string | undefined;
   readonly accessKeyId: string | undefined;
   readonly secretAccessKey: string | undefined;
 }
 
-function s3Settings(env: NodeJS.ProcessEnv): S3Settings {
+export function s3SettingsFromEnv(env: NodeJS.ProcessEnv): S3Settings {
   return {
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
@@ -68,8 +69,7 @@ function isUnsafeKey(key: string): boolean {
   return key.split('/').some((part) => part === '..') || key.includes('\0');
 }
 
-export function openObjectStore(location: StorageLocation, env: NodeJS.ProcessEnv = process.env): ObjectStore {
-  const s3 = s3Settings(env);
+export function openObjectStore(location: StorageLocation, s3: S3Settings): ObjectStore {
   let operator: Operator;
   try {
     operator = operatorFor(location, s3);
