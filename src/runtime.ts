@@ -67,8 +67,9 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
       }
     }
 
+    if (options.checkStorage !== false) ensureLocalRoot(config);
     const store = openObjectStore(config.storage, config.s3);
-    if (options.checkStorage !== false) await checkStorage(config, store);
+    if (options.checkStorage !== false) await checkStoreAnswers(store);
 
     return {
       config,
@@ -85,14 +86,16 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
   }
 }
 
-/** The default inbox is created when missing; any other storage must already exist and answer. */
-async function checkStorage(config: ResolvedConfig, store: ObjectStore): Promise<void> {
+/**
+ * The default inbox is created when missing; a configured folder must exist (a typo should be
+ * an error, not an empty folder that is watched forever). Checked before OpenDAL, which would
+ * create it.
+ */
+function ensureLocalRoot(config: ResolvedConfig): void {
   const location = config.storage;
-  if (location.kind === 'fs' && !fs.existsSync(location.root)) {
-    if (config.storageIsDefault) fs.mkdirSync(location.root, { recursive: true });
-    else throw new FerryError('STORAGE_UNREACHABLE', `storage ${location.root} does not exist`);
-  }
-  await checkStoreAnswers(store);
+  if (location.kind !== 'fs' || fs.existsSync(location.root)) return;
+  if (config.storageIsDefault) fs.mkdirSync(location.root, { recursive: true });
+  else throw new FerryError('STORAGE_UNREACHABLE', `storage ${location.root} does not exist`);
 }
 
 export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_CHECK_TIMEOUT_MS): Promise<void> {

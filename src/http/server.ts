@@ -4,7 +4,7 @@
  * keeps state of its own.
  */
 import crypto from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config/index.ts';
@@ -39,12 +39,14 @@ const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional()
 
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, pool, store } = options;
-  const app = Fastify({ loggerInstance: options.log?.child({ component: 'http' }) as FastifyBaseLogger | undefined, disableRequestLogging: true });
+  // Fastify's own request logging stays off: one line per scrape of /metrics or /health is noise.
+  const app = Fastify({ logger: false });
+  const log = options.log?.child({ component: 'http' });
   const metrics = createMetrics(pool);
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) app.log.error({ err: error }, 'request failed');
+    if (status === 500) log?.error({ err: error }, 'request failed');
     void reply.status(status).send({ error: status === 500 ? 'internal error' : errorMessage(error) });
   });
 

@@ -146,6 +146,15 @@ function prepareDataDirectory(pgDir: string): void {
     );
   }
   fs.chownSync(pgDir, ids.uid, ids.gid);
+  for (let dir = path.dirname(pgDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const stat = fs.statSync(dir);
+    if ((stat.mode & 0o001) === 0 && stat.uid !== ids.uid) {
+      throw new FerryError(
+        'DATABASE_UNREACHABLE',
+        `the embedded PostgreSQL runs as the OS user "postgres", who cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}): allow it (chmod o+x), use another FERRY_DATA_DIR, or set DATABASE_URL`,
+      );
+    }
+  }
 }
 
 function readState(file: string): ServerState | null {

@@ -1,0 +1,141 @@
+/** The HTTP API, in process (inject), on a real database and a local folder. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpApp } from '../../src/http/index.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { openObjectStore } from '../../src/storage/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { tempDir, writeParquet } from '../helpers/fixtures.ts';
+import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
+
+const TOKEN = 'admin-token-for-tests';
+let db: TestDatabase;
+let runtime: Runtime;
+let app: FastifyInstance;
+let manualRuns = 0;
+
+before(async () => {
+  db = await createTestDatabase();
+  const inbox = tempDir('inbox-');
+  writeParquet(path.join(inbox, 'a.parquet'), 12);
+  writeParquet(path.join(inbox, 'sub/b.parquet'), 30);
+  runtime = await openTestRuntime({ databaseUrl: db.url, storage: inbox, env: { FERRY_ADMIN_TOKEN: TOKEN } });
+  await runOnce(runtime);
+  await runOnce(runtime);
+  app = buildHttpApp({
+    config: runtime.config,
+    pool: runtime.pool,
+    store: runtime.store,
+    version: '9.9.9',
+    nextRun: () => new Date('2030-01-01T00:00:00Z'),
+    runNow: async () => {
+      manualRuns++;
+      return { accepted: true };
+    },
+  });
+});
+after(async () => {
+  await app.close();
+  await runtime.close();
+  await db.drop();
+});
+
+describe('HTTP API', () => {
+  it('GET / names the service, its version, pipelines and links', async () => {
+    const response = await app.inject('/');
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), {
+      name: 'ferry',
+      version: '9.9.9',
+      pipelines: [{ name: 'default', schedule: 'every 5m' }],
+      links: { health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
+    });
+  });
+
+  it('GET /health is ok while the database and storage answer', async () => {
+    const response = await app.inject('/health');
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { status: 'ok', checks: { database: 'ok', storage: 'ok' } });
+  });
+
+  it('GET /health is 503 and names the storage when it stops answering', async () => {
+    const broken = buildHttpApp({
+      config: runtime.config,
+      pool: runtime.pool,
+      store: openObjectStore({ kind: 's3', bucket: 'b', prefix: '' }, { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', accessKeyId: 'k', secretAccessKey: 'secret-key-1' }),
+      version: '0',
+    });
+    const response = await broken.inject('/health');
+    assert.equal(response.statusCode, 503);
+    const body = response.json();
+    assert.equal(body.status, 'degraded');
+    assert.equal(body.checks.database, 'ok');
+    assert.match(body.checks.storage, /^storage s3:\/\/b\/ is unreachable: /);
+    assert.doesNotMatch(response.body, /secret-key-1/);
+    await broken.close();
+  });
+
+  it('GET /status keeps the demo fields and counts file versions, not runs', async () => {
+    const response = await app.inject('/status');
+    assert.equal(response.statusCode, 200);
+    const status = response.json();
+    assert.equal(status.service_status, 'running');
+    assert.equal(status.total_files_processed, 2, 'two runs over two files are two file versions');
+    assert.ok(!Number.isNaN(Date.parse(status.last_run)));
+    assert.equal(status.pipelines.length, 1);
+    const [pipeline] = status.pipelines;
+    assert.equal(pipeline.name, 'default');
+    assert.equal(pipeline.schedule, 'every 5m');
+    assert.equal(pipeline.next_run, '2030-01-01T00:00:00.000Z');
+    assert.equal(pipeline.last_run.status, 'completed');
+    assert.equal(pipeline.last_run.files_skipped, 2);
+    assert.deepEqual(pipeline.files, { pending: 0, processed: 2, failed: 0, superseded: 0 });
+    assert.deepEqual(status.recent_results.map((r: { file_name: string; row_count: number }) => [r.file_name, r.row_count]).sort(), [
+      ['a.parquet', 12],
+      ['sub/b.parquet', 30],
+    ]);
+    assert.ok(status.recent_results.every((r: { timestamp: string }) => !Number.isNaN(Date.parse(r.timestamp))));
+  });
+
+  it('GET /runs and /files list the ledger, filtered and validated', async () => {
+    const runs = (await app.inject('/runs?limit=1')).json().runs;
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].pipeline, 'default');
+    const files = (await app.inject('/files?status=processed')).json().files;
+    assert.deepEqual(files.map((f: { key: string }) => f.key).sort(), ['a.parquet', 'sub/b.parquet']);
+    assert.equal((await app.inject('/files?status=failed')).json().files.length, 0);
+    const bad = await app.inject('/files?status=bogus');
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /status/);
+    assert.equal((await app.inject('/runs?limit=0')).statusCode, 400);
+  });
+
+  it('GET /metrics exposes ledger counts for Prometheus', async () => {
+    const response = await app.inject('/metrics');
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /text\/plain/);
+    assert.match(response.body, /ferry_file_versions\{pipeline="default",status="processed"\} 2/);
+    assert.match(response.body, /ferry_rows_processed\{pipeline="default"\} 42/);
+  });
+
+  it('POST /runs needs the admin bearer token', async () => {
+    assert.equal((await app.inject({ method: 'POST', url: '/runs' })).statusCode, 401);
+    assert.equal((await app.inject({ method: 'POST', url: '/runs', headers: { authorization: 'Bearer wrong' } })).statusCode, 401);
+    const accepted = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${TOKEN}` }, payload: { pipeline: 'default' } });
+    assert.equal(accepted.statusCode, 202);
+    assert.equal(manualRuns, 1);
+    const unknown = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${TOKEN}` }, payload: { pipeline: 'nope' } });
+    assert.equal(unknown.statusCode, 404);
+  });
+
+  it('POST /runs is disabled while no admin token is set', async () => {
+    const config = { ...runtime.config, adminToken: null };
+    const open = buildHttpApp({ config, pool: runtime.pool, store: runtime.store, version: '0' });
+    const response = await open.inject({ method: 'POST', url: '/runs', headers: { authorization: 'Bearer anything' } });
+    assert.equal(response.statusCode, 403);
+    assert.match(response.json().error, /FERRY_ADMIN_TOKEN/);
+    await open.close();
+  });
+});
