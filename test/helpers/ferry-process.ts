@@ -16,9 +16,16 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-export function runFerry(args: readonly string[], options: { env: Record<string, string | undefined>; cwd?: string; timeoutMs?: number }): Promise<CommandResult> {
+export function runFerry(
+  args: readonly string[],
+  options: { env: Record<string, string | undefined>; cwd?: string; timeoutMs?: number },
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FERRY_BIN, ...args], { cwd: options.cwd ?? process.cwd(), env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FERRY_BIN, ...args], {
+      cwd: options.cwd ?? process.cwd(),
+      env: cleanEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -48,7 +55,11 @@ export interface RunningFerry {
 }
 
 export async function startFerry(options: { env: Record<string, string | undefined>; cwd: string; timeoutMs?: number }): Promise<RunningFerry> {
-  const child = spawn(process.execPath, [FERRY_BIN, 'start'], { cwd: options.cwd, env: cleanEnv({ PORT: '0', ...options.env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [FERRY_BIN, 'start'], {
+    cwd: options.cwd,
+    env: cleanEnv({ PORT: '0', ...options.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();

@@ -7,8 +7,16 @@ import pl from 'nodejs-polars';
 /** Writes a Parquet file of `rows` rows (an Int64 id and a string) and returns its path. */
 export function writeParquet(file: string, rows: number, seed = 0): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const ids = pl.Series('id', Array.from({ length: rows }, (_, i) => i + seed), pl.Int64);
-  const names = pl.Series('name', Array.from({ length: rows }, (_, i) => `row-${i + seed}`), pl.Utf8);
+  const ids = pl.Series(
+    'id',
+    Array.from({ length: rows }, (_, i) => i + seed),
+    pl.Int64,
+  );
+  const names = pl.Series(
+    'name',
+    Array.from({ length: rows }, (_, i) => `row-${i + seed}`),
+    pl.Utf8,
+  );
   pl.DataFrame([ids, names]).writeParquet(file);
   return file;
 }

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/config/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
-import { runPipeline, type RunSummary } from '../../src/worker/index.ts';
+import { type RunSummary, runPipeline } from '../../src/worker/index.ts';
 
 export const silentLog = pino({ level: 'silent' });
 

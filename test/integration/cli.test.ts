@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 import { runFerry } from '../helpers/ferry-process.ts';
+import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 let db: TestDatabase;
 let inbox: string;
@@ -92,7 +92,13 @@ describe('ferry CLI', () => {
     assert.match(storage.stderr, /^ferry: storage .*no-such-folder does not exist/);
 
     const s3 = await runFerry(['run', '--once'], {
-      env: { ...env, FERRY_STORAGE: 's3://bucket/x', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'very-secret-key' },
+      env: {
+        ...env,
+        FERRY_STORAGE: 's3://bucket/x',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: 'AKIA',
+        AWS_SECRET_ACCESS_KEY: 'very-secret-key',
+      },
     });
     assert.equal(s3.code, 1);
     assert.match(s3.stderr, /^ferry: storage s3:\/\/bucket\/x\/ is unreachable/);

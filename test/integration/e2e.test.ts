@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 import { type RunningFerry, runFerry, startFerry, waitFor } from '../helpers/ferry-process.ts';
+import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const project = tempDir('project-');
 // The embedded PostgreSQL runs as the OS user postgres when the tests run as root: it must be able to enter the folder.

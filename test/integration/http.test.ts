@@ -64,7 +64,10 @@ describe('HTTP API', () => {
     const broken = buildHttpApp({
       config: runtime.config,
       pool: runtime.pool,
-      store: openObjectStore({ kind: 's3', bucket: 'b', prefix: '' }, { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', accessKeyId: 'k', secretAccessKey: 'secret-key-1' }),
+      store: openObjectStore(
+        { kind: 's3', bucket: 'b', prefix: '' },
+        { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', accessKeyId: 'k', secretAccessKey: 'secret-key-1' },
+      ),
       version: '0',
     });
     const response = await broken.inject('/health');

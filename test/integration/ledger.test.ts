@@ -46,10 +46,7 @@ describe('ledger', () => {
 
     const first = await runOnce(await open());
     assert.equal(first.status, 'completed');
-    assert.deepEqual(
-      { ...first.counts },
-      { files_listed: 3, files_discovered: 3, files_processed: 3, files_failed: 0, files_retrying: 0, files_skipped: 0 },
-    );
+    assert.deepEqual({ ...first.counts }, { files_listed: 3, files_discovered: 3, files_processed: 3, files_failed: 0, files_retrying: 0, files_skipped: 0 });
     const expected = [
       { file_name: 'a.parquet', row_count: 10 },
       { file_name: 'c.parquet', row_count: 0 },

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Operator } from 'opendal';
 import type { Runtime } from '../../src/runtime.ts';
+import { type CountingProxy, startCountingProxy } from '../helpers/counting-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { parquetBytes } from '../helpers/fixtures.ts';
 import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
-import { type CountingProxy, startCountingProxy } from '../helpers/counting-proxy.ts';
 import { type S3Server, startS3Server } from '../helpers/s3-server.ts';
 
 let db: TestDatabase;
@@ -32,7 +32,14 @@ async function results(): Promise<{ file_name: string; row_count: number }[]> {
 before(async () => {
   db = await createTestDatabase();
   s3 = await startS3Server();
-  bucket = new Operator('s3', { bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', access_key_id: 'S3RVER', secret_access_key: 'S3RVER', root: '/' });
+  bucket = new Operator('s3', {
+    bucket: s3.bucket,
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    access_key_id: 'S3RVER',
+    secret_access_key: 'S3RVER',
+    root: '/',
+  });
 });
 after(async () => {
   await runtime?.close();

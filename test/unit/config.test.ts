@@ -38,14 +38,27 @@ describe('config', () => {
     const raw = { storage: './files', http: { port: 9000 }, pipelines: { sales: { schedule: { every: '1h' }, source: { modifiedWithin: '7d' } } } };
     const config = resolve(
       raw,
-      { FERRY_STORAGE: 's3://bucket/in/', PORT: '9100', HOST: '0.0.0.0', FERRY_SCHEDULE: '0 3 * * *', FERRY_TIMEZONE: 'Europe/Berlin', FERRY_WINDOW: '2h', DATABASE_URL: 'postgres://u:p@db/x' },
+      {
+        FERRY_STORAGE: 's3://bucket/in/',
+        PORT: '9100',
+        HOST: '0.0.0.0',
+        FERRY_SCHEDULE: '0 3 * * *',
+        FERRY_TIMEZONE: 'Europe/Berlin',
+        FERRY_WINDOW: '2h',
+        DATABASE_URL: 'postgres://u:p@db/x',
+      },
       { port: '9200' },
     );
     assert.deepEqual(config.storage, { kind: 's3', bucket: 'bucket', prefix: 'in/' });
     assert.deepEqual(config.http, { host: '0.0.0.0', port: 9200 });
     assert.equal(config.databaseUrl, 'postgres://u:p@db/x');
     assert.equal(config.pipelines[0]?.source.modifiedWithinMs, 7_200_000);
-    assert.deepEqual(config.pipelines[0]?.schedule, { kind: 'cron', expression: '0 3 * * *', timezone: 'Europe/Berlin', text: 'cron 0 3 * * * (Europe/Berlin)' });
+    assert.deepEqual(config.pipelines[0]?.schedule, {
+      kind: 'cron',
+      expression: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      text: 'cron 0 3 * * * (Europe/Berlin)',
+    });
   });
 
   it('reads storage as a folder, a file URL, an S3 URL or OpenDAL options', () => {
@@ -64,7 +77,10 @@ describe('config', () => {
   it('names the field of every bad value', () => {
     assertConfigError(() => resolve({ pipelines: { p: { schedule: 'every tuesday' } } }), 'pipelines.p.schedule');
     assertConfigError(() => resolve({ pipelines: { p: { schedule: { every: 'soon' } } } }), 'pipelines.p.schedule.every');
-    assertConfigError(() => resolve({ pipelines: { p: { schedule: { cron: '0 * * * *', timezone: 'Mars/Base' } } } }), /pipelines\.p\.schedule\.cron: unknown time zone/);
+    assertConfigError(
+      () => resolve({ pipelines: { p: { schedule: { cron: '0 * * * *', timezone: 'Mars/Base' } } } }),
+      /pipelines\.p\.schedule\.cron: unknown time zone/,
+    );
     assertConfigError(() => resolve({ pipelines: { p: { source: { modifiedWithin: 'yesterday' } } } }), 'pipelines.p.source.modifiedWithin');
     assertConfigError(() => resolve({ pipelines: { p: { sink: 'nowhere' } } }), 'pipelines.p.sink');
     assertConfigError(() => resolve({ storage: 'ftp://host/x' }), /storage: unsupported storage URL/);

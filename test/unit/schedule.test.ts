@@ -42,17 +42,35 @@ describe('schedules', () => {
     const after = new Date('2026-03-28T12:34:56Z');
     assert.equal(nextFireTime(parseSchedule('5m') as never, after).toISOString(), '2026-03-28T12:39:56.000Z');
     // 03:00 in Berlin on the day after the switch to summer time (UTC+2) is 01:00 UTC
-    assert.equal(nextFireTime(parseSchedule('0 3 * * *', 'Europe/Berlin') as never, new Date('2026-03-29T12:00:00Z')).toISOString(), '2026-03-30T01:00:00.000Z');
+    assert.equal(
+      nextFireTime(parseSchedule('0 3 * * *', 'Europe/Berlin') as never, new Date('2026-03-29T12:00:00Z')).toISOString(),
+      '2026-03-30T01:00:00.000Z',
+    );
     assert.equal(nextFireTime(parseSchedule('0 3 * * *') as never, after).toISOString(), '2026-03-29T03:00:00.000Z');
   });
 });
 
 describe('retry backoff', () => {
   it('doubles per attempt, caps at the maximum, and jitters between half and all of it', () => {
-    assert.equal(retryDelayMs(1, 2_000, 300_000, () => 1), 2_000);
-    assert.equal(retryDelayMs(1, 2_000, 300_000, () => 0), 1_000);
-    assert.equal(retryDelayMs(3, 2_000, 300_000, () => 1), 8_000);
-    assert.equal(retryDelayMs(30, 2_000, 300_000, () => 1), 300_000);
-    assert.equal(retryDelayMs(30, 2_000, 300_000, () => 0), 150_000);
+    assert.equal(
+      retryDelayMs(1, 2_000, 300_000, () => 1),
+      2_000,
+    );
+    assert.equal(
+      retryDelayMs(1, 2_000, 300_000, () => 0),
+      1_000,
+    );
+    assert.equal(
+      retryDelayMs(3, 2_000, 300_000, () => 1),
+      8_000,
+    );
+    assert.equal(
+      retryDelayMs(30, 2_000, 300_000, () => 1),
+      300_000,
+    );
+    assert.equal(
+      retryDelayMs(30, 2_000, 300_000, () => 0),
+      150_000,
+    );
   });
 });
