@@ -11,7 +11,7 @@ const OS = { darwin: 'darwin', linux: 'linux', win32: 'win32', android: 'android
 const CPU = ['x64', 'arm64', 'ia32', 'arm'];
 
 let added = 0;
-for (const [where, entry] of Object.entries(lock.packages)) {
+for (const entry of Object.values(lock.packages)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
     const key = `node_modules/${name}`;
     if (lock.packages[key] !== undefined) continue;
