@@ -10,7 +10,7 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import type { Logger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './scheduler/index.ts';
-import { describeStorage } from './storage/index.ts';
+import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
 import { runPipeline } from './worker/index.ts';
 
@@ -87,7 +87,8 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     pipelines: config.pipelines,
     onTick: async (pipeline, scheduledFor) => {
       try {
-        const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger: 'schedule', scheduledFor });
+        const trigger = scheduledFor === null ? 'watch' : 'schedule';
+        const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger, scheduledFor });
         if (summary.status === 'skipped') log.info({ pipeline: pipeline.name, reason: summary.reason }, 'tick skipped');
       } catch (error) {
         // The database or store failed outside any one file; /health shows it and the next tick tries again.
@@ -96,10 +97,21 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     },
   });
 
+  // A local folder is watched as well: files dropped in are processed within seconds, not at the next tick.
+  const watcher =
+    config.storage.kind === 'fs'
+      ? watchFolder(
+          config.storage.root,
+          () => scheduler?.requestRun(),
+          (error) => log.warn({ err: error }, 'watching the storage folder failed; the schedule still runs'),
+        )
+      : null;
+
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     log.info('stopping: no new files are claimed; in-flight files finish');
+    watcher?.close();
     shutdown.abort();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS).unref());
     await Promise.race([scheduler?.stop(), deadline]);

@@ -6,7 +6,8 @@ export type FileStatus = (typeof FILE_STATUSES)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export type RunTrigger = 'schedule' | 'manual';
+/** schedule: a tick; manual: `ferry run`, POST /runs; watch: new files seen in a watched folder. */
+export type RunTrigger = 'schedule' | 'manual' | 'watch';
 
 export interface FileVersionRecord {
   readonly id: number;

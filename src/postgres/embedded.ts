@@ -14,6 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { FerryError } from '../errors.ts';
+import { quoteIdentifier } from './identifiers.ts';
 
 export interface EmbeddedDatabase {
   readonly connectionString: string;
@@ -106,7 +107,7 @@ async function ensureDatabase(port: number, password: string): Promise<void> {
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE_NAME]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE_NAME}`);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${quoteIdentifier(DATABASE_NAME)}`);
   } finally {
     await client.end();
   }

@@ -10,13 +10,20 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface SchedulerOptions {
   readonly pipelines: readonly ResolvedPipeline[];
-  readonly onTick: (pipeline: ResolvedPipeline, scheduledFor: Date) => Promise<void>;
+  /** Runs the pipeline; `scheduledFor` is null for a run requested out of schedule. */
+  readonly onTick: (pipeline: ResolvedPipeline, scheduledFor: Date | null) => Promise<void>;
   readonly now?: () => Date;
 }
 
 export interface Scheduler {
   /** When each pipeline fires next (null while stopping). */
   nextRun(pipeline: string): Date | null;
+  /**
+   * Runs the pipelines now, outside their schedule (new files were seen). A pipeline that is
+   * running already runs once more when it finishes, so nothing seen during a run waits for
+   * the next tick.
+   */
+  requestRun(): void;
   /** Stops firing and waits for the runs in progress. */
   stop(): Promise<void>;
 }
@@ -26,14 +33,24 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const nextRuns = new Map<string, Date | null>();
   const timers = new Map<string, NodeJS.Timeout>();
   const running = new Map<string, Promise<void>>();
+  const rerun = new Set<string>();
   let stopped = false;
 
-  const fire = (pipeline: ResolvedPipeline, scheduledFor: Date) => {
+  const start = (pipeline: ResolvedPipeline, scheduledFor: Date | null) => {
     if (stopped) return;
-    if (!running.has(pipeline.name)) {
-      const run = options.onTick(pipeline, scheduledFor).finally(() => running.delete(pipeline.name));
-      running.set(pipeline.name, run);
+    if (running.has(pipeline.name)) {
+      if (scheduledFor === null) rerun.add(pipeline.name);
+      return;
     }
+    const run = options.onTick(pipeline, scheduledFor).finally(() => {
+      running.delete(pipeline.name);
+      if (rerun.delete(pipeline.name)) start(pipeline, null);
+    });
+    running.set(pipeline.name, run);
+  };
+
+  const fire = (pipeline: ResolvedPipeline, scheduledFor: Date) => {
+    start(pipeline, scheduledFor);
     arm(pipeline, nextFireTime(pipeline.schedule, scheduledFor));
   };
 
@@ -49,11 +66,16 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 
   return {
     nextRun: (pipeline) => nextRuns.get(pipeline) ?? null,
+    requestRun() {
+      for (const pipeline of options.pipelines) start(pipeline, null);
+    },
     async stop() {
       stopped = true;
+      rerun.clear();
       for (const timer of timers.values()) clearTimeout(timer);
       nextRuns.clear();
-      await Promise.allSettled(running.values());
+      // A run that ends starts no rerun once stopped; wait until none is left.
+      while (running.size > 0) await Promise.allSettled(running.values());
     },
   };
 }

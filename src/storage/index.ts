@@ -2,3 +2,4 @@ export { describeStorage, parseStorage, type StorageInput, type StorageLocation 
 export { type ObjectStore, openObjectStore, type ReadTarget, type S3Settings, type StoredObject, s3SettingsFromEnv } from './object-store.ts';
 export { type SourceFilter, sourceFilter } from './source-filter.ts';
 export { type ObjectVersion, versionIdentity } from './version.ts';
+export { type FolderWatcher, SETTLE_MS, watchFolder } from './watch-folder.ts';

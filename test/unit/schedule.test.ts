@@ -74,3 +74,33 @@ describe('retry backoff', () => {
     );
   });
 });
+
+describe('scheduler', () => {
+  it('ticks at start, and a run requested during a run follows it once', async () => {
+    const { startScheduler } = await import('../../src/scheduler/index.ts');
+    const pipeline = { name: 'p', source: { prefix: '', glob: '*', modifiedWithinMs: null }, sink: 'row-count', schedule: parseSchedule('1h') } as const;
+    const ticks: (Date | null)[] = [];
+    let release: () => void = () => {};
+    const scheduler = startScheduler({
+      pipelines: [pipeline as never],
+      onTick: async (_pipeline, scheduledFor) => {
+        ticks.push(scheduledFor);
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    assert.equal(ticks.length, 1);
+    assert.ok(ticks[0] instanceof Date);
+    assert.ok((scheduler.nextRun('p')?.getTime() ?? 0) - Date.now() > 3_590_000);
+    scheduler.requestRun();
+    scheduler.requestRun();
+    assert.equal(ticks.length, 1, 'no overlap');
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(ticks.slice(1), [null], 'one rerun for any number of requests');
+    release();
+    await scheduler.stop();
+    assert.equal(scheduler.nextRun('p'), null);
+  });
+});
