@@ -41,7 +41,7 @@ CREATE TABLE ferry_files (
     size BIGINT NOT NULL,
     last_modified TIMESTAMPTZ,
     status TEXT NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'processed', 'failed', 'superseded')),
+        CHECK (status IN ('pending', 'processed', 'quarantined', 'superseded')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     lease_owner TEXT,

@@ -14,9 +14,21 @@ function writeSample(file: string, rows: number, seed: number): void {
   const ids = Array.from({ length: rows }, (_, i) => i + seed);
   const frame = pl.DataFrame([
     pl.Series('id', ids, pl.Int64),
-    pl.Series('category', ids.map((i) => ['books', 'games', 'tools', 'food'][i % 4] as string), pl.Utf8),
-    pl.Series('amount', ids.map((i) => ((i * 7919) % 10_000) / 100), pl.Float64),
-    pl.Series('status', ids.map((i) => (i % 3 === 0 ? 'cancelled' : 'active')), pl.Utf8),
+    pl.Series(
+      'category',
+      ids.map((i) => ['books', 'games', 'tools', 'food'][i % 4] as string),
+      pl.Utf8,
+    ),
+    pl.Series(
+      'amount',
+      ids.map((i) => ((i * 7919) % 10_000) / 100),
+      pl.Float64,
+    ),
+    pl.Series(
+      'status',
+      ids.map((i) => (i % 3 === 0 ? 'cancelled' : 'active')),
+      pl.Utf8,
+    ),
   ]);
   frame.writeParquet(file, { compression: 'zstd' });
   process.stdout.write(`${path.relative(process.cwd(), file)}: ${rows} rows, ${fs.statSync(file).size} bytes\n`);

@@ -56,6 +56,7 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     log,
     nextRun: (pipeline) => scheduler?.nextRun(pipeline) ?? null,
     runNow,
+    onRequeue: () => scheduler?.requestRun(),
     serviceStatus: () => (stopping ? 'stopping' : 'running'),
   });
   try {

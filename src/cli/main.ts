@@ -5,9 +5,9 @@
  */
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig } from '../config/index.ts';
-import { coerceError } from '../errors.ts';
+import { coerceError, FerryError } from '../errors.ts';
 import { buildStatusReport } from '../http/index.ts';
-import { FILE_STATUSES, type FileStatus, listFiles } from '../ledger/index.ts';
+import { FILE_STATUSES, type FileStatus, listFiles, requeueFiles } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
 import { startService } from '../main.ts';
 import { migrate, redactSecrets } from '../postgres/index.ts';
@@ -110,6 +110,32 @@ program
       const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, limit: Number(options.limit) || 50 });
       if (options.json) return printJson({ files });
       printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'attempts', 'finished_at', 'error']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('retry')
+  .description('requeue quarantined file versions (by id or key), to be processed at the next run')
+  .argument('[files...]', 'file version ids or keys')
+  .option('--all-quarantined', 'every quarantined file version')
+  .option('-p, --pipeline <name>', 'only this pipeline')
+  .option('--json', 'print JSON')
+  .action(async (files: string[], options: { allQuarantined?: boolean; pipeline?: string; json?: boolean }) => {
+    if (files.length === 0 && !options.allQuarantined) throw new FerryError('CONFIG_INVALID', 'retry: name file ids or keys, or use --all-quarantined');
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const requeued = await requeueFiles(runtime.pool, { files, allQuarantined: options.allQuarantined, pipeline: options.pipeline });
+      if (options.json) return printJson({ requeued });
+      for (const file of requeued) process.stdout.write(`requeued ${file.id} ${file.pipeline} ${file.key}\n`);
+      process.stdout.write(
+        requeued.length === 0
+          ? 'nothing to requeue (only quarantined or waiting file versions can be retried)\n'
+          : `${requeued.length} requeued; they are processed at the next run (or now: ferry run --once)\n`,
+      );
+      if (requeued.length === 0) process.exitCode = 1;
     } finally {
       await runtime.close();
     }

@@ -54,7 +54,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
       summary.status === 'skipped'
         ? []
         : summary.files.flatMap((file) =>
-            file.kind === 'failed' || file.kind === 'retrying'
+            file.kind === 'quarantined' || file.kind === 'retrying'
               ? [{ file: file.key, step: file.step, error: file.error, will_retry: file.kind === 'retrying' }]
               : [],
           ),
@@ -70,7 +70,8 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
         );
       }
     }
-    for (const failure of report.failures) process.stdout.write(`  failed ${failure.file} at ${failure.step}: ${failure.error}\n`);
+    for (const failure of report.failures)
+      process.stdout.write(`  ${failure.will_retry ? 'will retry' : 'quarantined'} ${failure.file} at ${failure.step}: ${failure.error}\n`);
   }
   return ok ? 0 : 1;
 }
@@ -79,8 +80,8 @@ function describeOutcome(outcome: FileOutcome): string {
   switch (outcome.kind) {
     case 'processed':
       return `ok      ${outcome.key} (${outcome.rows} rows)`;
-    case 'failed':
-      return `failed  ${outcome.key}: ${outcome.error}`;
+    case 'quarantined':
+      return `failed  ${outcome.key}: ${outcome.error} (quarantined)`;
     case 'retrying':
       return `retry   ${outcome.key}: ${outcome.error}`;
     case 'superseded':

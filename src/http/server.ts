@@ -1,15 +1,15 @@
 /**
  * The HTTP API: the demo's `/`, `/health` and `/status`, plus `/runs`, `/files` and `/metrics`,
- * and the admin action `POST /runs` behind a bearer token. Every route reads the ledger; none
+ * and the admin actions `POST /runs` and `POST /files/:id/retry` behind a bearer token. Every route reads the ledger; none
  * keeps state of its own.
  */
 import crypto from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors.ts';
-import { FILE_STATUSES, listFiles, listRuns } from '../ledger/index.ts';
+import { FILE_STATUSES, listFiles, listRuns, requeueFiles } from '../ledger/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { checkStoreAnswers } from '../runtime.ts';
@@ -25,6 +25,8 @@ export interface HttpAppOptions {
   readonly nextRun?: (pipeline: string) => Date | null;
   /** Starts a run now; resolves when it has been started or refused. */
   readonly runNow?: (pipeline: string) => Promise<{ accepted: boolean; reason?: string }>;
+  /** Called after files were requeued, so that they are processed soon. */
+  readonly onRequeue?: () => void;
   readonly serviceStatus?: () => string;
 }
 
@@ -35,6 +37,7 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() });
+const fileParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
 
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
@@ -93,12 +96,30 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return reply.type(contentType).send(body);
   });
 
-  app.post('/runs', async (request, reply) => {
-    if (!isAuthorised(config.adminToken, request.headers.authorization)) {
+  // Admin actions: refused unless FERRY_ADMIN_TOKEN is set and given as a bearer token.
+  const refuseUnlessAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (isAuthorised(config.adminToken, request.headers.authorization)) return;
+    return reply
+      .status(config.adminToken === null ? 403 : 401)
+      .send({ error: config.adminToken === null ? 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN' : 'missing or wrong bearer token' });
+  };
+
+  app.post('/files/:id/retry', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
+    const params = fileParams.safeParse(request.params);
+    if (!params.success) return reply.status(400).send({ error: z.prettifyError(params.error) });
+    const [file] = await requeueFiles(pool, { files: [String(params.data.id)] });
+    if (file === undefined) {
+      const existing = await pool.query<{ status: string }>('SELECT status FROM ferry_files WHERE id = $1', [params.data.id]);
+      if (existing.rowCount === 0) return reply.status(404).send({ error: `no file version ${params.data.id}` });
       return reply
-        .status(config.adminToken === null ? 403 : 401)
-        .send({ error: config.adminToken === null ? 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN' : 'missing or wrong bearer token' });
+        .status(409)
+        .send({ error: `file version ${params.data.id} is ${existing.rows[0]?.status}; only quarantined or waiting files can be retried` });
     }
+    options.onRequeue?.();
+    return { file };
+  });
+
+  app.post('/runs', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
     const body = runBody.safeParse(request.body ?? {});
     if (!body.success) return reply.status(400).send({ error: z.prettifyError(body.error) });
     const name = body.data.pipeline ?? config.pipelines[0]?.name ?? '';

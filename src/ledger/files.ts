@@ -111,7 +111,7 @@ export interface FileFailure {
 export async function recordFileFailure(pool: Pool, fileId: number, owner: string, failure: FileFailure): Promise<boolean> {
   const result = await pool.query(
     `UPDATE ferry_files
-        SET status = CASE WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+        SET status = CASE WHEN $5::timestamptz IS NULL THEN 'quarantined' ELSE 'pending' END,
             next_attempt_at = COALESCE($5::timestamptz, next_attempt_at),
             error = $3, error_step = $4, finished_at = now(),
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
@@ -144,6 +144,32 @@ export async function listFiles(pool: Pool, options: ListFilesOptions = {}): Pro
       WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
       ORDER BY id DESC LIMIT $3`,
     [options.pipeline ?? null, options.status ?? null, options.limit ?? 100],
+  );
+  return result.rows;
+}
+
+export interface RequeueOptions {
+  /** File version ids, or keys (every quarantined version of the key). */
+  readonly files?: readonly string[];
+  readonly allQuarantined?: boolean;
+  readonly pipeline?: string;
+}
+
+/**
+ * Puts quarantined file versions (and pending ones waiting for a retry) back in the queue, due
+ * now, with their attempts reset. Processed versions are never requeued: that would load them twice.
+ */
+export async function requeueFiles(pool: Pool, options: RequeueOptions): Promise<FileVersionRecord[]> {
+  const files = options.files ?? [];
+  const ids = files.filter((file) => /^\d+$/.test(file)).map(Number);
+  const result = await pool.query<FileVersionRecord>(
+    `UPDATE ferry_files
+        SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
+      WHERE (status = 'quarantined' OR (status = 'pending' AND error IS NOT NULL))
+        AND ($1::text IS NULL OR pipeline = $1)
+        AND ($2::boolean AND status = 'quarantined' OR id = ANY($3::bigint[]) OR key = ANY($4::text[]))
+      RETURNING *`,
+    [options.pipeline ?? null, options.allQuarantined === true, ids, files],
   );
   return result.rows;
 }

@@ -7,8 +7,10 @@ export {
   lockClaimedFile,
   markFileProcessed,
   markFileSuperseded,
+  type RequeueOptions,
   recordFileFailure,
   recordListingPage,
+  requeueFiles,
 } from './files.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export { closeAbandonedRuns, finishRun, type ListRunsOptions, listRuns, type StartRunInput, startRun } from './runs.ts';

@@ -1,6 +1,9 @@
-/** The ledger's records. A file version's status moves pending → processed | failed | superseded. */
+/**
+ * The ledger's records. A file version's status moves pending → processed | quarantined |
+ * superseded; a quarantined one goes back to pending when someone retries it.
+ */
 
-export const FILE_STATUSES = ['pending', 'processed', 'failed', 'superseded'] as const;
+export const FILE_STATUSES = ['pending', 'processed', 'quarantined', 'superseded'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
 export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;

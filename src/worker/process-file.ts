@@ -14,7 +14,7 @@ import { retryDelayMs } from './backoff.ts';
 
 export type FileOutcome =
   | { readonly kind: 'processed'; readonly key: string; readonly rows: number }
-  | { readonly kind: 'failed' | 'retrying'; readonly key: string; readonly step: string; readonly error: string }
+  | { readonly kind: 'quarantined' | 'retrying'; readonly key: string; readonly step: string; readonly error: string }
   | { readonly kind: 'superseded'; readonly key: string; readonly reason: string }
   | { readonly kind: 'lease-lost'; readonly key: string };
 
@@ -79,8 +79,8 @@ async function recordFailure(context: ProcessFileContext, file: FileVersionRecor
     // The database itself is failing: the lease will expire and the file will be claimed again.
     fileLog.error({ err: recordError }, 'could not record the failure; the file will be retried when its lease expires');
   }
-  fileLog.warn({ step, error: message, retryAt }, willRetry ? 'file failed, will retry' : 'file failed');
-  return { kind: willRetry ? 'retrying' : 'failed', key: file.key, step, error: message };
+  fileLog.warn({ step, error: message, retryAt }, willRetry ? 'file failed, will retry' : 'file quarantined');
+  return { kind: willRetry ? 'retrying' : 'quarantined', key: file.key, step, error: message };
 }
 
 /** SQLSTATEs after which the same work can succeed: connection loss, shutdown, serialization failure, deadlock. */

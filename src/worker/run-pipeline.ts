@@ -83,7 +83,7 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
           const outcome = await processFile({ pool, store, sink, retry: config.retry, log }, file, owner, run);
           files.push(outcome);
           if (outcome.kind === 'processed') counts.files_processed++;
-          else if (outcome.kind === 'failed') counts.files_failed++;
+          else if (outcome.kind === 'quarantined') counts.files_failed++;
           else if (outcome.kind === 'retrying') counts.files_retrying++;
           else counts.files_skipped++;
           context.onFile?.(outcome);

@@ -58,14 +58,44 @@ describe('ferry CLI', () => {
   it('status and files read the ledger', async () => {
     const status = JSON.parse((await runFerry(['status', '--json'], { env })).stdout);
     assert.equal(status.total_files_processed, 2);
-    assert.deepEqual(status.pipelines[0].files, { pending: 0, processed: 2, failed: 1, superseded: 0 });
-    const failed = JSON.parse((await runFerry(['files', '--status', 'failed', '--json'], { env })).stdout);
+    assert.deepEqual(status.pipelines[0].files, { pending: 0, processed: 2, quarantined: 1, superseded: 0 });
+    const failed = JSON.parse((await runFerry(['files', '--status', 'quarantined', '--json'], { env })).stdout);
     assert.deepEqual(
       failed.files.map((f: { key: string }) => f.key),
       ['broken.parquet'],
     );
     const table = await runFerry(['files'], { env });
     assert.match(table.stdout, /deep\/two\.parquet\s+processed\s+2345/);
+  });
+
+  it('retry requeues quarantined files; a new version of one is processed normally', async () => {
+    const none = await runFerry(['retry', 'one.parquet'], { env });
+    assert.equal(none.code, 1, 'a processed file is never requeued');
+    assert.match(none.stdout, /nothing to requeue/);
+    const usage = await runFerry(['retry'], { env });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--all-quarantined/);
+
+    const all = await runFerry(['retry', '--all-quarantined'], { env });
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^requeued \d+ default broken\.parquet$/m);
+    const rerun = JSON.parse((await runFerry(['run', '--once', '--json'], { env })).stdout);
+    assert.equal(rerun.files_failed, 1, 'still broken: quarantined again');
+
+    writeParquet(path.join(inbox, 'broken.parquet'), 77);
+    const fixed = JSON.parse((await runFerry(['run', '--once', '--json'], { env })).stdout);
+    assert.equal(fixed.files_processed, 1);
+    const byKey = JSON.parse((await runFerry(['retry', 'broken.parquet', '--json'], { env })).stdout);
+    assert.equal(byKey.requeued.length, 1, 'the old, quarantined version');
+    const last = JSON.parse((await runFerry(['run', '--once', '--json'], { env })).stdout);
+    assert.equal(last.files_processed, 0);
+    assert.equal(last.files_skipped, 3);
+    const superseded = JSON.parse((await runFerry(['files', '--status', 'superseded', '--json'], { env })).stdout);
+    assert.deepEqual(
+      superseded.files.map((f: { key: string }) => f.key),
+      ['broken.parquet'],
+      'the old version is gone from the store: superseded by the listing, never counted',
+    );
   });
 
   it('a bad config exits non-zero with one line naming the field', async () => {

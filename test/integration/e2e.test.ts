@@ -88,13 +88,13 @@ describe('end to end: ferry start on embedded defaults', () => {
     fs.writeFileSync(path.join(inbox, 'corrupt.parquet'), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 1), Buffer.from('PAR1')]));
     const after = await waitFor('the overwritten file counted again', async () => {
       const current = await status();
-      return current.total_files_processed === 4 && current.pipelines[0]?.files.failed === 1 ? current : undefined;
+      return current.total_files_processed === 4 && current.pipelines[0]?.files.quarantined === 1 ? current : undefined;
     });
     assert.deepEqual(
       after.recent_results.filter((r) => r.file_name === 'a.parquet').map((r) => r.row_count),
       [4_321, 1_234],
     );
-    const failed = (await (await fetch(`${ferry.url}/files?status=failed`)).json()) as { files: { key: string; error: string; error_step: string }[] };
+    const failed = (await (await fetch(`${ferry.url}/files?status=quarantined`)).json()) as { files: { key: string; error: string; error_step: string }[] };
     assert.equal(failed.files.length, 1);
     assert.equal(failed.files[0]?.key, 'corrupt.parquet');
     assert.equal(failed.files[0]?.error_step, 'read');

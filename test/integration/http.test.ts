@@ -1,5 +1,6 @@
 /** The HTTP API, in process (inject), on a real database and a local folder. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -15,12 +16,14 @@ let db: TestDatabase;
 let runtime: Runtime;
 let app: FastifyInstance;
 let manualRuns = 0;
+let requeues = 0;
 
 before(async () => {
   db = await createTestDatabase();
   const inbox = tempDir('inbox-');
   writeParquet(path.join(inbox, 'a.parquet'), 12);
   writeParquet(path.join(inbox, 'sub/b.parquet'), 30);
+  fs.writeFileSync(path.join(inbox, 'bad.parquet'), 'not parquet');
   runtime = await openTestRuntime({ databaseUrl: db.url, storage: inbox, env: { FERRY_ADMIN_TOKEN: TOKEN } });
   await runOnce(runtime);
   await runOnce(runtime);
@@ -33,6 +36,9 @@ before(async () => {
     runNow: async () => {
       manualRuns++;
       return { accepted: true };
+    },
+    onRequeue: () => {
+      requeues++;
     },
   });
 });
@@ -93,8 +99,8 @@ describe('HTTP API', () => {
     assert.equal(pipeline.schedule, 'every 5m');
     assert.equal(pipeline.next_run, '2030-01-01T00:00:00.000Z');
     assert.equal(pipeline.last_run.status, 'completed');
-    assert.equal(pipeline.last_run.files_skipped, 2);
-    assert.deepEqual(pipeline.files, { pending: 0, processed: 2, failed: 0, superseded: 0 });
+    assert.equal(pipeline.last_run.files_skipped, 3);
+    assert.deepEqual(pipeline.files, { pending: 0, processed: 2, quarantined: 1, superseded: 0 });
     assert.deepEqual(status.recent_results.map((r: { file_name: string; row_count: number }) => [r.file_name, r.row_count]).sort(), [
       ['a.parquet', 12],
       ['sub/b.parquet', 30],
@@ -108,7 +114,13 @@ describe('HTTP API', () => {
     assert.equal(runs[0].pipeline, 'default');
     const files = (await app.inject('/files?status=processed')).json().files;
     assert.deepEqual(files.map((f: { key: string }) => f.key).sort(), ['a.parquet', 'sub/b.parquet']);
-    assert.equal((await app.inject('/files?status=failed')).json().files.length, 0);
+    const quarantined = (await app.inject('/files?status=quarantined')).json().files;
+    assert.equal(quarantined.length, 1);
+    assert.equal(quarantined[0].key, 'bad.parquet');
+    assert.equal(quarantined[0].attempts, 1);
+    assert.equal(quarantined[0].error_step, 'read');
+    assert.match(quarantined[0].error, /bad\.parquet is not a readable Parquet file/);
+    assert.ok(quarantined[0].finished_at);
     const bad = await app.inject('/files?status=bogus');
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /status/);
@@ -131,6 +143,27 @@ describe('HTTP API', () => {
     assert.equal(manualRuns, 1);
     const unknown = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${TOKEN}` }, payload: { pipeline: 'nope' } });
     assert.equal(unknown.statusCode, 404);
+  });
+
+  it('POST /files/:id/retry requeues a quarantined file, and only that', async () => {
+    const [bad] = (await app.inject('/files?status=quarantined')).json().files;
+    const [good] = (await app.inject('/files?status=processed')).json().files;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    assert.equal((await app.inject({ method: 'POST', url: `/files/${bad.id}/retry` })).statusCode, 401);
+    const retried = await app.inject({ method: 'POST', url: `/files/${bad.id}/retry`, headers: auth });
+    assert.equal(retried.statusCode, 200);
+    assert.equal(retried.json().file.status, 'pending');
+    assert.equal(retried.json().file.attempts, 0);
+    assert.equal(requeues, 1);
+    const processed = await app.inject({ method: 'POST', url: `/files/${good.id}/retry`, headers: auth });
+    assert.equal(processed.statusCode, 409);
+    assert.match(processed.json().error, /is processed/);
+    assert.equal((await app.inject({ method: 'POST', url: '/files/999999/retry', headers: auth })).statusCode, 404);
+    assert.equal((await app.inject({ method: 'POST', url: '/files/abc/retry', headers: auth })).statusCode, 400);
+    // Still not Parquet: the next run quarantines it again, with one attempt.
+    const run = await runOnce(runtime);
+    assert.equal(run.counts.files_failed, 1);
+    assert.equal((await app.inject('/files?status=quarantined')).json().files[0].attempts, 1);
   });
 
   it('POST /runs is disabled while no admin token is set', async () => {

@@ -91,7 +91,7 @@ describe('ledger', () => {
     assert.equal(run.counts.files_processed, 1);
     assert.equal(run.counts.files_failed, 3);
     assert.deepEqual(await results(), [{ file_name: 'good.parquet', row_count: 3 }]);
-    const failed = await db.pool.query("SELECT key, error, error_step FROM ferry_files WHERE status = 'failed' ORDER BY key");
+    const failed = await db.pool.query("SELECT key, error, error_step FROM ferry_files WHERE status = 'quarantined' ORDER BY key");
     assert.deepEqual(
       failed.rows.map((row) => row.key),
       ['empty.parquet', 'garbage.parquet', 'truncated.parquet'],

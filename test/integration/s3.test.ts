@@ -106,7 +106,7 @@ describe('S3 storage', () => {
     const run = await runOnce(await open(storage()));
     assert.equal(run.counts.files_processed, 1);
     assert.equal(run.counts.files_failed, 1);
-    const failed = await db.pool.query("SELECT key, error FROM ferry_files WHERE status = 'failed'");
+    const failed = await db.pool.query("SELECT key, error FROM ferry_files WHERE status = 'quarantined'");
     assert.equal(failed.rows[0].key, 'corrupt.parquet');
     assert.match(failed.rows[0].error, /corrupt\.parquet is not a readable Parquet file/);
   });
