@@ -23,10 +23,11 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   try {
     for (const pipeline of pipelines) {
       const started = Date.now();
+      // A run of the pipeline in progress (the service's) is helped to its end; then this run starts.
       let summary = await runPipeline({ ...runtime, onFile }, { pipeline, trigger: 'manual' });
-      while (summary.status === 'skipped' && Date.now() - started < LOCK_WAIT_MS) {
-        if (showProgress) process.stdout.write(`waiting: ${summary.reason}\n`);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      while ((summary.status === 'skipped' || summary.status === 'helped') && Date.now() - started < LOCK_WAIT_MS) {
+        if (showProgress) process.stdout.write(`waiting: ${summary.status === 'skipped' ? summary.reason : `helped run ${summary.run.id}`}\n`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
         summary = await runPipeline({ ...runtime, onFile }, { pipeline, trigger: 'manual' });
       }
       summaries.push({ pipeline: pipeline.name, summary });
@@ -36,7 +37,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   }
 
   const total = (field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped') =>
-    summaries.reduce((sum, { summary }) => sum + (summary.status === 'skipped' ? 0 : summary.counts[field]), 0);
+    summaries.reduce((sum, { summary }) => sum + ('counts' in summary ? summary.counts[field] : 0), 0);
   const ok = summaries.every(({ summary }) => summary.status === 'completed');
   const report = {
     status: ok ? 'completed' : 'failed',
@@ -46,9 +47,9 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     files_retrying: total('files_retrying'),
     files_skipped: total('files_skipped'),
     runs: summaries.map(({ pipeline, summary }) =>
-      summary.status === 'skipped'
-        ? { pipeline, status: 'skipped', reason: summary.reason }
-        : { pipeline, run_id: summary.run.id, status: summary.status, ...summary.counts, error: summary.error },
+      'counts' in summary
+        ? { pipeline, run_id: summary.run.id, status: summary.status, ...summary.counts, error: summary.error }
+        : { pipeline, status: 'skipped', reason: summary.status === 'skipped' ? summary.reason : `another run (${summary.run.id}) kept the pipeline busy` },
     ),
     failures: summaries.flatMap(({ summary }) =>
       summary.status === 'skipped'

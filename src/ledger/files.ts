@@ -79,6 +79,15 @@ export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<
   return result.rows[0] ?? null;
 }
 
+/** Extends a lease while its worker is still busy with the file; false if the lease was lost. */
+export async function renewLease(pool: Pool, fileId: number, owner: string, leaseMs: number): Promise<boolean> {
+  const result = await pool.query(
+    `UPDATE ferry_files SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
+    [fileId, owner, leaseMs],
+  );
+  return result.rowCount === 1;
+}
+
 /**
  * Inside the load transaction: locks the file's row and checks that this worker still holds
  * it. False means the lease was lost (taken over after expiry, or superseded): roll back.

@@ -10,9 +10,21 @@ export {
   type RequeueOptions,
   recordFileFailure,
   recordListingPage,
+  renewLease,
   requeueFiles,
 } from './files.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
-export { closeAbandonedRuns, finishRun, type ListRunsOptions, listRuns, type StartRunInput, startRun } from './runs.ts';
+export {
+  closeAbandonedRuns,
+  type DiscoveryCounts,
+  findRunningRun,
+  finishRun,
+  isRunRunning,
+  type ListRunsOptions,
+  listRuns,
+  type StartRunInput,
+  startRun,
+  waitForRunClaims,
+} from './runs.ts';
 export { emptyFileCounts, type LedgerStatus, readLedgerStatus } from './status.ts';
 export * from './types.ts';

@@ -1,6 +1,6 @@
 /** Runs: one row per schedule tick or manual run of a pipeline. */
 import type { Pool } from '../postgres/index.ts';
-import type { RunCounts, RunRecord, RunTrigger } from './types.ts';
+import type { RunRecord, RunTrigger } from './types.ts';
 
 export interface StartRunInput {
   readonly pipeline: string;
@@ -21,27 +21,56 @@ export async function startRun(pool: Pool, input: StartRunInput): Promise<RunRec
   return result.rows[0] ?? null;
 }
 
-export async function finishRun(pool: Pool, runId: number, counts: RunCounts, error: string | null): Promise<RunRecord> {
+/** What discovery saw; the outcomes of the files are counted from the ledger when the run finishes. */
+export interface DiscoveryCounts {
+  readonly files_listed: number;
+  readonly files_discovered: number;
+  /** Listed but needing no work: already in the ledger, or outside the time window. */
+  readonly files_skipped: number;
+}
+
+/**
+ * Closes a run. File outcomes are counted from the ledger (every file version claimed in the
+ * run, by this process or by instances that helped), not from one process's memory.
+ */
+export async function finishRun(pool: Pool, runId: number, discovery: DiscoveryCounts, error: string | null): Promise<RunRecord> {
   const result = await pool.query<RunRecord>(
-    `UPDATE ferry_runs
+    `UPDATE ferry_runs r
         SET status = $2, finished_at = now(), error = $3,
-            files_listed = $4, files_discovered = $5, files_processed = $6,
-            files_failed = $7, files_retrying = $8, files_skipped = $9
-      WHERE id = $1
-      RETURNING *`,
-    [
-      runId,
-      error === null ? 'completed' : 'failed',
-      error,
-      counts.files_listed,
-      counts.files_discovered,
-      counts.files_processed,
-      counts.files_failed,
-      counts.files_retrying,
-      counts.files_skipped,
-    ],
+            files_listed = $4, files_discovered = $5,
+            files_processed = c.processed, files_failed = c.failed, files_retrying = c.retrying,
+            files_skipped = $6 + c.superseded
+       FROM (SELECT count(*) FILTER (WHERE status = 'processed') AS processed,
+                    count(*) FILTER (WHERE status = 'quarantined') AS failed,
+                    count(*) FILTER (WHERE status = 'pending') AS retrying,
+                    count(*) FILTER (WHERE status = 'superseded') AS superseded
+               FROM ferry_files WHERE run_id = $1) c
+      WHERE r.id = $1
+      RETURNING r.*`,
+    [runId, error === null ? 'completed' : 'failed', error, discovery.files_listed, discovery.files_discovered, discovery.files_skipped],
   );
   return result.rows[0] as RunRecord;
+}
+
+/** The run of a pipeline in progress, if any (for instances that come to help it). */
+export async function findRunningRun(pool: Pool, pipeline: string): Promise<RunRecord | null> {
+  const result = await pool.query<RunRecord>(`SELECT * FROM ferry_runs WHERE pipeline = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`, [pipeline]);
+  return result.rows[0] ?? null;
+}
+
+export async function isRunRunning(pool: Pool, runId: number): Promise<boolean> {
+  const result = await pool.query(`SELECT 1 FROM ferry_runs WHERE id = $1 AND status = 'running'`, [runId]);
+  return result.rowCount === 1;
+}
+
+/** Waits (at most `timeoutMs`) until no file of the run is held under a live lease: helpers have finished. */
+export async function waitForRunClaims(pool: Pool, runId: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const result = await pool.query(`SELECT 1 FROM ferry_files WHERE run_id = $1 AND lease_owner IS NOT NULL AND lease_expires_at > now() LIMIT 1`, [runId]);
+    if (result.rowCount === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

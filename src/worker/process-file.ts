@@ -6,7 +6,15 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors.ts';
-import { type FileVersionRecord, lockClaimedFile, markFileProcessed, markFileSuperseded, type RunRecord, recordFileFailure } from '../ledger/index.ts';
+import {
+  type FileVersionRecord,
+  lockClaimedFile,
+  markFileProcessed,
+  markFileSuperseded,
+  type RunRecord,
+  recordFileFailure,
+  renewLease,
+} from '../ledger/index.ts';
 import type { Sink } from '../pipeline/index.ts';
 import { inTransaction, type Pool } from '../postgres/index.ts';
 import { type ObjectStore, versionIdentity } from '../storage/index.ts';
@@ -23,12 +31,22 @@ export interface ProcessFileContext {
   readonly store: ObjectStore;
   readonly sink: Sink;
   readonly retry: ResolvedConfig['retry'];
+  readonly leaseMs: number;
   readonly log: Logger;
 }
 
 export async function processFile(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<FileOutcome> {
   const { pool, store, sink, log } = context;
   const fileLog = log.child({ file: file.key, version: file.version, attempt: file.attempts });
+  // Renew the lease while the file is worked on, so that a short lease covers a long file and
+  // a crashed worker's file is taken over soon.
+  const renewal = setInterval(
+    () => {
+      renewLease(pool, file.id, owner, context.leaseMs).catch(() => {});
+    },
+    Math.max(500, Math.floor(context.leaseMs / 3)),
+  );
+  renewal.unref();
   try {
     const read = await sink.read(store, file);
 
@@ -59,6 +77,8 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
     return { kind: 'processed', key: file.key, rows: read.rows };
   } catch (thrown) {
     return recordFailure(context, file, owner, thrown, fileLog);
+  } finally {
+    clearInterval(renewal);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * One run of a pipeline: discover → claim → read → load + record, for every file version that
  * is due. The run holds the pipeline's run lock for its whole length, so runs never overlap.
+ * Other instances whose tick finds the lock taken help the run instead: they claim and process
+ * its files alongside it until it ends, so the work is shared through the ledger.
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
@@ -8,17 +10,21 @@ import { errorMessage } from '../errors.ts';
 import {
   claimNextFile,
   closeAbandonedRuns,
+  type DiscoveryCounts,
+  findRunningRun,
   finishRun,
+  isRunRunning,
   type RunCounts,
   type RunRecord,
   type RunTrigger,
   recordListingPage,
   startRun,
   tryLockPipeline,
+  waitForRunClaims,
 } from '../ledger/index.ts';
 import { sinkFor } from '../pipeline/index.ts';
 import type { Pool } from '../postgres/index.ts';
-import { type ObjectStore, sourceFilter } from '../storage/index.ts';
+import { describeStorage, type ObjectStore, sourceFilter } from '../storage/index.ts';
 import { type FileOutcome, processFile } from './process-file.ts';
 
 export interface RunContext {
@@ -46,57 +52,49 @@ export type RunSummary =
       readonly run: RunRecord;
       readonly counts: RunCounts;
       readonly error: string | null;
+      /** The files this process handled. */
       readonly files: readonly FileOutcome[];
     }
+  | { readonly status: 'helped'; readonly run: RunRecord; readonly files: readonly FileOutcome[] }
   | { readonly status: 'skipped'; readonly run: null; readonly reason: string };
+
+/** How often a helper with nothing to claim looks again while the run it helps goes on. */
+const HELPER_POLL_MS = 250;
 
 let claimSequence = 0;
 
 export async function runPipeline(context: RunContext, request: RunRequest): Promise<RunSummary> {
-  const { pool, store, config, instance } = context;
+  const { pool, store, instance } = context;
   const { pipeline } = request;
   const log = context.log.child({ pipeline: pipeline.name });
   const lock = await tryLockPipeline(pool, pipeline.name);
-  if (lock === null) return { status: 'skipped', run: null, reason: `another run of pipeline ${pipeline.name} is in progress` };
+  if (lock === null) return helpRunningRun(context, pipeline, log);
   try {
     await closeAbandonedRuns(pool, pipeline.name);
     const run = await startRun(pool, { pipeline: pipeline.name, trigger: request.trigger, scheduledFor: request.scheduledFor ?? null, instance });
     if (run === null) return { status: 'skipped', run: null, reason: 'this tick was already run by another instance' };
     log.info({ run: run.id, trigger: request.trigger }, 'run started');
 
-    const counts = { files_listed: 0, files_discovered: 0, files_processed: 0, files_failed: 0, files_retrying: 0, files_skipped: 0 };
+    const discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0 };
     const files: FileOutcome[] = [];
     let error: string | null = null;
     try {
-      await discover(context, pipeline, run, counts);
+      await discover(context, pipeline, run, discovery);
     } catch (thrown) {
-      error = `listing ${store.location.kind === 'fs' ? store.location.root : 'the storage'} failed: ${errorMessage(thrown)}`;
+      error = `listing ${describeStorage(store.location)} failed: ${errorMessage(thrown)}`;
       log.error({ run: run.id, error }, 'discovery failed');
     }
     if (error === null) {
-      const sink = sinkFor(pipeline.sink);
-      const worker = async () => {
-        while (!context.signal?.aborted) {
-          const owner = `${instance}#${++claimSequence}`;
-          const file = await claimNextFile(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id });
-          if (file === null) return;
-          const outcome = await processFile({ pool, store, sink, retry: config.retry, log }, file, owner, run);
-          files.push(outcome);
-          if (outcome.kind === 'processed') counts.files_processed++;
-          else if (outcome.kind === 'quarantined') counts.files_failed++;
-          else if (outcome.kind === 'retrying') counts.files_retrying++;
-          else counts.files_skipped++;
-          context.onFile?.(outcome);
-        }
-      };
       try {
-        await Promise.all(Array.from({ length: config.concurrency }, worker));
+        await processFiles(context, pipeline, run, files, log, { helping: false });
+        await waitForRunClaims(pool, run.id, context.config.leaseMs);
       } catch (thrown) {
         error = `processing stopped: ${errorMessage(thrown)}`;
         log.error({ run: run.id, error }, 'run failed');
       }
     }
-    const finished = await finishRun(pool, run.id, counts, error);
+    const finished = await finishRun(pool, run.id, discovery, error);
+    const counts = countsOf(finished);
     log.info({ run: run.id, ...counts, error }, 'run finished');
     return { status: error === null ? 'completed' : 'failed', run: finished, counts, error, files };
   } finally {
@@ -104,12 +102,47 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
   }
 }
 
-async function discover(
-  context: RunContext,
-  pipeline: ResolvedPipeline,
-  run: RunRecord,
-  counts: { files_listed: number; files_discovered: number; files_skipped: number },
-) {
+async function helpRunningRun(context: RunContext, pipeline: ResolvedPipeline, log: Logger): Promise<RunSummary> {
+  // The lock holder may still be creating its run record: look for a moment before giving up.
+  let run = await findRunningRun(context.pool, pipeline.name);
+  for (let attempt = 0; run === null && attempt < 10; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    run = await findRunningRun(context.pool, pipeline.name);
+  }
+  if (run === null) return { status: 'skipped', run: null, reason: `another run of pipeline ${pipeline.name} is starting or ending` };
+  const files: FileOutcome[] = [];
+  await processFiles(context, pipeline, run, files, log, { helping: true });
+  if (files.length > 0) log.info({ run: run.id, files: files.length }, 'helped another instance with its run');
+  return { status: 'helped', run, files };
+}
+
+/** `concurrency` workers claim and process the run's files until none is left (or, helping, until the run ends). */
+async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run: RunRecord, files: FileOutcome[], log: Logger, options: { helping: boolean }) {
+  const { pool, store, config, instance } = context;
+  const sink = sinkFor(pipeline.sink);
+  const worker = async () => {
+    while (!context.signal?.aborted) {
+      const owner = `${instance}#${++claimSequence}`;
+      const file = await claimNextFile(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id });
+      if (file === null) {
+        if (!options.helping || !(await isRunRunning(pool, run.id))) return;
+        await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
+        continue;
+      }
+      const outcome = await processFile({ pool, store, sink, retry: config.retry, leaseMs: config.leaseMs, log }, file, owner, run);
+      files.push(outcome);
+      context.onFile?.(outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, worker));
+}
+
+function countsOf(run: RunRecord): RunCounts {
+  const { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped } = run;
+  return { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped };
+}
+
+async function discover(context: RunContext, pipeline: ResolvedPipeline, run: RunRecord, counts: { -readonly [K in keyof DiscoveryCounts]: number }) {
   const matches = sourceFilter(pipeline.source, new Date());
   for await (const page of context.store.list(pipeline.source.prefix)) {
     const wanted = page.filter((object) => {

@@ -24,6 +24,6 @@ export async function runOnce(runtime: Runtime): Promise<Extract<RunSummary, { s
   const pipeline = runtime.config.pipelines[0];
   if (pipeline === undefined) throw new Error('no pipeline');
   const summary = await runPipeline(runtime, { pipeline, trigger: 'manual' });
-  if (summary.status === 'skipped') throw new Error(`run skipped: ${summary.reason}`);
+  if (summary.status === 'skipped' || summary.status === 'helped') throw new Error(`run not started: ${summary.status}`);
   return summary;
 }
