@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS etl_results (
 CREATE TABLE ferry_runs (
     id BIGSERIAL PRIMARY KEY,
     pipeline TEXT NOT NULL,
-    trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'watch')),
+    trigger TEXT NOT NULL CHECK (trigger IN ('startup', 'schedule', 'manual', 'watch')),
     scheduled_for TIMESTAMPTZ,
     instance TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'completed', 'failed')),

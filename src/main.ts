@@ -86,10 +86,9 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
 
   scheduler = startScheduler({
     pipelines: config.pipelines,
-    onTick: async (pipeline, scheduledFor) => {
+    onTick: async (pipeline, tick) => {
       try {
-        const trigger = scheduledFor === null ? 'watch' : 'schedule';
-        const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger, scheduledFor });
+        const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, ...tick });
         if (summary.status === 'skipped') log.info({ pipeline: pipeline.name, reason: summary.reason }, 'tick skipped');
       } catch (error) {
         // The database or store failed outside any one file; /health shows it and the next tick tries again.

@@ -9,8 +9,8 @@ export type FileStatus = (typeof FILE_STATUSES)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** schedule: a tick; manual: `ferry run`, POST /runs; watch: new files seen in a watched folder. */
-export type RunTrigger = 'schedule' | 'manual' | 'watch';
+/** startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files seen in a watched folder. */
+export type RunTrigger = 'startup' | 'schedule' | 'manual' | 'watch';
 
 export interface FileVersionRecord {
   readonly id: number;

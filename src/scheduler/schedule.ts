@@ -1,7 +1,8 @@
 /**
  * A pipeline's schedule: a fixed interval (`every: '5m'`) or a cron expression with a time
- * zone. Interval schedules tick at start and then every interval; cron schedules tick at the
- * expression's fire times.
+ * zone. Interval ticks fall on whole multiples of the interval since the Unix epoch (every 5m:
+ * :00, :05, :10 …), so that every instance computes the same tick times and a tick is run
+ * once across all of them; cron schedules tick at the expression's fire times.
  */
 import { Cron } from 'croner';
 import { formatDuration, parseDuration } from '../config/duration.ts';
@@ -52,7 +53,7 @@ export function isValidTimezone(timezone: string): boolean {
 
 /** The next time the schedule fires strictly after `after`. */
 export function nextFireTime(schedule: Schedule, after: Date): Date {
-  if (schedule.kind === 'every') return new Date(after.getTime() + schedule.everyMs);
+  if (schedule.kind === 'every') return new Date((Math.floor(after.getTime() / schedule.everyMs) + 1) * schedule.everyMs);
   const next = new Cron(schedule.expression, { timezone: schedule.timezone, paused: true }).nextRun(after);
   if (next === null) throw new Error(`cron expression ${schedule.expression} never fires again`);
   return next;

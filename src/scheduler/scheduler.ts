@@ -1,6 +1,7 @@
 /**
- * Fires each pipeline's ticks: one at start (as the demo did), then on its schedule. A tick
- * that comes while the previous run of the same pipeline is still going is skipped, not queued.
+ * Fires each pipeline's runs: one at start (as the demo did), then one per schedule tick, and
+ * one when asked (new files seen). A tick that comes while the previous run of the same
+ * pipeline is still going is skipped, not queued.
  */
 import type { ResolvedPipeline } from '../config/index.ts';
 import { nextFireTime } from './schedule.ts';
@@ -10,10 +11,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface SchedulerOptions {
   readonly pipelines: readonly ResolvedPipeline[];
-  /** Runs the pipeline; `scheduledFor` is null for a run requested out of schedule. */
-  readonly onTick: (pipeline: ResolvedPipeline, scheduledFor: Date | null) => Promise<void>;
+  readonly onTick: (pipeline: ResolvedPipeline, tick: Tick) => Promise<void>;
   readonly now?: () => Date;
 }
+
+/** Why a run starts: at start-up, on a schedule tick (at `scheduledFor`), or when asked. */
+export type Tick = { readonly trigger: 'startup' | 'watch'; readonly scheduledFor: null } | { readonly trigger: 'schedule'; readonly scheduledFor: Date };
 
 export interface Scheduler {
   /** When each pipeline fires next (null while stopping). */
@@ -36,21 +39,21 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const rerun = new Set<string>();
   let stopped = false;
 
-  const start = (pipeline: ResolvedPipeline, scheduledFor: Date | null) => {
+  const start = (pipeline: ResolvedPipeline, tick: Tick) => {
     if (stopped) return;
     if (running.has(pipeline.name)) {
-      if (scheduledFor === null) rerun.add(pipeline.name);
+      if (tick.trigger === 'watch') rerun.add(pipeline.name);
       return;
     }
-    const run = options.onTick(pipeline, scheduledFor).finally(() => {
+    const run = options.onTick(pipeline, tick).finally(() => {
       running.delete(pipeline.name);
-      if (rerun.delete(pipeline.name)) start(pipeline, null);
+      if (rerun.delete(pipeline.name)) start(pipeline, { trigger: 'watch', scheduledFor: null });
     });
     running.set(pipeline.name, run);
   };
 
   const fire = (pipeline: ResolvedPipeline, scheduledFor: Date) => {
-    start(pipeline, scheduledFor);
+    start(pipeline, { trigger: 'schedule', scheduledFor });
     arm(pipeline, nextFireTime(pipeline.schedule, scheduledFor));
   };
 
@@ -62,12 +65,15 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     timers.set(pipeline.name, timer);
   };
 
-  for (const pipeline of options.pipelines) fire(pipeline, now());
+  for (const pipeline of options.pipelines) {
+    start(pipeline, { trigger: 'startup', scheduledFor: null });
+    arm(pipeline, nextFireTime(pipeline.schedule, now()));
+  }
 
   return {
     nextRun: (pipeline) => nextRuns.get(pipeline) ?? null,
     requestRun() {
-      for (const pipeline of options.pipelines) start(pipeline, null);
+      for (const pipeline of options.pipelines) start(pipeline, { trigger: 'watch', scheduledFor: null });
     },
     async stop() {
       stopped = true;
