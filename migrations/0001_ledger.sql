@@ -46,6 +46,8 @@ CREATE TABLE ferry_files (
     next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     lease_owner TEXT,
     lease_expires_at TIMESTAMPTZ,
+    -- the worker (instance#claim) that recorded the outcome
+    processed_by TEXT,
     error TEXT,
     error_step TEXT,
     rows BIGINT,

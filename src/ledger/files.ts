@@ -101,7 +101,7 @@ export async function lockClaimedFile(client: PoolClient, fileId: number, owner:
 export async function markFileProcessed(client: PoolClient, fileId: number, rows: number): Promise<void> {
   await client.query(
     `UPDATE ferry_files
-        SET status = 'processed', rows = $2, error = NULL, error_step = NULL, finished_at = now(),
+        SET status = 'processed', rows = $2, error = NULL, error_step = NULL, finished_at = now(), processed_by = lease_owner,
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1`,
@@ -122,7 +122,7 @@ export async function recordFileFailure(pool: Pool, fileId: number, owner: strin
     `UPDATE ferry_files
         SET status = CASE WHEN $5::timestamptz IS NULL THEN 'quarantined' ELSE 'pending' END,
             next_attempt_at = COALESCE($5::timestamptz, next_attempt_at),
-            error = $3, error_step = $4, finished_at = now(),
+            error = $3, error_step = $4, finished_at = now(), processed_by = lease_owner,
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,

@@ -25,6 +25,7 @@ export interface FileVersionRecord {
   readonly next_attempt_at: Date;
   readonly lease_owner: string | null;
   readonly lease_expires_at: Date | null;
+  readonly processed_by: string | null;
   readonly error: string | null;
   readonly error_step: string | null;
   readonly rows: number | null;

@@ -49,7 +49,8 @@ export async function startEmbeddedDatabase(dataDir: string, log: (message: stri
 
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const password = state?.password ?? crypto.randomBytes(18).toString('base64url');
-  const port = await freePort();
+  // The same port as last time when it is free, so that connection strings people keep stay valid.
+  const port = state !== null && (await isPortFree(state.port)) ? state.port : await freePort();
   const lines: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
@@ -195,6 +196,15 @@ async function stopOrphan(pid: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   process.kill(pid, 'SIGQUIT');
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function freePort(): Promise<number> {

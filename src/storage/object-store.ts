@@ -4,7 +4,7 @@
  * else, and are never part of anything that is logged or shown.
  */
 import path from 'node:path';
-import { Operator } from 'opendal';
+import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
@@ -73,6 +73,14 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
   let operator: Operator;
   try {
     operator = operatorFor(location, s3);
+    // Transient store errors (timeouts, 5xx, 429, resets) are retried a few times inside each
+    // call; what still fails is retried later through the ledger.
+    const retry = new RetryLayer();
+    retry.maxTimes = 3;
+    retry.minDelay = 200;
+    retry.maxDelay = 2_000;
+    retry.jitter = true;
+    operator = operator.layer(retry.build());
   } catch (error) {
     throw new FerryError('STORAGE_UNREACHABLE', `storage could not be opened: ${(error as Error).message}`, { cause: error });
   }
