@@ -68,7 +68,10 @@ export async function startFerry(options: { env: Record<string, string | undefin
     output += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ferry did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ferry did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 60_000);
     const check = () => {
       const match = /"url":"(http:\/\/[^"]+)".*"msg":"ferry started"/.exec(output);
       if (match) {
