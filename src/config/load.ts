@@ -12,6 +12,7 @@ import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../sc
 import { parseStorage, type StorageInput } from '../storage/location.ts';
 import { s3SettingsFromEnv } from '../storage/object-store.ts';
 import { parseDuration } from './duration.ts';
+import { parseSize } from './size.ts';
 import { type FerryConfigInput, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, SINK_KINDS } from './types.ts';
 
 export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
@@ -24,6 +25,7 @@ export const DEFAULTS = {
   concurrency: 2,
   leaseDuration: '5m',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
+  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB' },
   pipelineName: 'default',
   glob: '**/*.parquet',
   modifiedWithin: '24h',
@@ -66,6 +68,7 @@ const configSchema = z.strictObject({
   retry: z
     .strictObject({ maxAttempts: z.number().int().min(1).max(100).optional(), baseDelay: durationText.optional(), maxDelay: durationText.optional() })
     .optional(),
+  limits: z.strictObject({ maxFileSize: z.string().min(1).optional(), maxFooterSize: z.string().min(1).optional() }).optional(),
   pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
 });
 
@@ -187,6 +190,16 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     maxDelayMs: duration('retry.maxDelay', input.retry?.maxDelay ?? DEFAULTS.retry.maxDelay),
   };
 
+  const size = (field: string, text: string): number => {
+    const bytes = parseSize(text);
+    if (bytes === null) problem(field, `"${text}" is not a size (use e.g. 512MB, 16MiB, 10GB)`);
+    return bytes ?? 0;
+  };
+  const limits = {
+    maxFileSize: size('limits.maxFileSize', input.limits?.maxFileSize ?? DEFAULTS.limits.maxFileSize),
+    maxFooterSize: size('limits.maxFooterSize', input.limits?.maxFooterSize ?? DEFAULTS.limits.maxFooterSize),
+  };
+
   const databaseUrl = envValue('DATABASE_URL') ?? null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problem('DATABASE_URL', 'must start with postgres:// or postgresql://');
@@ -207,6 +220,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     concurrency: input.concurrency ?? DEFAULTS.concurrency,
     leaseMs,
     retry,
+    limits,
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
     pipelines,
   });

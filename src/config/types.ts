@@ -44,6 +44,13 @@ export interface FerryConfigInput {
     /** @default '5m' */
     readonly maxDelay?: string;
   };
+  /** Limits that protect ferry from hostile or broken files; a file over one is quarantined. */
+  readonly limits?: {
+    /** Largest object ferry reads. @default '10GiB' */
+    readonly maxFileSize?: string;
+    /** Largest Parquet footer (metadata) it accepts. @default '16MiB' */
+    readonly maxFooterSize?: string;
+  };
   /** @default { default: {} }: the demo's row count of recent Parquet files */
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
 }
@@ -70,6 +77,7 @@ export interface ResolvedConfig {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly limits: { readonly maxFileSize: number; readonly maxFooterSize: number };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
   readonly pipelines: readonly ResolvedPipeline[];

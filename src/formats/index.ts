@@ -1,1 +1,1 @@
-export { countParquetRows } from './parquet.ts';
+export { checkParquetEnvelope, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';

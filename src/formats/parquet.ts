@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
+import { formatSize } from '../config/size.ts';
 import { FerryError } from '../errors.ts';
 import type { ObjectStore, ReadTarget } from '../storage/index.ts';
 
@@ -13,8 +14,51 @@ import type { ObjectStore, ReadTarget } from '../storage/index.ts';
 const TRANSIENT_STORE_ERROR = /object-store error|error sending request|connection|timed out|timeout|status code: (5\d\d|429)|dns|reset by peer|broken pipe/i;
 const NOT_FOUND = /not found|No such file or directory/i;
 
-export async function countParquetRows(store: ObjectStore, key: string): Promise<number> {
-  const target = store.readTarget(key);
+const MAGIC = 'PAR1';
+/** Magic at both ends, and the 4-byte footer length before the last magic. */
+const MIN_PARQUET_BYTES = 12;
+
+export interface ParquetLimits {
+  readonly maxFileSize: number;
+  readonly maxFooterSize: number;
+}
+
+/** What the ledger knows of the version to read. */
+export interface ParquetObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string | null;
+}
+
+/**
+ * Checks a Parquet file's envelope before any Parquet reader sees it: its size, the magic
+ * bytes at both ends, and the footer length it declares. A hostile or broken file (a footer
+ * "length" of 4 GiB, a truncated upload, a file that is not Parquet) is refused here with a
+ * plain reason, without reading more than 12 bytes of it.
+ */
+export async function checkParquetEnvelope(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<void> {
+  const { key, size } = object;
+  const refuse = (reason: string) => new FerryError('FILE_UNREADABLE', `${key} is not a readable Parquet file: ${reason}`, { step: 'read' });
+  if (size > limits.maxFileSize) {
+    throw new FerryError('FILE_UNREADABLE', `${key} is ${formatSize(size)}, over the limit of ${formatSize(limits.maxFileSize)} (limits.maxFileSize)`, {
+      step: 'read',
+    });
+  }
+  if (size < MIN_PARQUET_BYTES) throw refuse(`it is ${size} bytes; the smallest Parquet file has ${MIN_PARQUET_BYTES}`);
+  const [head, tail] = await Promise.all([store.readRange(key, 0, 4, object.etag), store.readRange(key, size - 8, 8, object.etag)]);
+  if (head.toString('latin1') !== MAGIC) throw refuse('it does not start with the Parquet magic bytes PAR1');
+  if (tail.subarray(4).toString('latin1') !== MAGIC) throw refuse('it does not end with the Parquet magic bytes PAR1 (truncated, or not Parquet)');
+  const footerSize = tail.readUInt32LE(0);
+  if (footerSize > size - MIN_PARQUET_BYTES) throw refuse(`its footer claims ${footerSize} bytes, but the file has ${size}`);
+  if (footerSize > limits.maxFooterSize) {
+    throw refuse(`its footer claims ${formatSize(footerSize)}, over the limit of ${formatSize(limits.maxFooterSize)} (limits.maxFooterSize)`);
+  }
+}
+
+export async function countParquetRows(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<number> {
+  const { key } = object;
+  const target = store.readTarget(key); // refuses keys that cannot be read safely by name, before anything else
+  await checkParquetEnvelope(store, object, limits);
   if (target.kind === 'operator') {
     return withLocalCopy(store, key, (localPath) => countAt({ kind: 'path', path: localPath }, key));
   }

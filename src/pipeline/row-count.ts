@@ -7,8 +7,8 @@ import type { Sink } from './sink.ts';
 
 export const rowCountSink: Sink = {
   name: 'row-count',
-  async read(store, file) {
-    return { rows: await countParquetRows(store, file.key) };
+  async read(store, file, limits) {
+    return { rows: await countParquetRows(store, file, limits) };
   },
   async load(client, file, read, run) {
     // The run's time from the database itself: a JavaScript Date would drop its microseconds.

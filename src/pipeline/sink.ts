@@ -3,6 +3,8 @@
  * transaction), then `load` the result inside the transaction that also records the file in
  * the ledger, so the two commit together or not at all.
  */
+
+import type { ResolvedConfig } from '../config/index.ts';
 import type { FileVersionRecord, RunRecord } from '../ledger/index.ts';
 import type { PoolClient } from '../postgres/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
@@ -14,6 +16,6 @@ export interface ReadResult {
 
 export interface Sink {
   readonly name: string;
-  read(store: ObjectStore, file: FileVersionRecord): Promise<ReadResult>;
+  read(store: ObjectStore, file: FileVersionRecord, limits: ResolvedConfig['limits']): Promise<ReadResult>;
   load(client: PoolClient, file: FileVersionRecord, read: ReadResult, run: RunRecord): Promise<void>;
 }

@@ -28,6 +28,11 @@ export interface ObjectStore {
   /** Succeeds when the store answers. */
   check(): Promise<void>;
   read(key: string): Promise<Buffer>;
+  /**
+   * Reads `length` bytes at `offset`. With an ETag, the read fails (FILE_CHANGED) if the object
+   * is no longer that version: what is read is the version recorded.
+   */
+  readRange(key: string, offset: number, length: number, etag: string | null): Promise<Buffer>;
   readTarget(key: string): ReadTarget;
 }
 
@@ -64,9 +69,21 @@ function operatorFor(location: StorageLocation, s3: S3Settings): Operator {
   }
 }
 
-/** Keys that could escape the storage root when joined onto a local path. */
-function isUnsafeKey(key: string): boolean {
-  return key.split('/').some((part) => part === '..') || key.includes('\0');
+/**
+ * Keys that cannot be read safely by name: `..` segments could escape the storage root when
+ * joined onto a path (or be normalised to another object in a URL), and U+FFFD marks a name
+ * whose bytes were not UTF-8, which cannot be given back to the store as it was.
+ */
+function unsafeKeyReason(key: string): string | null {
+  if (key.split('/').some((part) => part === '..')) return 'contains a ".." segment';
+  if (key.includes('\0')) return 'contains a NUL byte';
+  if (key.includes('\uFFFD')) return 'is not valid UTF-8, so it cannot be read by name';
+  return null;
+}
+
+function refuseUnsafeKey(key: string): void {
+  const reason = unsafeKeyReason(key);
+  if (reason !== null) throw new FerryError('FILE_UNREADABLE', `the key ${JSON.stringify(key)} ${reason}; the file is not read`, { step: 'read' });
 }
 
 export function openObjectStore(location: StorageLocation, s3: S3Settings): ObjectStore {
@@ -105,8 +122,17 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         const entryPath = entry.path();
         if (entryPath.endsWith('/')) continue;
         let meta = entry.metadata();
-        // fs listings carry no size or time: ask for them (a local stat is cheap).
-        if (meta.lastModified === null || meta.contentLength === null) meta = await operator.stat(entryPath);
+        // fs listings carry no size or time: ask for them (a local stat is cheap). An entry
+        // that cannot be stat'ed (a name that is not UTF-8) is still listed, with what is
+        // known, so that it is recorded and quarantined rather than failing the whole listing.
+        if (meta.lastModified === null || meta.contentLength === null) {
+          try {
+            meta = await operator.stat(entryPath);
+          } catch {
+            if (!entryPath.endsWith('/')) page.push({ key: entryPath.slice(basePrefix.length), etag: null, size: 0, lastModified: null });
+            continue;
+          }
+        }
         if (!meta.isFile()) continue;
         page.push(toObject(entryPath, meta));
         if (page.length >= pageSize) {
@@ -130,8 +156,21 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     async read(key) {
       return operator.read(basePrefix + key);
     },
+    async readRange(key, offset, length, etag) {
+      refuseUnsafeKey(key);
+      try {
+        return await operator.read(basePrefix + key, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
+      } catch (error) {
+        const message = (error as Error).message;
+        if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
+          throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { step: 'read', cause: error });
+        }
+        if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { step: 'read', cause: error });
+        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { step: 'read', retryable: true, cause: error });
+      }
+    },
     readTarget(key) {
-      if (isUnsafeKey(key)) throw new FerryError('FILE_UNREADABLE', `key ${JSON.stringify(key)} contains ".." or NUL and is refused`, { step: 'read' });
+      refuseUnsafeKey(key);
       switch (location.kind) {
         case 'fs': {
           const full = path.resolve(location.root, key);

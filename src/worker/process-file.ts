@@ -32,6 +32,7 @@ export interface ProcessFileContext {
   readonly sink: Sink;
   readonly retry: ResolvedConfig['retry'];
   readonly leaseMs: number;
+  readonly limits: ResolvedConfig['limits'];
   readonly log: Logger;
 }
 
@@ -48,7 +49,7 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   );
   renewal.unref();
   try {
-    const read = await sink.read(store, file);
+    const read = await sink.read(store, file, context.limits);
 
     // The version read must be the version recorded: if the object changed while it was
     // read, this version is gone and the new one will be discovered and processed instead.
@@ -85,7 +86,7 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
 async function recordFailure(context: ProcessFileContext, file: FileVersionRecord, owner: string, thrown: unknown, fileLog: Logger): Promise<FileOutcome> {
   const error = coerceError(thrown);
   const step = error.step ?? 'load';
-  if (error.code === 'FILE_NOT_FOUND') {
+  if (error.code === 'FILE_NOT_FOUND' || error.code === 'FILE_CHANGED') {
     await markFileSuperseded(context.pool, file.id, owner, error.message).catch(() => {});
     return { kind: 'superseded', key: file.key, reason: error.message };
   }

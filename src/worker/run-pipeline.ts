@@ -129,7 +129,7 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
       }
-      const outcome = await processFile({ pool, store, sink, retry: config.retry, leaseMs: config.leaseMs, log }, file, owner, run);
+      const outcome = await processFile({ pool, store, sink, retry: config.retry, leaseMs: config.leaseMs, limits: config.limits, log }, file, owner, run);
       files.push(outcome);
       context.onFile?.(outcome);
     }

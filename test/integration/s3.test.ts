@@ -100,6 +100,19 @@ describe('S3 storage', () => {
     }
   });
 
+  it('reads keys that are odd in URLs: query and fragment characters, plus, very long keys', async () => {
+    const long = `${'k'.repeat(250)}/${'l'.repeat(250)}/${'m'.repeat(250)}/long.parquet`;
+    const keys = ['question?mark.parquet', 'hash#mark.parquet', 'plus+and=.parquet', 'semi;colon&amp.parquet', long];
+    for (const key of keys) await put(key, parquetBytes(6));
+    const run = await runOnce(await open(storage()));
+    assert.equal(run.counts.files_processed, keys.length);
+    const rows = (await db.pool.query('SELECT key, status, rows FROM ferry_files ORDER BY key')).rows;
+    assert.deepEqual(
+      rows.map((row) => [row.key, row.status, row.rows]),
+      [...keys].sort().map((key) => [key, 'processed', 6]),
+    );
+  });
+
   it('records a corrupt object as failed and counts the rest', async () => {
     await put('ok.parquet', parquetBytes(2));
     await put('corrupt.parquet', Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(100, 7), Buffer.from('PAR1')]));
