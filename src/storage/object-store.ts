@@ -151,7 +151,11 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       }
     },
     async check() {
-      await operator.check();
+      // One listing request under the root. (OpenDAL's own check asks for a single key, which
+      // makes some S3-compatible servers build a continuation token; a page of up to 1,000
+      // keys answers the same question without one in all but the largest folders.)
+      const lister = await operator.lister(basePrefix, { limit: 1000 });
+      await lister.next();
     },
     async read(key) {
       return operator.read(basePrefix + key);

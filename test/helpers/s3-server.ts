@@ -17,9 +17,13 @@ export interface S3Server {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function startS3Server(bucket = 'ferry-test'): Promise<S3Server> {
+export async function startS3Server(bucket = 'ferry-test', options: { anySecret?: boolean } = {}): Promise<S3Server> {
   const directory = tempDir('s3rver-');
-  const child: ChildProcess = spawn(process.execPath, [path.join(here, 's3rver-main.ts'), directory, bucket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // s3rver encrypts listing continuation tokens with a cipher that OpenSSL 3 only has in its legacy provider.
+  const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', path.join(here, 's3rver-main.ts'), directory, bucket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, S3RVER_ANY_SECRET: options.anySecret ? '1' : '0' },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -2,7 +2,15 @@
 import S3rver from 's3rver';
 
 const [directory, bucket] = process.argv.slice(2);
-const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket as string, configs: [] }] });
+// With S3RVER_ANY_SECRET=1 any secret key is accepted, so that tests can use secrets of their own.
+const server = new S3rver({
+  port: 0,
+  address: '127.0.0.1',
+  silent: true,
+  directory,
+  configureBuckets: [{ name: bucket as string, configs: [] }],
+  allowMismatchedSignatures: process.env.S3RVER_ANY_SECRET === '1',
+});
 const address = await server.run();
 process.stdout.write(`listening on ${address.port}\n`);
 process.on('SIGTERM', () => {
