@@ -11,6 +11,7 @@ import type { ResolvedConfig } from './config/index.ts';
 import { FerryError } from './errors.ts';
 import {
   assertDatabaseReachable,
+  connectClient,
   createPool,
   type EmbeddedDatabase,
   migrate,
@@ -58,7 +59,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
     releases.push(() => pool.end());
     await assertDatabaseReachable(pool, connectionString);
     if (options.migrate !== false) {
-      const client = await pool.connect();
+      const client = await connectClient(pool);
       try {
         const { applied } = await migrate(client);
         if (applied.length > 0) log.info({ applied }, 'migrations applied');

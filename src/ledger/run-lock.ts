@@ -3,7 +3,7 @@
  * session-level advisory lock on its own connection. If the process dies, PostgreSQL ends the
  * session and the lock goes with it, so no lock outlives its holder.
  */
-import type { Pool, PoolClient } from '../postgres/index.ts';
+import { connectClient, type Pool, type PoolClient } from '../postgres/index.ts';
 
 /** First key of ferry's advisory locks, so they do not collide with an application's own. */
 const LOCK_NAMESPACE = 0x4665_7279; // "Fery"
@@ -14,7 +14,7 @@ export interface RunLock {
 
 /** Takes the pipeline's run lock, or returns null at once if another run holds it. */
 export async function tryLockPipeline(pool: Pool, pipeline: string): Promise<RunLock | null> {
-  const client = await pool.connect();
+  const client = await connectClient(pool);
   try {
     const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [LOCK_NAMESPACE, pipeline]);
     if (result.rows[0]?.locked !== true) {

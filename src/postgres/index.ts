@@ -2,4 +2,4 @@ export { redactConnectionString, redactSecrets } from './connection-string.ts';
 export { type EmbeddedDatabase, isAlive, startEmbeddedDatabase } from './embedded.ts';
 export { quoteIdentifier } from './identifiers.ts';
 export { MIGRATIONS_DIR, type MigrationResult, migrate } from './migrate.ts';
-export { assertDatabaseReachable, createPool, inTransaction, type Pool, type PoolClient } from './pool.ts';
+export { assertDatabaseReachable, connectClient, createPool, inTransaction, type Pool, type PoolClient } from './pool.ts';

@@ -29,18 +29,33 @@ export async function assertDatabaseReachable(pool: pg.Pool, connectionString: s
   }
 }
 
+/**
+ * Checks out a client that does not crash the process when its connection dies: a checked-out
+ * client emits 'error' on the server going away, and an 'error' event with no listener is
+ * thrown. The failure reaches the caller through its next query instead.
+ */
+export async function connectClient(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  if (client.listenerCount('error') === 0) client.on('error', () => {});
+  return client;
+}
+
 /** Runs `work` in a transaction; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await connectClient(pool);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
     throw error;
   } finally {
-    client.release();
+    // A client whose connection failed is discarded, not returned to the pool.
+    client.release(broken);
   }
 }
