@@ -61,20 +61,23 @@ describe('storage faults', () => {
     const pipeline = runtime.config.pipelines[0]!;
     // A heavy burst first (most requests fail, beyond what the clients' own retries absorb),
     // then a lighter one, then none.
-    proxy.setFaults({ rate: 0.9, kinds: FAULT_KINDS, slowMs: 300 });
-    const lighterAt = Date.now() + 6_000;
-    const healAt = Date.now() + 10_000;
+    proxy.setFaults({ rate: 0.85, kinds: FAULT_KINDS, slowMs: 300 });
+    const lighter = setTimeout(() => proxy.setFaults({ rate: 0.3, kinds: FAULT_KINDS, slowMs: 300 }), 6_000);
+    const heal = setTimeout(() => void proxy.heal(), 10_000);
     let runs = 0;
     let failedRuns = 0;
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (Date.now() > healAt) await proxy.heal();
-      else if (Date.now() > lighterAt) proxy.setFaults({ rate: 0.3, kinds: FAULT_KINDS, slowMs: 300 });
       runs++;
       const summary = await runPipeline(runtime, { pipeline, trigger: 'manual' });
       if (summary.status === 'failed') failedRuns++;
       const done = (await db.pool.query("SELECT count(*)::int AS n FROM ferry_files WHERE status = 'processed'")).rows[0].n;
-      if (done === FILES) break;
+      if (done === FILES) {
+        clearTimeout(lighter);
+        clearTimeout(heal);
+        await proxy.heal();
+        break;
+      }
       assert.ok(Date.now() < deadline, `only ${done} of ${FILES} processed after ${runs} runs`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
