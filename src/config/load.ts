@@ -23,7 +23,7 @@ export const DEFAULTS = {
   port: 8000,
   dataDir: '.ferry',
   concurrency: 2,
-  leaseDuration: '5m',
+  leaseDuration: '1m',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
   limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB' },
   pipelineName: 'default',

@@ -34,7 +34,7 @@ export interface FerryConfigInput {
   readonly dataDir?: string;
   /** Files processed at the same time by one process. @default 2 */
   readonly concurrency?: number;
-  /** How long a claimed file stays reserved for its worker. @default '5m' */
+  /** How long a claimed file stays reserved for its worker; renewed while it is worked on. @default '1m' */
   readonly leaseDuration?: string;
   readonly retry?: {
     /** @default 5 */
