@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Operator } from 'opendal';
 import { tempDir } from './fixtures.ts';
 
 export interface S3Server {
@@ -12,6 +13,8 @@ export interface S3Server {
   readonly bucket: string;
   /** Environment for ferry and OpenDAL to reach it. */
   readonly env: Record<string, string>;
+  /** An OpenDAL operator on the bucket, for tests to put objects with. */
+  operator(secretAccessKey?: string): Operator;
   stop(): Promise<void>;
 }
 
@@ -38,6 +41,8 @@ export async function startS3Server(bucket = 'ferry-test', options: { anySecret?
     endpoint,
     bucket,
     env: { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
+    operator: (secretAccessKey = 'S3RVER') =>
+      new Operator('s3', { bucket, endpoint, region: 'us-east-1', access_key_id: 'S3RVER', secret_access_key: secretAccessKey, root: '/' }),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));

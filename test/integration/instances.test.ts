@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Operator } from 'opendal';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type RunningFerry, startFerry, waitFor } from '../helpers/ferry-process.ts';
 import { parquetBytes, tempDir } from '../helpers/fixtures.ts';
@@ -21,14 +20,7 @@ const instances: RunningFerry[] = [];
 before(async () => {
   db = await createTestDatabase();
   s3 = await startS3Server();
-  const bucket = new Operator('s3', {
-    bucket: s3.bucket,
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    access_key_id: 'S3RVER',
-    secret_access_key: 'S3RVER',
-    root: '/',
-  });
+  const bucket = s3.operator();
   const bodies = Array.from({ length: 10 }, (_, i) => parquetBytes(i + 1));
   for (let start = 0; start < FILES; start += 50) {
     await Promise.all(

@@ -1,7 +1,7 @@
 /** The default pipeline against a real S3 endpoint (s3rver): listing through OpenDAL, footer counts through Polars. */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Operator } from 'opendal';
+import type { Operator } from 'opendal';
 import type { Runtime } from '../../src/runtime.ts';
 import { type CountingProxy, startCountingProxy } from '../helpers/counting-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -32,14 +32,7 @@ async function results(): Promise<{ file_name: string; row_count: number }[]> {
 before(async () => {
   db = await createTestDatabase();
   s3 = await startS3Server();
-  bucket = new Operator('s3', {
-    bucket: s3.bucket,
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    access_key_id: 'S3RVER',
-    secret_access_key: 'S3RVER',
-    root: '/',
-  });
+  bucket = s3.operator();
 });
 after(async () => {
   await runtime?.close();

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Operator } from 'opendal';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type RunningFerry, runFerry, startFerry, waitFor } from '../helpers/ferry-process.ts';
 import { parquetBytes } from '../helpers/fixtures.ts';
@@ -24,14 +23,7 @@ let ferry: RunningFerry | null = null;
 before(async () => {
   db = await createTestDatabase();
   s3 = await startS3Server('secrets', { anySecret: true });
-  const bucket = new Operator('s3', {
-    bucket: 'secrets',
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    access_key_id: 'S3RVER',
-    secret_access_key: S3_SECRET,
-    root: '/',
-  });
+  const bucket = s3.operator(S3_SECRET);
   await bucket.write('ok.parquet', parquetBytes(3));
   await bucket.write('broken.parquet', Buffer.from('PAR1 not really PAR1'));
   // The test server either has a password (embedded) or trusts local connections (then any password works).

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Operator } from 'opendal';
 import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { runPipeline } from '../../src/worker/index.ts';
@@ -25,14 +24,7 @@ let runtime: Runtime;
 before(async () => {
   db = await createTestDatabase();
   s3 = await startS3Server();
-  const bucket = new Operator('s3', {
-    bucket: s3.bucket,
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    access_key_id: 'S3RVER',
-    secret_access_key: 'S3RVER',
-    root: '/',
-  });
+  const bucket = s3.operator();
   for (let i = 0; i < FILES; i++) await bucket.write(`faults/f-${i}.parquet`, parquetBytes(i + 1));
   proxy = await startFaultProxy(s3.endpoint);
   runtime = await openTestRuntime({

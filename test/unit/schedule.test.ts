@@ -55,26 +55,19 @@ describe('schedules', () => {
 
 describe('retry backoff', () => {
   it('doubles per attempt, caps at the maximum, and jitters between half and all of it', () => {
-    assert.equal(
-      retryDelayMs(1, 2_000, 300_000, () => 1),
-      2_000,
-    );
-    assert.equal(
-      retryDelayMs(1, 2_000, 300_000, () => 0),
-      1_000,
-    );
-    assert.equal(
-      retryDelayMs(3, 2_000, 300_000, () => 1),
-      8_000,
-    );
-    assert.equal(
-      retryDelayMs(30, 2_000, 300_000, () => 1),
-      300_000,
-    );
-    assert.equal(
-      retryDelayMs(30, 2_000, 300_000, () => 0),
-      150_000,
-    );
+    const cases: [attempt: number, random: number, delay: number][] = [
+      [1, 1, 2_000],
+      [1, 0, 1_000],
+      [3, 1, 8_000],
+      [30, 1, 300_000],
+      [30, 0, 150_000],
+    ];
+    for (const [attempt, random, delay] of cases)
+      assert.equal(
+        retryDelayMs(attempt, 2_000, 300_000, () => random),
+        delay,
+        `attempt ${attempt}`,
+      );
   });
 });
 
