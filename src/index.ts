@@ -7,7 +7,7 @@
 import pl from 'nodejs-polars';
 import type { FerryConfigInput } from './config/index.ts';
 
-export type { FerryConfigInput, PipelineInput, ResolvedConfig, ResolvedPipeline, SinkKind } from './config/index.ts';
+export type { FerryConfigInput, PipelineInput, ResolvedConfig, ResolvedPipeline, TableSinkInput, Transform } from './config/index.ts';
 export { type ErrorCode, FerryError } from './errors.ts';
 export { pl };
 

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
+import { FILE_FORMATS } from '../formats/frame-reader.ts';
 import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../scheduler/schedule.ts';
 import { parseStorage, type StorageInput } from '../storage/location.ts';
 import { s3SettingsFromEnv } from '../storage/object-store.ts';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
-import { type FerryConfigInput, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, SINK_KINDS } from './types.ts';
+import { type FerryConfigInput, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, SINK_MODES, type SinkConfig, type Transform } from './types.ts';
 
 export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
 
@@ -55,8 +56,30 @@ const scheduleSchema = z.union([
   z.strictObject({ cron: z.string().min(1), timezone: z.string().optional() }),
 ]);
 const pipelineSchema = z.strictObject({
-  source: z.strictObject({ prefix: z.string().optional(), glob: z.string().min(1).optional(), modifiedWithin: durationText.nullable().optional() }).optional(),
-  sink: z.enum(SINK_KINDS).optional(),
+  source: z
+    .strictObject({
+      prefix: z.string().optional(),
+      glob: z.string().min(1).optional(),
+      modifiedWithin: durationText.nullable().optional(),
+      format: z.enum(FILE_FORMATS).optional(),
+      csv: z
+        .strictObject({
+          delimiter: z.string().length(1).optional(),
+          header: z.boolean().optional(),
+          quote: z.string().length(1).optional(),
+          nullValues: z.array(z.string()).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  transform: z.custom<Transform>((value) => typeof value === 'function', 'must be a function (frame) => frame').optional(),
+  sql: z.string().min(1).optional(),
+  sink: z
+    .union([
+      z.literal('row-count'),
+      z.strictObject({ table: z.string().min(1).max(63), schema: z.string().min(1).max(63).optional(), mode: z.enum(SINK_MODES).optional() }),
+    ])
+    .optional(),
   schedule: scheduleSchema.optional(),
 });
 const configSchema = z.strictObject({
@@ -178,7 +201,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     return {
       name,
       source: { prefix, glob: pipeline.source?.glob ?? DEFAULTS.glob, modifiedWithinMs },
-      sink: pipeline.sink ?? 'row-count',
+      sink: resolveSink(field, pipeline, problem),
       schedule,
     };
   });
@@ -224,6 +247,26 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
     pipelines,
   });
+}
+
+function resolveSink(field: string, pipeline: PipelineInput, problem: (field: string, message: string) => void): SinkConfig {
+  const sink = pipeline.sink ?? 'row-count';
+  if (sink === 'row-count') {
+    if (pipeline.transform !== undefined || pipeline.sql !== undefined)
+      problem(`${field}.sink`, 'a transform or sql needs a table sink: sink: { table: "name" }');
+    return { kind: 'row-count' };
+  }
+  if (pipeline.transform !== undefined && pipeline.sql !== undefined) problem(`${field}.sql`, 'give transform or sql, not both');
+  return {
+    kind: 'table',
+    table: sink.table,
+    schema: sink.schema ?? null,
+    mode: sink.mode ?? 'append',
+    format: pipeline.source?.format ?? null,
+    csv: pipeline.source?.csv ?? {},
+    transform: pipeline.transform ?? null,
+    sql: pipeline.sql ?? null,
+  };
 }
 
 /** The schedule of one pipeline: FERRY_SCHEDULE / FERRY_TIMEZONE win over the file. */

@@ -3,13 +3,26 @@
  * (resolved once at start: frozen, every field present).
  */
 
+import type pl from 'nodejs-polars';
+import type { CsvOptions, FileFormat } from '../formats/frame-reader.ts';
 import type { Schedule } from '../scheduler/schedule.ts';
 import type { StorageInput, StorageLocation } from '../storage/location.ts';
 import type { S3Settings } from '../storage/object-store.ts';
 
-/** What the sink does with a file. Only the demo's row count exists so far. */
-export const SINK_KINDS = ['row-count'] as const;
-export type SinkKind = (typeof SINK_KINDS)[number];
+/** A transform: a Polars LazyFrame in, a LazyFrame out. */
+export type Transform = (frame: pl.LazyDataFrame) => pl.LazyDataFrame;
+
+/** Where a table sink loads rows. Only append exists so far. */
+export const SINK_MODES = ['append'] as const;
+export type SinkMode = (typeof SINK_MODES)[number];
+
+export interface TableSinkInput {
+  readonly table: string;
+  /** @default the connection's search_path (normally public) */
+  readonly schema?: string;
+  /** @default 'append' */
+  readonly mode?: SinkMode;
+}
 
 export interface PipelineInput {
   readonly source?: {
@@ -19,9 +32,16 @@ export interface PipelineInput {
     readonly glob?: string;
     /** Only files modified within this duration; `null` for no limit. @default '24h' */
     readonly modifiedWithin?: string | null;
+    /** @default from the extension: .parquet, .csv, .ndjson/.jsonl, .arrow/.ipc/.feather */
+    readonly format?: FileFormat;
+    readonly csv?: CsvOptions;
   };
-  /** @default 'row-count': one `etl_results` row per file version with its row count */
-  readonly sink?: SinkKind;
+  /** A Polars transform applied to each file before it is loaded (table sinks). */
+  readonly transform?: Transform;
+  /** Or Polars SQL over the table `source` (table sinks). */
+  readonly sql?: string;
+  /** @default 'row-count': one `etl_results` row per file version with its row count; or a table */
+  readonly sink?: 'row-count' | TableSinkInput;
   /** `'5m'`, `'0 * * * *'`, `{ every: '5m' }` or `{ cron, timezone }`. @default { every: '5m' } */
   readonly schedule?: string | { readonly every: string } | { readonly cron: string; readonly timezone?: string };
 }
@@ -55,10 +75,23 @@ export interface FerryConfigInput {
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
 }
 
+export interface TableSinkConfig {
+  readonly kind: 'table';
+  readonly table: string;
+  readonly schema: string | null;
+  readonly mode: SinkMode;
+  readonly format: FileFormat | null;
+  readonly csv: CsvOptions;
+  readonly transform: Transform | null;
+  readonly sql: string | null;
+}
+
+export type SinkConfig = { readonly kind: 'row-count' } | TableSinkConfig;
+
 export interface ResolvedPipeline {
   readonly name: string;
   readonly source: { readonly prefix: string; readonly glob: string; readonly modifiedWithinMs: number | null };
-  readonly sink: SinkKind;
+  readonly sink: SinkConfig;
   readonly schedule: Schedule;
 }
 

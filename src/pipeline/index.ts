@@ -1,12 +1,12 @@
-import type { SinkKind } from '../config/index.ts';
+import type { ResolvedPipeline } from '../config/index.ts';
 import { rowCountSink } from './row-count.ts';
 import type { Sink } from './sink.ts';
+import { tableSink } from './table-sink.ts';
 
 export type { ReadResult, Sink } from './sink.ts';
+export { qualifiedTableName, tableSink } from './table-sink.ts';
 export { rowCountSink };
 
-const SINKS: Readonly<Record<SinkKind, Sink>> = { 'row-count': rowCountSink };
-
-export function sinkFor(kind: SinkKind): Sink {
-  return SINKS[kind];
+export function sinkFor(pipeline: ResolvedPipeline): Sink {
+  return pipeline.sink.kind === 'row-count' ? rowCountSink : tableSink(pipeline.sink);
 }

@@ -4,6 +4,7 @@
  * the ledger, so the two commit together or not at all.
  */
 
+import type pl from 'nodejs-polars';
 import type { ResolvedConfig } from '../config/index.ts';
 import type { FileVersionRecord, RunRecord } from '../ledger/index.ts';
 import type { PoolClient } from '../postgres/index.ts';
@@ -12,6 +13,8 @@ import type { ObjectStore } from '../storage/index.ts';
 export interface ReadResult {
   /** Rows the file holds (or produced after its transform). */
   readonly rows: number;
+  /** The rows to load, for sinks that load them. */
+  readonly frame?: pl.DataFrame;
 }
 
 export interface Sink {

@@ -119,7 +119,7 @@ async function helpRunningRun(context: RunContext, pipeline: ResolvedPipeline, l
 /** `concurrency` workers claim and process the run's files until none is left (or, helping, until the run ends). */
 async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run: RunRecord, files: FileOutcome[], log: Logger, options: { helping: boolean }) {
   const { pool, store, config, instance } = context;
-  const sink = sinkFor(pipeline.sink);
+  const sink = sinkFor(pipeline);
   const worker = async () => {
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;

@@ -28,7 +28,7 @@ describe('config', () => {
     assert.equal(config.pipelines.length, 1);
     const [pipeline] = config.pipelines;
     assert.equal(pipeline?.name, 'default');
-    assert.equal(pipeline?.sink, 'row-count');
+    assert.deepEqual(pipeline?.sink, { kind: 'row-count' });
     assert.deepEqual(pipeline?.source, { prefix: '', glob: '**/*.parquet', modifiedWithinMs: 86_400_000 });
     assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.pipelines[0]));
@@ -68,6 +68,28 @@ describe('config', () => {
     assert.deepEqual(resolve({ storage: 's3://b/x/y' }).storage, { kind: 's3', bucket: 'b', prefix: 'x/y/' });
     assert.deepEqual(resolve({ storage: { scheme: 'memory', options: {} } }).storage, { kind: 'opendal', scheme: 'memory', options: {} });
     assert.equal(resolve({ storage: '/x' }).storageIsDefault, false);
+  });
+
+  it('reads a table sink with its transform, format and CSV options', () => {
+    const transform = (frame: never) => frame;
+    const [pipeline] = resolve({
+      pipelines: { sales: { source: { format: 'csv', csv: { delimiter: ';', nullValues: ['NA'] } }, transform, sink: { table: 'sales', schema: 'raw' } } },
+    }).pipelines;
+    assert.deepEqual(pipeline?.sink, {
+      kind: 'table',
+      table: 'sales',
+      schema: 'raw',
+      mode: 'append',
+      format: 'csv',
+      csv: { delimiter: ';', nullValues: ['NA'] },
+      transform,
+      sql: null,
+    });
+    assertConfigError(() => resolve({ pipelines: { p: { transform, sql: 'SELECT 1', sink: { table: 't' } } } }), 'pipelines.p.sql');
+    assertConfigError(() => resolve({ pipelines: { p: { transform } } }), /pipelines\.p\.sink: a transform or sql needs a table sink/);
+    assertConfigError(() => resolve({ pipelines: { p: { transform: 'lf => lf', sink: { table: 't' } } } }), 'pipelines.p.transform');
+    assertConfigError(() => resolve({ pipelines: { p: { sink: { table: 't', mode: 'upsert' } } } }), 'pipelines.p.sink');
+    assertConfigError(() => resolve({ pipelines: { p: { source: { format: 'xlsx' } } } }), 'pipelines.p.source.format');
   });
 
   it('allows no time window with modifiedWithin: null', () => {
