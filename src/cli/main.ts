@@ -14,6 +14,7 @@ import { migrate, redactSecrets } from '../postgres/index.ts';
 import { openRuntime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { printJson, printTable } from './output.ts';
+import { preview } from './preview.ts';
 import { runOnce } from './run-once.ts';
 
 /** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
@@ -113,6 +114,18 @@ program
     } finally {
       await runtime.close();
     }
+  });
+
+program
+  .command('preview')
+  .description("read one file, apply the pipeline's transform, print schema, first rows and table; loads nothing")
+  .argument('<file>', 'a key in the storage, or a local file')
+  .option('-p, --pipeline <name>', 'the pipeline whose transform and sink to use (default: the first with a table)')
+  .option('-n, --rows <n>', 'rows to show', '10')
+  .option('--json', 'print JSON')
+  .action(async (file: string, options: { pipeline?: string; rows: string; json?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    await preview(config, file, { pipeline: options.pipeline, rows: Number(options.rows) || 10, json: options.json });
   });
 
 program

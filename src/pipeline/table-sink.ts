@@ -70,6 +70,7 @@ export function tableSink(sink: TableSinkConfig): Sink {
         // Workers loading their first files at once would race to create the table; the
         // first takes this lock (until its commit) and the others then find the table made.
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TABLE_LOCK_NAMESPACE, table]);
+        if (sink.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(sink.schema)}`);
         await client.query(createTableSql(table, frame.schema));
       }
       const columns = frame.columns.map(quoteIdentifier).join(', ');

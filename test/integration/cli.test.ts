@@ -135,8 +135,34 @@ describe('ferry CLI', () => {
     assert.doesNotMatch(s3.stderr, /very-secret-key/);
   });
 
+  it('preview shows the schema, first rows and table of one file after the transform, and loads nothing', async () => {
+    const dir = tempDir('preview-');
+    fs.writeFileSync(path.join(dir, 'people.csv'), 'id;name;score\n1;Ann;3.5\n2;NA;NA\n');
+    fs.writeFileSync(
+      path.join(dir, 'ferry.config.ts'),
+      "import { defineConfig, pl } from 'ferry';\nexport default defineConfig({ pipelines: { people: { source: { glob: '*.csv', csv: { delimiter: ';', nullValues: ['NA'] } }, transform: (lf) => lf.withColumns(pl.col('score').mul(2).alias('doubled')), sink: { table: 'people', schema: 'raw' } } } });\n",
+    );
+    // Inside the repository, so that the config's `import … from 'ferry'` resolves; no database is configured or started.
+    const project = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'preview-'));
+    fs.cpSync(dir, project, { recursive: true });
+    const result = await runFerry(['preview', 'people.csv', '--json'], { env: { FERRY_STORAGE: project }, cwd: project });
+    assert.equal(result.code, 0, result.stderr);
+    const shown = JSON.parse(result.stdout);
+    assert.equal(shown.rows, 2);
+    assert.deepEqual(
+      shown.schema.map((c: { column: string; postgres: string }) => `${c.column} ${c.postgres}`),
+      ['id bigint', 'name text', 'score double precision', 'doubled double precision'],
+    );
+    assert.deepEqual(shown.head[0], { id: 1, name: 'Ann', score: 3.5, doubled: 7 });
+    assert.equal(shown.ddl, 'CREATE TABLE IF NOT EXISTS "raw"."people" ("id" bigint, "name" text, "score" double precision, "doubled" double precision);');
+    assert.ok(!fs.existsSync(path.join(project, '.ferry')), 'no embedded database was started');
+    const text = await runFerry(['preview', 'people.csv'], { env: { FERRY_STORAGE: project }, cwd: project });
+    assert.match(text.stdout, /^ {2}doubled: Float64 → double precision$/m);
+    fs.rmSync(project, { recursive: true, force: true });
+  });
+
   it('--help lists the commands', async () => {
     const help = await runFerry(['--help'], { env });
-    for (const command of ['start', 'run', 'status', 'files', 'migrate']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['start', 'run', 'status', 'files', 'retry', 'preview', 'migrate']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'));
   });
 });

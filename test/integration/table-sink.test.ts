@@ -108,8 +108,8 @@ describe('table sink', () => {
       { id: 3, name: 'Bo; Jr', score: 1 },
     ]);
     fs.writeFileSync(path.join(inbox, 'events.ndjson'), '{"id":1,"kind":"click"}\n{"id":2,"kind":null}\n');
-    await runOnce(await open({ source: { glob: '*.ndjson' }, sink: { table: 'events' } }));
-    assert.deepEqual((await db.pool.query('SELECT id, kind FROM events ORDER BY id')).rows, [
+    await runOnce(await open({ source: { glob: '*.ndjson' }, sink: { table: 'events', schema: 'raw data' } }));
+    assert.deepEqual((await db.pool.query('SELECT id, kind FROM "raw data".events ORDER BY id')).rows, [
       { id: 1, kind: 'click' },
       { id: 2, kind: null },
     ]);
