@@ -4,12 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
 import type { ResolvedConfig, TableSinkConfig } from '../config/index.ts';
 import { FerryError } from '../errors.ts';
-import { formatOfKey, scanFrame } from '../formats/index.ts';
-import { qualifiedTableName } from '../pipeline/index.ts';
-import { createTableSql, postgresType } from '../postgres/index.ts';
+import { scanFrame } from '../formats/index.ts';
+import { applyTransform, formatFor, qualifiedTableName } from '../pipeline/index.ts';
+import { createTableSql, dtypeText, postgresType } from '../postgres/index.ts';
 import { openObjectStore, type ReadTarget } from '../storage/index.ts';
 import { printJson } from './output.ts';
 
@@ -27,16 +27,13 @@ export async function preview(config: ResolvedConfig, file: string, options: { p
   else target = openObjectStore(config.storage, config.s3).readTarget(file);
   if (target.kind === 'operator') throw new FerryError('FILE_UNREADABLE', 'preview reads local folders and S3 only for now', { step: 'read' });
 
-  const format = sink?.format ?? formatOfKey(file);
-  if (format === null) throw new FerryError('FILE_UNREADABLE', `${file}: the format is not known from its extension; set source.format`, { step: 'read' });
-  let frame = scanFrame(target, format, sink?.csv ?? {});
-  if (sink?.transform) frame = sink.transform(frame);
-  else if (sink?.sql) frame = pl.SQLContext({ source: frame }).execute(sink.sql);
-  const result = await frame.collect();
+  const format = formatFor(sink, file);
+  const scanned = scanFrame(target, format, sink?.csv ?? {});
+  const result = await (sink === null ? scanned : applyTransform(sink, scanned)).collect();
 
   const schema = (Object.entries(result.schema) as [string, pl.DataType][]).map(([column, dtype]) => ({
     column,
-    polars: String(dtype).replace(/^DataType\((.*)\)$/, '$1'),
+    polars: dtypeText(dtype),
     postgres: postgresType(column, dtype),
   }));
   const ddl = sink === null ? null : `${createTableSql(qualifiedTableName(sink), result.schema)};`;

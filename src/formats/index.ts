@@ -1,2 +1,2 @@
 export { type CsvOptions, FILE_FORMATS, type FileFormat, formatOfKey, scanFrame } from './frame-reader.ts';
-export { checkParquetEnvelope, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';
+export { checkFileSize, checkParquetEnvelope, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';

@@ -30,6 +30,19 @@ export interface ParquetObject {
   readonly etag: string | null;
 }
 
+/** Any format: a file over limits.maxFileSize is refused before it is read. */
+export function checkFileSize(object: ParquetObject, limits: Pick<ParquetLimits, 'maxFileSize'>): void {
+  if (object.size > limits.maxFileSize) {
+    throw new FerryError(
+      'FILE_UNREADABLE',
+      `${object.key} is ${formatSize(object.size)}, over the limit of ${formatSize(limits.maxFileSize)} (limits.maxFileSize)`,
+      {
+        step: 'read',
+      },
+    );
+  }
+}
+
 /**
  * Checks a Parquet file's envelope before any Parquet reader sees it: its size, the magic
  * bytes at both ends, and the footer length it declares. A hostile or broken file (a footer
@@ -39,11 +52,7 @@ export interface ParquetObject {
 export async function checkParquetEnvelope(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<void> {
   const { key, size } = object;
   const refuse = (reason: string) => new FerryError('FILE_UNREADABLE', `${key} is not a readable Parquet file: ${reason}`, { step: 'read' });
-  if (size > limits.maxFileSize) {
-    throw new FerryError('FILE_UNREADABLE', `${key} is ${formatSize(size)}, over the limit of ${formatSize(limits.maxFileSize)} (limits.maxFileSize)`, {
-      step: 'read',
-    });
-  }
+  checkFileSize(object, limits);
   if (size < MIN_PARQUET_BYTES) throw refuse(`it is ${size} bytes; the smallest Parquet file has ${MIN_PARQUET_BYTES}`);
   const [head, tail] = await Promise.all([store.readRange(key, 0, 4, object.etag), store.readRange(key, size - 8, 8, object.etag)]);
   if (head.toString('latin1') !== MAGIC) throw refuse('it does not start with the Parquet magic bytes PAR1');

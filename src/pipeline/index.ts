@@ -4,7 +4,7 @@ import type { Sink } from './sink.ts';
 import { tableSink } from './table-sink.ts';
 
 export type { ReadResult, Sink } from './sink.ts';
-export { qualifiedTableName, tableSink } from './table-sink.ts';
+export { applyTransform, formatFor, qualifiedTableName, tableSink } from './table-sink.ts';
 export { rowCountSink };
 
 export function sinkFor(pipeline: ResolvedPipeline): Sink {

@@ -11,7 +11,7 @@ import pl from 'nodejs-polars';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { TableSinkConfig } from '../config/index.ts';
 import { errorMessage, FerryError } from '../errors.ts';
-import { checkParquetEnvelope, formatOfKey, scanFrame } from '../formats/index.ts';
+import { checkFileSize, checkParquetEnvelope, type FileFormat, formatOfKey, scanFrame } from '../formats/index.ts';
 import { checkIdentifierLengths, createTableSql, quoteIdentifier } from '../postgres/index.ts';
 import type { Sink } from './sink.ts';
 
@@ -25,30 +25,40 @@ export function qualifiedTableName(sink: TableSinkConfig): string {
   return sink.schema === null ? quoteIdentifier(sink.table) : `${quoteIdentifier(sink.schema)}.${quoteIdentifier(sink.table)}`;
 }
 
+/** The sink's format, else the one the key's extension names. */
+export function formatFor(sink: Pick<TableSinkConfig, 'format'> | null, key: string): FileFormat {
+  const format = sink?.format ?? formatOfKey(key);
+  if (format === null) throw new FerryError('FILE_UNREADABLE', `${key}: the format is not known from its extension; set source.format`, { step: 'read' });
+  return format;
+}
+
+/** The pipeline's transform function or SQL (over the table `source`), or the frame as it is. */
+export function applyTransform(sink: Pick<TableSinkConfig, 'transform' | 'sql'>, frame: pl.LazyDataFrame): pl.LazyDataFrame {
+  if (sink.transform !== null) return sink.transform(frame);
+  if (sink.sql !== null) return pl.SQLContext({ source: frame }).execute(sink.sql);
+  return frame;
+}
+
 export function tableSink(sink: TableSinkConfig): Sink {
   const table = qualifiedTableName(sink);
   return {
     name: `table ${table}`,
     async read(store, file, limits) {
-      const format = sink.format ?? formatOfKey(file.key);
-      if (format === null) {
-        throw new FerryError('FILE_UNREADABLE', `${file.key}: the format is not known from its extension; set source.format`, { step: 'read' });
-      }
+      const format = formatFor(sink, file.key);
       const target = store.readTarget(file.key);
       if (target.kind === 'operator') throw new FerryError('FILE_UNREADABLE', 'table loads read from local folders and S3 only for now', { step: 'read' });
-      if (file.size > limits.maxFileSize || format === 'parquet') await checkParquetEnvelope(store, file, limits);
+      checkFileSize(file, limits);
+      if (format === 'parquet') await checkParquetEnvelope(store, file, limits);
       let frame: pl.LazyDataFrame;
       try {
         frame = scanFrame(target, format, sink.csv);
       } catch (error) {
         throw new FerryError('FILE_UNREADABLE', `${file.key} could not be read as ${format}: ${errorMessage(error)}`, { step: 'read', cause: error });
       }
-      if (sink.transform !== null || sink.sql !== null) {
-        try {
-          frame = sink.transform !== null ? sink.transform(frame) : pl.SQLContext({ source: frame }).execute(sink.sql as string);
-        } catch (error) {
-          throw new FerryError('FILE_UNREADABLE', `the transform failed on ${file.key}: ${errorMessage(error)}`, { step: 'transform', cause: error });
-        }
+      try {
+        frame = applyTransform(sink, frame);
+      } catch (error) {
+        throw new FerryError('FILE_UNREADABLE', `the transform failed on ${file.key}: ${errorMessage(error)}`, { step: 'transform', cause: error });
       }
       try {
         const collected = await frame.collect();

@@ -3,4 +3,4 @@ export { type EmbeddedDatabase, isAlive, startEmbeddedDatabase } from './embedde
 export { quoteIdentifier } from './identifiers.ts';
 export { MIGRATIONS_DIR, type MigrationResult, migrate } from './migrate.ts';
 export { assertDatabaseReachable, connectClient, createPool, inTransaction, type Pool, type PoolClient } from './pool.ts';
-export { checkIdentifierLengths, createTableSql, postgresType } from './type-map.ts';
+export { checkIdentifierLengths, createTableSql, dtypeText, postgresType } from './type-map.ts';

@@ -26,7 +26,7 @@ const SIMPLE: Readonly<Record<string, string>> = {
 };
 
 /** `DataType(Datetime(us,UTC))` → `Datetime(us,UTC)`. */
-function dtypeText(dtype: pl.DataType): string {
+export function dtypeText(dtype: pl.DataType): string {
   return String(dtype).replace(/^DataType\((.*)\)$/, '$1');
 }
 
