@@ -9,7 +9,7 @@ import { coerceError, FerryError } from '../errors.ts';
 import { buildStatusReport } from '../http/index.ts';
 import { FILE_STATUSES, type FileStatus, listFiles, requeueFiles } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
-import { startService } from '../main.ts';
+import { type Service, startService } from '../main.ts';
 import { migrate, redactSecrets } from '../postgres/index.ts';
 import { openRuntime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
@@ -45,23 +45,30 @@ program
   .action(async (options: { host?: string; port?: string }) => {
     const config = await loadConfig({ flags: configFlags({ ...program.opts(), ...options }) });
     const log = createLogger();
-    const service = await startService(config, log);
+    // Signals are handled from before the start: one that comes while ferry is starting (or
+    // right after it logged that it started) stops it in order instead of killing it. The
+    // handlers go first, so that the embedded database's removal of signal handlers it did
+    // not find before it was loaded leaves them in place.
+    let started: Promise<Service> | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (process.exitCode === undefined) process.exitCode = 0;
       log.info({ signal }, 'signal received');
       setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
-      service.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error({ err: error }, 'stop failed');
-          process.exit(1);
-        },
-      );
+      (started as Promise<Service>)
+        .then((service) => service.stop())
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error({ err: error }, 'stop failed');
+            process.exit(1);
+          },
+        );
       // A second signal means "now".
       process.once(signal, () => process.exit(0));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    started = startService(config, log);
+    await started;
   });
 
 program
