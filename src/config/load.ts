@@ -8,13 +8,23 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
-import { FILE_FORMATS } from '../formats/frame-reader.ts';
+import { COMPRESSIONS, FILE_FORMATS } from '../formats/frame-reader.ts';
 import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../scheduler/schedule.ts';
 import { parseStorage, type StorageInput } from '../storage/location.ts';
 import { s3SettingsFromEnv } from '../storage/object-store.ts';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
-import { type FerryConfigInput, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, SINK_MODES, type SinkConfig, type Transform } from './types.ts';
+import {
+  type FerryConfigInput,
+  LINEAGE_COLUMNS,
+  type PipelineInput,
+  type ResolvedConfig,
+  type ResolvedPipeline,
+  SCHEMA_DRIFT_POLICIES,
+  SINK_MODES,
+  type SinkConfig,
+  type Transform,
+} from './types.ts';
 
 export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
 
@@ -26,7 +36,7 @@ export const DEFAULTS = {
   concurrency: 2,
   leaseDuration: '1m',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
-  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB' },
+  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB' },
   pipelineName: 'default',
   glob: '**/*.parquet',
   modifiedWithin: '24h',
@@ -62,6 +72,7 @@ const pipelineSchema = z.strictObject({
       glob: z.string().min(1).optional(),
       modifiedWithin: durationText.nullable().optional(),
       format: z.enum(FILE_FORMATS).optional(),
+      compression: z.enum(COMPRESSIONS).optional(),
       csv: z
         .strictObject({
           delimiter: z.string().length(1).optional(),
@@ -77,7 +88,14 @@ const pipelineSchema = z.strictObject({
   sink: z
     .union([
       z.literal('row-count'),
-      z.strictObject({ table: z.string().min(1).max(63), schema: z.string().min(1).max(63).optional(), mode: z.enum(SINK_MODES).optional() }),
+      z.strictObject({
+        table: z.string().min(1).max(63),
+        schema: z.string().min(1).max(63).optional(),
+        mode: z.enum(SINK_MODES).optional(),
+        key: z.array(z.string().min(1).max(63)).min(1).optional(),
+        lineage: z.boolean().optional(),
+        schemaDrift: z.enum(SCHEMA_DRIFT_POLICIES).optional(),
+      }),
     ])
     .optional(),
   schedule: scheduleSchema.optional(),
@@ -91,7 +109,13 @@ const configSchema = z.strictObject({
   retry: z
     .strictObject({ maxAttempts: z.number().int().min(1).max(100).optional(), baseDelay: durationText.optional(), maxDelay: durationText.optional() })
     .optional(),
-  limits: z.strictObject({ maxFileSize: z.string().min(1).optional(), maxFooterSize: z.string().min(1).optional() }).optional(),
+  limits: z
+    .strictObject({
+      maxFileSize: z.string().min(1).optional(),
+      maxFooterSize: z.string().min(1).optional(),
+      maxDecompressedSize: z.string().min(1).optional(),
+    })
+    .optional(),
   pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
 });
 
@@ -221,6 +245,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   const limits = {
     maxFileSize: size('limits.maxFileSize', input.limits?.maxFileSize ?? DEFAULTS.limits.maxFileSize),
     maxFooterSize: size('limits.maxFooterSize', input.limits?.maxFooterSize ?? DEFAULTS.limits.maxFooterSize),
+    maxDecompressedSize: size('limits.maxDecompressedSize', input.limits?.maxDecompressedSize ?? DEFAULTS.limits.maxDecompressedSize),
   };
 
   const databaseUrl = envValue('DATABASE_URL') ?? null;
@@ -257,12 +282,24 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
     return { kind: 'row-count' };
   }
   if (pipeline.transform !== undefined && pipeline.sql !== undefined) problem(`${field}.sql`, 'give transform or sql, not both');
+  const mode = sink.mode ?? 'append';
+  if (mode === 'merge' && sink.key === undefined) problem(`${field}.sink.key`, "merge mode needs the columns that identify a row, e.g. key: ['id']");
+  if (mode !== 'merge' && sink.key !== undefined) problem(`${field}.sink.key`, `only merge mode uses a key (the mode is ${mode})`);
+  if (mode === 'replace' && sink.lineage === false) {
+    problem(`${field}.sink.lineage`, `replace mode finds a file's earlier rows by its lineage column ${LINEAGE_COLUMNS.file}; it cannot be false`);
+  }
+  const key = sink.key ?? [];
+  if (new Set(key).size !== key.length) problem(`${field}.sink.key`, 'names a column twice');
   return {
     kind: 'table',
     table: sink.table,
     schema: sink.schema ?? null,
-    mode: sink.mode ?? 'append',
+    mode,
+    key,
+    lineage: sink.lineage ?? mode === 'replace',
+    schemaDrift: sink.schemaDrift ?? 'evolve',
     format: pipeline.source?.format ?? null,
+    compression: pipeline.source?.compression ?? null,
     csv: pipeline.source?.csv ?? {},
     transform: pipeline.transform ?? null,
     sql: pipeline.sql ?? null,

@@ -4,7 +4,7 @@
  */
 
 import type pl from 'nodejs-polars';
-import type { CsvOptions, FileFormat } from '../formats/frame-reader.ts';
+import type { Compression, CsvOptions, FileFormat } from '../formats/frame-reader.ts';
 import type { Schedule } from '../scheduler/schedule.ts';
 import type { StorageInput, StorageLocation } from '../storage/location.ts';
 import type { S3Settings } from '../storage/object-store.ts';
@@ -12,9 +12,19 @@ import type { S3Settings } from '../storage/object-store.ts';
 /** A transform: a Polars LazyFrame in, a LazyFrame out. */
 export type Transform = (frame: pl.LazyDataFrame) => pl.LazyDataFrame;
 
-/** Where a table sink loads rows. Only append exists so far. */
-export const SINK_MODES = ['append'] as const;
+/**
+ * How a table sink loads a file's rows: `append` adds them; `replace` first deletes the rows
+ * that earlier versions of the same file loaded; `merge` upserts on `key`.
+ */
+export const SINK_MODES = ['append', 'replace', 'merge'] as const;
 export type SinkMode = (typeof SINK_MODES)[number];
+
+/** What a file whose columns differ from the table's does: `evolve` adds its new columns (nullable); `strict` quarantines it. */
+export const SCHEMA_DRIFT_POLICIES = ['evolve', 'strict'] as const;
+export type SchemaDriftPolicy = (typeof SCHEMA_DRIFT_POLICIES)[number];
+
+/** The lineage columns ferry adds when `lineage` is on (always in replace mode). */
+export const LINEAGE_COLUMNS = { file: '_ferry_file', version: '_ferry_version', loadedAt: '_ferry_loaded_at' } as const;
 
 export interface TableSinkInput {
   readonly table: string;
@@ -22,6 +32,12 @@ export interface TableSinkInput {
   readonly schema?: string;
   /** @default 'append' */
   readonly mode?: SinkMode;
+  /** Merge mode: the columns that identify a row (a primary key when ferry creates the table). */
+  readonly key?: readonly string[];
+  /** Add `_ferry_file`, `_ferry_version` and `_ferry_loaded_at` to every row. @default false (true in replace mode) */
+  readonly lineage?: boolean;
+  /** @default 'evolve' */
+  readonly schemaDrift?: SchemaDriftPolicy;
 }
 
 export interface PipelineInput {
@@ -34,6 +50,8 @@ export interface PipelineInput {
     readonly modifiedWithin?: string | null;
     /** @default from the extension: .parquet, .csv, .ndjson/.jsonl, .arrow/.ipc/.feather */
     readonly format?: FileFormat;
+    /** @default from the extension: .gz → gzip, .zst → zstd, else none */
+    readonly compression?: Compression;
     readonly csv?: CsvOptions;
   };
   /** A Polars transform applied to each file before it is loaded (table sinks). */
@@ -70,6 +88,8 @@ export interface FerryConfigInput {
     readonly maxFileSize?: string;
     /** Largest Parquet footer (metadata) it accepts. @default '16MiB' */
     readonly maxFooterSize?: string;
+    /** Most bytes a .gz or .zst file may decompress to. @default '4GiB' */
+    readonly maxDecompressedSize?: string;
   };
   /** @default { default: {} }: the demo's row count of recent Parquet files */
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
@@ -80,7 +100,11 @@ export interface TableSinkConfig {
   readonly table: string;
   readonly schema: string | null;
   readonly mode: SinkMode;
+  readonly key: readonly string[];
+  readonly lineage: boolean;
+  readonly schemaDrift: SchemaDriftPolicy;
   readonly format: FileFormat | null;
+  readonly compression: Compression | null;
   readonly csv: CsvOptions;
   readonly transform: Transform | null;
   readonly sql: string | null;
@@ -110,7 +134,7 @@ export interface ResolvedConfig {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
-  readonly limits: { readonly maxFileSize: number; readonly maxFooterSize: number };
+  readonly limits: { readonly maxFileSize: number; readonly maxFooterSize: number; readonly maxDecompressedSize: number };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
   readonly pipelines: readonly ResolvedPipeline[];

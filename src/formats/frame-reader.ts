@@ -1,29 +1,55 @@
 /**
- * Reads a file into a Polars LazyFrame by format: Parquet, CSV, NDJSON and Arrow IPC. Local
- * files are scanned by path; S3 objects directly with Polars' cloud reader.
+ * Opens a file as a Polars LazyFrame by format: Parquet, CSV, NDJSON, JSON arrays and Arrow IPC
+ * (file and stream format), the text formats also gzip- or zstd-compressed.
+ *
+ * Local files and S3 objects are scanned where they are (Polars reads S3 itself, with range
+ * requests). What Polars cannot scan in place (compressed text, Arrow IPC outside a local
+ * folder, other OpenDAL services) is first streamed to a private temp file, decompressing on
+ * the way under `limits.maxDecompressedSize`.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import pl from 'nodejs-polars';
-import { FerryError } from '../errors.ts';
-import type { ReadTarget } from '../storage/index.ts';
+import { formatSize } from '../config/size.ts';
+import { errorMessage, FerryError } from '../errors.ts';
+import type { ObjectStore, ReadTarget } from '../storage/index.ts';
 
-export const FILE_FORMATS = ['parquet', 'csv', 'ndjson', 'ipc'] as const;
+export const FILE_FORMATS = ['parquet', 'csv', 'ndjson', 'json', 'ipc'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
+
+export const COMPRESSIONS = ['none', 'gzip', 'zstd'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
 
 const EXTENSIONS: Readonly<Record<string, FileFormat>> = {
   '.parquet': 'parquet',
   '.pq': 'parquet',
   '.csv': 'csv',
+  '.tsv': 'csv',
   '.ndjson': 'ndjson',
   '.jsonl': 'ndjson',
+  '.json': 'json',
   '.arrow': 'ipc',
+  '.arrows': 'ipc',
   '.ipc': 'ipc',
   '.feather': 'ipc',
 };
 
-/** The format a key's extension names, or null. */
+const COMPRESSED_EXTENSIONS: Readonly<Record<string, Compression>> = { '.gz': 'gzip', '.gzip': 'gzip', '.zst': 'zstd', '.zstd': 'zstd' };
+
+/** `sales.csv.gz` → gzip; `sales.csv` → none. */
+export function compressionOfKey(key: string): Compression {
+  return COMPRESSED_EXTENSIONS[path.extname(key).toLowerCase()] ?? 'none';
+}
+
+/** The format a key's extension names (under a compression extension), or null. */
 export function formatOfKey(key: string): FileFormat | null {
-  return EXTENSIONS[path.extname(key).toLowerCase()] ?? null;
+  const inner = compressionOfKey(key) === 'none' ? key : key.slice(0, -path.extname(key).length);
+  return EXTENSIONS[path.extname(inner).toLowerCase()] ?? null;
 }
 
 export interface CsvOptions {
@@ -33,24 +59,117 @@ export interface CsvOptions {
   readonly nullValues?: readonly string[];
 }
 
-export function scanFrame(target: Exclude<ReadTarget, { kind: 'operator' }>, format: FileFormat, csv: CsvOptions = {}): pl.LazyDataFrame {
+export interface ReadOptions {
+  readonly format: FileFormat;
+  readonly compression: Compression;
+  readonly csv: CsvOptions;
+  readonly maxDecompressedSize: number;
+}
+
+/** A file opened for reading; `dispose` removes any temp copy. */
+export interface OpenedFrame {
+  readonly frame: pl.LazyDataFrame;
+  dispose(): Promise<void>;
+}
+
+type ScanTarget = Exclude<ReadTarget, { kind: 'operator' }>;
+
+/** Opens one object of `store` as a LazyFrame. Nothing is read here beyond what Polars needs to plan. */
+export async function openFrame(store: ObjectStore, key: string, options: ReadOptions): Promise<OpenedFrame> {
+  const target = store.readTarget(key);
+  if (options.format === 'parquet' && options.compression !== 'none') {
+    throw new FerryError('FILE_UNREADABLE', `${key}: Parquet compresses its own pages; a ${options.compression}-compressed Parquet file is not read`, {
+      step: 'read',
+    });
+  }
+  const inPlace =
+    options.compression === 'none' && (target.kind === 'path' || (target.kind === 'cloud' && ['parquet', 'csv', 'ndjson'].includes(options.format)));
+  if (inPlace) return { frame: await scanLocal(target as ScanTarget, key, options), dispose: async () => {} };
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-read-'));
+  const dispose = () => fs.rm(dir, { recursive: true, force: true });
+  try {
+    // Never named after the key: keys are untrusted input.
+    const local = path.join(dir, 'object');
+    const source = target.kind === 'path' ? createReadStream(target.path) : await store.readStream(key);
+    await pipeline([source, ...decompressor(key, options), createWriteStream(local, { mode: 0o600 })]);
+    return { frame: await scanLocal({ kind: 'path', path: local }, key, options), dispose };
+  } catch (error) {
+    await dispose();
+    if (error instanceof FerryError) throw error;
+    throw new FerryError('FILE_UNREADABLE', `${key} could not be read: ${errorMessage(error)}`, { step: 'read', cause: error });
+  }
+}
+
+/** The decompression stages for a compressed key: the decoder, then a byte counter that stops at the limit. */
+function decompressor(key: string, options: ReadOptions): Transform[] {
+  if (options.compression === 'none') return [];
+  const decoder = options.compression === 'gzip' ? zlib.createGunzip() : zlib.createZstdDecompress();
+  let seen = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      seen += chunk.length;
+      if (seen > options.maxDecompressedSize) {
+        callback(
+          new FerryError(
+            'FILE_UNREADABLE',
+            `${key} decompresses to more than ${formatSize(options.maxDecompressedSize)} (limits.maxDecompressedSize); not read further`,
+            { step: 'read' },
+          ),
+        );
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+  return [decoder, limit];
+}
+
+async function scanLocal(target: ScanTarget, key: string, options: ReadOptions): Promise<pl.LazyDataFrame> {
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
-  switch (format) {
-    case 'parquet':
-      return pl.scanParquet(location, { glob: false, ...cloudOptions });
-    case 'csv':
-      return pl.scanCSV(location, {
-        sep: csv.delimiter ?? ',',
-        hasHeader: csv.header ?? true,
-        quoteChar: csv.quote ?? '"',
-        ...(csv.nullValues ? { nullValues: [...csv.nullValues] } : {}),
-        ...cloudOptions,
-      });
-    case 'ndjson':
-      return pl.scanJson(location, { ...cloudOptions });
-    case 'ipc':
-      if (target.kind === 'cloud') throw new FerryError('FILE_UNREADABLE', 'Arrow IPC is read from local storage only for now', { step: 'read' });
-      return pl.scanIPC(location);
+  const { csv } = options;
+  try {
+    switch (options.format) {
+      case 'parquet':
+        return pl.scanParquet(location, { glob: false, ...cloudOptions });
+      case 'csv':
+        return pl.scanCSV(location, {
+          sep: csv.delimiter ?? (key.toLowerCase().includes('.tsv') ? '\t' : ','),
+          hasHeader: csv.header ?? true,
+          quoteChar: csv.quote ?? '"',
+          ...(csv.nullValues ? { nullValues: [...csv.nullValues] } : {}),
+          ...cloudOptions,
+        });
+      case 'ndjson':
+        return pl.scanJson(location, { ...cloudOptions });
+      case 'json':
+        // A JSON array has no streaming reader in Polars: it is parsed whole.
+        return pl.readJSON(location, { format: 'json' }).lazy();
+      case 'ipc':
+        return (await isIpcFile(location)) ? pl.scanIPC(location) : pl.readIPCStream(location).lazy();
+    }
+  } catch (error) {
+    throw new FerryError('FILE_UNREADABLE', `${key} could not be read as ${describeFormat(options)}: ${errorMessage(error)}`, {
+      step: 'read',
+      cause: error,
+    });
   }
+}
+
+/** The IPC file format starts with the magic `ARROW1`; the stream format does not. */
+async function isIpcFile(file: string): Promise<boolean> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, 6, 0);
+    return bytesRead === 6 && head.toString('latin1') === 'ARROW1';
+  } finally {
+    await handle.close();
+  }
+}
+
+export function describeFormat(options: Pick<ReadOptions, 'format' | 'compression'>): string {
+  const name = { parquet: 'Parquet', csv: 'CSV', ndjson: 'NDJSON', json: 'JSON', ipc: 'Arrow IPC' }[options.format];
+  return options.compression === 'none' ? name : `${options.compression}-compressed ${name}`;
 }

@@ -1,2 +1,14 @@
-export { type CsvOptions, FILE_FORMATS, type FileFormat, formatOfKey, scanFrame } from './frame-reader.ts';
+export {
+  COMPRESSIONS,
+  type Compression,
+  type CsvOptions,
+  compressionOfKey,
+  describeFormat,
+  FILE_FORMATS,
+  type FileFormat,
+  formatOfKey,
+  type OpenedFrame,
+  openFrame,
+  type ReadOptions,
+} from './frame-reader.ts';
 export { checkFileSize, checkParquetEnvelope, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';

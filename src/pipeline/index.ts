@@ -3,8 +3,8 @@ import { rowCountSink } from './row-count.ts';
 import type { Sink } from './sink.ts';
 import { tableSink } from './table-sink.ts';
 
-export type { ReadResult, Sink } from './sink.ts';
-export { applyTransform, formatFor, qualifiedTableName, tableSink } from './table-sink.ts';
+export type { PreparedLoad, Sink } from './sink.ts';
+export { applyTransform, formatFor, outputColumns, polarsError, qualifiedTableName, readOptionsFor, tableColumnsFor, tableSink } from './table-sink.ts';
 export { rowCountSink };
 
 export function sinkFor(pipeline: ResolvedPipeline): Sink {

@@ -7,15 +7,19 @@ import type { Sink } from './sink.ts';
 
 export const rowCountSink: Sink = {
   name: 'row-count',
-  async read(store, file, limits) {
-    return { rows: await countParquetRows(store, file, limits) };
-  },
-  async load(client, file, read, run) {
-    // The run's time from the database itself: a JavaScript Date would drop its microseconds.
-    await client.query('INSERT INTO etl_results ("timestamp", file_name, row_count) SELECT started_at, $2, $3 FROM ferry_runs WHERE id = $1', [
-      run.id,
-      file.key,
-      read.rows,
-    ]);
+  async prepare(store, file, limits) {
+    const rows = await countParquetRows(store, file, limits);
+    return {
+      async load(client, run) {
+        // The run's time from the database itself: a JavaScript Date would drop its microseconds.
+        await client.query('INSERT INTO etl_results ("timestamp", file_name, row_count) SELECT started_at, $2, $3 FROM ferry_runs WHERE id = $1', [
+          run.id,
+          file.key,
+          rows,
+        ]);
+        return rows;
+      },
+      async dispose() {},
+    };
   },
 };

@@ -1,27 +1,57 @@
 /**
- * Loads a file's rows into a PostgreSQL table: read with Polars by format, transform (a
- * function `LazyFrame → LazyFrame` or Polars SQL over the table `source`), then COPY FROM STDIN
- * in the ledger's transaction, so a file is loaded entirely or not at all. The table is created
- * from the frame's schema when it is missing. (Append mode.)
+ * Loads a file's rows into a PostgreSQL table: open with Polars by format, transform (a function
+ * `LazyFrame → LazyFrame` or Polars SQL over the table `source`), check the result against the
+ * table, then stream it into COPY inside the ledger's transaction, so a file is loaded entirely
+ * or not at all.
+ *
+ * - The table is created from the frame's schema when it is missing (a primary key on `key`
+ *   in merge mode, an index on the lineage column in replace mode).
+ * - Schema drift: `evolve` adds the file's new columns (nullable); `strict` quarantines a file
+ *   whose columns or types differ from the table's, with the difference.
+ * - Modes: `append` copies; `replace` first deletes the rows earlier versions of the same key
+ *   loaded; `merge` copies into a temporary table and upserts on `key` (the last row of a key
+ *   within a file wins).
  */
 
-import { Readable } from 'node:stream';
-import { pipeline as streamPipeline } from 'node:stream/promises';
 import pl from 'nodejs-polars';
-import { from as copyFrom } from 'pg-copy-streams';
-import type { TableSinkConfig } from '../config/index.ts';
-import { errorMessage, FerryError } from '../errors.ts';
-import { checkFileSize, checkParquetEnvelope, type FileFormat, formatOfKey, scanFrame } from '../formats/index.ts';
-import { checkIdentifierLengths, createTableSql, quoteIdentifier } from '../postgres/index.ts';
+import { LINEAGE_COLUMNS, type ResolvedConfig, type TableSinkConfig } from '../config/index.ts';
+import { errorMessage, FerryError, type FileStep } from '../errors.ts';
+import {
+  type Compression,
+  checkFileSize,
+  checkParquetEnvelope,
+  compressionOfKey,
+  describeFormat,
+  type FileFormat,
+  formatOfKey,
+  openFrame,
+  type ReadOptions,
+} from '../formats/index.ts';
+import type { FileVersionRecord } from '../ledger/index.ts';
+import {
+  type ColumnDefinition,
+  canonicalType,
+  checkIdentifierLengths,
+  copyExpression,
+  createTableSql,
+  type FrameColumn,
+  frameColumns,
+  isTransientDatabaseError,
+  type PoolClient,
+  postgresType,
+  quoteIdentifier,
+} from '../postgres/index.ts';
+import { CopySideError, copyFrame } from './copy-stream.ts';
 import type { Sink } from './sink.ts';
 
-/** First key of the advisory lock taken to create a table ("Fert"). */
+/** First key of the advisory lock taken to create or alter a table ("Fert"). */
 const TABLE_LOCK_NAMESPACE = 0x4665_7274;
 
-/** Rows per COPY slice: the CSV text of one slice is all that is held at once beside the frame. */
-const SLICE_ROWS = 50_000;
+/** Messages from Polars' object-store layer that mean the store, not the file, failed. */
+const TRANSIENT_STORE_ERROR =
+  /object-store error|error sending request|connection (reset|refused|closed)|timed out|timeout|status code: (5\d\d|429)|dns error/i;
 
-export function qualifiedTableName(sink: TableSinkConfig): string {
+export function qualifiedTableName(sink: Pick<TableSinkConfig, 'schema' | 'table'>): string {
   return sink.schema === null ? quoteIdentifier(sink.table) : `${quoteIdentifier(sink.schema)}.${quoteIdentifier(sink.table)}`;
 }
 
@@ -32,6 +62,11 @@ export function formatFor(sink: Pick<TableSinkConfig, 'format'> | null, key: str
   return format;
 }
 
+export function readOptionsFor(sink: TableSinkConfig | null, key: string, limits: ResolvedConfig['limits']): ReadOptions {
+  const compression: Compression = sink?.compression ?? compressionOfKey(key);
+  return { format: formatFor(sink, key), compression, csv: sink?.csv ?? {}, maxDecompressedSize: limits.maxDecompressedSize };
+}
+
 /** The pipeline's transform function or SQL (over the table `source`), or the frame as it is. */
 export function applyTransform(sink: Pick<TableSinkConfig, 'transform' | 'sql'>, frame: pl.LazyDataFrame): pl.LazyDataFrame {
   if (sink.transform !== null) return sink.transform(frame);
@@ -39,58 +74,238 @@ export function applyTransform(sink: Pick<TableSinkConfig, 'transform' | 'sql'>,
   return frame;
 }
 
+/**
+ * The columns a LazyFrame will produce, from a run of its plan on no rows (what Polars reads
+ * to plan: a Parquet footer, a CSV's first lines). Fails as the full query would on a missing
+ * column or a type error in the transform.
+ */
+export function outputColumns(frame: pl.LazyDataFrame): FrameColumn[] {
+  const native = (frame as unknown as { _ldf: { fetchSync(rows: number): unknown } })._ldf.fetchSync(0);
+  return frameColumns(pl._DataFrame(native));
+}
+
+/** A Polars error in reading or transforming: the store failing is transient; anything else is the file's. */
+export function polarsError(key: string, step: FileStep, what: string, error: unknown): FerryError {
+  const message = errorMessage(error);
+  if (TRANSIENT_STORE_ERROR.test(message)) {
+    return new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { step: 'read', retryable: true, cause: error });
+  }
+  return new FerryError('FILE_UNREADABLE', `${key} ${what}: ${message}`, { step, cause: error });
+}
+
 export function tableSink(sink: TableSinkConfig): Sink {
   const table = qualifiedTableName(sink);
+  const transformed = sink.transform !== null || sink.sql !== null;
   return {
     name: `table ${table}`,
-    async read(store, file, limits) {
-      const format = formatFor(sink, file.key);
-      const target = store.readTarget(file.key);
-      if (target.kind === 'operator') throw new FerryError('FILE_UNREADABLE', 'table loads read from local folders and S3 only for now', { step: 'read' });
+    async prepare(store, file, limits) {
+      const options = readOptionsFor(sink, file.key, limits);
       checkFileSize(file, limits);
-      if (format === 'parquet') await checkParquetEnvelope(store, file, limits);
-      let frame: pl.LazyDataFrame;
+      if (options.format === 'parquet') await checkParquetEnvelope(store, file, limits);
+      const opened = await openFrame(store, file.key, options);
       try {
-        frame = scanFrame(target, format, sink.csv);
-      } catch (error) {
-        throw new FerryError('FILE_UNREADABLE', `${file.key} could not be read as ${format}: ${errorMessage(error)}`, { step: 'read', cause: error });
-      }
-      try {
-        frame = applyTransform(sink, frame);
-      } catch (error) {
-        throw new FerryError('FILE_UNREADABLE', `the transform failed on ${file.key}: ${errorMessage(error)}`, { step: 'transform', cause: error });
-      }
-      try {
-        const collected = await frame.collect();
-        return { rows: collected.height, frame: collected };
-      } catch (error) {
-        const step = sink.transform !== null || sink.sql !== null ? 'transform' : 'read';
-        throw new FerryError('FILE_UNREADABLE', `${file.key} could not be ${step === 'read' ? `read as ${format}` : 'transformed'}: ${errorMessage(error)}`, {
-          step,
-          cause: error,
-        });
-      }
-    },
-    async load(client, _file, read) {
-      const frame = read.frame;
-      if (frame === undefined) throw new Error('table sink: no frame to load');
-      checkIdentifierLengths(frame.columns);
-      const exists = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [table]);
-      if (exists.rows[0]?.found === null) {
-        // Workers loading their first files at once would race to create the table; the
-        // first takes this lock (until its commit) and the others then find the table made.
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TABLE_LOCK_NAMESPACE, table]);
-        if (sink.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(sink.schema)}`);
-        await client.query(createTableSql(table, frame.schema));
-      }
-      const columns = frame.columns.map(quoteIdentifier).join(', ');
-      const copy = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN WITH (FORMAT csv)`));
-      const slices = (function* () {
-        for (let offset = 0; offset < frame.height; offset += SLICE_ROWS) {
-          yield frame.slice(offset, SLICE_ROWS).writeCSV({ includeHeader: false });
+        let frame: pl.LazyDataFrame;
+        try {
+          frame = applyTransform(sink, opened.frame);
+        } catch (error) {
+          throw polarsError(file.key, 'transform', 'could not be transformed', error);
         }
-      })();
-      await streamPipeline(Readable.from(slices), copy);
+        let columns: FrameColumn[];
+        try {
+          columns = outputColumns(frame);
+        } catch (error) {
+          throw transformed
+            ? polarsError(file.key, 'transform', 'could not be transformed', error)
+            : polarsError(file.key, 'read', `could not be read as ${describeFormat(options)}`, error);
+        }
+        checkColumns(sink, file.key, columns);
+        return {
+          load: (client) => loadFrame(client, sink, table, file, frame, columns, transformed),
+          dispose: () => opened.dispose(),
+        };
+      } catch (error) {
+        await opened.dispose();
+        throw error;
+      }
     },
   };
+}
+
+/** Checks that need only the frame's columns: known types, distinct names, the merge key, no clash with lineage. */
+function checkColumns(sink: TableSinkConfig, key: string, columns: readonly FrameColumn[]): void {
+  const check = (message: string) => new FerryError('FILE_UNREADABLE', `${key}: ${message}`, { step: 'check' });
+  if (columns.length === 0) throw check('the frame to load has no columns');
+  checkIdentifierLengths(columns.map((c) => c.name));
+  for (const column of columns) postgresType(column);
+  const names = new Set(columns.map((c) => c.name));
+  const missingKey = sink.key.filter((k) => !names.has(k));
+  if (missingKey.length > 0) throw check(`the merge key ${missingKey.join(', ')} is not among its columns (${[...names].join(', ')})`);
+  if (sink.lineage) {
+    const clash = Object.values(LINEAGE_COLUMNS).filter((name) => names.has(name));
+    if (clash.length > 0) throw check(`its column ${clash.join(', ')} has the name of a lineage column`);
+  }
+}
+
+async function loadFrame(
+  client: PoolClient,
+  sink: TableSinkConfig,
+  table: string,
+  file: FileVersionRecord,
+  frame: pl.LazyDataFrame,
+  columns: readonly FrameColumn[],
+  transformed: boolean,
+): Promise<number> {
+  await prepareTable(client, sink, table, file.key, columns);
+
+  // Columns as COPY reads them, then the lineage values (`_ferry_loaded_at` is the column's default, now()).
+  let rows = frame.select(...columns.map(copyExpression));
+  const copyColumns = columns.map((c) => c.name);
+  if (sink.lineage) {
+    rows = rows.withColumns(pl.lit(file.key).cast(pl.Utf8).alias(LINEAGE_COLUMNS.file), pl.lit(file.version).cast(pl.Utf8).alias(LINEAGE_COLUMNS.version));
+    copyColumns.push(LINEAGE_COLUMNS.file, LINEAGE_COLUMNS.version);
+  }
+  const columnList = copyColumns.map(quoteIdentifier).join(', ');
+
+  const copy = async (target: string): Promise<number> => {
+    try {
+      return await copyFrame(client, `COPY ${target} (${columnList}) FROM STDIN WITH (FORMAT csv)`, rows);
+    } catch (error) {
+      if (error instanceof CopySideError && error.side === 'polars') {
+        throw transformed
+          ? polarsError(file.key, 'transform', 'could not be transformed', error.cause)
+          : polarsError(file.key, 'read', 'could not be read', error.cause);
+      }
+      throw databaseError(`COPY into ${table} failed`, error instanceof CopySideError ? error.cause : error);
+    }
+  };
+
+  switch (sink.mode) {
+    case 'append':
+      return copy(table);
+    case 'replace':
+      await client.query(`DELETE FROM ${table} WHERE ${quoteIdentifier(LINEAGE_COLUMNS.file)} = $1`, [file.key]);
+      return copy(table);
+    case 'merge': {
+      const stage = 'pg_temp.ferry_merge_stage';
+      const sequence = quoteIdentifier('_ferry_merge_seq');
+      await client.query(`CREATE TEMPORARY TABLE ferry_merge_stage (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DROP`);
+      await client.query(`ALTER TABLE ${stage} ADD COLUMN ${sequence} bigint GENERATED ALWAYS AS IDENTITY`);
+      const rowCount = await copy(stage);
+      const merged = sink.lineage ? [...copyColumns, LINEAGE_COLUMNS.loadedAt] : copyColumns;
+      const list = merged.map(quoteIdentifier).join(', ');
+      const keyList = sink.key.map(quoteIdentifier).join(', ');
+      const updates = merged.filter((c) => !sink.key.includes(c)).map((c) => `${quoteIdentifier(c)} = EXCLUDED.${quoteIdentifier(c)}`);
+      try {
+        await client.query(
+          `INSERT INTO ${table} (${list})
+           SELECT DISTINCT ON (${keyList}) ${list} FROM ${stage} ORDER BY ${keyList}, ${sequence} DESC
+           ON CONFLICT (${keyList}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+        );
+      } catch (error) {
+        throw databaseError(`merging into ${table} failed`, error);
+      }
+      return rowCount;
+    }
+  }
+}
+
+/** A PostgreSQL error during the load: transient ones (connection lost, deadlock) are retried; others are the file's. */
+function databaseError(what: string, error: unknown): FerryError {
+  const where = (error as { where?: unknown }).where;
+  const message = `${what}: ${errorMessage(error)}${typeof where === 'string' ? ` (${where.split('\n')[0]})` : ''}`;
+  return new FerryError(isTransientDatabaseError(error) ? 'DATABASE_UNREACHABLE' : 'FILE_UNREADABLE', message, {
+    step: 'load',
+    retryable: isTransientDatabaseError(error),
+    cause: error,
+  });
+}
+
+interface TableColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+async function tableColumns(client: PoolClient, table: string): Promise<TableColumn[] | null> {
+  const found = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::text AS oid', [table]);
+  const oid = found.rows[0]?.oid ?? null;
+  if (oid === null) return null;
+  const result = await client.query<TableColumn>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type
+       FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [oid],
+  );
+  return result.rows;
+}
+
+/** The table's columns for a frame's: their PostgreSQL types, then the lineage columns when on. */
+export function tableColumnsFor(sink: Pick<TableSinkConfig, 'lineage'>, columns: readonly FrameColumn[]): ColumnDefinition[] {
+  const definitions: ColumnDefinition[] = columns.map((c) => ({ name: c.name, type: postgresType(c) }));
+  if (sink.lineage) {
+    definitions.push(
+      { name: LINEAGE_COLUMNS.file, type: 'text' },
+      { name: LINEAGE_COLUMNS.version, type: 'text' },
+      { name: LINEAGE_COLUMNS.loadedAt, type: 'timestamptz', extra: 'NOT NULL DEFAULT now()' },
+    );
+  }
+  return definitions;
+}
+
+/** Creates the table, or checks the file against it and evolves it, before any row is copied. */
+async function prepareTable(client: PoolClient, sink: TableSinkConfig, table: string, key: string, columns: readonly FrameColumn[]): Promise<void> {
+  const wanted = tableColumnsFor(sink, columns);
+  const lock = () => client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TABLE_LOCK_NAMESPACE, table]);
+
+  let existing = await tableColumns(client, table);
+  if (existing === null) {
+    // Workers loading their first files at once would race to create the table; the first
+    // takes this lock (until its commit) and the others then find the table made.
+    await lock();
+    existing = await tableColumns(client, table);
+    if (existing === null) {
+      if (sink.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(sink.schema)}`);
+      await client.query(createTableSql(table, wanted, sink.mode === 'merge' ? sink.key : []));
+      if (sink.lineage) await client.query(`CREATE INDEX ON ${table} (${quoteIdentifier(LINEAGE_COLUMNS.file)})`);
+      return;
+    }
+  }
+
+  const have = new Map(existing.map((c) => [c.name, c.type]));
+  const wantedNames = new Set(wanted.map((c) => c.name));
+  const added = wanted.filter((c) => !have.has(c.name));
+  const changed = wanted.filter((c) => have.has(c.name) && have.get(c.name) !== canonicalType(c.type));
+  const missing = existing.filter((c) => !wantedNames.has(c.name));
+  if (sink.schemaDrift === 'strict' && added.length + changed.length + missing.length > 0) {
+    const diff = [
+      ...added.map((c) => `+ ${c.name} ${c.type} (not in the table)`),
+      ...missing.map((c) => `- ${c.name} ${c.type} (not in the file)`),
+      ...changed.map((c) => `~ ${c.name}: table ${have.get(c.name)}, file ${canonicalType(c.type)}`),
+    ];
+    throw new FerryError('FILE_UNREADABLE', `${key} does not match the columns of ${table} (schemaDrift: strict): ${diff.join('; ')}`, { step: 'check' });
+  }
+  if (added.length > 0) {
+    await lock();
+    for (const column of added) {
+      const extra = column.name === LINEAGE_COLUMNS.loadedAt ? ' DEFAULT now()' : '';
+      await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(column.name)} ${column.type}${extra}`);
+    }
+  }
+  if (sink.mode === 'merge' && !(await hasUniqueIndex(client, table, sink.key))) {
+    const keyList = sink.key.map(quoteIdentifier).join(', ');
+    throw new FerryError(
+      'FILE_UNREADABLE',
+      `merge into ${table} needs a primary key or unique index on (${keyList}), and it has none; create one: CREATE UNIQUE INDEX ON ${table} (${keyList})`,
+      { step: 'check' },
+    );
+  }
+}
+
+async function hasUniqueIndex(client: PoolClient, table: string, key: readonly string[]): Promise<boolean> {
+  const result = await client.query(
+    `SELECT 1 FROM pg_index i
+      WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL
+        AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text COLLATE "C")
+               FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) = (SELECT array_agg(k ORDER BY k COLLATE "C") FROM unnest($2::text[]) k)`,
+    [table, key],
+  );
+  return (result.rowCount ?? 0) > 0;
 }

@@ -59,3 +59,19 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     client.release(broken);
   }
 }
+
+/** SQLSTATEs after which the same work can succeed: connection loss, shutdown, serialization failure, deadlock. */
+export function isTransientDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '40001' ||
+    code === '40P01' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET'
+  );
+}

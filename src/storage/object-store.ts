@@ -4,6 +4,7 @@
  * else, and are never part of anything that is logged or shown.
  */
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors.ts';
 import type { StorageLocation } from './location.ts';
@@ -28,6 +29,8 @@ export interface ObjectStore {
   /** Succeeds when the store answers. */
   check(): Promise<void>;
   read(key: string): Promise<Buffer>;
+  /** The whole object as a stream. */
+  readStream(key: string): Promise<Readable>;
   /**
    * Reads `length` bytes at `offset`. With an ETag, the read fails (FILE_CHANGED) if the object
    * is no longer that version: what is read is the version recorded.
@@ -159,6 +162,11 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     },
     async read(key) {
       return operator.read(basePrefix + key);
+    },
+    async readStream(key) {
+      refuseUnsafeKey(key);
+      const reader = await operator.reader(basePrefix + key);
+      return reader.createReadStream();
     },
     async readRange(key, offset, length, etag) {
       refuseUnsafeKey(key);

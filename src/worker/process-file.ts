@@ -16,7 +16,7 @@ import {
   renewLease,
 } from '../ledger/index.ts';
 import type { Sink } from '../pipeline/index.ts';
-import { inTransaction, type Pool } from '../postgres/index.ts';
+import { inTransaction, isTransientDatabaseError, type Pool } from '../postgres/index.ts';
 import { type ObjectStore, versionIdentity } from '../storage/index.ts';
 import { retryDelayMs } from './backoff.ts';
 
@@ -49,33 +49,37 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   );
   renewal.unref();
   try {
-    const read = await sink.read(store, file, context.limits);
-
-    // The version read must be the version recorded: if the object changed while it was
-    // read, this version is gone and the new one will be discovered and processed instead.
-    const current = await store.stat(file.key).catch((error: unknown) => {
-      throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { step: 'read', retryable: true, cause: error });
-    });
-    const currentVersion = current === null ? null : versionIdentity(current);
-    if (currentVersion !== file.version) {
-      const reason = current === null ? 'deleted while it was read' : `changed while it was read (now ${currentVersion})`;
-      await markFileSuperseded(pool, file.id, owner, reason);
-      fileLog.info({ reason }, 'file version superseded');
-      return { kind: 'superseded', key: file.key, reason };
+    const prepared = await sink.prepare(store, file, context.limits);
+    let outcome: { rows: number } | { changed: string } | null;
+    try {
+      outcome = await inTransaction(pool, async (client) => {
+        if (!(await lockClaimedFile(client, file.id, owner))) return null;
+        const rows = await prepared.load(client, run);
+        // The version read must be the version recorded: if the object changed while it was
+        // read, this version is gone (the transaction rolls back) and the new one will be
+        // discovered and processed instead.
+        const changed = await changedSince(store, file);
+        if (changed !== null) throw new VersionChanged(changed);
+        await markFileProcessed(client, file.id, rows);
+        return { rows };
+      }).catch((error: unknown) => {
+        if (error instanceof VersionChanged) return { changed: error.message };
+        throw error;
+      });
+    } finally {
+      await prepared.dispose();
     }
-
-    const committed = await inTransaction(pool, async (client) => {
-      if (!(await lockClaimedFile(client, file.id, owner))) return false;
-      await sink.load(client, file, read, run);
-      await markFileProcessed(client, file.id, read.rows);
-      return true;
-    });
-    if (!committed) {
+    if (outcome === null) {
       fileLog.warn('lease lost before the load committed; rolled back');
       return { kind: 'lease-lost', key: file.key };
     }
-    fileLog.info({ rows: read.rows }, 'file processed');
-    return { kind: 'processed', key: file.key, rows: read.rows };
+    if ('changed' in outcome) {
+      await markFileSuperseded(pool, file.id, owner, outcome.changed);
+      fileLog.info({ reason: outcome.changed }, 'file version superseded');
+      return { kind: 'superseded', key: file.key, reason: outcome.changed };
+    }
+    fileLog.info({ rows: outcome.rows }, 'file processed');
+    return { kind: 'processed', key: file.key, rows: outcome.rows };
   } catch (thrown) {
     return recordFailure(context, file, owner, thrown, fileLog);
   } finally {
@@ -104,18 +108,14 @@ async function recordFailure(context: ProcessFileContext, file: FileVersionRecor
   return { kind: willRetry ? 'retrying' : 'quarantined', key: file.key, step, error: message };
 }
 
-/** SQLSTATEs after which the same work can succeed: connection loss, shutdown, serialization failure, deadlock. */
-function isTransientDatabaseError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return (
-    code.startsWith('08') ||
-    code === '57P01' ||
-    code === '57P02' ||
-    code === '57P03' ||
-    code === '40001' ||
-    code === '40P01' ||
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET'
-  );
+class VersionChanged extends Error {}
+
+/** Why the stored object is no longer the version claimed, or null when it still is. */
+async function changedSince(store: ObjectStore, file: FileVersionRecord): Promise<string | null> {
+  const current = await store.stat(file.key).catch((error: unknown) => {
+    throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { step: 'read', retryable: true, cause: error });
+  });
+  if (current === null) return 'deleted while it was read';
+  const currentVersion = versionIdentity(current);
+  return currentVersion === file.version ? null : `changed while it was read (now ${currentVersion})`;
 }

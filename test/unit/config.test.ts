@@ -80,7 +80,11 @@ describe('config', () => {
       table: 'sales',
       schema: 'raw',
       mode: 'append',
+      key: [],
+      lineage: false,
+      schemaDrift: 'evolve',
       format: 'csv',
+      compression: null,
       csv: { delimiter: ';', nullValues: ['NA'] },
       transform,
       sql: null,
@@ -90,6 +94,21 @@ describe('config', () => {
     assertConfigError(() => resolve({ pipelines: { p: { transform: 'lf => lf', sink: { table: 't' } } } }), 'pipelines.p.transform');
     assertConfigError(() => resolve({ pipelines: { p: { sink: { table: 't', mode: 'upsert' } } } }), 'pipelines.p.sink');
     assertConfigError(() => resolve({ pipelines: { p: { source: { format: 'xlsx' } } } }), 'pipelines.p.source.format');
+  });
+
+  it('reads the modes: merge needs a key, replace keeps lineage on', () => {
+    const sinkOf = (sink: object) => resolve({ pipelines: { p: { sink: sink as never } } }).pipelines[0]?.sink;
+    assert.deepEqual(
+      ((s) => (s?.kind === 'table' ? [s.mode, s.key, s.lineage] : null))(sinkOf({ table: 't', mode: 'merge', key: ['id'] })),
+      ['merge', ['id'], false],
+    );
+    assert.deepEqual(((s) => (s?.kind === 'table' ? [s.mode, s.lineage] : null))(sinkOf({ table: 't', mode: 'replace' })), ['replace', true]);
+    assertConfigError(() => sinkOf({ table: 't', mode: 'merge' }), /pipelines\.p\.sink\.key: merge mode needs/);
+    assertConfigError(() => sinkOf({ table: 't', key: ['id'] }), /pipelines\.p\.sink\.key: only merge mode/);
+    assertConfigError(() => sinkOf({ table: 't', mode: 'merge', key: ['id', 'id'] }), 'pipelines.p.sink.key');
+    assertConfigError(() => sinkOf({ table: 't', mode: 'replace', lineage: false }), 'pipelines.p.sink.lineage');
+    assertConfigError(() => sinkOf({ table: 't', schemaDrift: 'loose' }), 'pipelines.p.sink');
+    assertConfigError(() => resolve({ limits: { maxDecompressedSize: 'lots' } }), 'limits.maxDecompressedSize');
   });
 
   it('allows no time window with modifiedWithin: null', () => {
@@ -119,6 +138,7 @@ describe('config', () => {
   });
 
   it('loads ferry.config.ts, which imports defineConfig from the package itself', async () => {
+    fs.mkdirSync(path.join(process.cwd(), '.ferry-test'), { recursive: true });
     const dir = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'config-'));
     try {
       fs.writeFileSync(
