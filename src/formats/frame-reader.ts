@@ -11,7 +11,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import pl from 'nodejs-polars';
@@ -69,6 +69,8 @@ export interface ReadOptions {
 /** A file opened for reading; `dispose` removes any temp copy. */
 export interface OpenedFrame {
   readonly frame: pl.LazyDataFrame;
+  /** The bytes Polars reads (decompressed), again: to find where an encoding error is. */
+  bytes(): Promise<Readable>;
   dispose(): Promise<void>;
 }
 
@@ -84,7 +86,13 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
   }
   const inPlace =
     options.compression === 'none' && (target.kind === 'path' || (target.kind === 'cloud' && ['parquet', 'csv', 'ndjson'].includes(options.format)));
-  if (inPlace) return { frame: await scanLocal(target as ScanTarget, key, options), dispose: async () => {} };
+  if (inPlace) {
+    return {
+      frame: await scanLocal(target as ScanTarget, key, options),
+      bytes: async () => (target.kind === 'path' ? createReadStream(target.path) : store.readStream(key)),
+      dispose: async () => {},
+    };
+  }
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-read-'));
   const dispose = () => fs.rm(dir, { recursive: true, force: true });
@@ -93,7 +101,7 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
     const local = path.join(dir, 'object');
     const source = target.kind === 'path' ? createReadStream(target.path) : await store.readStream(key);
     await pipeline([source, ...decompressor(key, options), createWriteStream(local, { mode: 0o600 })]);
-    return { frame: await scanLocal({ kind: 'path', path: local }, key, options), dispose };
+    return { frame: await scanLocal({ kind: 'path', path: local }, key, options), bytes: async () => createReadStream(local), dispose };
   } catch (error) {
     await dispose();
     if (error instanceof FerryError) throw error;
@@ -145,9 +153,10 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
         return pl.scanJson(location, { ...cloudOptions });
       case 'json':
         // A JSON array has no streaming reader in Polars: it is parsed whole.
-        return pl.readJSON(location, { format: 'json' }).lazy();
+        return pl.readJSON(await fs.readFile(location), { format: 'json' }).lazy();
       case 'ipc':
-        return (await isIpcFile(location)) ? pl.scanIPC(location) : pl.readIPCStream(location).lazy();
+        // The stream format has no lazy reader in Polars either.
+        return (await isIpcFile(location)) ? pl.scanIPC(location) : pl.readIPCStream(await fs.readFile(location)).lazy();
     }
   } catch (error) {
     throw new FerryError('FILE_UNREADABLE', `${key} could not be read as ${describeFormat(options)}: ${errorMessage(error)}`, {

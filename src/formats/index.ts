@@ -12,3 +12,4 @@ export {
   type ReadOptions,
 } from './frame-reader.ts';
 export { checkFileSize, checkParquetEnvelope, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';
+export { findInvalidUtf8, type Utf8Error } from './utf8.ts';

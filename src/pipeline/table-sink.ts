@@ -23,7 +23,9 @@ import {
   compressionOfKey,
   describeFormat,
   type FileFormat,
+  findInvalidUtf8,
   formatOfKey,
+  type OpenedFrame,
   openFrame,
   type ReadOptions,
 } from '../formats/index.ts';
@@ -93,6 +95,23 @@ export function polarsError(key: string, step: FileStep, what: string, error: un
   return new FerryError('FILE_UNREADABLE', `${key} ${what}: ${message}`, { step, cause: error });
 }
 
+/** As polarsError, and for a text file that is not UTF-8, the line and offset of its first bad byte. */
+async function readFailure(opened: OpenedFrame, key: string, step: FileStep, what: string, error: unknown): Promise<FerryError> {
+  if (/utf-?8/i.test(errorMessage(error))) {
+    const found = await opened
+      .bytes()
+      .then(findInvalidUtf8)
+      .catch(() => null);
+    if (found !== null) {
+      return new FerryError('FILE_UNREADABLE', `${key} is not valid UTF-8 at line ${found.line} (byte offset ${found.offset}): ${errorMessage(error)}`, {
+        step: 'read',
+        cause: error,
+      });
+    }
+  }
+  return polarsError(key, step, what, error);
+}
+
 export function tableSink(sink: TableSinkConfig): Sink {
   const table = qualifiedTableName(sink);
   const transformed = sink.transform !== null || sink.sql !== null;
@@ -111,16 +130,16 @@ export function tableSink(sink: TableSinkConfig): Sink {
           throw polarsError(file.key, 'transform', 'could not be transformed', error);
         }
         let columns: FrameColumn[];
+        const what = transformed ? 'could not be transformed' : `could not be read as ${describeFormat(options)}`;
         try {
           columns = outputColumns(frame);
         } catch (error) {
-          throw transformed
-            ? polarsError(file.key, 'transform', 'could not be transformed', error)
-            : polarsError(file.key, 'read', `could not be read as ${describeFormat(options)}`, error);
+          throw await readFailure(opened, file.key, transformed ? 'transform' : 'read', what, error);
         }
         checkColumns(sink, file.key, columns);
+        const failed = (error: unknown) => readFailure(opened, file.key, transformed ? 'transform' : 'read', what, error);
         return {
-          load: (client) => loadFrame(client, sink, table, file, frame, columns, transformed),
+          load: (client) => loadFrame(client, sink, table, file, frame, columns, failed),
           dispose: () => opened.dispose(),
         };
       } catch (error) {
@@ -153,7 +172,7 @@ async function loadFrame(
   file: FileVersionRecord,
   frame: pl.LazyDataFrame,
   columns: readonly FrameColumn[],
-  transformed: boolean,
+  readFailed: (error: unknown) => Promise<FerryError>,
 ): Promise<number> {
   await prepareTable(client, sink, table, file.key, columns);
 
@@ -170,11 +189,7 @@ async function loadFrame(
     try {
       return await copyFrame(client, `COPY ${target} (${columnList}) FROM STDIN WITH (FORMAT csv)`, rows);
     } catch (error) {
-      if (error instanceof CopySideError && error.side === 'polars') {
-        throw transformed
-          ? polarsError(file.key, 'transform', 'could not be transformed', error.cause)
-          : polarsError(file.key, 'read', 'could not be read', error.cause);
-      }
+      if (error instanceof CopySideError && error.side === 'polars') throw await readFailed(error.cause);
       throw databaseError(`COPY into ${table} failed`, error instanceof CopySideError ? error.cause : error);
     }
   };

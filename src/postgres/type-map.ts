@@ -37,14 +37,24 @@ const SIMPLE: Readonly<Record<string, string>> = {
   Binary: 'bytea',
 };
 
-/** `DataType(List(DataType(Float64)))` → `List(Float64)`. */
+/** `DataType(List(DataType(Float64)))` → `List(Float64)`: every `DataType(…)` wrapper removed. */
 export function dtypeText(dtype: pl.DataType): string {
-  let text = String(dtype);
-  for (let previous = ''; previous !== text; ) {
-    previous = text;
-    text = text.replace(/DataType\(((?:[^()]|\([^()]*\))*)\)/, '$1');
+  const text = String(dtype);
+  const wrapper = 'DataType(';
+  let out = '';
+  const closes: boolean[] = []; // for each open parenthesis: is it a wrapper's?
+  for (let i = 0; i < text.length; i++) {
+    if (text.startsWith(wrapper, i)) {
+      closes.push(true);
+      i += wrapper.length - 1;
+    } else if (text[i] === '(') {
+      closes.push(false);
+      out += '(';
+    } else if (text[i] === ')') {
+      if (closes.pop() !== true) out += ')';
+    } else out += text[i];
   }
-  return text;
+  return out;
 }
 
 /**
@@ -95,14 +105,14 @@ export function copyExpression(column: FrameColumn): pl.Expr {
   const type = postgresType(column);
   if (type === 'interval') {
     const micros = col.cast(pl.Duration('us')).cast(pl.Int64).cast(pl.Utf8);
-    return pl.concatString([micros, pl.lit(' microseconds')], '').alias(column.name);
+    return nullKept(col, pl.concatString([micros, pl.lit(' microseconds')], '')).alias(column.name);
   }
   if (type === 'bytea') {
     // bytea's escape form: three octal digits per byte, e.g. \150\151.
     const byte = pl.element().cast(pl.Int32);
     const digit = (value: pl.Expr) => value.cast(pl.Int32).cast(pl.Utf8);
     const octal = pl.concatString([pl.lit('\\'), digit(byte.div(64).floor()), digit(byte.div(8).floor().modulo(8)), digit(byte.modulo(8))], '');
-    return col.cast(pl.List(pl.UInt8)).lst.eval(octal).lst.join('').alias(column.name);
+    return nullKept(col, col.cast(pl.List(pl.UInt8)).lst.eval(octal).lst.join('')).alias(column.name);
   }
   if (type === 'jsonb') {
     // Polars encodes structs as JSON; a list is wrapped in a one-field struct and unwrapped.
@@ -112,10 +122,15 @@ export function copyExpression(column: FrameColumn): pl.Expr {
           .struct([col.alias('v')])
           .struct.jsonEncode()
           .str.replace('^\\{"v":(?s:(.*))\\}$', '$1');
-    return pl.when(col.isNull()).then(pl.lit(null).cast(pl.Utf8)).otherwise(json).alias(column.name);
+    return nullKept(col, json).alias(column.name);
   }
   if (type === 'text' && column.dtype !== 'String' && column.dtype !== 'Utf8') return col.cast(pl.Utf8).alias(column.name);
   return col;
+}
+
+/** `text` where `col` has a value, NULL where it has none (concatenation and JSON encoding would make text of a null). */
+function nullKept(col: pl.Expr, text: pl.Expr): pl.Expr {
+  return pl.when(col.isNull()).then(pl.lit(null).cast(pl.Utf8)).otherwise(text);
 }
 
 /** PostgreSQL truncates identifiers to 63 bytes; two names that collide after that are an error, never silent. */

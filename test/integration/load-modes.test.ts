@@ -107,7 +107,9 @@ describe('load modes', () => {
       { id: 3, name: 'Cy', score: 31 },
       { id: 4, name: 'Di', score: 41 },
     ]);
-    const pk = await rows("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = 'people'::regclass AND i.indisprimary");
+    const pk = await rows(
+      "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = 'people'::regclass AND i.indisprimary",
+    );
     assert.deepEqual(pk, [{ attname: 'id' }]);
   });
 
@@ -155,7 +157,11 @@ describe('load modes', () => {
     writeCsv('2.csv', 'id,name,extra\n2,b,1.5\n', 10);
     writeCsv('3.csv', 'id,name\n2.5,b\n', 10);
     await runOnce(runtime as Runtime);
-    const failed = (await rows("SELECT key, error_step, error FROM ferry_files WHERE status = 'quarantined' ORDER BY key")) as { key: string; error_step: string; error: string }[];
+    const failed = (await rows("SELECT key, error_step, error FROM ferry_files WHERE status = 'quarantined' ORDER BY key")) as {
+      key: string;
+      error_step: string;
+      error: string;
+    }[];
     assert.deepEqual(
       failed.map((f) => [f.key, f.error_step]),
       [

@@ -1,6 +1,8 @@
 /** The default pipeline against a real S3 endpoint (s3rver): listing through OpenDAL, footer counts through Polars. */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import zlib from 'node:zlib';
+import pl from 'nodejs-polars';
 import type { Operator } from 'opendal';
 import type { Runtime } from '../../src/runtime.ts';
 import { type CountingProxy, startCountingProxy } from '../helpers/counting-proxy.ts';
@@ -19,9 +21,9 @@ let testNumber = 0;
 const put = (key: string, bytes: Buffer) => bucket.write(prefix + key, bytes);
 const storage = () => `s3://${s3.bucket}/${prefix}`;
 
-async function open(storage: string, env: Record<string, string> = s3.env): Promise<Runtime> {
+async function open(storage: string, env: Record<string, string> = s3.env, raw?: unknown): Promise<Runtime> {
   await runtime?.close();
-  runtime = await openTestRuntime({ databaseUrl: db.url, storage, env });
+  runtime = await openTestRuntime({ databaseUrl: db.url, storage, env, ...(raw === undefined ? {} : { raw }) });
   return runtime;
 }
 
@@ -61,6 +63,24 @@ describe('S3 storage', () => {
     ]);
     const versions = await db.pool.query('SELECT version, etag FROM ferry_files');
     for (const row of versions.rows) assert.match(row.version, /^etag:[0-9a-f]{32}$/);
+  });
+
+  it('loads every format into a table from S3: Parquet and CSV in place, Arrow IPC and gzip through a temp copy', async () => {
+    const frame = pl.DataFrame({ id: pl.Series('id', [1, 2], pl.Int64), name: ['ann', 'ü 🚀'] });
+    await put('in/a.parquet', frame.writeParquet());
+    await put('in/b.csv', Buffer.from('id,name\n3,bo\n'));
+    await put('in/c.arrow', frame.withColumn(pl.col('id').add(10).cast(pl.Int64)).writeIPC());
+    await put('in/d.arrows', frame.withColumn(pl.col('id').add(20).cast(pl.Int64)).writeIPCStream());
+    await put('in/e.ndjson.gz', zlib.gzipSync('{"id":30,"name":"gz"}\n'));
+    const run = await runOnce(await open(`${storage()}in`, s3.env, { pipelines: { load: { source: { glob: '*' }, sink: { table: 's3_loaded' } } } }));
+    const failed = await db.pool.query("SELECT key, error FROM ferry_files WHERE status <> 'processed'");
+    assert.deepEqual(failed.rows, []);
+    assert.equal(run.counts.files_processed, 5);
+    const rows = await db.pool.query('SELECT id::int, name FROM s3_loaded ORDER BY id');
+    assert.deepEqual(
+      rows.rows.map((r) => `${r.id} ${r.name}`),
+      ['1 ann', '2 ü 🚀', '3 bo', '11 ann', '12 ü 🚀', '21 ann', '22 ü 🚀', '30 gz'],
+    );
   });
 
   it('counts an object again when it is overwritten, and only then', async () => {

@@ -98,10 +98,11 @@ describe('config', () => {
 
   it('reads the modes: merge needs a key, replace keeps lineage on', () => {
     const sinkOf = (sink: object) => resolve({ pipelines: { p: { sink: sink as never } } }).pipelines[0]?.sink;
-    assert.deepEqual(
-      ((s) => (s?.kind === 'table' ? [s.mode, s.key, s.lineage] : null))(sinkOf({ table: 't', mode: 'merge', key: ['id'] })),
-      ['merge', ['id'], false],
-    );
+    assert.deepEqual(((s) => (s?.kind === 'table' ? [s.mode, s.key, s.lineage] : null))(sinkOf({ table: 't', mode: 'merge', key: ['id'] })), [
+      'merge',
+      ['id'],
+      false,
+    ]);
     assert.deepEqual(((s) => (s?.kind === 'table' ? [s.mode, s.lineage] : null))(sinkOf({ table: 't', mode: 'replace' })), ['replace', true]);
     assertConfigError(() => sinkOf({ table: 't', mode: 'merge' }), /pipelines\.p\.sink\.key: merge mode needs/);
     assertConfigError(() => sinkOf({ table: 't', key: ['id'] }), /pipelines\.p\.sink\.key: only merge mode/);

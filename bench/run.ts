@@ -1,0 +1,298 @@
+/**
+ * `npm run bench`: ferry's load speed and memory, measured against `psql \copy` in the same run.
+ *
+ *   npm run bench -- [--rows 3000000] [--trials 3] [--big-rows 15000000 | --no-big]
+ *
+ * 1. Speed: a Parquet file of --rows rows (5 columns) is loaded by `ferry run --once` into a new
+ *    table, and the same rows, written beforehand as CSV, by `psql -c "\copy … FROM … (FORMAT csv)"`
+ *    into a new table of the same columns. Trials alternate; medians are reported.
+ * 2. Row count: the demo's row-count pipeline on that file against reading the whole file.
+ * 3. Memory: a file whose data is more than 2 GiB in memory (4 × 512 MiB) is loaded by ferry
+ *    while its peak RSS is read; `psql \copy` of the same rows is timed beside it.
+ *
+ * The database is BENCH_DATABASE_URL, else an embedded PostgreSQL in bench/.data/pg. `psql`
+ * must be on the PATH (Debian: postgresql-client). Generated files are kept in bench/.data and
+ * reused by later runs.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pl from 'nodejs-polars';
+import pg from 'pg';
+import { outputColumns, tableColumnsFor } from '../src/pipeline/index.ts';
+import { createTableSql, startEmbeddedDatabase } from '../src/postgres/index.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dataDir = path.join(root, 'bench', '.data');
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '3000000' },
+    trials: { type: 'string', default: '3' },
+    'big-rows': { type: 'string', default: '15000000' },
+    'no-big': { type: 'boolean', default: false },
+  },
+});
+const rows = Number(args.rows);
+const trials = Number(args.trials);
+const bigRows = Number(args['big-rows']);
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Rows made by Polars expressions from an integer range; `wide` adds a ~100-character text column. */
+async function writeDataset(file: string, count: number, wide: boolean): Promise<void> {
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  log(`generating ${path.relative(root, file)} (${count.toLocaleString('en')} rows)…`);
+  const id = pl.col('id');
+  let frame = pl
+    .DataFrame([pl.intRange(0, count, 1, pl.Int64, true).rename('id')])
+    .lazy()
+    .withColumns(
+      pl
+        .when(id.modulo(4).eq(0))
+        .then(pl.lit('books'))
+        .when(id.modulo(4).eq(1))
+        .then(pl.lit('games'))
+        .when(id.modulo(4).eq(2))
+        .then(pl.lit('tools'))
+        .otherwise(pl.lit('food'))
+        .alias('category'),
+      id.mul(7919).modulo(10_000).div(100).alias('amount'),
+      pl.when(id.modulo(3).eq(0)).then(pl.lit('cancelled')).otherwise(pl.lit('active')).alias('status'),
+      id.mul(1_000_000).add(1_767_225_600_000_000).cast(pl.Datetime('us', 'UTC')).alias('at'),
+    );
+  if (wide) {
+    frame = frame.withColumns(
+      pl
+        .concatString([pl.lit('order note '), id.cast(pl.Utf8), pl.lit(` ${'lorem ipsum dolor sit amet '.repeat(3)}`), id.mul(31).cast(pl.Utf8)], '')
+        .alias('note'),
+    );
+  }
+  const partial = `${file}.partial`;
+  await frame.sinkParquet(partial, { compression: 'zstd', rowGroupSize: 250_000 }).collect();
+  fs.renameSync(partial, file);
+}
+
+/** The same rows as headerless CSV, for psql. */
+async function writeCsv(parquet: string): Promise<string> {
+  const csv = parquet.replace(/\.parquet$/, '.csv');
+  if (!fs.existsSync(csv)) {
+    log(`writing ${path.relative(root, csv)} for psql…`);
+    await pl.scanParquet(parquet).sinkCSV(`${csv}.partial`, { includeHeader: false }).collect();
+    fs.renameSync(`${csv}.partial`, csv);
+  }
+  return csv;
+}
+
+/** In-memory size of a Parquet file's data (Polars' estimate), read in one go in a child process. */
+function dataSize(parquet: string): number {
+  const script = `import pl from 'nodejs-polars'; const df = pl.readParquet(${JSON.stringify(parquet)}); process.stdout.write(String(df._df.estimatedSize()));`;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, maxBuffer: 1 << 20 }).toString());
+}
+
+interface Timed {
+  readonly seconds: number;
+  readonly peakRssBytes: number | null;
+  readonly stdout: string;
+}
+
+/** Runs a command, timing it and polling its peak RSS (VmHWM, Linux). */
+function timed(command: string, commandArgs: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, commandArgs, { cwd: options.cwd ?? root, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak: number | null = null;
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const poll = setInterval(() => {
+      try {
+        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (hwm) peak = Math.max(peak ?? 0, Number(hwm[1]) * 1024);
+      } catch {
+        // gone, or not Linux
+      }
+    }, 25);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}: ${stderr || stdout}`));
+      else resolve({ seconds, peakRssBytes: peak, stdout });
+    });
+  });
+}
+
+async function database(): Promise<{ url: string; stop: () => Promise<void>; where: string }> {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (url) return { url, stop: async () => {}, where: `BENCH_DATABASE_URL (${new URL(url).host})` };
+  const pgDir = path.join(dataDir, 'pg');
+  fs.mkdirSync(pgDir, { recursive: true });
+  const embedded = await startEmbeddedDatabase(pgDir);
+  return { url: embedded.connectionString, stop: () => embedded.stop(), where: 'embedded PostgreSQL' };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+const rate = (count: number, seconds: number) => `${Math.round(count / seconds).toLocaleString('en')}`;
+
+async function main(): Promise<void> {
+  try {
+    execFileSync('psql', ['--version']);
+  } catch {
+    throw new Error('psql is not on the PATH; the baseline needs it (Debian: apt-get install postgresql-client)');
+  }
+  const speedFile = path.join(dataDir, 'speed', `rows-${rows}.parquet`);
+  await writeDataset(speedFile, rows, false);
+  const speedCsv = await writeCsv(speedFile);
+  const bigFile = path.join(dataDir, 'big', `rows-${bigRows}.parquet`);
+  if (!args['no-big']) {
+    await writeDataset(bigFile, bigRows, true);
+    await writeCsv(bigFile);
+  }
+
+  const db = await database();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
+  fs.chmodSync(cwd, 0o755);
+
+  /** A fresh table of the file's columns, typed as ferry would type them. */
+  const createBaselineTable = async (table: string, parquet: string) => {
+    const columns = tableColumnsFor({ lineage: false }, outputColumns(pl.scanParquet(parquet)));
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
+    await client.query(createTableSql(table, columns));
+  };
+  const checkpoint = () => client.query('CHECKPOINT').catch(() => {});
+  const resetLedger = async (table: string) => {
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
+    await client.query("DO $$ BEGIN IF to_regclass('ferry_files') IS NOT NULL THEN TRUNCATE etl_results, ferry_files, ferry_runs; END IF; END $$");
+  };
+
+  const psqlCopy = async (table: string, csv: string, parquet: string): Promise<number> => {
+    await createBaselineTable(table, parquet);
+    await checkpoint();
+    const run = await timed('psql', [db.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy ${table} FROM '${csv}' WITH (FORMAT csv)`]);
+    const loaded = await client.query(`SELECT count(*)::bigint AS n FROM ${table}`);
+    if (Number(loaded.rows[0].n) !== (await parquetRows(parquet))) throw new Error('psql loaded a different number of rows');
+    return run.seconds;
+  };
+
+  /** `ferry run --once` of one pipeline over one folder; the file's own load time comes from the ledger. */
+  const ferryRun = async (folder: string, sink: string, table: string): Promise<{ process: Timed; fileSeconds: number; rows: number }> => {
+    await resetLedger(table);
+    await checkpoint();
+    fs.writeFileSync(
+      path.join(cwd, 'ferry.config.ts'),
+      `export default { pipelines: { bench: { source: { glob: '*.parquet', modifiedWithin: null }, sink: ${sink} } } };\n`,
+    );
+    const env = { ...process.env, DATABASE_URL: db.url, FERRY_STORAGE: folder, FERRY_LOG_LEVEL: 'warn' };
+    const run = await timed(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], { env, cwd });
+    const summary = JSON.parse(run.stdout);
+    if (summary.files_processed !== 1) throw new Error(`ferry did not process the file: ${run.stdout}`);
+    const file = await client.query("SELECT rows, duration_ms FROM ferry_files WHERE status = 'processed'");
+    return { process: run, fileSeconds: file.rows[0].duration_ms / 1000, rows: Number(file.rows[0].rows) };
+  };
+
+  const parquetRowsCache = new Map<string, number>();
+  async function parquetRows(parquet: string): Promise<number> {
+    if (!parquetRowsCache.has(parquet)) {
+      const counted = await pl.scanParquet(parquet).select(pl.len()).collect();
+      parquetRowsCache.set(parquet, Number(counted.getColumn('len').get(0)));
+    }
+    return parquetRowsCache.get(parquet) as number;
+  }
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const server = (await client.query('SHOW server_version')).rows[0].server_version;
+  log(`database: ${db.where}, PostgreSQL ${server}; ${os.cpus().length} cores (${cpu}); Node ${process.version}`);
+
+  // 1. Speed.
+  const psqlTimes: number[] = [];
+  const ferryFileTimes: number[] = [];
+  const ferryProcessTimes: number[] = [];
+  const ferryPeaks: number[] = [];
+  for (let trial = 1; trial <= trials; trial++) {
+    const psql = await psqlCopy('bench_psql', speedCsv, speedFile);
+    const ferry = await ferryRun(path.dirname(speedFile), "{ table: 'bench_ferry' }", 'bench_ferry');
+    if (ferry.rows !== rows) throw new Error(`ferry loaded ${ferry.rows} rows, not ${rows}`);
+    psqlTimes.push(psql);
+    ferryFileTimes.push(ferry.fileSeconds);
+    ferryProcessTimes.push(ferry.process.seconds);
+    if (ferry.process.peakRssBytes !== null) ferryPeaks.push(ferry.process.peakRssBytes);
+    log(
+      `trial ${trial}: psql \\copy ${psql.toFixed(2)} s; ferry file load ${ferry.fileSeconds.toFixed(2)} s (whole process ${ferry.process.seconds.toFixed(2)} s)`,
+    );
+  }
+  const psqlS = median(psqlTimes);
+  const ferryS = median(ferryFileTimes);
+  const ferryProcessS = median(ferryProcessTimes);
+
+  // 2. Row count against a whole read.
+  const counted = await ferryRun(path.dirname(speedFile), "'row-count'", 'bench_none');
+  const readStart = performance.now();
+  const whole = await pl.scanParquet(speedFile).collect();
+  const readS = (performance.now() - readStart) / 1000;
+  if (whole.height !== counted.rows) throw new Error('row count and full read disagree');
+
+  // 3. Memory on a large file.
+  let big: { rows: number; dataBytes: number; ferry: Awaited<ReturnType<typeof ferryRun>>; psql: number } | null = null;
+  if (!args['no-big']) {
+    const dataBytes = dataSize(bigFile);
+    log(`large file: ${bigRows.toLocaleString('en')} rows, ${mib(dataBytes)} of data in memory; loading…`);
+    const ferry = await ferryRun(path.dirname(bigFile), "{ table: 'bench_big' }", 'bench_big');
+    await resetLedger('bench_big');
+    const psql = await psqlCopy('bench_big_psql', bigFile.replace(/\.parquet$/, '.csv'), bigFile);
+    await client.query('DROP TABLE IF EXISTS bench_big_psql');
+    big = { rows: bigRows, dataBytes, ferry, psql };
+  }
+  await client.query('DROP TABLE IF EXISTS bench_psql, bench_ferry');
+  await client.end();
+  await db.stop();
+  fs.rmSync(cwd, { recursive: true, force: true });
+
+  const lines = [
+    `ferry bench — ${db.where}, PostgreSQL ${server}, ${os.cpus().length} cores, Node ${process.version}`,
+    '',
+    '| measurement | rows | time | rows/s | ratio | peak RSS |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| \`psql \\copy\` of the rows as CSV (baseline, median of ${trials}) | ${rows.toLocaleString('en')} | ${psqlS.toFixed(2)} s | ${rate(rows, psqlS)} | 1.00× | — |`,
+    `| ferry: Parquet → table, the file's load (claim → commit) | ${rows.toLocaleString('en')} | ${ferryS.toFixed(2)} s | ${rate(rows, ferryS)} | ${(psqlS / ferryS).toFixed(2)}× | ${mib(median(ferryPeaks))} |`,
+    `| ferry: \`ferry run --once\`, whole process (start, migrate, list, load) | ${rows.toLocaleString('en')} | ${ferryProcessS.toFixed(2)} s | ${rate(rows, ferryProcessS)} | ${(psqlS / ferryProcessS).toFixed(2)}× | — |`,
+    `| row-count pipeline (footer only), the file | ${rows.toLocaleString('en')} | ${counted.fileSeconds.toFixed(3)} s | — | ${(readS / counted.fileSeconds).toFixed(1)}× faster than a full read | ${mib(counted.process.peakRssBytes)} |`,
+    `| full read of the file with Polars (for the row count) | ${rows.toLocaleString('en')} | ${readS.toFixed(3)} s | ${rate(rows, readS)} | — | — |`,
+  ];
+  if (big !== null) {
+    lines.push(
+      `| large file: \`psql \\copy\` | ${big.rows.toLocaleString('en')} | ${big.psql.toFixed(2)} s | ${rate(big.rows, big.psql)} | 1.00× | — |`,
+      `| large file (${mib(big.dataBytes)} of data): ferry load | ${big.rows.toLocaleString('en')} | ${big.ferry.fileSeconds.toFixed(2)} s | ${rate(big.rows, big.ferry.fileSeconds)} | ${(big.psql / big.ferry.fileSeconds).toFixed(2)}× | ${mib(big.ferry.process.peakRssBytes)} |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (big !== null) {
+    const ok = big.ferry.process.peakRssBytes !== null && big.ferry.process.peakRssBytes <= 512 * 2 ** 20;
+    process.stdout.write(
+      `\nmemory: peak RSS ${mib(big.ferry.process.peakRssBytes)} on ${mib(big.dataBytes)} of data (${(big.dataBytes / (512 * 2 ** 20)).toFixed(1)} × 512 MiB): ${ok ? 'within' : 'OVER'} 512 MiB\n`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
