@@ -16,13 +16,17 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type pl from 'nodejs-polars';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../postgres/index.ts';
+import { readRecordBatches } from './arrow-stream.ts';
+import { type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch } from './pg-binary.ts';
 
 const run = promisify(execFile);
+const BROKEN_PIPE = /broken pipe|os error 32|EPIPE/i;
 const openFd = promisify(open);
 const closeFd = (fd: number): Promise<void> => new Promise((resolve) => close(fd, () => resolve()));
 
@@ -35,8 +39,15 @@ export class CopySideError extends Error {
   }
 }
 
-/** Runs `copySql` (a `COPY … FROM STDIN WITH (FORMAT csv)`) fed by `frame`; returns the rows copied. */
-export async function copyFrame(client: PoolClient, copySql: string, frame: pl.LazyDataFrame): Promise<number> {
+/**
+ * How rows cross the pipe: as CSV text (`COPY … (FORMAT csv)`), or as Arrow IPC that Node
+ * encodes into PostgreSQL's binary COPY format (`COPY … (FORMAT binary)`), with one wire kind
+ * per column of the frame.
+ */
+export type CopyEncoding = { readonly format: 'csv' } | { readonly format: 'binary'; readonly kinds: readonly BinaryKind[] };
+
+/** Runs `copySql` (a `COPY … FROM STDIN` in the encoding's format) fed by `frame`; returns the rows copied. */
+export async function copyFrame(client: PoolClient, copySql: string, frame: pl.LazyDataFrame, encoding: CopyEncoding): Promise<number> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-'));
   const fifo = path.join(dir, 'rows.csv');
   let readFd: number | null = null;
@@ -50,13 +61,15 @@ export async function copyFrame(client: PoolClient, copySql: string, frame: pl.L
     readFd = null; // the socket owns it now
 
     const copy = client.query(copyFrom(copySql));
-    const copied = pipeline(reader, copy).then(
+    const source = encoding.format === 'csv' ? reader : Readable.from(binaryRows(reader, encoding.kinds));
+    const copied = pipeline(source, copy).then(
       () => null,
       (error: unknown) => new CopySideError('postgres', error),
     );
     let polarsFailure: CopySideError | null = null;
     try {
-      await frame.sinkCSV(fifo, { includeHeader: false, maintainOrder: true }).collect();
+      if (encoding.format === 'csv') await frame.sinkCSV(fifo, { includeHeader: false, maintainOrder: true }).collect();
+      else await frame.sinkIpc(fifo, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect();
     } catch (error) {
       polarsFailure = new CopySideError('polars', error);
     } finally {
@@ -64,9 +77,11 @@ export async function copyFrame(client: PoolClient, copySql: string, frame: pl.L
       holdFd = null;
     }
     const copyFailure = await copied;
-    // A COPY that failed closed the pipe, and Polars then failed writing to it: the COPY's
-    // error is the cause. A Polars failure leaves a COPY of a partial file, which the
-    // transaction rolls back.
+    // A COPY that failed closed the pipe, and Polars then failed writing to it ("broken
+    // pipe"): the COPY's error is the cause. A Polars failure of its own ends the pipe early,
+    // and the COPY of a partial file (or the encoder's complaint about it) is its consequence;
+    // the transaction rolls back either way.
+    if (polarsFailure !== null && !BROKEN_PIPE.test(polarsFailure.message)) throw polarsFailure;
     if (copyFailure !== null) throw copyFailure;
     if (polarsFailure !== null) throw polarsFailure;
     return copy.rowCount;
@@ -75,4 +90,11 @@ export async function copyFrame(client: PoolClient, copySql: string, frame: pl.L
     if (holdFd !== null) await closeFd(holdFd);
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Binary COPY data from the Arrow IPC that Polars writes into the pipe. */
+async function* binaryRows(ipc: Readable, kinds: readonly BinaryKind[]): AsyncGenerator<Buffer> {
+  yield COPY_BINARY_HEADER;
+  for await (const batch of readRecordBatches(ipc)) yield* encodeBatch(batch, kinds);
+  yield COPY_BINARY_TRAILER;
 }

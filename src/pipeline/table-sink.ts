@@ -39,11 +39,13 @@ import {
   type FrameColumn,
   frameColumns,
   isTransientDatabaseError,
+  jsonText,
   type PoolClient,
   postgresType,
   quoteIdentifier,
 } from '../postgres/index.ts';
 import { CopySideError, copyFrame } from './copy-stream.ts';
+import { binaryExpression, binaryKind } from './pg-binary.ts';
 import type { Sink } from './sink.ts';
 
 /** First key of the advisory lock taken to create or alter a table ("Fert"). */
@@ -174,20 +176,35 @@ async function loadFrame(
   columns: readonly FrameColumn[],
   readFailed: (error: unknown) => Promise<FerryError>,
 ): Promise<number> {
-  await prepareTable(client, sink, table, file.key, columns);
+  const tableTypes = await prepareTable(client, sink, table, file.key, columns);
 
-  // Columns as COPY reads them, then the lineage values (`_ferry_loaded_at` is the column's default, now()).
-  let rows = frame.select(...columns.map(copyExpression));
+  // Binary COPY when every column has in the table the type ferry would give it (always, for
+  // tables ferry created from such files); else CSV, whose text PostgreSQL converts to the
+  // table's own types (int into numeric, text into an enum, …) or refuses naming line and column.
+  const binary = tableColumnsFor(sink, columns)
+    .filter((c) => c.name !== LINEAGE_COLUMNS.loadedAt)
+    .every((c) => tableTypes.get(c.name) === canonicalType(c.type));
+  // Columns in the form the encoding reads, then the lineage values (`_ferry_loaded_at` is
+  // the column's default, now()).
+  let rows = frame.select(...columns.map((column) => (binary ? binaryExpression(column, jsonText) : copyExpression(column))));
   const copyColumns = columns.map((c) => c.name);
+  const kinds = columns.map(binaryKind);
   if (sink.lineage) {
     rows = rows.withColumns(pl.lit(file.key).cast(pl.Utf8).alias(LINEAGE_COLUMNS.file), pl.lit(file.version).cast(pl.Utf8).alias(LINEAGE_COLUMNS.version));
     copyColumns.push(LINEAGE_COLUMNS.file, LINEAGE_COLUMNS.version);
+    kinds.push('text', 'text');
   }
   const columnList = copyColumns.map(quoteIdentifier).join(', ');
+  const format = binary ? 'binary' : 'csv';
 
   const copy = async (target: string): Promise<number> => {
     try {
-      return await copyFrame(client, `COPY ${target} (${columnList}) FROM STDIN WITH (FORMAT csv)`, rows);
+      return await copyFrame(
+        client,
+        `COPY ${target} (${columnList}) FROM STDIN WITH (FORMAT ${format})`,
+        rows,
+        binary ? { format: 'binary', kinds } : { format: 'csv' },
+      );
     } catch (error) {
       if (error instanceof CopySideError && error.side === 'polars') throw await readFailed(error.cause);
       throw databaseError(`COPY into ${table} failed`, error instanceof CopySideError ? error.cause : error);
@@ -265,8 +282,14 @@ export function tableColumnsFor(sink: Pick<TableSinkConfig, 'lineage'>, columns:
   return definitions;
 }
 
-/** Creates the table, or checks the file against it and evolves it, before any row is copied. */
-async function prepareTable(client: PoolClient, sink: TableSinkConfig, table: string, key: string, columns: readonly FrameColumn[]): Promise<void> {
+/** Creates the table, or checks the file against it and evolves it; returns the table's column types (PostgreSQL's spelling). */
+async function prepareTable(
+  client: PoolClient,
+  sink: TableSinkConfig,
+  table: string,
+  key: string,
+  columns: readonly FrameColumn[],
+): Promise<Map<string, string>> {
   const wanted = tableColumnsFor(sink, columns);
   const lock = () => client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TABLE_LOCK_NAMESPACE, table]);
 
@@ -280,7 +303,7 @@ async function prepareTable(client: PoolClient, sink: TableSinkConfig, table: st
       if (sink.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(sink.schema)}`);
       await client.query(createTableSql(table, wanted, sink.mode === 'merge' ? sink.key : []));
       if (sink.lineage) await client.query(`CREATE INDEX ON ${table} (${quoteIdentifier(LINEAGE_COLUMNS.file)})`);
-      return;
+      return new Map(wanted.map((c) => [c.name, canonicalType(c.type)]));
     }
   }
 
@@ -312,6 +335,8 @@ async function prepareTable(client: PoolClient, sink: TableSinkConfig, table: st
       { step: 'check' },
     );
   }
+  for (const column of added) have.set(column.name, canonicalType(column.type));
+  return have;
 }
 
 async function hasUniqueIndex(client: PoolClient, table: string, key: readonly string[]): Promise<boolean> {

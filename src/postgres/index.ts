@@ -20,5 +20,6 @@ export {
   dtypeText,
   type FrameColumn,
   frameColumns,
+  jsonText,
   postgresType,
 } from './type-map.ts';

@@ -133,6 +133,18 @@ function nullKept(col: pl.Expr, text: pl.Expr): pl.Expr {
   return pl.when(col.isNull()).then(pl.lit(null).cast(pl.Utf8)).otherwise(text);
 }
 
+/** A list, array or struct column as JSON text (NULL stays NULL). */
+export function jsonText(column: FrameColumn): pl.Expr {
+  const col = pl.col(column.name);
+  const json = column.dtype.startsWith('Struct')
+    ? col.struct.jsonEncode()
+    : pl
+        .struct([col.alias('v')])
+        .struct.jsonEncode()
+        .str.replace('^\\{"v":(?s:(.*))\\}$', '$1');
+  return nullKept(col, json);
+}
+
 /** PostgreSQL truncates identifiers to 63 bytes; two names that collide after that are an error, never silent. */
 export function checkIdentifierLengths(columns: readonly string[]): void {
   const seen = new Map<string, string>();

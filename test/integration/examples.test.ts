@@ -38,18 +38,24 @@ describe('examples', () => {
     ]);
   });
 
-  it('csv-to-table: typed, cleaned rows in crm.people', async () => {
+  it('csv-to-table: typed, cleaned rows merged into crm.people on id', async () => {
     const inbox = path.join(examples, 'csv-to-table', 'data', 'inbox');
     fs.mkdirSync(inbox, { recursive: true });
-    fs.writeFileSync(path.join(inbox, 'people.csv'), 'id;name;joined;score\n1; Ann ;2026-01-02;3.5\n2;Bo;2026-02-03;NA\n');
-    const result = await runFerry(['run', '--once', '--json'], { env: { DATABASE_URL: db.url }, cwd: path.join(examples, 'csv-to-table') });
-    assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout);
-    assert.equal(summary.files_processed, 1, JSON.stringify(summary.failures));
+    const run = async () => {
+      const result = await runFerry(['run', '--once', '--json'], { env: { DATABASE_URL: db.url }, cwd: path.join(examples, 'csv-to-table') });
+      assert.equal(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout);
+      assert.equal(summary.files_processed, 1, JSON.stringify(summary.failures));
+    };
+    fs.writeFileSync(path.join(inbox, 'people-1.csv'), 'id;name;joined;score\n1; Ann ;2026-01-02;3.5\n2;Bo;2026-02-03;NA\n');
+    await run();
+    fs.writeFileSync(path.join(inbox, 'people-2.csv'), 'id;name;joined;score\n2;Bo;2026-02-03;4.0\n3;Cy;2026-03-04;1\n');
+    await run();
     const rows = await db.pool.query("SELECT id, name, to_char(joined, 'YYYY-MM-DD') AS joined, score FROM crm.people ORDER BY id");
     assert.deepEqual(rows.rows, [
       { id: 1, name: 'Ann', joined: '2026-01-02', score: 3.5 },
-      { id: 2, name: 'Bo', joined: '2026-02-03', score: null },
+      { id: 2, name: 'Bo', joined: '2026-02-03', score: 4 },
+      { id: 3, name: 'Cy', joined: '2026-03-04', score: 1 },
     ]);
   });
 });

@@ -130,8 +130,8 @@ async function assertEveryType(table: string): Promise<void> {
     ok: true,
     txt: 'ünïcødé 日本 🚀 "q", a\nb',
     day: '2026-02-28',
-    // PostgreSQL keeps microseconds: nanoseconds are rounded.
-    ns: '2023-11-14 22:13:20.123457',
+    // PostgreSQL keeps microseconds: nanoseconds are cut off.
+    ns: '2023-11-14 22:13:20.123456',
     dur_us: '00:00:01.5',
     ints: '[1, 2]',
     cat: 'x',
