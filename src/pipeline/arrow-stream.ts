@@ -18,6 +18,9 @@ export interface RecordBatchBuffers {
 }
 
 const CONTINUATION = 0xffffffff;
+/** Bytes buffered ahead of the encoder before the pipe is left to fill (and Polars to wait). */
+const QUEUE_HIGH = 8 << 20;
+const QUEUE_LOW = 2 << 20;
 const HEADER_SCHEMA = 1;
 const HEADER_DICTIONARY_BATCH = 2;
 const HEADER_RECORD_BATCH = 3;
@@ -34,7 +37,7 @@ class ByteQueue {
     source.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.size += chunk.length;
-      if (this.size > 64 << 20) source.pause();
+      if (this.size > QUEUE_HIGH) source.pause();
       this.wake();
     });
     source.on('end', () => {
@@ -88,7 +91,7 @@ class ByteQueue {
       }
     }
     this.size -= count;
-    if (this.size < 16 << 20) this.resume();
+    if (this.size < QUEUE_LOW) this.resume();
     return out;
   }
 

@@ -1,17 +1,17 @@
 /**
- * Streams a LazyFrame into `COPY … FROM STDIN` with bounded memory.
+ * Streams LazyFrames into `COPY … FROM STDIN`.
  *
- * Polars runs the query on its streaming engine and writes CSV into a named pipe; Node reads
- * the pipe and feeds the COPY on the transaction's connection. The pipe's buffer is the only
- * coupling: when PostgreSQL is slower, Polars waits; a file of any size passes through in
- * small pieces, and reading, transforming, encoding and PostgreSQL's own parsing run at once.
+ * Polars runs the query on its streaming engine and writes into a named pipe (Arrow IPC, or
+ * CSV); Node reads the pipe and feeds the COPY on the transaction's connection. The pipe's
+ * buffer couples the two: when PostgreSQL is slower, Polars waits, and reading, transforming,
+ * encoding and PostgreSQL's own work run at once.
  *
  * The read end is opened first and non-blocking (so no libuv thread waits for a writer), and a
  * write end is held open until Polars is done, so the reader sees end-of-file only after the
  * last row, whether Polars wrote everything, nothing, or failed half-way.
  */
 import { execFile } from 'node:child_process';
-import { close, constants, open } from 'node:fs';
+import { close, constants, createReadStream, open } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -46,55 +46,104 @@ export class CopySideError extends Error {
  */
 export type CopyEncoding = { readonly format: 'csv' } | { readonly format: 'binary'; readonly kinds: readonly BinaryKind[] };
 
-/** Runs `copySql` (a `COPY … FROM STDIN` in the encoding's format) fed by `frame`; returns the rows copied. */
-export async function copyFrame(client: PoolClient, copySql: string, frame: pl.LazyDataFrame, encoding: CopyEncoding): Promise<number> {
+/**
+ * Runs `copySql` (a `COPY … FROM STDIN` in the encoding's format) fed by `parts`, one Polars
+ * query after the other (the slices of one file, or the whole file as one part); returns the
+ * rows copied. Each part gets its own pipe, so each query's output is a complete CSV or IPC
+ * stream; at most one query runs at a time.
+ */
+export async function copyFrame(client: PoolClient, copySql: string, parts: Iterable<pl.LazyDataFrame>, encoding: CopyEncoding): Promise<number> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-'));
-  const fifo = path.join(dir, 'rows.csv');
-  let readFd: number | null = null;
-  let holdFd: number | null = null;
-  try {
-    await run('mkfifo', ['-m', '600', fifo]);
-    readFd = await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    holdFd = await openFd(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    const hold = holdFd;
-    const reader = new net.Socket({ fd: readFd, readable: true, writable: false });
-    readFd = null; // the socket owns it now
+  let polarsFailure: CopySideError | null = null;
 
-    const copy = client.query(copyFrom(copySql));
-    const source = encoding.format === 'csv' ? reader : Readable.from(binaryRows(reader, encoding.kinds));
-    const copied = pipeline(source, copy).then(
+  const sink = (part: pl.LazyDataFrame, target: string) =>
+    encoding.format === 'csv'
+      ? part.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect()
+      : part.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect();
+  const rowsOf = (source: Readable): AsyncIterable<Buffer> =>
+    encoding.format === 'csv'
+      ? (source as AsyncIterable<Buffer>)
+      : (async function* () {
+          for await (const batch of readRecordBatches(source)) yield* encodeBatch(batch, encoding.kinds);
+        })();
+
+  /** One query streamed through a pipe: Polars and PostgreSQL work at the same time. */
+  async function* piped(part: pl.LazyDataFrame): AsyncGenerator<Buffer> {
+    const fifo = path.join(dir, 'rows');
+    await run('mkfifo', ['-m', '600', fifo]);
+    const reader = new net.Socket({ fd: await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+    const hold = await openFd(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const sunk = sink(part, fifo).then(
       () => null,
-      (error: unknown) => new CopySideError('postgres', error),
+      (error: unknown) => new CopySideError('polars', error),
     );
-    let polarsFailure: CopySideError | null = null;
+    sunk.finally(() => closeFd(hold)).catch(() => {});
     try {
-      if (encoding.format === 'csv') await frame.sinkCSV(fifo, { includeHeader: false, maintainOrder: true }).collect();
-      else await frame.sinkIpc(fifo, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect();
-    } catch (error) {
-      polarsFailure = new CopySideError('polars', error);
+      yield* rowsOf(reader);
     } finally {
-      await closeFd(hold);
-      holdFd = null;
+      // When the COPY failed first, closing the read end makes Polars stop (broken pipe).
+      reader.destroy();
+      polarsFailure = await sunk;
     }
-    const copyFailure = await copied;
-    // A COPY that failed closed the pipe, and Polars then failed writing to it ("broken
-    // pipe"): the COPY's error is the cause. A Polars failure of its own ends the pipe early,
-    // and the COPY of a partial file (or the encoder's complaint about it) is its consequence;
-    // the transaction rolls back either way.
-    if (polarsFailure !== null && !BROKEN_PIPE.test(polarsFailure.message)) throw polarsFailure;
-    if (copyFailure !== null) throw copyFailure;
     if (polarsFailure !== null) throw polarsFailure;
+  }
+
+  /**
+   * Slices relayed through temp files: Polars writes the next slice to a file while the
+   * current one is streamed into the COPY. (A slice query does not stream within itself, so
+   * a pipe per slice would leave PostgreSQL waiting at each one; and a second query blocked
+   * on a pipe could hold the Polars threads the first one needs.) One slice is on disk ahead.
+   */
+  async function* relayed(list: readonly pl.LazyDataFrame[]): AsyncGenerator<Buffer> {
+    const write = (index: number) => {
+      const file = path.join(dir, `part-${index}`);
+      return sink(list[index] as pl.LazyDataFrame, file).then(
+        () => ({ file, failure: null }),
+        (error: unknown) => ({ file, failure: new CopySideError('polars', error) }),
+      );
+    };
+    let next = write(0);
+    for (let index = 0; index < list.length; index++) {
+      const { file, failure } = await next;
+      if (failure !== null) {
+        polarsFailure = failure;
+        throw failure;
+      }
+      if (index + 1 < list.length) next = write(index + 1);
+      try {
+        yield* rowsOf(createReadStream(file, { highWaterMark: 1 << 20 }));
+      } finally {
+        await fs.rm(file, { force: true });
+        if (index + 1 < list.length) {
+          // Wait for a slice in progress before leaving (its file is removed with the folder).
+          if (polarsFailure === null) await next.catch(() => {});
+        }
+      }
+    }
+  }
+
+  async function* data(): AsyncGenerator<Buffer> {
+    if (encoding.format === 'binary') yield COPY_BINARY_HEADER;
+    const list = [...parts];
+    if (list.length === 1) yield* piped(list[0] as pl.LazyDataFrame);
+    else yield* relayed(list);
+    if (encoding.format === 'binary') yield COPY_BINARY_TRAILER;
+  }
+
+  try {
+    const copy = client.query(copyFrom(copySql));
+    try {
+      await pipeline(Readable.from(data()), copy);
+    } catch (error) {
+      // A COPY that failed closed the pipe, and Polars then failed writing to it ("broken
+      // pipe"): the COPY's error is the cause. A Polars failure of its own ends the data
+      // early; the transaction rolls back either way.
+      const failure = polarsFailure as CopySideError | null;
+      if (failure !== null && !BROKEN_PIPE.test(failure.message)) throw failure;
+      throw error instanceof CopySideError ? error : new CopySideError('postgres', error);
+    }
     return copy.rowCount;
   } finally {
-    if (readFd !== null) await closeFd(readFd);
-    if (holdFd !== null) await closeFd(holdFd);
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Binary COPY data from the Arrow IPC that Polars writes into the pipe. */
-async function* binaryRows(ipc: Readable, kinds: readonly BinaryKind[]): AsyncGenerator<Buffer> {
-  yield COPY_BINARY_HEADER;
-  for await (const batch of readRecordBatches(ipc)) yield* encodeBatch(batch, kinds);
-  yield COPY_BINARY_TRAILER;
 }

@@ -140,8 +140,9 @@ export function tableSink(sink: TableSinkConfig): Sink {
         }
         checkColumns(sink, file.key, columns);
         const failed = (error: unknown) => readFailure(opened, file.key, transformed ? 'transform' : 'read', what, error);
+        const parts = !transformed && options.format === 'parquet' && options.compression === 'none' ? await sliceRows(frame) : [frame];
         return {
-          load: (client) => loadFrame(client, sink, table, file, frame, columns, failed),
+          load: (client) => loadFrame(client, sink, table, file, parts, columns, failed),
           dispose: () => opened.dispose(),
         };
       } catch (error) {
@@ -150,6 +151,31 @@ export function tableSink(sink: TableSinkConfig): Sink {
       }
     },
   };
+}
+
+/** Rows per slice are chosen so that a slice holds about this much decoded data. */
+const SLICE_BYTES = 32 * 2 ** 20;
+
+/**
+ * A Parquet file loaded as it is (no transform) is read in slices of rows, one Polars query
+ * after the other (see copyFrame), so that memory stays bounded whatever the file's size:
+ * Polars' streaming engine reads ahead of a sink that waits on PostgreSQL, and on a 2 GiB
+ * file that read-ahead alone passed 1.5 GB. A transform sees the whole file in one query (an
+ * aggregate over slices would be wrong), so for transformed files memory is Polars' own.
+ */
+async function sliceRows(frame: pl.LazyDataFrame): Promise<pl.LazyDataFrame[]> {
+  const total = Number((await frame.select(pl.len()).collect()).getColumn('len').get(0));
+  const sample = await frame.head(4096).collect();
+  let bytesPerRow = 256;
+  try {
+    bytesPerRow = Math.max(8, (sample as unknown as { _df: { estimatedSize(): number } })._df.estimatedSize() / Math.max(1, sample.height));
+  } catch {
+    // keep the guess
+  }
+  const rows = Math.min(4_000_000, Math.max(65_536, Math.floor(SLICE_BYTES / bytesPerRow)));
+  const parts: pl.LazyDataFrame[] = [];
+  for (let offset = 0; offset < total; offset += rows) parts.push(frame.slice(offset, rows));
+  return parts.length > 0 ? parts : [frame];
 }
 
 /** Checks that need only the frame's columns: known types, distinct names, the merge key, no clash with lineage. */
@@ -172,7 +198,7 @@ async function loadFrame(
   sink: TableSinkConfig,
   table: string,
   file: FileVersionRecord,
-  frame: pl.LazyDataFrame,
+  parts: readonly pl.LazyDataFrame[],
   columns: readonly FrameColumn[],
   readFailed: (error: unknown) => Promise<FerryError>,
 ): Promise<number> {
@@ -186,14 +212,15 @@ async function loadFrame(
     .every((c) => tableTypes.get(c.name) === canonicalType(c.type));
   // Columns in the form the encoding reads, then the lineage values (`_ferry_loaded_at` is
   // the column's default, now()).
-  let rows = frame.select(...columns.map((column) => (binary ? binaryExpression(column, jsonText) : copyExpression(column))));
+  const expressions = columns.map((column) => (binary ? binaryExpression(column, jsonText) : copyExpression(column)));
   const copyColumns = columns.map((c) => c.name);
   const kinds = columns.map(binaryKind);
   if (sink.lineage) {
-    rows = rows.withColumns(pl.lit(file.key).cast(pl.Utf8).alias(LINEAGE_COLUMNS.file), pl.lit(file.version).cast(pl.Utf8).alias(LINEAGE_COLUMNS.version));
+    expressions.push(pl.lit(file.key).cast(pl.Utf8).alias(LINEAGE_COLUMNS.file), pl.lit(file.version).cast(pl.Utf8).alias(LINEAGE_COLUMNS.version));
     copyColumns.push(LINEAGE_COLUMNS.file, LINEAGE_COLUMNS.version);
     kinds.push('text', 'text');
   }
+  const rows = parts.map((part) => part.select(...expressions));
   const columnList = copyColumns.map(quoteIdentifier).join(', ');
   const format = binary ? 'binary' : 'csv';
 
