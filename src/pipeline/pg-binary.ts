@@ -82,87 +82,154 @@ function bufferCount(kind: BinaryKind): number {
   return FIXED_WIDTH[kind] !== undefined || kind === 'bool' || kind === 'interval' ? 2 : 3;
 }
 
+/** Column kinds as small integers, for the row loop. */
+const FIXED = 0;
+const BOOL = 1;
+const INTERVAL = 2;
+const BYTES = 3; // text, bytea
+const JSONB = 4;
+const NUMERIC = 5;
+
+interface EncodedColumn {
+  readonly code: number;
+  readonly width: number;
+  readonly validity: Buffer | null;
+  readonly a: Buffer;
+  readonly b: Buffer;
+}
+
+/** Little-endian uint32 at `at` (offsets into a variable-width column's data). */
+function u32(buffer: Buffer, at: number): number {
+  return ((buffer[at] as number) | ((buffer[at + 1] as number) << 8) | ((buffer[at + 2] as number) << 16) | ((buffer[at + 3] as number) << 24)) >>> 0;
+}
+
+/** Arrow's 64-bit offsets; batches hold far less than 4 GiB of data per column. */
+function offset64(buffer: Buffer, index: number): number {
+  return u32(buffer, index * 8) + u32(buffer, index * 8 + 4) * 4_294_967_296;
+}
+
 /**
  * Encodes one record batch as binary COPY rows, yielding chunks of about `chunkSize` bytes.
- * `kinds` are the columns' wire kinds, in the batch's column order.
+ * `kinds` are the columns' wire kinds, in the batch's column order. The loop writes bytes
+ * directly (no Buffer method per field): it runs for every field of every row.
  */
-export function* encodeBatch(batch: RecordBatchBuffers, kinds: readonly BinaryKind[], chunkSize = 1 << 20): Generator<Buffer> {
-  const columns = kinds.map((kind, index) => {
-    const first = kinds.slice(0, index).reduce((sum, k) => sum + bufferCount(k), 0);
+export function* encodeBatch(batch: RecordBatchBuffers, kinds: readonly BinaryKind[], chunkSize = 4 << 20): Generator<Buffer> {
+  let first = 0;
+  const columns: EncodedColumn[] = kinds.map((kind, index) => {
     const validity = batch.buffers[first] as Buffer;
-    const hasNulls = (batch.nullCounts[index] ?? 0) > 0 && validity.length > 0;
-    return { kind, width: FIXED_WIDTH[kind] ?? 0, validity, hasNulls, a: batch.buffers[first + 1] as Buffer, b: batch.buffers[first + 2] as Buffer };
+    const column: EncodedColumn = {
+      code:
+        FIXED_WIDTH[kind] !== undefined
+          ? FIXED
+          : kind === 'bool'
+            ? BOOL
+            : kind === 'interval'
+              ? INTERVAL
+              : kind === 'jsonb'
+                ? JSONB
+                : kind === 'numeric'
+                  ? NUMERIC
+                  : BYTES,
+      width: FIXED_WIDTH[kind] ?? 0,
+      validity: (batch.nullCounts[index] ?? 0) > 0 && validity.length > 0 ? validity : null,
+      a: batch.buffers[first + 1] as Buffer,
+      b: (batch.buffers[first + 2] as Buffer | undefined) ?? Buffer.alloc(0),
+    };
+    first += bufferCount(kind);
+    return column;
   });
   const fieldCount = kinds.length;
+  // Room for a row's fixed-width part: the field count, and per field a length and 16 bytes.
+  const rowRoom = 2 + fieldCount * 20;
   let out = Buffer.allocUnsafe(chunkSize);
   let o = 0;
-  const ensure = (bytes: number): Buffer | null => {
-    if (o + bytes <= out.length) return null;
-    const full = out.subarray(0, o);
-    out = Buffer.allocUnsafe(Math.max(chunkSize, bytes));
-    o = 0;
-    return full;
-  };
 
   for (let row = 0; row < batch.length; row++) {
-    // A row's fixed part first; variable-width fields ask for their own room.
-    const flushed = ensure(2 + fieldCount * 20);
-    if (flushed !== null) yield flushed;
-    out.writeInt16BE(fieldCount, o);
+    if (o + rowRoom > out.length) {
+      yield out.subarray(0, o);
+      out = Buffer.allocUnsafe(chunkSize);
+      o = 0;
+    }
+    out[o] = fieldCount >> 8;
+    out[o + 1] = fieldCount & 0xff;
     o += 2;
     for (let c = 0; c < fieldCount; c++) {
-      const column = columns[c] as (typeof columns)[number];
-      if (column.hasNulls && ((column.validity[row >> 3] as number) & (1 << (row & 7))) === 0) {
-        out.writeInt32BE(-1, o);
+      const column = columns[c] as EncodedColumn;
+      const validity = column.validity;
+      if (validity !== null && ((validity[row >> 3] as number) & (1 << (row & 7))) === 0) {
+        out[o] = 0xff;
+        out[o + 1] = 0xff;
+        out[o + 2] = 0xff;
+        out[o + 3] = 0xff;
         o += 4;
         continue;
       }
-      const { width, a } = column;
-      if (width > 0) {
-        // Arrow is little-endian, PostgreSQL big-endian: the same bytes, reversed.
-        out.writeInt32BE(width, o);
-        o += 4;
-        const at = row * width;
-        for (let i = width - 1; i >= 0; i--) out[o++] = a[at + i] as number;
-        continue;
-      }
-      switch (column.kind) {
-        case 'bool':
-          out.writeInt32BE(1, o);
+      const a = column.a;
+      switch (column.code) {
+        case FIXED: {
+          // Arrow is little-endian, PostgreSQL big-endian: the same bytes, reversed.
+          const width = column.width;
+          out[o] = 0;
+          out[o + 1] = 0;
+          out[o + 2] = 0;
+          out[o + 3] = width;
+          o += 4;
+          let at = row * width + width - 1;
+          for (let i = 0; i < width; i++) out[o++] = a[at--] as number;
+          break;
+        }
+        case BOOL:
+          out[o] = 0;
+          out[o + 1] = 0;
+          out[o + 2] = 0;
+          out[o + 3] = 1;
           out[o + 4] = ((a[row >> 3] as number) >> (row & 7)) & 1;
           o += 5;
           break;
-        case 'interval': {
-          out.writeInt32BE(16, o);
+        case INTERVAL: {
+          out[o] = 0;
+          out[o + 1] = 0;
+          out[o + 2] = 0;
+          out[o + 3] = 16;
           o += 4;
-          const at = row * 8;
-          for (let i = 7; i >= 0; i--) out[o++] = a[at + i] as number;
+          let at = row * 8 + 7;
+          for (let i = 0; i < 8; i++) out[o++] = a[at--] as number;
           out.fill(0, o, o + 8); // days, months
           o += 8;
           break;
         }
         default: {
-          // Variable width: 64-bit offsets into the data buffer.
-          const start = a.readUInt32LE(row * 8) + a.readUInt32LE(row * 8 + 4) * 2 ** 32;
-          const end = a.readUInt32LE(row * 8 + 8) + a.readUInt32LE(row * 8 + 12) * 2 ** 32;
-          if (column.kind === 'numeric') {
-            const encoded = encodeNumeric(column.b.toString('latin1', start, end));
-            const more = ensure(4 + encoded.length + fieldCount * 20);
-            if (more !== null) yield more;
-            out.writeInt32BE(encoded.length, o);
-            encoded.copy(out, o + 4);
-            o += 4 + encoded.length;
+          const start = offset64(a, row);
+          const end = offset64(a, row + 1);
+          const data = column.b;
+          let bytes: Buffer | null = null;
+          let length = end - start;
+          if (column.code === NUMERIC) {
+            bytes = encodeNumeric(data.toString('latin1', start, end));
+            length = bytes.length;
+          } else if (column.code === JSONB) length += 1;
+          if (o + 4 + length + rowRoom > out.length) {
+            yield out.subarray(0, o);
+            out = Buffer.allocUnsafe(Math.max(chunkSize, 4 + length + rowRoom));
+            o = 0;
+          }
+          out[o] = length >>> 24;
+          out[o + 1] = (length >>> 16) & 0xff;
+          out[o + 2] = (length >>> 8) & 0xff;
+          out[o + 3] = length & 0xff;
+          o += 4;
+          if (bytes !== null) {
+            bytes.copy(out, o);
+            o += length;
             break;
           }
-          const json = column.kind === 'jsonb' ? 1 : 0;
-          const length = end - start + json;
-          const more = ensure(5 + length + fieldCount * 20);
-          if (more !== null) yield more;
-          out.writeInt32BE(length, o);
-          o += 4;
-          if (json) out[o++] = 1; // jsonb's binary form: version 1, then the text
-          column.b.copy(out, o, start, end);
-          o += end - start;
+          if (column.code === JSONB) out[o++] = 1; // jsonb's binary form: version 1, then the text
+          if (end - start < 48) {
+            for (let i = start; i < end; i++) out[o++] = data[i] as number;
+          } else {
+            data.copy(out, o, start, end);
+            o += end - start;
+          }
         }
       }
     }
