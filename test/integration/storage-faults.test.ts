@@ -70,7 +70,10 @@ describe('storage faults', () => {
         await proxy.heal();
         break;
       }
-      assert.ok(Date.now() < deadline, `only ${done} of ${FILES} processed after ${runs} runs`);
+      if (Date.now() >= deadline) {
+        const stuck = await db.pool.query("SELECT key, status, attempts, error_step, error, lease_owner FROM ferry_files WHERE status <> 'processed'");
+        assert.fail(`only ${done} of ${FILES} processed after ${runs} runs; the others: ${JSON.stringify(stuck.rows)}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const results = await db.pool.query('SELECT file_name, count(*)::int AS n, min(row_count)::int AS rows FROM etl_results GROUP BY file_name');
