@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/index.ts';
 import { FerryError } from './errors.ts';
+import { applyPolarsDefaults } from './formats/polars-settings.ts';
 import {
   assertDatabaseReachable,
   connectClient,
@@ -43,6 +44,7 @@ export interface OpenRuntimeOptions {
 const STORAGE_CHECK_TIMEOUT_MS = 10_000;
 
 export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  applyPolarsDefaults();
   const releases: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const release of releases.reverse()) await release().catch((error: unknown) => log.warn({ err: error }, 'release failed'));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig, TableSinkConfig } from '../config/index.ts';
 import { errorMessage, FerryError } from '../errors.ts';
-import { describeFormat, openFrame } from '../formats/index.ts';
+import { applyPolarsDefaults, describeFormat, openFrame } from '../formats/index.ts';
 import { applyTransform, outputColumns, polarsError, qualifiedTableName, readOptionsFor, tableColumnsFor } from '../pipeline/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
 import { type ObjectStore, openObjectStore } from '../storage/index.ts';
@@ -28,6 +28,7 @@ export async function preview(config: ResolvedConfig, file: string, options: { p
     key = path.basename(file);
   } else store = openObjectStore(config.storage, config.s3);
 
+  applyPolarsDefaults();
   const readOptions = readOptionsFor(sink, file, config.limits);
   const format = describeFormat(readOptions);
   const opened = await openFrame(store, key, readOptions);
