@@ -194,19 +194,20 @@ async function main(): Promise<void> {
   };
 
   /** `ferry run --once` of one pipeline over one folder; the file's own load time comes from the ledger. */
-  const ferryRun = async (folder: string, sink: string, table: string): Promise<{ process: Timed; fileSeconds: number; rows: number }> => {
+  const ferryRun = async (file: string, sink: string, table: string): Promise<{ process: Timed; fileSeconds: number; rows: number }> => {
+    const folder = path.dirname(file);
     await resetLedger(table);
     await checkpoint();
     fs.writeFileSync(
       path.join(cwd, 'ferry.config.ts'),
-      `export default { pipelines: { bench: { source: { glob: '*.parquet', modifiedWithin: null }, sink: ${sink} } } };\n`,
+      `export default { pipelines: { bench: { source: { glob: ${JSON.stringify(path.basename(file))}, modifiedWithin: null }, sink: ${sink} } } };\n`,
     );
     const env = { ...process.env, DATABASE_URL: db.url, FERRY_STORAGE: folder, FERRY_LOG_LEVEL: 'warn' };
     const run = await timed(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], { env, cwd });
     const summary = JSON.parse(run.stdout);
     if (summary.files_processed !== 1) throw new Error(`ferry did not process the file: ${run.stdout}`);
-    const file = await client.query("SELECT rows, duration_ms FROM ferry_files WHERE status = 'processed'");
-    return { process: run, fileSeconds: file.rows[0].duration_ms / 1000, rows: Number(file.rows[0].rows) };
+    const ledger = await client.query("SELECT rows, duration_ms FROM ferry_files WHERE status = 'processed'");
+    return { process: run, fileSeconds: ledger.rows[0].duration_ms / 1000, rows: Number(ledger.rows[0].rows) };
   };
 
   const parquetRowsCache = new Map<string, number>();
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
   const ferryPeaks: number[] = [];
   for (let trial = 1; trial <= trials; trial++) {
     const psql = await psqlCopy('bench_psql', speedCsv, speedFile);
-    const ferry = await ferryRun(path.dirname(speedFile), "{ table: 'bench_ferry' }", 'bench_ferry');
+    const ferry = await ferryRun(speedFile, "{ table: 'bench_ferry' }", 'bench_ferry');
     if (ferry.rows !== rows) throw new Error(`ferry loaded ${ferry.rows} rows, not ${rows}`);
     psqlTimes.push(psql);
     ferryFileTimes.push(ferry.fileSeconds);
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
   const ferryProcessS = median(ferryProcessTimes);
 
   // 2. Row count against a whole read.
-  const counted = await ferryRun(path.dirname(speedFile), "'row-count'", 'bench_none');
+  const counted = await ferryRun(speedFile, "'row-count'", 'bench_none');
   const readStart = performance.now();
   const whole = await pl.scanParquet(speedFile).collect();
   const readS = (performance.now() - readStart) / 1000;
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
   if (!args['no-big']) {
     const dataBytes = dataSize(bigFile);
     log(`large file: ${bigRows.toLocaleString('en')} rows, ${mib(dataBytes)} of data in memory; loading…`);
-    const ferry = await ferryRun(path.dirname(bigFile), "{ table: 'bench_big' }", 'bench_big');
+    const ferry = await ferryRun(bigFile, "{ table: 'bench_big' }", 'bench_big');
     await resetLedger('bench_big');
     const psql = await psqlCopy('bench_big_psql', bigFile.replace(/\.parquet$/, '.csv'), bigFile);
     await client.query('DROP TABLE IF EXISTS bench_big_psql');
