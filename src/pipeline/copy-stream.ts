@@ -110,9 +110,11 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Iter
         throw failure;
       }
       if (index + 1 < list.length) next = write(index + 1);
+      const stream = createReadStream(file, { highWaterMark: 1 << 20 });
       try {
-        yield* rowsOf(createReadStream(file, { highWaterMark: 1 << 20 }));
+        yield* rowsOf(stream);
       } finally {
+        stream.destroy();
         await fs.rm(file, { force: true });
         if (index + 1 < list.length) {
           // Wait for a slice in progress before leaving (its file is removed with the folder).
