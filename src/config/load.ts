@@ -36,7 +36,7 @@ export const DEFAULTS = {
   concurrency: 2,
   leaseDuration: '1m',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
-  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB' },
+  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB', maxRowGroupSize: '4GiB' },
   pipelineName: 'default',
   glob: '**/*.parquet',
   modifiedWithin: '24h',
@@ -114,6 +114,7 @@ const configSchema = z.strictObject({
       maxFileSize: z.string().min(1).optional(),
       maxFooterSize: z.string().min(1).optional(),
       maxDecompressedSize: z.string().min(1).optional(),
+      maxRowGroupSize: z.string().min(1).optional(),
     })
     .optional(),
   pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
@@ -246,6 +247,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     maxFileSize: size('limits.maxFileSize', input.limits?.maxFileSize ?? DEFAULTS.limits.maxFileSize),
     maxFooterSize: size('limits.maxFooterSize', input.limits?.maxFooterSize ?? DEFAULTS.limits.maxFooterSize),
     maxDecompressedSize: size('limits.maxDecompressedSize', input.limits?.maxDecompressedSize ?? DEFAULTS.limits.maxDecompressedSize),
+    maxRowGroupSize: size('limits.maxRowGroupSize', input.limits?.maxRowGroupSize ?? DEFAULTS.limits.maxRowGroupSize),
   };
 
   const databaseUrl = envValue('DATABASE_URL') ?? null;

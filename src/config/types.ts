@@ -90,6 +90,8 @@ export interface FerryConfigInput {
     readonly maxFooterSize?: string;
     /** Most bytes a .gz or .zst file may decompress to. @default '4GiB' */
     readonly maxDecompressedSize?: string;
+    /** Most uncompressed bytes a Parquet row group (or one of its column chunks) may declare, for files loaded into tables. @default '4GiB' */
+    readonly maxRowGroupSize?: string;
   };
   /** @default { default: {} }: the demo's row count of recent Parquet files */
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
@@ -134,7 +136,7 @@ export interface ResolvedConfig {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
-  readonly limits: { readonly maxFileSize: number; readonly maxFooterSize: number; readonly maxDecompressedSize: number };
+  readonly limits: { readonly maxFileSize: number; readonly maxFooterSize: number; readonly maxDecompressedSize: number; readonly maxRowGroupSize: number };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
   readonly pipelines: readonly ResolvedPipeline[];

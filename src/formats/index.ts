@@ -11,6 +11,6 @@ export {
   openFrame,
   type ReadOptions,
 } from './frame-reader.ts';
-export { checkFileSize, checkParquetEnvelope, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';
+export { checkFileSize, checkParquetEnvelope, checkParquetFooter, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';
 export { applyPolarsDefaults } from './polars-settings.ts';
 export { findInvalidUtf8, type Utf8Error } from './utf8.ts';

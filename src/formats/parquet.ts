@@ -9,6 +9,7 @@ import pl from 'nodejs-polars';
 import { formatSize } from '../config/size.ts';
 import { FerryError } from '../errors.ts';
 import type { ObjectStore, ReadTarget } from '../storage/index.ts';
+import { type FooterInfo, footerProblem, readFooter } from './parquet-footer.ts';
 
 /** Messages from Polars' object-store layer that mean the store, not the file, failed. */
 const TRANSIENT_STORE_ERROR = /object-store error|error sending request|connection|timed out|timeout|status code: (5\d\d|429)|dns|reset by peer|broken pipe/i;
@@ -49,7 +50,7 @@ export function checkFileSize(object: ParquetObject, limits: Pick<ParquetLimits,
  * "length" of 4 GiB, a truncated upload, a file that is not Parquet) is refused here with a
  * plain reason, without reading more than 12 bytes of it.
  */
-export async function checkParquetEnvelope(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<void> {
+export async function checkParquetEnvelope(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<number> {
   const { key, size } = object;
   const refuse = (reason: string) => new FerryError('FILE_UNREADABLE', `${key} is not a readable Parquet file: ${reason}`, { step: 'read' });
   checkFileSize(object, limits);
@@ -62,6 +63,29 @@ export async function checkParquetEnvelope(store: ObjectStore, object: ParquetOb
   if (footerSize > limits.maxFooterSize) {
     throw refuse(`its footer claims ${formatSize(footerSize)}, over the limit of ${formatSize(limits.maxFooterSize)} (limits.maxFooterSize)`);
   }
+  return footerSize;
+}
+
+/**
+ * For files that are read whole: the envelope, then the footer itself — its row groups' rows,
+ * sizes and byte ranges (see parquet-footer.ts) — before Polars decodes anything.
+ */
+export async function checkParquetFooter(
+  store: ObjectStore,
+  object: ParquetObject,
+  limits: ParquetLimits & { readonly maxRowGroupSize: number },
+): Promise<void> {
+  const footerSize = await checkParquetEnvelope(store, object, limits);
+  const refuse = (reason: string) => new FerryError('FILE_UNREADABLE', `${object.key} is not a readable Parquet file: ${reason}`, { step: 'read' });
+  const bytes = await store.readRange(object.key, object.size - 8 - footerSize, footerSize, object.etag);
+  let footer: FooterInfo;
+  try {
+    footer = readFooter(bytes);
+  } catch (error) {
+    throw refuse(`its footer is corrupt: ${(error as Error).message}`);
+  }
+  const problem = footerProblem(footer, object.size, footerSize, limits.maxRowGroupSize);
+  if (problem !== null) throw refuse(problem);
 }
 
 export async function countParquetRows(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<number> {

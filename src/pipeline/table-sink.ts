@@ -19,7 +19,7 @@ import { errorMessage, FerryError, type FileStep } from '../errors.ts';
 import {
   type Compression,
   checkFileSize,
-  checkParquetEnvelope,
+  checkParquetFooter,
   compressionOfKey,
   describeFormat,
   type FileFormat,
@@ -122,7 +122,7 @@ export function tableSink(sink: TableSinkConfig): Sink {
     async prepare(store, file, limits) {
       const options = readOptionsFor(sink, file.key, limits);
       checkFileSize(file, limits);
-      if (options.format === 'parquet') await checkParquetEnvelope(store, file, limits);
+      if (options.format === 'parquet' && options.compression === 'none') await checkParquetFooter(store, file, limits);
       const opened = await openFrame(store, file.key, options);
       try {
         let frame: pl.LazyDataFrame;

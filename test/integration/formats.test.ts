@@ -14,6 +14,7 @@ import pl from 'nodejs-polars';
 import type { Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { tempDir } from '../helpers/fixtures.ts';
+import { column, footer, parquetWithFooter, rowGroup } from '../helpers/parquet-footer-writer.ts';
 import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
 
 let db: TestDatabase;
@@ -251,7 +252,7 @@ describe('formats and types', () => {
   });
 
   it('a compressed file over limits.maxDecompressedSize is quarantined, and a bad archive names the file', async () => {
-    const line = 'id,name\n' + '1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'.repeat(40_000);
+    const line = `id,name\n${'1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'.repeat(40_000)}`;
     fs.writeFileSync(path.join(inbox, 'bomb.csv.gz'), zlib.gzipSync(line));
     fs.writeFileSync(path.join(inbox, 'broken.csv.gz'), zlib.gzipSync(line).subarray(0, 500));
     fs.writeFileSync(path.join(inbox, 'small.csv.gz'), zlib.gzipSync('id\n1\n'));
@@ -268,6 +269,26 @@ describe('formats and types', () => {
     assert.match(failed[0]?.error ?? '', /bomb\.csv\.gz decompresses to more than 1 MiB \(limits\.maxDecompressedSize\)/);
     assert.match(failed[1]?.error ?? '', /broken\.csv\.gz could not be read: unexpected end of file/);
     assert.deepEqual(await rows('SELECT id FROM limited'), [{ id: 1 }]);
+  });
+
+  it('a Parquet file whose footer declares impossible row groups is quarantined before Polars reads it', async () => {
+    // 1 PiB of data in a 1 KB file; and row groups holding more rows than the file says.
+    fs.writeFileSync(path.join(inbox, 'bomb.parquet'), parquetWithFooter(1_000, footer(10, [rowGroup(10, 2 ** 50, [column(4, 50, 2 ** 50)])])));
+    fs.writeFileSync(path.join(inbox, 'liar.parquet'), parquetWithFooter(1_000, footer(10, [rowGroup(2 ** 40, 100, [column(4, 50, 100)])])));
+    await load('*.parquet', 'never_loaded');
+    const failed = await failures();
+    assert.deepEqual(
+      failed.map((f) => [f.key, f.error_step]),
+      [
+        ['bomb.parquet', 'read'],
+        ['liar.parquet', 'read'],
+      ],
+    );
+    assert.match(
+      failed[0]?.error ?? '',
+      /bomb\.parquet is not a readable Parquet file: row group 0 declares 1048576 GiB of data, over the limit of 4 GiB \(limits\.maxRowGroupSize\)/,
+    );
+    assert.match(failed[1]?.error ?? '', /liar\.parquet is not a readable Parquet file: its row groups declare 1099511627776 rows in all, its footer 10/);
   });
 
   it('CSV that is not UTF-8 is quarantined with the line of the first bad byte', async () => {
