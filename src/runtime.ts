@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/index.ts';
 import { FerryError } from './errors.ts';
 import { applyPolarsDefaults } from './formats/polars-settings.ts';
+import { sweepStaleTempDirs } from './formats/temp-files.ts';
 import {
   assertDatabaseReachable,
   connectClient,
@@ -45,6 +46,9 @@ const STORAGE_CHECK_TIMEOUT_MS = 10_000;
 
 export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
   applyPolarsDefaults();
+  void sweepStaleTempDirs().then((removed) => {
+    if (removed > 0) log.info({ removed }, 'removed temp folders left by loads that were killed');
+  });
   const releases: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const release of releases.reverse()) await release().catch((error: unknown) => log.warn({ err: error }, 'release failed'));

@@ -124,7 +124,7 @@ function classifyReadError(error: unknown, key: string): FerryError {
 
 /** For stores Polars cannot reach itself: copy the object to a private temp file, never named after its key. */
 async function withLocalCopy<T>(store: ObjectStore, key: string, use: (localPath: string) => Promise<T>): Promise<T> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-'));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-read-'));
   const localPath = path.join(dir, 'object.parquet');
   try {
     await fs.writeFile(localPath, await store.read(key));
