@@ -46,10 +46,15 @@ export function compressionOfKey(key: string): Compression {
   return COMPRESSED_EXTENSIONS[path.extname(key).toLowerCase()] ?? 'none';
 }
 
+/** The extension under any compression extension: `people.tsv.gz` → `.tsv`. */
+function formatExtension(key: string): string {
+  const inner = compressionOfKey(key) === 'none' ? key : key.slice(0, -path.extname(key).length);
+  return path.extname(inner).toLowerCase();
+}
+
 /** The format a key's extension names (under a compression extension), or null. */
 export function formatOfKey(key: string): FileFormat | null {
-  const inner = compressionOfKey(key) === 'none' ? key : key.slice(0, -path.extname(key).length);
-  return EXTENSIONS[path.extname(inner).toLowerCase()] ?? null;
+  return EXTENSIONS[formatExtension(key)] ?? null;
 }
 
 export interface CsvOptions {
@@ -143,7 +148,7 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
         return pl.scanParquet(location, { glob: false, ...cloudOptions });
       case 'csv':
         return pl.scanCSV(location, {
-          sep: csv.delimiter ?? (key.toLowerCase().includes('.tsv') ? '\t' : ','),
+          sep: csv.delimiter ?? (formatExtension(key) === '.tsv' ? '\t' : ','),
           hasHeader: csv.header ?? true,
           quoteChar: csv.quote ?? '"',
           ...(csv.nullValues ? { nullValues: [...csv.nullValues] } : {}),

@@ -11,6 +11,15 @@ export {
   openFrame,
   type ReadOptions,
 } from './frame-reader.ts';
-export { checkFileSize, checkParquetEnvelope, checkParquetFooter, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet.ts';
+export {
+  checkFileSize,
+  checkParquetEnvelope,
+  checkParquetFooter,
+  countParquetRows,
+  isTransientStoreError,
+  type ParquetLimits,
+  type ParquetObject,
+} from './parquet.ts';
+export type { FooterInfo } from './parquet-footer.ts';
 export { applyPolarsDefaults } from './polars-settings.ts';
 export { findInvalidUtf8, type Utf8Error } from './utf8.ts';

@@ -13,6 +13,11 @@ import { type FooterInfo, footerProblem, readFooter } from './parquet-footer.ts'
 
 /** Messages from Polars' object-store layer that mean the store, not the file, failed. */
 const TRANSIENT_STORE_ERROR = /object-store error|error sending request|connection|timed out|timeout|status code: (5\d\d|429)|dns|reset by peer|broken pipe/i;
+/** True when a Polars error message says the store, not the file, failed (worth retrying). */
+export function isTransientStoreError(message: string): boolean {
+  return TRANSIENT_STORE_ERROR.test(message) && !/parquet:|out of specification/i.test(message);
+}
+
 const NOT_FOUND = /not found|No such file or directory/i;
 
 const MAGIC = 'PAR1';
@@ -74,7 +79,7 @@ export async function checkParquetFooter(
   store: ObjectStore,
   object: ParquetObject,
   limits: ParquetLimits & { readonly maxRowGroupSize: number },
-): Promise<void> {
+): Promise<FooterInfo> {
   const footerSize = await checkParquetEnvelope(store, object, limits);
   const refuse = (reason: string) => new FerryError('FILE_UNREADABLE', `${object.key} is not a readable Parquet file: ${reason}`, { step: 'read' });
   const bytes = await store.readRange(object.key, object.size - 8 - footerSize, footerSize, object.etag);
@@ -86,6 +91,7 @@ export async function checkParquetFooter(
   }
   const problem = footerProblem(footer, object.size, footerSize, limits.maxRowGroupSize);
   if (problem !== null) throw refuse(problem);
+  return footer;
 }
 
 export async function countParquetRows(store: ObjectStore, object: ParquetObject, limits: ParquetLimits): Promise<number> {
@@ -116,7 +122,7 @@ function classifyReadError(error: unknown, key: string): FerryError {
   if (NOT_FOUND.test(message)) {
     return new FerryError('FILE_NOT_FOUND', `${key} no longer exists: ${message}`, { step: 'read', cause: error });
   }
-  if (TRANSIENT_STORE_ERROR.test(message) && !/parquet:|out of specification/i.test(message)) {
+  if (isTransientStoreError(message)) {
     return new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { step: 'read', retryable: true, cause: error });
   }
   return new FerryError('FILE_UNREADABLE', `${key} is not a readable Parquet file: ${message}`, { step: 'read', cause: error });

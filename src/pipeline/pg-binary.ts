@@ -10,7 +10,7 @@
  */
 import pl from 'nodejs-polars';
 import type { FrameColumn } from '../postgres/index.ts';
-import { postgresType } from '../postgres/index.ts';
+import { jsonText, postgresType } from '../postgres/index.ts';
 import type { RecordBatchBuffers } from './arrow-stream.ts';
 
 export type BinaryKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'bool' | 'text' | 'bytea' | 'jsonb' | 'interval' | 'numeric';
@@ -54,7 +54,7 @@ function toMicros(raw: pl.Expr, unit: string): pl.Expr {
 }
 
 /** The expression that gives a column in the physical form its binary COPY encoding reads. */
-export function binaryExpression(column: FrameColumn, jsonText: (column: FrameColumn) => pl.Expr): pl.Expr {
+export function binaryExpression(column: FrameColumn): pl.Expr {
   const col = pl.col(column.name);
   const type = postgresType(column);
   const kind = binaryKind(column);

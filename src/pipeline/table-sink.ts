@@ -25,6 +25,7 @@ import {
   type FileFormat,
   findInvalidUtf8,
   formatOfKey,
+  isTransientStoreError,
   type OpenedFrame,
   openFrame,
   type ReadOptions,
@@ -39,7 +40,6 @@ import {
   type FrameColumn,
   frameColumns,
   isTransientDatabaseError,
-  jsonText,
   type PoolClient,
   postgresType,
   quoteIdentifier,
@@ -50,10 +50,6 @@ import type { Sink } from './sink.ts';
 
 /** First key of the advisory lock taken to create or alter a table ("Fert"). */
 const TABLE_LOCK_NAMESPACE = 0x4665_7274;
-
-/** Messages from Polars' object-store layer that mean the store, not the file, failed. */
-const TRANSIENT_STORE_ERROR =
-  /object-store error|error sending request|connection (reset|refused|closed)|timed out|timeout|status code: (5\d\d|429)|dns error/i;
 
 export function qualifiedTableName(sink: Pick<TableSinkConfig, 'schema' | 'table'>): string {
   return sink.schema === null ? quoteIdentifier(sink.table) : `${quoteIdentifier(sink.schema)}.${quoteIdentifier(sink.table)}`;
@@ -91,7 +87,7 @@ export function outputColumns(frame: pl.LazyDataFrame): FrameColumn[] {
 /** A Polars error in reading or transforming: the store failing is transient; anything else is the file's. */
 export function polarsError(key: string, step: FileStep, what: string, error: unknown): FerryError {
   const message = errorMessage(error);
-  if (TRANSIENT_STORE_ERROR.test(message)) {
+  if (isTransientStoreError(message)) {
     return new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { step: 'read', retryable: true, cause: error });
   }
   return new FerryError('FILE_UNREADABLE', `${key} ${what}: ${message}`, { step, cause: error });
@@ -122,7 +118,8 @@ export function tableSink(sink: TableSinkConfig): Sink {
     async prepare(store, file, limits) {
       const options = readOptionsFor(sink, file.key, limits);
       checkFileSize(file, limits);
-      if (options.format === 'parquet' && options.compression === 'none') await checkParquetFooter(store, file, limits);
+      // A Parquet file's footer is checked before Polars reads it; its row count sizes the slices.
+      const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
       const opened = await openFrame(store, file.key, options);
       try {
         let frame: pl.LazyDataFrame;
@@ -140,7 +137,7 @@ export function tableSink(sink: TableSinkConfig): Sink {
         }
         checkColumns(sink, file.key, columns);
         const failed = (error: unknown) => readFailure(opened, file.key, transformed ? 'transform' : 'read', what, error);
-        const parts = !transformed && options.format === 'parquet' && options.compression === 'none' ? await sliceRows(frame) : [frame];
+        const parts = !transformed && footer !== null ? await sliceRows(frame, footer.rows) : [frame];
         return {
           load: (client) => loadFrame(client, sink, table, file, parts, columns, failed),
           dispose: () => opened.dispose(),
@@ -163,8 +160,7 @@ const SLICE_BYTES = 32 * 2 ** 20;
  * file that read-ahead alone passed 1.5 GB. A transform sees the whole file in one query (an
  * aggregate over slices would be wrong), so for transformed files memory is Polars' own.
  */
-async function sliceRows(frame: pl.LazyDataFrame): Promise<pl.LazyDataFrame[]> {
-  const total = Number((await frame.select(pl.len()).collect()).getColumn('len').get(0));
+async function sliceRows(frame: pl.LazyDataFrame, total: number): Promise<pl.LazyDataFrame[]> {
   const sample = await frame.head(4096).collect();
   let bytesPerRow = 256;
   try {
@@ -212,7 +208,7 @@ async function loadFrame(
     .every((c) => tableTypes.get(c.name) === canonicalType(c.type));
   // Columns in the form the encoding reads, then the lineage values (`_ferry_loaded_at` is
   // the column's default, now()).
-  const expressions = columns.map((column) => (binary ? binaryExpression(column, jsonText) : copyExpression(column)));
+  const expressions = columns.map((column) => (binary ? binaryExpression(column) : copyExpression(column)));
   const copyColumns = columns.map((c) => c.name);
   const kinds = columns.map(binaryKind);
   if (sink.lineage) {

@@ -114,16 +114,7 @@ export function copyExpression(column: FrameColumn): pl.Expr {
     const octal = pl.concatString([pl.lit('\\'), digit(byte.div(64).floor()), digit(byte.div(8).floor().modulo(8)), digit(byte.modulo(8))], '');
     return nullKept(col, col.cast(pl.List(pl.UInt8)).lst.eval(octal).lst.join('')).alias(column.name);
   }
-  if (type === 'jsonb') {
-    // Polars encodes structs as JSON; a list is wrapped in a one-field struct and unwrapped.
-    const json = column.dtype.startsWith('Struct')
-      ? col.struct.jsonEncode()
-      : pl
-          .struct([col.alias('v')])
-          .struct.jsonEncode()
-          .str.replace('^\\{"v":(?s:(.*))\\}$', '$1');
-    return nullKept(col, json).alias(column.name);
-  }
+  if (type === 'jsonb') return jsonText(column).alias(column.name);
   if (type === 'text' && column.dtype !== 'String' && column.dtype !== 'Utf8') return col.cast(pl.Utf8).alias(column.name);
   return col;
 }
@@ -136,6 +127,7 @@ function nullKept(col: pl.Expr, text: pl.Expr): pl.Expr {
 /** A list, array or struct column as JSON text (NULL stays NULL). */
 export function jsonText(column: FrameColumn): pl.Expr {
   const col = pl.col(column.name);
+  // Polars encodes structs as JSON; a list is wrapped in a one-field struct and unwrapped.
   const json = column.dtype.startsWith('Struct')
     ? col.struct.jsonEncode()
     : pl

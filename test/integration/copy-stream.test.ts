@@ -8,7 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { CopySideError, copyFrame } from '../../src/pipeline/copy-stream.ts';
 import { binaryExpression, binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeNumeric } from '../../src/pipeline/pg-binary.ts';
 import { outputColumns } from '../../src/pipeline/table-sink.ts';
-import { copyExpression, jsonText, type PoolClient } from '../../src/postgres/index.ts';
+import { copyExpression, type PoolClient } from '../../src/postgres/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let db: TestDatabase;
@@ -46,7 +46,7 @@ describe('copy stream', () => {
   for (const format of ['binary', 'csv'] as const) {
     it(`${format}: slices relayed one after the other arrive complete and in order`, async () => {
       const columns = outputColumns(frame());
-      const expressions = columns.map((c) => (format === 'binary' ? binaryExpression(c, jsonText) : copyExpression(c)));
+      const expressions = columns.map((c) => (format === 'binary' ? binaryExpression(c) : copyExpression(c)));
       const parts = [0, 3_000, 6_000, 9_000].map((offset) =>
         frame()
           .slice(offset, 3_000)
@@ -67,7 +67,7 @@ describe('copy stream', () => {
     const columns = outputColumns(frame());
     const good = frame()
       .slice(0, 100)
-      .select(...columns.map((c) => binaryExpression(c, jsonText)));
+      .select(...columns.map((c) => binaryExpression(c)));
     const bad = frame().slice(100, 100).select(pl.col('name').str.concat('x').cast(pl.Int64, true).alias('id'), pl.col('name'));
     await inRolledBackTransaction(async (client) => {
       await client.query('CREATE TABLE failing (id bigint, name text)');
