@@ -6,9 +6,13 @@
  * 1. Speed: a Parquet file of --rows rows (5 columns) is loaded by `ferry run --once` into a new
  *    table, and the same rows, written beforehand as CSV, by `psql -c "\copy … FROM … (FORMAT csv)"`
  *    into a new table of the same columns. Trials alternate; medians are reported.
+ *    A second baseline is the server's own binary COPY of the same rows from a file it reads
+ *    itself (`COPY … FROM '/path' (FORMAT binary)`, no client at all): the limit of one COPY
+ *    stream, which no loader that goes through COPY can beat.
  * 2. Row count: the demo's row-count pipeline on that file against reading the whole file.
  * 3. Memory: a file whose data is more than 2 GiB in memory (4 × 512 MiB) is loaded by ferry
- *    while its peak RSS is read; `psql \copy` of the same rows is timed beside it.
+ *    while the peak RSS of ferry and its reader processes together is read; `psql \copy` of
+ *    the same rows is timed beside it.
  *
  * The database is BENCH_DATABASE_URL, else an embedded PostgreSQL in bench/.data/pg. `psql`
  * must be on the PATH (Debian: postgresql-client). Generated files are kept in bench/.data and
@@ -21,7 +25,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pl from 'nodejs-polars';
 import pg from 'pg';
-import { outputColumns, tableColumnsFor } from '../src/pipeline/index.ts';
+import { tableColumnsFor } from '../src/load/index.ts';
+import { outputColumns } from '../src/polars/index.ts';
 import { createTableSql, startEmbeddedDatabase } from '../src/postgres/index.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -114,14 +119,10 @@ function timed(command: string, commandArgs: string[], options: { env?: NodeJS.P
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
+    // The process and its children (ferry's reader processes), summed: the memory the load costs.
     const poll = setInterval(() => {
-      try {
-        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-        if (hwm) peak = Math.max(peak ?? 0, Number(hwm[1]) * 1024);
-      } catch {
-        // gone, or not Linux
-      }
+      const rss = treeRss(child.pid as number);
+      if (rss !== null) peak = Math.max(peak ?? 0, rss);
     }, 25);
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -131,6 +132,21 @@ function timed(command: string, commandArgs: string[], options: { env?: NodeJS.P
       else resolve({ seconds, peakRssBytes: peak, stdout });
     });
   });
+}
+
+/** Resident memory of a process and all its descendants (Linux /proc), or null when unreadable. */
+function treeRss(pid: number): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    let total = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      const children = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      for (const child of children === '' ? [] : children.split(/\s+/)) total += treeRss(Number(child)) ?? 0;
+    }
+    return total;
+  } catch {
+    return null; // gone, or not Linux
+  }
 }
 
 async function database(): Promise<{ url: string; stop: () => Promise<void>; where: string }> {
@@ -210,6 +226,29 @@ async function main(): Promise<void> {
     return { process: run, fileSeconds: ledger.rows[0].duration_ms / 1000, rows: Number(ledger.rows[0].rows) };
   };
 
+  /**
+   * The server's own binary COPY of the rows from a file it reads itself: the rows are first
+   * written by the server (COPY … TO, binary) into a folder it can reach, then timed back in.
+   */
+  const serverCopyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-copy-'));
+  fs.chmodSync(serverCopyDir, 0o777);
+  const serverCopy = async (table: string, parquet: string): Promise<number | null> => {
+    const file = path.join(serverCopyDir, 'rows.bin');
+    try {
+      if (!fs.existsSync(file)) await client.query(`COPY bench_psql TO '${file}' (FORMAT binary)`);
+      await createBaselineTable(table, parquet);
+      await checkpoint();
+      const started = performance.now();
+      await client.query(`COPY ${table} FROM '${file}' (FORMAT binary)`);
+      return (performance.now() - started) / 1000;
+    } catch (error) {
+      log(`server-side COPY baseline skipped: ${(error as Error).message} (it needs a superuser or pg_read_server_files on the same machine)`);
+      return null;
+    } finally {
+      await client.query(`DROP TABLE IF EXISTS ${table}`);
+    }
+  };
+
   const parquetRowsCache = new Map<string, number>();
   async function parquetRows(parquet: string): Promise<number> {
     if (!parquetRowsCache.has(parquet)) {
@@ -228,8 +267,11 @@ async function main(): Promise<void> {
   const ferryFileTimes: number[] = [];
   const ferryProcessTimes: number[] = [];
   const ferryPeaks: number[] = [];
+  const serverTimes: number[] = [];
   for (let trial = 1; trial <= trials; trial++) {
     const psql = await psqlCopy('bench_psql', speedCsv, speedFile);
+    const server = await serverCopy('bench_server', speedFile);
+    if (server !== null) serverTimes.push(server);
     const ferry = await ferryRun(speedFile, "{ table: 'bench_ferry' }", 'bench_ferry');
     if (ferry.rows !== rows) throw new Error(`ferry loaded ${ferry.rows} rows, not ${rows}`);
     psqlTimes.push(psql);
@@ -237,12 +279,13 @@ async function main(): Promise<void> {
     ferryProcessTimes.push(ferry.process.seconds);
     if (ferry.process.peakRssBytes !== null) ferryPeaks.push(ferry.process.peakRssBytes);
     log(
-      `trial ${trial}: psql \\copy ${psql.toFixed(2)} s; ferry file load ${ferry.fileSeconds.toFixed(2)} s (whole process ${ferry.process.seconds.toFixed(2)} s)`,
+      `trial ${trial}: psql \\copy ${psql.toFixed(2)} s; server binary COPY ${server === null ? 'n/a' : `${server.toFixed(2)} s`}; ferry file load ${ferry.fileSeconds.toFixed(2)} s (whole process ${ferry.process.seconds.toFixed(2)} s)`,
     );
   }
   const psqlS = median(psqlTimes);
   const ferryS = median(ferryFileTimes);
   const ferryProcessS = median(ferryProcessTimes);
+  const serverS = serverTimes.length > 0 ? median(serverTimes) : null;
 
   // 2. Row count against a whole read.
   const counted = await ferryRun(speedFile, "'row-count'", 'bench_none');
@@ -266,6 +309,7 @@ async function main(): Promise<void> {
   await client.end();
   await db.stop();
   fs.rmSync(cwd, { recursive: true, force: true });
+  fs.rmSync(serverCopyDir, { recursive: true, force: true });
 
   const lines = [
     `ferry bench — ${db.where}, PostgreSQL ${server}, ${os.cpus().length} cores, Node ${process.version}`,
@@ -274,6 +318,9 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|---:|---:|',
     `| \`psql \\copy\` of the rows as CSV (baseline, median of ${trials}) | ${rows.toLocaleString('en')} | ${psqlS.toFixed(2)} s | ${rate(rows, psqlS)} | 1.00× | — |`,
     `| ferry: Parquet → table, the file's load (claim → commit) | ${rows.toLocaleString('en')} | ${ferryS.toFixed(2)} s | ${rate(rows, ferryS)} | ${(psqlS / ferryS).toFixed(2)}× | ${mib(median(ferryPeaks))} |`,
+    serverS === null
+      ? '| server-side binary `COPY … FROM file` (the limit of one COPY stream) | — | n/a | — | — | — |'
+      : `| server-side binary \`COPY … FROM file\` (the limit of one COPY stream) | ${rows.toLocaleString('en')} | ${serverS.toFixed(2)} s | ${rate(rows, serverS)} | ${(psqlS / serverS).toFixed(2)}× (ferry's load is ${(serverS / ferryS).toFixed(2)}× of it) | — |`,
     `| ferry: \`ferry run --once\`, whole process (start, migrate, list, load) | ${rows.toLocaleString('en')} | ${ferryProcessS.toFixed(2)} s | ${rate(rows, ferryProcessS)} | ${(psqlS / ferryProcessS).toFixed(2)}× | — |`,
     `| row-count pipeline (footer only), the file | ${rows.toLocaleString('en')} | ${counted.fileSeconds.toFixed(3)} s | — | ${(readS / counted.fileSeconds).toFixed(1)}× faster than a full read | ${mib(counted.process.peakRssBytes)} |`,
     `| full read of the file with Polars (for the row count) | ${rows.toLocaleString('en')} | ${readS.toFixed(3)} s | ${rate(rows, readS)} | — | — |`,

@@ -8,7 +8,7 @@ import pl from 'nodejs-polars';
 import type { FerryConfigInput } from './config/index.ts';
 
 export type { FerryConfigInput, PipelineInput, ResolvedConfig, ResolvedPipeline, TableSinkInput, Transform } from './config/index.ts';
-export { type ErrorCode, FerryError } from './errors.ts';
+export { type ErrorCode, FerryError } from './errors/index.ts';
 export { pl };
 
 /** Gives a config file its types; the config is validated when ferry loads it. */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FerryError } from './errors.ts';
+import { FerryError } from './errors/index.ts';
 import { isAlive } from './postgres/index.ts';
 
 export interface InstanceLock {

@@ -4,12 +4,12 @@
  * when they take too long), closes HTTP and the database, and exits 0.
  */
 import type { ResolvedConfig } from './config/index.ts';
-import { FerryError } from './errors.ts';
+import { FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import type { Logger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { type Scheduler, startScheduler } from './scheduler/index.ts';
+import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
 import { runPipeline } from './worker/index.ts';

@@ -1,6 +1,8 @@
 /**
  * The resources every command needs, opened in order and closed in reverse: the database
- * (embedded unless DATABASE_URL is set), migrations, the pool and the object store.
+ * (embedded unless DATABASE_URL is set), migrations, the pool, the object store and the pool
+ * of reader processes. Closing stops the readers first (loads in hand roll back), then gives
+ * back the leases this process still holds, so the next run can claim those files at once.
  */
 
 import crypto from 'node:crypto';
@@ -8,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/index.ts';
-import { FerryError } from './errors.ts';
-import { applyPolarsDefaults } from './formats/polars-settings.ts';
-import { sweepStaleTempDirs } from './formats/temp-files.ts';
+import { FerryError } from './errors/index.ts';
+import { releaseLeases } from './ledger/index.ts';
+import { applyPolarsDefaults } from './polars/index.ts';
 import {
   assertDatabaseReachable,
   connectClient,
@@ -21,12 +23,16 @@ import {
   redactConnectionString,
   startEmbeddedDatabase,
 } from './postgres/index.ts';
+import { sweepStaleTempDirs } from './read/index.ts';
+import { ReaderPool } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
 export interface Runtime {
   readonly config: ResolvedConfig;
   readonly pool: Pool;
   readonly store: ObjectStore;
+  /** The reader processes (started on first use). */
+  readonly readers: ReaderPool;
   /** This process in the ledger: host, pid and a random suffix. */
   readonly instance: string;
   readonly log: Logger;
@@ -78,11 +84,20 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
     const store = openObjectStore(config.storage, config.s3);
     if (options.checkStorage !== false) await checkStoreAnswers(store);
 
+    const instance = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+    const readers = new ReaderPool(config.origin);
+    releases.push(async () => {
+      await readers.close();
+      const released = await releaseLeases(pool, instance);
+      if (released > 0) log.info({ released }, 'gave back the leases of files not finished');
+    });
+
     return {
       config,
       pool,
       store,
-      instance: `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`,
+      readers,
+      instance,
       log,
       databaseDescription: config.databaseUrl === null ? `embedded PostgreSQL in ${config.dataDir}` : redactConnectionString(connectionString),
       close,
@@ -117,7 +132,6 @@ export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_
   } catch (error) {
     throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${(error as Error).message}`, {
       cause: error,
-      retryable: true,
     });
   } finally {
     clearTimeout(timer);

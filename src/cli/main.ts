@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig } from '../config/index.ts';
-import { coerceError, FerryError } from '../errors.ts';
+import { coerceError, FerryError } from '../errors/index.ts';
 import { buildStatusReport } from '../http/index.ts';
 import { FILE_STATUSES, type FileStatus, listFiles, requeueFiles } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
@@ -81,7 +81,18 @@ program
   .action(async (options: { pipeline?: string; json?: boolean; verbose?: boolean }) => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     const log = createLogger({ destination: 2, level: options.verbose ? 'info' : 'warn' });
-    process.exitCode = await runOnce(config, log, options);
+    // Ctrl-C (or SIGTERM) stops the run in order: loads in hand roll back and their leases are
+    // given back before exit, so a rerun claims those files at once. A second signal exits now.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.stderr.write(`ferry: ${signal}: stopping (again to exit at once)\n`);
+      stop.abort();
+      process.once(signal, () => process.exit(130));
+      setTimeout(() => process.exit(130), HARD_EXIT_MS).unref();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.exitCode = await runOnce(config, log, { ...options, signal: stop.signal });
   });
 
 program
@@ -117,7 +128,7 @@ program
     try {
       const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, limit: Number(options.limit) || 50 });
       if (options.json) return printJson({ files });
-      printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'attempts', 'finished_at', 'error']);
+      printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'attempts', 'finished_at', 'error_code', 'error']);
     } finally {
       await runtime.close();
     }

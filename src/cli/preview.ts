@@ -1,15 +1,16 @@
 /**
- * `ferry preview <file>`: reads one file, applies the pipeline's transform, and prints the
- * schema, the first rows and the table it would create. It loads nothing and needs no database.
+ * `ferry preview <file>`: one file through the pipeline's stages — read (with the same limits
+ * as a load), transform, check — in a reader process, then prints the schema, the first rows
+ * and the table it would create. It loads nothing and needs no database.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig, TableSinkConfig } from '../config/index.ts';
-import { errorMessage, FerryError } from '../errors.ts';
-import { applyPolarsDefaults, describeFormat, openFrame } from '../formats/index.ts';
-import { applyTransform, outputColumns, polarsError, qualifiedTableName, readOptionsFor, tableColumnsFor } from '../pipeline/index.ts';
+import type { ResolvedConfig } from '../config/index.ts';
+import { errorMessage, FerryError } from '../errors/index.ts';
+import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
-import { type ObjectStore, openObjectStore } from '../storage/index.ts';
+import { ReaderPool } from '../readers/index.ts';
+import { openObjectStore, versionIdentity } from '../storage/index.ts';
 import { printJson } from './output.ts';
 
 export async function preview(config: ResolvedConfig, file: string, options: { pipeline?: string; rows: number; json?: boolean }): Promise<void> {
@@ -18,42 +19,46 @@ export async function preview(config: ResolvedConfig, file: string, options: { p
       ? (config.pipelines.find((p) => p.sink.kind === 'table') ?? config.pipelines[0])
       : config.pipelines.find((p) => p.name === options.pipeline);
   if (pipeline === undefined) throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline}`);
-  const sink: TableSinkConfig | null = pipeline.sink.kind === 'table' ? pipeline.sink : null;
 
-  // A local file given by path is read as it is; anything else is a key in the pipeline's storage.
-  let store: ObjectStore;
+  // A local file given by path is read as it is (the reader gets that folder as its storage);
+  // anything else is a key in the pipeline's storage.
+  let origin = config.origin;
   let key = file;
   if (fs.existsSync(file) && fs.statSync(file).isFile()) {
-    store = openObjectStore({ kind: 'fs', root: path.dirname(path.resolve(file)) }, config.s3);
+    const folder = path.dirname(path.resolve(file));
+    origin = { ...origin, flags: { ...origin.flags, storage: folder } };
     key = path.basename(file);
-  } else store = openObjectStore(config.storage, config.s3);
+  }
+  const store = openObjectStore(origin === config.origin ? config.storage : { kind: 'fs', root: path.dirname(path.resolve(file)) }, config.s3);
+  const object = await store.stat(key);
+  if (object === null)
+    throw new FerryError(
+      'FILE_NOT_FOUND',
+      `${file} is neither a local file nor a key in ${config.storage.kind === 'fs' ? config.storage.root : 'the storage'}`,
+    );
 
-  applyPolarsDefaults();
-  const readOptions = readOptionsFor(sink, file, config.limits);
-  const format = describeFormat(readOptions);
-  const opened = await openFrame(store, key, readOptions);
-  let result: Awaited<ReturnType<typeof opened.frame.collect>>;
-  let columns: ReturnType<typeof outputColumns>;
+  const readers = new ReaderPool(origin);
+  let result: Awaited<ReturnType<Awaited<ReturnType<ReaderPool['acquire']>>['preview']>>;
   try {
-    const frame = sink === null ? opened.frame : applyTransform(sink, opened.frame);
-    columns = outputColumns(frame);
-    result = await frame.collect();
-  } catch (error) {
-    throw polarsError(file, sink?.transform || sink?.sql ? 'transform' : 'read', `could not be read as ${format} and transformed`, error);
+    const reader = await readers.acquire();
+    result = await reader.preview(pipeline.name, { key, version: versionIdentity(object), size: object.size, etag: object.etag }, options.rows);
   } finally {
-    await opened.dispose();
+    await readers.close();
   }
 
-  const schema = columns.map((column) => ({ column: column.name, polars: column.dtype, postgres: safeType(column) }));
-  const ddl = sink === null ? null : `${createTableSql(qualifiedTableName(sink), tableColumnsFor(sink, columns), sink.mode === 'merge' ? sink.key : [])};`;
+  const sink = pipeline.sink.kind === 'table' ? pipeline.sink : null;
+  const schema = result.columns.map((column) => ({ column: column.name, polars: column.dtype, postgres: safeType(column) }));
+  const ddl =
+    sink === null ? null : `${createTableSql(qualifiedTableName(sink), tableColumnsFor(sink, result.columns), sink.mode === 'merge' ? sink.key : [])};`;
   if (options.json) {
-    printJson({ pipeline: pipeline.name, file, format, rows: result.height, schema, head: result.head(options.rows).toRecords(), ddl });
+    printJson({ pipeline: pipeline.name, file, format: result.format, rows: result.rows, schema, head: result.head, ddl });
     return;
   }
-  process.stdout.write(`pipeline ${pipeline.name}, ${file} (${format}): ${result.height} rows after the transform\n\nschema:\n`);
+  const after = result.transformed ? ' after the transform' : '';
+  process.stdout.write(`pipeline ${pipeline.name}, ${file} (${result.format}): ${result.rows} ${result.rows === 1 ? 'row' : 'rows'}${after}\n\nschema:\n`);
   for (const column of schema) process.stdout.write(`  ${column.column}: ${column.polars} → ${column.postgres}\n`);
-  process.stdout.write(`\nfirst ${Math.min(options.rows, result.height)} rows:\n${result.head(options.rows).toString()}\n`);
-  process.stdout.write(ddl === null ? `\nsink: row-count (one etl_results row with ${result.height})\n` : `\ntable:\n${ddl}\n`);
+  process.stdout.write(`\nfirst ${Math.min(options.rows, result.rows)} rows:\n${result.table}\n`);
+  process.stdout.write(ddl === null ? `\nsink: row-count (one etl_results row with ${result.rows})\n` : `\ntable:\n${ddl}\n`);
 }
 
 function safeType(column: Parameters<typeof postgresType>[0]): string {

@@ -1,6 +1,6 @@
 /** `ferry run --once`: every pipeline (or one) runs now; prints a summary; exit 0 when all runs completed. */
 import type { ResolvedConfig } from '../config/index.ts';
-import { FerryError } from '../errors.ts';
+import { FerryError } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
 import { type FileOutcome, type RunSummary, runPipeline } from '../worker/index.ts';
@@ -9,12 +9,19 @@ import { printJson } from './output.ts';
 /** How long a manual run waits for a run of the same pipeline (the service's) to finish. */
 const LOCK_WAIT_MS = 120_000;
 
-export async function runOnce(config: ResolvedConfig, log: Logger, options: { pipeline?: string; json?: boolean }): Promise<number> {
+/**
+ * Runs the pipelines once. `signal` (Ctrl-C) stops it early: no new file is claimed, the
+ * loads in hand are stopped and rolled back, their leases are given back, and it returns 130.
+ */
+export async function runOnce(config: ResolvedConfig, log: Logger, options: { pipeline?: string; json?: boolean; signal?: AbortSignal }): Promise<number> {
   const pipelines = options.pipeline === undefined ? config.pipelines : config.pipelines.filter((p) => p.name === options.pipeline);
   if (pipelines.length === 0) {
     throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline} (have: ${config.pipelines.map((p) => p.name).join(', ')})`);
   }
   const runtime = await openRuntime(config, log);
+  const signal = options.signal;
+  const interrupt = () => void runtime.readers.close();
+  signal?.addEventListener('abort', interrupt, { once: true });
   const showProgress = !options.json && process.stdout.isTTY;
   const onFile = (outcome: FileOutcome) => {
     if (showProgress) process.stdout.write(`  ${describeOutcome(outcome)}\n`);
@@ -24,16 +31,22 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     for (const pipeline of pipelines) {
       const started = Date.now();
       // A run of the pipeline in progress (the service's) is helped to its end; then this run starts.
-      let summary = await runPipeline({ ...runtime, onFile }, { pipeline, trigger: 'manual' });
-      while ((summary.status === 'skipped' || summary.status === 'helped') && Date.now() - started < LOCK_WAIT_MS) {
+      if (signal?.aborted) break;
+      let summary = await runPipeline({ ...runtime, onFile, signal }, { pipeline, trigger: 'manual' });
+      while ((summary.status === 'skipped' || summary.status === 'helped') && Date.now() - started < LOCK_WAIT_MS && !signal?.aborted) {
         if (showProgress) process.stdout.write(`waiting: ${summary.status === 'skipped' ? summary.reason : `helped run ${summary.run.id}`}\n`);
         await new Promise((resolve) => setTimeout(resolve, 500));
-        summary = await runPipeline({ ...runtime, onFile }, { pipeline, trigger: 'manual' });
+        summary = await runPipeline({ ...runtime, onFile, signal }, { pipeline, trigger: 'manual' });
       }
       summaries.push({ pipeline: pipeline.name, summary });
     }
   } finally {
+    signal?.removeEventListener('abort', interrupt);
     await runtime.close();
+  }
+  if (signal?.aborted) {
+    process.stderr.write('ferry: stopped; files not finished were rolled back and can be claimed by the next run at once\n');
+    return 130;
   }
 
   const total = (field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped') =>
@@ -56,7 +69,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
         ? []
         : summary.files.flatMap((file) =>
             file.kind === 'quarantined' || file.kind === 'retrying'
-              ? [{ file: file.key, step: file.step, error: file.error, will_retry: file.kind === 'retrying' }]
+              ? [{ file: file.key, step: file.step, code: file.code, error: file.error, will_retry: file.kind === 'retrying' }]
               : [],
           ),
     ),
@@ -72,7 +85,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
       }
     }
     for (const failure of report.failures)
-      process.stdout.write(`  ${failure.will_retry ? 'will retry' : 'quarantined'} ${failure.file} at ${failure.step}: ${failure.error}\n`);
+      process.stdout.write(`  ${failure.will_retry ? 'will retry' : 'quarantined'} ${failure.file} at ${failure.step} (${failure.code}): ${failure.error}\n`);
   }
   return ok ? 0 : 1;
 }
@@ -82,12 +95,14 @@ function describeOutcome(outcome: FileOutcome): string {
     case 'processed':
       return `ok      ${outcome.key} (${outcome.rows} rows)`;
     case 'quarantined':
-      return `failed  ${outcome.key}: ${outcome.error} (quarantined)`;
+      return `failed  ${outcome.key}: ${outcome.error} (${outcome.code}, quarantined)`;
     case 'retrying':
-      return `retry   ${outcome.key}: ${outcome.error}`;
+      return `retry   ${outcome.key}: ${outcome.error} (${outcome.code})`;
     case 'superseded':
       return `skipped ${outcome.key}: ${outcome.reason}`;
     case 'lease-lost':
       return `skipped ${outcome.key}: taken over by another worker`;
+    case 'interrupted':
+      return `stopped ${outcome.key}: interrupted, rolled back`;
   }
 }

@@ -7,13 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { FerryError } from '../errors.ts';
-import { COMPRESSIONS, FILE_FORMATS } from '../formats/frame-reader.ts';
-import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../scheduler/schedule.ts';
-import { parseStorage, type StorageInput } from '../storage/location.ts';
-import { s3SettingsFromEnv } from '../storage/object-store.ts';
-import { parseDuration } from './duration.ts';
-import { parseSize } from './size.ts';
+import { FerryError } from '../errors/index.ts';
+import { isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../polars/index.ts';
+import { COMPRESSIONS, FILE_FORMATS } from '../read/index.ts';
+import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../schedule/index.ts';
+import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
+import type { TransformSpec } from '../transform/index.ts';
+import { parseDuration, parseSize } from '../units/index.ts';
 import {
   type FerryConfigInput,
   LINEAGE_COLUMNS,
@@ -36,7 +36,8 @@ export const DEFAULTS = {
   concurrency: 2,
   leaseDuration: '1m',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
-  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB', maxRowGroupSize: '4GiB' },
+  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB', maxRowGroupSize: '4GiB', maxReaderCrashes: 2 },
+  inferSchemaLength: 10_000,
   pipelineName: 'default',
   glob: '**/*.parquet',
   modifiedWithin: '24h',
@@ -81,6 +82,15 @@ const pipelineSchema = z.strictObject({
           nullValues: z.array(z.string()).optional(),
         })
         .optional(),
+      inferSchemaLength: z.number().int().min(1).nullable().optional(),
+      schema: z
+        .record(
+          z.string().min(1),
+          z.string().refine(isSchemaTypeName, {
+            error: (issue) => `${JSON.stringify(issue.input)} is not a type ferry reads; use one of ${SCHEMA_TYPE_NAMES.join(', ')}`,
+          }),
+        )
+        .optional(),
     })
     .optional(),
   transform: z.custom<Transform>((value) => typeof value === 'function', 'must be a function (frame) => frame').optional(),
@@ -115,6 +125,7 @@ const configSchema = z.strictObject({
       maxFooterSize: z.string().min(1).optional(),
       maxDecompressedSize: z.string().min(1).optional(),
       maxRowGroupSize: z.string().min(1).optional(),
+      maxReaderCrashes: z.number().int().min(1).max(100).optional(),
     })
     .optional(),
   pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
@@ -223,9 +234,20 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     const schedule = resolveSchedule(field, pipeline.schedule, envSchedule, envTimezone, problem);
     const prefix = (pipeline.source?.prefix ?? '').replace(/^\/+/, '');
     if (prefix.split('/').includes('..')) problem(`${field}.source.prefix`, 'must not contain ".."');
+    const source = pipeline.source ?? {};
     return {
       name,
-      source: { prefix, glob: pipeline.source?.glob ?? DEFAULTS.glob, modifiedWithinMs },
+      source: {
+        prefix,
+        glob: source.glob ?? DEFAULTS.glob,
+        modifiedWithinMs,
+        format: source.format ?? null,
+        compression: source.compression ?? null,
+        csv: source.csv ?? {},
+        inferSchemaLength: source.inferSchemaLength === undefined ? DEFAULTS.inferSchemaLength : source.inferSchemaLength,
+        schema: source.schema ?? {},
+      },
+      transform: resolveTransform(field, pipeline, problem),
       sink: resolveSink(field, pipeline, problem),
       schedule,
     };
@@ -248,6 +270,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     maxFooterSize: size('limits.maxFooterSize', input.limits?.maxFooterSize ?? DEFAULTS.limits.maxFooterSize),
     maxDecompressedSize: size('limits.maxDecompressedSize', input.limits?.maxDecompressedSize ?? DEFAULTS.limits.maxDecompressedSize),
     maxRowGroupSize: size('limits.maxRowGroupSize', input.limits?.maxRowGroupSize ?? DEFAULTS.limits.maxRowGroupSize),
+    maxReaderCrashes: input.limits?.maxReaderCrashes ?? DEFAULTS.limits.maxReaderCrashes,
   };
 
   const databaseUrl = envValue('DATABASE_URL') ?? null;
@@ -273,6 +296,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     limits,
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
     pipelines,
+    origin: { cwd, configFile, raw: configFile === null ? raw : null, env: { ...env }, flags: { ...flags } },
   });
 }
 
@@ -283,7 +307,6 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
       problem(`${field}.sink`, 'a transform or sql needs a table sink: sink: { table: "name" }');
     return { kind: 'row-count' };
   }
-  if (pipeline.transform !== undefined && pipeline.sql !== undefined) problem(`${field}.sql`, 'give transform or sql, not both');
   const mode = sink.mode ?? 'append';
   if (mode === 'merge' && sink.key === undefined) problem(`${field}.sink.key`, "merge mode needs the columns that identify a row, e.g. key: ['id']");
   if (mode !== 'merge' && sink.key !== undefined) problem(`${field}.sink.key`, `only merge mode uses a key (the mode is ${mode})`);
@@ -300,12 +323,14 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
     key,
     lineage: sink.lineage ?? mode === 'replace',
     schemaDrift: sink.schemaDrift ?? 'evolve',
-    format: pipeline.source?.format ?? null,
-    compression: pipeline.source?.compression ?? null,
-    csv: pipeline.source?.csv ?? {},
-    transform: pipeline.transform ?? null,
-    sql: pipeline.sql ?? null,
   };
+}
+
+function resolveTransform(field: string, pipeline: PipelineInput, problem: (field: string, message: string) => void): TransformSpec {
+  if (pipeline.transform !== undefined && pipeline.sql !== undefined) problem(`${field}.sql`, 'give transform or sql, not both');
+  if (pipeline.transform !== undefined) return { kind: 'function', fn: pipeline.transform };
+  if (pipeline.sql !== undefined) return { kind: 'sql', sql: pipeline.sql };
+  return { kind: 'none' };
 }
 
 /** The schedule of one pipeline: FERRY_SCHEDULE / FERRY_TIMEZONE win over the file. */

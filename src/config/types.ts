@@ -3,28 +3,16 @@
  * (resolved once at start: frozen, every field present).
  */
 
-import type pl from 'nodejs-polars';
-import type { Compression, CsvOptions, FileFormat } from '../formats/frame-reader.ts';
-import type { Schedule } from '../scheduler/schedule.ts';
-import type { StorageInput, StorageLocation } from '../storage/location.ts';
-import type { S3Settings } from '../storage/object-store.ts';
+import type { SchemaDriftPolicy, SinkMode, TableSink } from '../load/index.ts';
+import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../read/index.ts';
+import type { Schedule } from '../schedule/index.ts';
+import type { S3Settings, StorageInput, StorageLocation } from '../storage/index.ts';
+import type { TransformFunction, TransformSpec } from '../transform/index.ts';
+
+export { LINEAGE_COLUMNS, SCHEMA_DRIFT_POLICIES, SINK_MODES } from '../load/index.ts';
 
 /** A transform: a Polars LazyFrame in, a LazyFrame out. */
-export type Transform = (frame: pl.LazyDataFrame) => pl.LazyDataFrame;
-
-/**
- * How a table sink loads a file's rows: `append` adds them; `replace` first deletes the rows
- * that earlier versions of the same file loaded; `merge` upserts on `key`.
- */
-export const SINK_MODES = ['append', 'replace', 'merge'] as const;
-export type SinkMode = (typeof SINK_MODES)[number];
-
-/** What a file whose columns differ from the table's does: `evolve` adds its new columns (nullable); `strict` quarantines it. */
-export const SCHEMA_DRIFT_POLICIES = ['evolve', 'strict'] as const;
-export type SchemaDriftPolicy = (typeof SCHEMA_DRIFT_POLICIES)[number];
-
-/** The lineage columns ferry adds when `lineage` is on (always in replace mode). */
-export const LINEAGE_COLUMNS = { file: '_ferry_file', version: '_ferry_version', loadedAt: '_ferry_loaded_at' } as const;
+export type Transform = TransformFunction;
 
 export interface TableSinkInput {
   readonly table: string;
@@ -53,6 +41,13 @@ export interface PipelineInput {
     /** @default from the extension: .gz → gzip, .zst → zstd, else none */
     readonly compression?: Compression;
     readonly csv?: CsvOptions;
+    /**
+     * Rows read to infer the column types of CSV and NDJSON files; `null` reads all rows (JSON
+     * arrays and Arrow files always use all rows). @default 10000
+     */
+    readonly inferSchemaLength?: number | null;
+    /** Column types that override inference, e.g. `{ zip: 'text', amount: 'double precision' }`. @default {} */
+    readonly schema?: Readonly<Record<string, string>>;
   };
   /** A Polars transform applied to each file before it is loaded (table sinks). */
   readonly transform?: Transform;
@@ -92,33 +87,41 @@ export interface FerryConfigInput {
     readonly maxDecompressedSize?: string;
     /** Most uncompressed bytes a Parquet row group (or one of its column chunks) may declare, for files loaded into tables. @default '4GiB' */
     readonly maxRowGroupSize?: string;
+    /** A file that killed this many reader processes is quarantined as a poison file. @default 2 */
+    readonly maxReaderCrashes?: number;
   };
   /** @default { default: {} }: the demo's row count of recent Parquet files */
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
 }
 
-export interface TableSinkConfig {
-  readonly kind: 'table';
-  readonly table: string;
-  readonly schema: string | null;
-  readonly mode: SinkMode;
-  readonly key: readonly string[];
-  readonly lineage: boolean;
-  readonly schemaDrift: SchemaDriftPolicy;
-  readonly format: FileFormat | null;
-  readonly compression: Compression | null;
-  readonly csv: CsvOptions;
-  readonly transform: Transform | null;
-  readonly sql: string | null;
-}
+export type TableSinkConfig = TableSink;
+export type SinkConfig = { readonly kind: 'row-count' } | TableSink;
 
-export type SinkConfig = { readonly kind: 'row-count' } | TableSinkConfig;
+export interface ResolvedSource extends SourceFormat {
+  readonly prefix: string;
+  readonly glob: string;
+  readonly modifiedWithinMs: number | null;
+}
 
 export interface ResolvedPipeline {
   readonly name: string;
-  readonly source: { readonly prefix: string; readonly glob: string; readonly modifiedWithinMs: number | null };
+  readonly source: ResolvedSource;
+  readonly transform: TransformSpec;
   readonly sink: SinkConfig;
   readonly schedule: Schedule;
+}
+
+/**
+ * Where a resolved config came from, so that reader processes can load the same one (with the
+ * same transform functions): the config file, or the raw config itself when there is no file
+ * (it must then hold no functions), and the environment and flags it was resolved with.
+ */
+export interface ConfigOrigin {
+  readonly cwd: string;
+  readonly configFile: string | null;
+  readonly raw: unknown;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly flags: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ResolvedConfig {
@@ -136,8 +139,15 @@ export interface ResolvedConfig {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
-  readonly limits: { readonly maxFileSize: number; readonly maxFooterSize: number; readonly maxDecompressedSize: number; readonly maxRowGroupSize: number };
+  readonly limits: {
+    readonly maxFileSize: number;
+    readonly maxFooterSize: number;
+    readonly maxDecompressedSize: number;
+    readonly maxRowGroupSize: number;
+    readonly maxReaderCrashes: number;
+  };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
   readonly pipelines: readonly ResolvedPipeline[];
+  readonly origin: ConfigOrigin;
 }

@@ -8,7 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config/index.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, listFiles, listRuns, requeueFiles } from '../ledger/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';

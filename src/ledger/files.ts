@@ -65,7 +65,7 @@ export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<
   const result = await pool.query<FileVersionRecord>(
     `UPDATE ferry_files
         SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond',
-            attempts = attempts + 1, started_at = now(), run_id = $4
+            attempts = attempts + 1, open_claims = open_claims + 1, started_at = clock_timestamp(), run_id = $4
       WHERE id = (
         SELECT id FROM ferry_files
          WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
@@ -101,7 +101,8 @@ export async function lockClaimedFile(client: PoolClient, fileId: number, owner:
 export async function markFileProcessed(client: PoolClient, fileId: number, rows: number): Promise<void> {
   await client.query(
     `UPDATE ferry_files
-        SET status = 'processed', rows = $2, error = NULL, error_step = NULL, finished_at = now(), processed_by = lease_owner,
+        SET status = 'processed', rows = $2, error = NULL, error_step = NULL, error_code = NULL, open_claims = 0,
+            finished_at = clock_timestamp(), processed_by = lease_owner,
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1`,
@@ -112,6 +113,10 @@ export async function markFileProcessed(client: PoolClient, fileId: number, rows
 export interface FileFailure {
   readonly message: string;
   readonly step: string;
+  /** The error table's code. */
+  readonly code: string;
+  /** A reader process died on the file: counted towards limits.maxReaderCrashes. */
+  readonly readerCrashed?: boolean;
   /** When set, the file goes back to pending and is tried again at this time. */
   readonly retryAt: Date | null;
 }
@@ -122,23 +127,51 @@ export async function recordFileFailure(pool: Pool, fileId: number, owner: strin
     `UPDATE ferry_files
         SET status = CASE WHEN $5::timestamptz IS NULL THEN 'quarantined' ELSE 'pending' END,
             next_attempt_at = COALESCE($5::timestamptz, next_attempt_at),
-            error = $3, error_step = $4, finished_at = now(), processed_by = lease_owner,
+            error = $3, error_step = $4, error_code = $6, open_claims = 0,
+            reader_crashes = reader_crashes + CASE WHEN $7::boolean THEN 1 ELSE 0 END,
+            finished_at = clock_timestamp(), processed_by = lease_owner,
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
-    [fileId, owner, failure.message, failure.step, failure.retryAt],
+    [fileId, owner, failure.message, failure.step, failure.retryAt, failure.code, failure.readerCrashed === true],
   );
   return result.rowCount === 1;
 }
 
 /** The version this worker claimed is no longer the one in the store. */
-export async function markFileSuperseded(pool: Pool, fileId: number, owner: string, reason: string): Promise<void> {
+export async function markFileSuperseded(pool: Pool, fileId: number, owner: string, reason: string, code: string): Promise<void> {
   await pool.query(
-    `UPDATE ferry_files SET status = 'superseded', error = $3, error_step = 'read', finished_at = now(),
-            lease_owner = NULL, lease_expires_at = NULL
+    `UPDATE ferry_files SET status = 'superseded', error = $3, error_step = 'read', error_code = $4, open_claims = 0,
+            finished_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
-    [fileId, owner, reason],
+    [fileId, owner, reason, code],
   );
+}
+
+/** Gives back one claim's lease (its load was interrupted): due again at once, not counted as an attempt. */
+export async function releaseClaim(pool: Pool, fileId: number, owner: string): Promise<void> {
+  await pool.query(
+    `UPDATE ferry_files
+        SET lease_owner = NULL, lease_expires_at = NULL, attempts = GREATEST(attempts - 1, 0), open_claims = GREATEST(open_claims - 1, 0)
+      WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
+    [fileId, owner],
+  );
+}
+
+/**
+ * Gives back the leases of every claim this process still holds (owners `instance#n`), as it
+ * stops: those files are due again at once, and the claim counts neither as an attempt nor as
+ * a claim without an outcome. A claim whose transaction is still open waits here until it
+ * rolls back (its row is locked), so callers end their loads first.
+ */
+export async function releaseLeases(pool: Pool, instance: string): Promise<number> {
+  const result = await pool.query(
+    `UPDATE ferry_files
+        SET lease_owner = NULL, lease_expires_at = NULL, attempts = GREATEST(attempts - 1, 0), open_claims = GREATEST(open_claims - 1, 0)
+      WHERE lease_owner LIKE $1 || '#%' AND status = 'pending'`,
+    [instance.replace(/[\\%_]/g, '\\$&')],
+  );
+  return result.rowCount ?? 0;
 }
 
 export interface ListFilesOptions {
@@ -173,7 +206,7 @@ export async function requeueFiles(pool: Pool, options: RequeueOptions): Promise
   const ids = files.filter((file) => /^\d+$/.test(file)).map(Number);
   const result = await pool.query<FileVersionRecord>(
     `UPDATE ferry_files
-        SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        SET status = 'pending', attempts = 0, reader_crashes = 0, open_claims = 0, next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
       WHERE (status = 'quarantined' OR (status = 'pending' AND error IS NOT NULL))
         AND ($1::text IS NULL OR pipeline = $1)
         AND ($2::boolean AND status = 'quarantined' OR id = ANY($3::bigint[]) OR key = ANY($4::text[]))

@@ -10,6 +10,8 @@ export {
   type RequeueOptions,
   recordFileFailure,
   recordListingPage,
+  releaseClaim,
+  releaseLeases,
   renewLease,
   requeueFiles,
 } from './files.ts';

@@ -28,6 +28,11 @@ export interface FileVersionRecord {
   readonly processed_by: string | null;
   readonly error: string | null;
   readonly error_step: string | null;
+  /** The error table's code for the last failure (src/errors/error-table.ts). */
+  readonly error_code: string | null;
+  readonly reader_crashes: number;
+  /** Claims since the last recorded outcome. */
+  readonly open_claims: number;
   readonly rows: number | null;
   readonly discovered_at: Date;
   readonly started_at: Date | null;

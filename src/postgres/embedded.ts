@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { FerryError } from '../errors.ts';
+import { FerryError } from '../errors/index.ts';
 import { quoteIdentifier } from './identifiers.ts';
 
 export interface EmbeddedDatabase {

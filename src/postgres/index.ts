@@ -15,11 +15,7 @@ export {
   type ColumnDefinition,
   canonicalType,
   checkIdentifierLengths,
-  copyExpression,
   createTableSql,
-  dtypeText,
   type FrameColumn,
-  frameColumns,
-  jsonText,
   postgresType,
 } from './type-map.ts';

@@ -1,6 +1,6 @@
 /** The connection pool, and the one place that turns connection failures into clear errors. */
 import pg from 'pg';
-import { FerryError } from '../errors.ts';
+import { databaseErrorCode, errorEntry, FerryError } from '../errors/index.ts';
 import { redactConnectionString } from './connection-string.ts';
 
 // BIGINT (int8) and COUNT(*) come back as JS numbers: ferry's counts and row counts stay far below 2^53.
@@ -24,7 +24,7 @@ export async function assertDatabaseReachable(pool: pg.Pool, connectionString: s
     throw new FerryError(
       'DATABASE_UNREACHABLE',
       `database ${redactConnectionString(connectionString)} is unreachable: ${(error as Error).message || (error as { code?: string }).code}`,
-      { cause: error, retryable: true },
+      { cause: error },
     );
   }
 }
@@ -60,18 +60,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   }
 }
 
-/** SQLSTATEs after which the same work can succeed: connection loss, shutdown, serialization failure, deadlock. */
+/** True when the same work can succeed later: connection loss, shutdown, serialization failure, deadlock (the error table decides). */
 export function isTransientDatabaseError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return (
-    code.startsWith('08') ||
-    code === '57P01' ||
-    code === '57P02' ||
-    code === '57P03' ||
-    code === '40001' ||
-    code === '40P01' ||
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET'
-  );
+  return errorEntry(databaseErrorCode(error, 'INTERNAL')).outcome === 'retry';
 }

@@ -1,5 +1,4 @@
 export { describeStorage, parseStorage, type StorageInput, type StorageLocation } from './location.ts';
 export { type ObjectStore, openObjectStore, type ReadTarget, type S3Settings, type StoredObject, s3SettingsFromEnv } from './object-store.ts';
-export { type SourceFilter, sourceFilter } from './source-filter.ts';
 export { type ObjectVersion, versionIdentity } from './version.ts';
 export { type FolderWatcher, SETTLE_MS, watchFolder } from './watch-folder.ts';

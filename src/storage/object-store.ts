@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
-import { FerryError } from '../errors.ts';
+import { FerryError } from '../errors/index.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
 
@@ -86,7 +86,7 @@ function unsafeKeyReason(key: string): string | null {
 
 function refuseUnsafeKey(key: string): void {
   const reason = unsafeKeyReason(key);
-  if (reason !== null) throw new FerryError('FILE_UNREADABLE', `the key ${JSON.stringify(key)} ${reason}; the file is not read`, { step: 'read' });
+  if (reason !== null) throw new FerryError('KEY_UNREADABLE', `the key ${JSON.stringify(key)} ${reason}; the file is not read`);
 }
 
 export function openObjectStore(location: StorageLocation, s3: S3Settings): ObjectStore {
@@ -175,10 +175,10 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       } catch (error) {
         const message = (error as Error).message;
         if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
-          throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { step: 'read', cause: error });
+          throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
-        if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { step: 'read', cause: error });
-        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { step: 'read', retryable: true, cause: error });
+        if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
+        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { cause: error });
       }
     },
     readTarget(key) {
@@ -187,7 +187,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         case 'fs': {
           const full = path.resolve(location.root, key);
           if (!full.startsWith(location.root + path.sep)) {
-            throw new FerryError('FILE_UNREADABLE', `key ${JSON.stringify(key)} resolves outside the storage root`, { step: 'read' });
+            throw new FerryError('KEY_UNREADABLE', `key ${JSON.stringify(key)} resolves outside the storage root`);
           }
           return { kind: 'path', path: full };
         }

@@ -1,11 +1,13 @@
 /**
- * One claimed file version, from read to record. It never throws: every path ends in an
- * outcome that the ledger records (processed, failed, retrying, superseded), or in a lost
- * lease, where the transaction rolls back and the new holder decides.
+ * One claimed file version through the stages: read → transform → check (in a reader
+ * process) → load + record (here, in one transaction). It never throws: every path ends in an
+ * outcome that the ledger records (processed, failed and retrying, quarantined, superseded),
+ * in a lost lease (the transaction rolls back and the new holder decides), or in an
+ * interruption (ferry stopping: rolled back, the lease given back as ferry exits).
  */
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from '../config/index.ts';
-import { coerceError, FerryError } from '../errors.ts';
+import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
+import { databaseErrorCode, errorEntry, errorMessage, FerryError } from '../errors/index.ts';
 import {
   type FileVersionRecord,
   lockClaimedFile,
@@ -13,23 +15,28 @@ import {
   markFileSuperseded,
   type RunRecord,
   recordFileFailure,
+  releaseClaim,
   renewLease,
 } from '../ledger/index.ts';
-import type { Sink } from '../pipeline/index.ts';
-import { inTransaction, isTransientDatabaseError, type Pool } from '../postgres/index.ts';
+import { loadTable, recordRowCount } from '../load/index.ts';
+import { inTransaction, type Pool, type PoolClient } from '../postgres/index.ts';
+import { countParquetRows, readOptionsFor } from '../read/index.ts';
+import type { Reader, ReaderPool } from '../readers/index.ts';
 import { type ObjectStore, versionIdentity } from '../storage/index.ts';
 import { retryDelayMs } from './backoff.ts';
 
 export type FileOutcome =
   | { readonly kind: 'processed'; readonly key: string; readonly rows: number }
-  | { readonly kind: 'quarantined' | 'retrying'; readonly key: string; readonly step: string; readonly error: string }
+  | { readonly kind: 'quarantined' | 'retrying'; readonly key: string; readonly step: string; readonly code: string; readonly error: string }
   | { readonly kind: 'superseded'; readonly key: string; readonly reason: string }
-  | { readonly kind: 'lease-lost'; readonly key: string };
+  | { readonly kind: 'lease-lost'; readonly key: string }
+  | { readonly kind: 'interrupted'; readonly key: string };
 
 export interface ProcessFileContext {
   readonly pool: Pool;
   readonly store: ObjectStore;
-  readonly sink: Sink;
+  readonly readers: ReaderPool;
+  readonly pipeline: ResolvedPipeline;
   readonly retry: ResolvedConfig['retry'];
   readonly leaseMs: number;
   readonly limits: ResolvedConfig['limits'];
@@ -37,7 +44,7 @@ export interface ProcessFileContext {
 }
 
 export async function processFile(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<FileOutcome> {
-  const { pool, store, sink, log } = context;
+  const { pool, log } = context;
   const fileLog = log.child({ file: file.key, version: file.version, attempt: file.attempts });
   // Renew the lease while the file is worked on, so that a short lease covers a long file and
   // a crashed worker's file is taken over soon.
@@ -49,32 +56,21 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   );
   renewal.unref();
   try {
-    const prepared = await sink.prepare(store, file, context.limits);
-    let outcome: { rows: number } | { changed: string } | null;
-    try {
-      outcome = await inTransaction(pool, async (client) => {
-        if (!(await lockClaimedFile(client, file.id, owner))) return null;
-        const rows = await prepared.load(client, run);
-        // The version read must be the version recorded: if the object changed while it was
-        // read, this version is gone (the transaction rolls back) and the new one will be
-        // discovered and processed instead.
-        const changed = await changedSince(store, file);
-        if (changed !== null) throw new VersionChanged(changed);
-        await markFileProcessed(client, file.id, rows);
-        return { rows };
-      }).catch((error: unknown) => {
-        if (error instanceof VersionChanged) return { changed: error.message };
-        throw error;
-      });
-    } finally {
-      await prepared.dispose();
+    // Claims that never reached an outcome mean ferry itself died on this file each time.
+    const claimsWithoutOutcome = file.open_claims - 1;
+    if (claimsWithoutOutcome >= context.retry.maxAttempts) {
+      throw new FerryError(
+        'CLAIMS_EXHAUSTED',
+        `${file.key} was claimed ${claimsWithoutOutcome} times without any outcome (ferry stopped or died each time); not tried again until ferry retry`,
+      );
     }
+    const outcome = await loadAndRecord(context, file, owner, run);
     if (outcome === null) {
       fileLog.warn('lease lost before the load committed; rolled back');
       return { kind: 'lease-lost', key: file.key };
     }
     if ('changed' in outcome) {
-      await markFileSuperseded(pool, file.id, owner, outcome.changed);
+      await markFileSuperseded(pool, file.id, owner, outcome.changed, 'FILE_CHANGED');
       fileLog.info({ reason: outcome.changed }, 'file version superseded');
       return { kind: 'superseded', key: file.key, reason: outcome.changed };
     }
@@ -87,25 +83,116 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   }
 }
 
+type Recorded = { rows: number } | { changed: string } | null;
+
+/** The file's stages; null when the lease was lost. */
+async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<Recorded> {
+  const { pipeline, store, readers } = context;
+  const ref = { key: file.key, version: file.version, size: file.size, etag: file.etag };
+  const commit = (load: (client: PoolClient) => Promise<number>) => recordInTransaction(context, file, owner, load);
+
+  if (pipeline.sink.kind === 'row-count') {
+    // A plain Parquet file is counted from its footer, here (no Polars at all); other formats
+    // need a scan, in a reader.
+    const { format, compression } = readOptionsFor(pipeline.source, file.key, context.limits.maxDecompressedSize);
+    const rows =
+      format === 'parquet' && compression === 'none'
+        ? await countParquetRows(store, file, context.limits)
+        : await withReader(readers, (reader) => reader.count(pipeline.name, ref));
+    return commit(async (client) => {
+      await recordRowCount(client, run.id, file.key, rows);
+      return rows;
+    });
+  }
+
+  const sink = pipeline.sink;
+  return withReader(readers, async (reader) => {
+    const job = readers.nextJob();
+    try {
+      const opened = await reader.open(job, pipeline.name, ref);
+      return await commit((client) =>
+        loadTable(client, sink, file, {
+          columns: opened.columns,
+          partCount: opened.partCount,
+          write: (part, target, wire) => reader.write(job, part, target, wire, file.key),
+        }),
+      );
+    } finally {
+      await reader.close(job);
+    }
+  });
+}
+
+async function withReader<T>(readers: ReaderPool, use: (reader: Reader) => Promise<T>): Promise<T> {
+  const reader = await readers.acquire();
+  try {
+    return await use(reader);
+  } finally {
+    readers.release(reader);
+  }
+}
+
+/**
+ * Runs the load and the ledger's record in one transaction, after re-checking the lease, and
+ * before committing re-checks that the object is still the version read.
+ */
+async function recordInTransaction(
+  context: ProcessFileContext,
+  file: FileVersionRecord,
+  owner: string,
+  load: (client: PoolClient) => Promise<number>,
+): Promise<Recorded> {
+  return inTransaction(context.pool, async (client) => {
+    if (!(await lockClaimedFile(client, file.id, owner))) return null;
+    const rows = await load(client);
+    // The version read must be the version recorded: if the object changed while it was
+    // read, this version is gone (the transaction rolls back) and the new one will be
+    // discovered and processed instead.
+    const changed = await changedSince(context.store, file);
+    if (changed !== null) throw new VersionChanged(changed);
+    await markFileProcessed(client, file.id, rows);
+    return { rows };
+  }).catch((error: unknown) => {
+    if (error instanceof VersionChanged) return { changed: error.message };
+    throw error;
+  });
+}
+
 async function recordFailure(context: ProcessFileContext, file: FileVersionRecord, owner: string, thrown: unknown, fileLog: Logger): Promise<FileOutcome> {
-  const error = coerceError(thrown);
-  const step = error.step ?? 'load';
-  if (error.code === 'FILE_NOT_FOUND' || error.code === 'FILE_CHANGED') {
-    await markFileSuperseded(context.pool, file.id, owner, error.message).catch(() => {});
+  // An error no stage classified: PostgreSQL's (by SQLSTATE), or a bug.
+  let error = thrown instanceof FerryError ? thrown : new FerryError(databaseErrorCode(thrown, 'INTERNAL'), errorMessage(thrown), { cause: thrown });
+  if (error.code === 'INTERRUPTED') {
+    // ferry is stopping: the transaction rolled back; the lease is given back now, so that the
+    // next run (or another instance) claims the file at once.
+    await releaseClaim(context.pool, file.id, owner).catch(() => {});
+    fileLog.info('interrupted by the stop; rolled back and released');
+    return { kind: 'interrupted', key: file.key };
+  }
+  const entry = errorEntry(error.code);
+  if (entry.outcome === 'supersede') {
+    await markFileSuperseded(context.pool, file.id, owner, error.message, error.code).catch(() => {});
     return { kind: 'superseded', key: file.key, reason: error.message };
   }
-  const retryable = error.retryable || isTransientDatabaseError(thrown);
-  const willRetry = retryable && file.attempts < context.retry.maxAttempts;
-  const message = retryable && !willRetry ? `gave up after ${file.attempts} attempts: ${error.message}` : error.message;
+  const readerCrashed = error.code === 'READER_CRASHED';
+  if (readerCrashed && file.reader_crashes + 1 >= context.limits.maxReaderCrashes) {
+    error = new FerryError(
+      'POISON_FILE',
+      `${error.message}; this file has killed ${file.reader_crashes + 1} reader processes (limits.maxReaderCrashes), so it is quarantined as a poison file until ferry retry`,
+      { step: error.step },
+    );
+  }
+  const step = error.step ?? 'load';
+  const willRetry = error.retryable && file.attempts < context.retry.maxAttempts;
+  const message = error.retryable && !willRetry ? `gave up after ${file.attempts} attempts: ${error.message}` : error.message;
   const retryAt = willRetry ? new Date(Date.now() + retryDelayMs(file.attempts, context.retry.baseDelayMs, context.retry.maxDelayMs)) : null;
   try {
-    await recordFileFailure(context.pool, file.id, owner, { message, step, retryAt });
+    await recordFileFailure(context.pool, file.id, owner, { message, step, code: error.code, retryAt, readerCrashed });
   } catch (recordError) {
     // The database itself is failing: the lease will expire and the file will be claimed again.
     fileLog.error({ err: recordError }, 'could not record the failure; the file will be retried when its lease expires');
   }
-  fileLog.warn({ step, error: message, retryAt }, willRetry ? 'file failed, will retry' : 'file quarantined');
-  return { kind: willRetry ? 'retrying' : 'quarantined', key: file.key, step, error: message };
+  fileLog.warn({ step, code: error.code, error: message, retryAt }, willRetry ? 'file failed, will retry' : 'file quarantined');
+  return { kind: willRetry ? 'retrying' : 'quarantined', key: file.key, step, code: error.code, error: message };
 }
 
 class VersionChanged extends Error {}
@@ -113,7 +200,7 @@ class VersionChanged extends Error {}
 /** Why the stored object is no longer the version claimed, or null when it still is. */
 async function changedSince(store: ObjectStore, file: FileVersionRecord): Promise<string | null> {
   const current = await store.stat(file.key).catch((error: unknown) => {
-    throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { step: 'read', retryable: true, cause: error });
+    throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { cause: error });
   });
   if (current === null) return 'deleted while it was read';
   const currentVersion = versionIdentity(current);

@@ -6,30 +6,31 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
-import { errorMessage } from '../errors.ts';
+import { discoverFiles } from '../discover/index.ts';
+import { errorMessage } from '../errors/index.ts';
 import {
   claimNextFile,
   closeAbandonedRuns,
-  type DiscoveryCounts,
   findRunningRun,
   finishRun,
   isRunRunning,
   type RunCounts,
   type RunRecord,
   type RunTrigger,
-  recordListingPage,
   startRun,
   tryLockPipeline,
   waitForRunClaims,
 } from '../ledger/index.ts';
-import { sinkFor } from '../pipeline/index.ts';
 import type { Pool } from '../postgres/index.ts';
-import { describeStorage, type ObjectStore, sourceFilter } from '../storage/index.ts';
+import type { ReaderPool } from '../readers/index.ts';
+import { describeStorage, type ObjectStore } from '../storage/index.ts';
 import { type FileOutcome, processFile } from './process-file.ts';
 
 export interface RunContext {
   readonly pool: Pool;
   readonly store: ObjectStore;
+  /** The reader processes that do the Polars work. */
+  readonly readers: ReaderPool;
   readonly config: ResolvedConfig;
   /** Identifies this process in the ledger (runs, leases). */
   readonly instance: string;
@@ -75,11 +76,11 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     if (run === null) return { status: 'skipped', run: null, reason: 'this tick was already run by another instance' };
     log.info({ run: run.id, trigger: request.trigger }, 'run started');
 
-    const discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0 };
+    let discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0 };
     const files: FileOutcome[] = [];
     let error: string | null = null;
     try {
-      await discover(context, pipeline, run, discovery);
+      discovery = await discoverFiles(pool, store, pipeline, run.id);
     } catch (thrown) {
       error = `listing ${describeStorage(store.location)} failed: ${errorMessage(thrown)}`;
       log.error({ run: run.id, error }, 'discovery failed');
@@ -118,8 +119,8 @@ async function helpRunningRun(context: RunContext, pipeline: ResolvedPipeline, l
 
 /** `concurrency` workers claim and process the run's files until none is left (or, helping, until the run ends). */
 async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run: RunRecord, files: FileOutcome[], log: Logger, options: { helping: boolean }) {
-  const { pool, store, config, instance } = context;
-  const sink = sinkFor(pipeline);
+  const { pool, store, readers, config, instance } = context;
+  const fileContext = { pool, store, readers, pipeline, retry: config.retry, leaseMs: config.leaseMs, limits: config.limits, log };
   const worker = async () => {
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;
@@ -129,7 +130,7 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
       }
-      const outcome = await processFile({ pool, store, sink, retry: config.retry, leaseMs: config.leaseMs, limits: config.limits, log }, file, owner, run);
+      const outcome = await processFile(fileContext, file, owner, run);
       files.push(outcome);
       context.onFile?.(outcome);
     }
@@ -140,19 +141,4 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
 function countsOf(run: RunRecord): RunCounts {
   const { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped } = run;
   return { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped };
-}
-
-async function discover(context: RunContext, pipeline: ResolvedPipeline, run: RunRecord, counts: { -readonly [K in keyof DiscoveryCounts]: number }) {
-  const matches = sourceFilter(pipeline.source, new Date());
-  for await (const page of context.store.list(pipeline.source.prefix)) {
-    const wanted = page.filter((object) => {
-      const verdict = matches(object);
-      if (verdict === 'too-old') counts.files_skipped++;
-      return verdict === 'match';
-    });
-    counts.files_listed += wanted.length;
-    const recorded = await recordListingPage(context.pool, pipeline.name, run.id, wanted);
-    counts.files_discovered += recorded.discovered;
-    counts.files_skipped += wanted.length - recorded.discovered;
-  }
 }

@@ -5,10 +5,19 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopySideError, copyFrame } from '../../src/pipeline/copy-stream.ts';
-import { binaryExpression, binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeNumeric } from '../../src/pipeline/pg-binary.ts';
-import { outputColumns } from '../../src/pipeline/table-sink.ts';
-import { copyExpression, type PoolClient } from '../../src/postgres/index.ts';
+import {
+  binaryExpression,
+  binaryKind,
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+  type CopyParts,
+  CopySideError,
+  copyExpression,
+  copyFrame,
+  encodeNumeric,
+} from '../../src/load/index.ts';
+import { outputColumns } from '../../src/polars/index.ts';
+import type { PoolClient } from '../../src/postgres/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let db: TestDatabase;
@@ -30,6 +39,18 @@ const frame = () =>
     })
     .lazy()
     .withColumns(pl.col('id').cast(pl.Utf8).alias('name'));
+
+/** Parts written by Polars in this process, as a reader process writes them. */
+function polarsParts(frames: readonly pl.LazyDataFrame[], format: 'binary' | 'csv'): CopyParts {
+  return {
+    count: frames.length,
+    write: async (index, target) => {
+      const part = frames[index] as pl.LazyDataFrame;
+      if (format === 'csv') await part.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect();
+      else await part.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect();
+    },
+  };
+}
 
 async function inRolledBackTransaction<T>(use: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await db.pool.connect();
@@ -55,7 +76,7 @@ describe('copy stream', () => {
       const encoding = format === 'binary' ? { format, kinds: columns.map(binaryKind) } : { format };
       await inRolledBackTransaction(async (client) => {
         await client.query('CREATE TABLE relayed (seq bigserial, id bigint, name text)');
-        const rows = await copyFrame(client, `COPY relayed (id, name) FROM STDIN WITH (FORMAT ${format})`, parts, encoding);
+        const rows = await copyFrame(client, `COPY relayed (id, name) FROM STDIN WITH (FORMAT ${format})`, polarsParts(parts, format), encoding);
         assert.equal(rows, 10_000);
         const check = await client.query('SELECT count(*)::int AS n, bool_and(id = seq - 1 AND name = id::text) AS ordered FROM relayed');
         assert.deepEqual(check.rows[0], { n: 10_000, ordered: true });
@@ -71,7 +92,7 @@ describe('copy stream', () => {
     const bad = frame().slice(100, 100).select(pl.col('name').str.concat('x').cast(pl.Int64, true).alias('id'), pl.col('name'));
     await inRolledBackTransaction(async (client) => {
       await client.query('CREATE TABLE failing (id bigint, name text)');
-      const error = await copyFrame(client, 'COPY failing (id, name) FROM STDIN WITH (FORMAT binary)', [good, bad], {
+      const error = await copyFrame(client, 'COPY failing (id, name) FROM STDIN WITH (FORMAT binary)', polarsParts([good, bad], 'binary'), {
         format: 'binary',
         kinds: columns.map(binaryKind),
       }).then(
@@ -89,7 +110,7 @@ describe('copy stream', () => {
       await client.query('CREATE TABLE typed (n integer)');
       // Enough rows to fill the pipe, so that Polars is still writing when the COPY fails.
       const words = [pl.DataFrame({ n: Array.from({ length: 200_000 }, (_, i) => (i === 5 ? 'one' : String(i))) }).lazy()];
-      const error = await copyFrame(client, 'COPY typed (n) FROM STDIN WITH (FORMAT csv)', words, { format: 'csv' }).then(
+      const error = await copyFrame(client, 'COPY typed (n) FROM STDIN WITH (FORMAT csv)', polarsParts(words, 'csv'), { format: 'csv' }).then(
         () => null,
         (thrown: unknown) => thrown,
       );

@@ -19,6 +19,17 @@ async function open(pipeline: Record<string, unknown>): Promise<Runtime> {
   return runtime;
 }
 
+/** A pipeline with a transform function: from a config file, as users write it (reader processes load it too). */
+async function openWithTransform(transform: string, sink: string): Promise<Runtime> {
+  await runtime?.close();
+  runtime = await openTestRuntime({
+    databaseUrl: db.url,
+    storage: inbox,
+    configSource: `import pl from 'nodejs-polars';\nexport default { pipelines: { load: { transform: ${transform}, sink: ${sink} } } };\n`,
+  });
+  return runtime;
+}
+
 before(async () => {
   db = await createTestDatabase();
 });
@@ -120,15 +131,10 @@ describe('table sink', () => {
       path.join(inbox, 'sales.parquet'),
     );
     await runOnce(
-      await open({
-        transform: (lf: pl.LazyDataFrame) =>
-          lf
-            .filter(pl.col('status').eq(pl.lit('active')))
-            .groupBy('category')
-            .agg(pl.col('amount').sum())
-            .sort('category'),
-        sink: { table: 'by_category' },
-      }),
+      await openWithTransform(
+        "(lf) => lf.filter(pl.col('status').eq(pl.lit('active'))).groupBy('category').agg(pl.col('amount').sum()).sort('category')",
+        "{ table: 'by_category' }",
+      ),
     );
     assert.deepEqual((await db.pool.query('SELECT category, amount FROM by_category ORDER BY category')).rows, [
       { category: 'a', amount: 4 },
@@ -142,9 +148,10 @@ describe('table sink', () => {
 
   it('quarantines a file whose transform fails or whose types do not fit, and loads none of its rows', async () => {
     pl.DataFrame({ id: pl.Series('id', [1, 2], pl.Int64) }).writeParquet(path.join(inbox, 'good.parquet'));
-    await runOnce(await open({ transform: (lf: pl.LazyDataFrame) => lf.select(pl.col('missing')), sink: { table: 'never' } }));
-    const transformFailure = await db.pool.query("SELECT error, error_step FROM ferry_files WHERE status = 'quarantined'");
+    await runOnce(await openWithTransform("(lf) => lf.select(pl.col('missing'))", "{ table: 'never' }"));
+    const transformFailure = await db.pool.query("SELECT error, error_step, error_code FROM ferry_files WHERE status = 'quarantined'");
     assert.equal(transformFailure.rows[0]?.error_step, 'transform');
+    assert.equal(transformFailure.rows[0]?.error_code, 'TRANSFORM_FAILED');
     assert.match(transformFailure.rows[0]?.error, /could not be transformed: .*missing/);
     assert.equal((await db.pool.query("SELECT to_regclass('never') AS t")).rows[0].t, null);
 
@@ -154,8 +161,9 @@ describe('table sink', () => {
     pl.DataFrame({ id: ['three', 'four'] }).writeParquet(path.join(inbox, '2-strings.parquet'));
     const run = await runOnce(runtime as Runtime);
     assert.equal(run.counts.files_failed, 1);
-    const mismatch = await db.pool.query("SELECT error, error_step FROM ferry_files WHERE key = '2-strings.parquet'");
+    const mismatch = await db.pool.query("SELECT error, error_step, error_code FROM ferry_files WHERE key = '2-strings.parquet'");
     assert.equal(mismatch.rows[0].error_step, 'load');
+    assert.equal(mismatch.rows[0].error_code, 'LOAD_REJECTED');
     assert.match(mismatch.rows[0].error, /invalid input syntax for type bigint/);
     assert.deepEqual((await db.pool.query('SELECT id FROM strict_ids ORDER BY id')).rows, [{ id: 1 }, { id: 2 }]);
   });
@@ -164,8 +172,9 @@ describe('table sink', () => {
     const long = 'x'.repeat(63);
     pl.DataFrame({ [`${long}a`]: [1], [`${long}b`]: [2] }).writeParquet(path.join(inbox, 'wide.parquet'));
     await runOnce(await open({ sink: { table: 'wide' } }));
-    const row = (await db.pool.query("SELECT status, error FROM ferry_files WHERE key = 'wide.parquet'")).rows[0];
+    const row = (await db.pool.query("SELECT status, error, error_code FROM ferry_files WHERE key = 'wide.parquet'")).rows[0];
     assert.equal(row.status, 'quarantined');
+    assert.equal(row.error_code, 'COLUMNS_INVALID');
     assert.match(row.error, /are the same name after PostgreSQL's 63-byte limit/);
   });
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, resolveConfig } from '../../src/config/index.ts';
-import { FerryError } from '../../src/errors.ts';
+import { FerryError } from '../../src/errors/index.ts';
 
 const cwd = '/srv/app';
 const resolve = (raw: unknown, env: NodeJS.ProcessEnv = {}, flags = {}) => resolveConfig(raw, { cwd, env, flags, configFile: null });
@@ -29,7 +29,17 @@ describe('config', () => {
     const [pipeline] = config.pipelines;
     assert.equal(pipeline?.name, 'default');
     assert.deepEqual(pipeline?.sink, { kind: 'row-count' });
-    assert.deepEqual(pipeline?.source, { prefix: '', glob: '**/*.parquet', modifiedWithinMs: 86_400_000 });
+    assert.deepEqual(pipeline?.source, {
+      prefix: '',
+      glob: '**/*.parquet',
+      modifiedWithinMs: 86_400_000,
+      format: null,
+      compression: null,
+      csv: {},
+      inferSchemaLength: 10_000,
+      schema: {},
+    });
+    assert.deepEqual(pipeline?.transform, { kind: 'none' });
     assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.pipelines[0]));
   });
@@ -83,12 +93,21 @@ describe('config', () => {
       key: [],
       lineage: false,
       schemaDrift: 'evolve',
-      format: 'csv',
-      compression: null,
-      csv: { delimiter: ';', nullValues: ['NA'] },
-      transform,
-      sql: null,
     });
+    // Source settings belong to the source, the transform to the transform: never to the sink.
+    assert.equal(pipeline?.source.format, 'csv');
+    assert.deepEqual(pipeline?.source.csv, { delimiter: ';', nullValues: ['NA'] });
+    assert.deepEqual(pipeline?.transform, { kind: 'function', fn: transform });
+    const typed = resolve({
+      pipelines: { p: { source: { inferSchemaLength: null, schema: { zip: 'text', amount: 'double precision' } }, sink: { table: 't' } } },
+    });
+    assert.equal(typed.pipelines[0]?.source.inferSchemaLength, null);
+    assert.deepEqual(typed.pipelines[0]?.source.schema, { zip: 'text', amount: 'double precision' });
+    assertConfigError(
+      () => resolve({ pipelines: { p: { source: { schema: { zip: 'postcode' } } } } }),
+      /pipelines\.p\.source\.schema\.zip: "postcode" is not a type ferry reads; use one of .*bigint/,
+    );
+    assertConfigError(() => resolve({ pipelines: { p: { source: { inferSchemaLength: 0 } } } }), 'pipelines.p.source.inferSchemaLength');
     assertConfigError(() => resolve({ pipelines: { p: { transform, sql: 'SELECT 1', sink: { table: 't' } } } }), 'pipelines.p.sql');
     assertConfigError(() => resolve({ pipelines: { p: { transform } } }), /pipelines\.p\.sink: a transform or sql needs a table sink/);
     assertConfigError(() => resolve({ pipelines: { p: { transform: 'lf => lf', sink: { table: 't' } } } }), 'pipelines.p.transform');

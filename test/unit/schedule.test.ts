@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDuration, parseDuration } from '../../src/config/index.ts';
-import { nextFireTime, parseSchedule } from '../../src/scheduler/index.ts';
+import { nextFireTime, parseSchedule } from '../../src/schedule/index.ts';
+import { formatDuration, parseDuration } from '../../src/units/index.ts';
 import { retryDelayMs } from '../../src/worker/index.ts';
 
 describe('durations', () => {
@@ -73,7 +73,7 @@ describe('retry backoff', () => {
 
 describe('scheduler', () => {
   it('ticks at start, and a run requested during a run follows it once', async () => {
-    const { startScheduler } = await import('../../src/scheduler/index.ts');
+    const { startScheduler } = await import('../../src/schedule/index.ts');
     const pipeline = { name: 'p', source: { prefix: '', glob: '*', modifiedWithinMs: null }, sink: 'row-count', schedule: parseSchedule('1h') } as const;
     const ticks: string[] = [];
     let release: () => void = () => {};

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { STALE_AFTER_MS, sweepStaleTempDirs } from '../../src/formats/temp-files.ts';
+import { STALE_AFTER_MS, sweepStaleTempDirs } from '../../src/read/temp-files.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 describe('temp folders', () => {

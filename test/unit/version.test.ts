@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sourceFilter, versionIdentity } from '../../src/storage/index.ts';
+import { sourceFilter } from '../../src/discover/index.ts';
+import { versionIdentity } from '../../src/storage/index.ts';
 
 describe('version identity', () => {
   it('is the ETag when the store gives one, without quotes or weak prefix', () => {

@@ -5,7 +5,7 @@
  * once across all of them; cron schedules tick at the expression's fire times.
  */
 import { Cron } from 'croner';
-import { formatDuration, parseDuration } from '../config/duration.ts';
+import { formatDuration, parseDuration } from '../units/index.ts';
 
 export type Schedule =
   | { readonly kind: 'every'; readonly everyMs: number; readonly text: string }

@@ -8,9 +8,8 @@
  * 2000-01-01, dates as days since then, lists and structs as JSON text, numerics as decimal
  * text; this module then only reorders bytes and frames the fields.
  */
-import pl from 'nodejs-polars';
 import type { FrameColumn } from '../postgres/index.ts';
-import { jsonText, postgresType } from '../postgres/index.ts';
+import { postgresType } from '../postgres/index.ts';
 import type { RecordBatchBuffers } from './arrow-stream.ts';
 
 export type BinaryKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'bool' | 'text' | 'bytea' | 'jsonb' | 'interval' | 'numeric';
@@ -21,8 +20,8 @@ export const COPY_BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0
 export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 
 /** Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
-const POSTGRES_EPOCH_MICROS = 946_684_800_000_000;
-const POSTGRES_EPOCH_DAYS = 10_957;
+export const POSTGRES_EPOCH_MICROS = 946_684_800_000_000;
+export const POSTGRES_EPOCH_DAYS = 10_957;
 
 const FIXED_WIDTH: Partial<Record<BinaryKind, number>> = { int2: 2, int4: 4, int8: 8, float4: 4, float8: 8 };
 
@@ -40,41 +39,6 @@ export function binaryKind(column: FrameColumn): BinaryKind {
   if (type === 'jsonb') return 'jsonb';
   if (type.startsWith('numeric')) return 'numeric';
   return 'text';
-}
-
-const int64 = (value: number) => pl.lit(value).cast(pl.Int64);
-
-/** Polars microseconds of a temporal integer in `unit` (truncating nanoseconds). */
-function toMicros(raw: pl.Expr, unit: string): pl.Expr {
-  return raw
-    .cast(pl.Int64)
-    .cast(pl.Duration(unit as 'ns' | 'us' | 'ms'))
-    .cast(pl.Duration('us'))
-    .cast(pl.Int64);
-}
-
-/** The expression that gives a column in the physical form its binary COPY encoding reads. */
-export function binaryExpression(column: FrameColumn): pl.Expr {
-  const col = pl.col(column.name);
-  const type = postgresType(column);
-  const kind = binaryKind(column);
-  let expr: pl.Expr;
-  if (type === 'date') expr = col.cast(pl.Int32).sub(pl.lit(POSTGRES_EPOCH_DAYS).cast(pl.Int32));
-  else if (type === 'timestamp' || type === 'timestamptz') {
-    const unit = /^Datetime\((\w+),/.exec(column.dtype)?.[1] ?? 'us';
-    expr = toMicros(col, unit).sub(int64(POSTGRES_EPOCH_MICROS));
-  } else if (type === 'time') expr = toMicros(col, 'ns');
-  else if (kind === 'interval') expr = col.cast(pl.Duration('us')).cast(pl.Int64);
-  else if (kind === 'int2') expr = col.cast(pl.Int16);
-  else if (kind === 'int4') expr = col.cast(pl.Int32);
-  else if (kind === 'int8') expr = col.cast(pl.Int64);
-  else if (kind === 'float4') expr = col.cast(pl.Float32);
-  else if (kind === 'float8') expr = col.cast(pl.Float64);
-  else if (kind === 'bool') expr = col.cast(pl.Bool);
-  else if (kind === 'jsonb') expr = jsonText(column);
-  else if (kind === 'bytea') expr = col;
-  else expr = col.cast(pl.Utf8); // text, numeric (as decimal text)
-  return expr.alias(column.name);
 }
 
 /** Buffers per column in an Arrow batch: validity + values, or validity + offsets + data. */

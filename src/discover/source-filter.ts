@@ -1,11 +1,17 @@
 /** Which listed objects belong to a pipeline's source: under its prefix, matching its glob, recent enough. */
 import picomatch from 'picomatch';
-import type { ResolvedPipeline } from '../config/index.ts';
-import type { StoredObject } from './object-store.ts';
+import type { StoredObject } from '../storage/index.ts';
+
+/** Where a pipeline's files are: a prefix, a glob under it, and how recent they must be. */
+export interface SourceSelection {
+  readonly prefix: string;
+  readonly glob: string;
+  readonly modifiedWithinMs: number | null;
+}
 
 export type SourceFilter = (object: StoredObject) => 'match' | 'no-match' | 'too-old';
 
-export function sourceFilter(source: ResolvedPipeline['source'], now: Date): SourceFilter {
+export function sourceFilter(source: SourceSelection, now: Date): SourceFilter {
   const isMatch = picomatch(source.glob, { dot: false });
   const oldest = source.modifiedWithinMs === null ? null : now.getTime() - source.modifiedWithinMs;
   return (object) => {

@@ -1,8 +1,9 @@
 /**
- * Streams LazyFrames into `COPY … FROM STDIN`.
+ * Streams a file's rows into `COPY … FROM STDIN`.
  *
- * Polars runs the query on its streaming engine and writes into a named pipe (Arrow IPC, or
- * CSV); Node reads the pipe and feeds the COPY on the transaction's connection. The pipe's
+ * A reader process runs the Polars query on its streaming engine and writes into a named pipe
+ * (Arrow IPC, or CSV); this process reads the pipe and feeds the COPY on the transaction's
+ * connection. The rows never pass through a message channel. The pipe's
  * buffer couples the two: when PostgreSQL is slower, Polars waits, and reading, transforming,
  * encoding and PostgreSQL's own work run at once.
  *
@@ -19,7 +20,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import type pl from 'nodejs-polars';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../postgres/index.ts';
 import { readRecordBatches } from './arrow-stream.ts';
@@ -47,19 +47,26 @@ export class CopySideError extends Error {
 export type CopyEncoding = { readonly format: 'csv' } | { readonly format: 'binary'; readonly kinds: readonly BinaryKind[] };
 
 /**
+ * The parts of a file's rows: `write(index, path)` has Polars write part `index` to `path` (a
+ * pipe or a file) as a complete stream in the encoding's format (CSV without a header, or
+ * Arrow IPC), and settles when it is done or failed.
+ */
+export interface CopyParts {
+  readonly count: number;
+  write(index: number, target: string): Promise<void>;
+}
+
+/**
  * Runs `copySql` (a `COPY … FROM STDIN` in the encoding's format) fed by `parts`, one Polars
  * query after the other (the slices of one file, or the whole file as one part); returns the
  * rows copied. Each part gets its own pipe, so each query's output is a complete CSV or IPC
  * stream; at most one query runs at a time.
  */
-export async function copyFrame(client: PoolClient, copySql: string, parts: Iterable<pl.LazyDataFrame>, encoding: CopyEncoding): Promise<number> {
+export async function copyFrame(client: PoolClient, copySql: string, parts: CopyParts, encoding: CopyEncoding): Promise<number> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-'));
   let polarsFailure: CopySideError | null = null;
 
-  const sink = (part: pl.LazyDataFrame, target: string) =>
-    encoding.format === 'csv'
-      ? part.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect()
-      : part.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect();
+  const sink = (index: number, target: string) => parts.write(index, target);
   const rowsOf = (source: Readable): AsyncIterable<Buffer> =>
     encoding.format === 'csv'
       ? (source as AsyncIterable<Buffer>)
@@ -68,7 +75,7 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Iter
         })();
 
   /** One query streamed through a pipe: Polars and PostgreSQL work at the same time. */
-  async function* piped(part: pl.LazyDataFrame): AsyncGenerator<Buffer> {
+  async function* piped(part: number): AsyncGenerator<Buffer> {
     const fifo = path.join(dir, 'rows');
     await run('mkfifo', ['-m', '600', fifo]);
     const reader = new net.Socket({ fd: await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
@@ -94,29 +101,29 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Iter
    * a pipe per slice would leave PostgreSQL waiting at each one; and a second query blocked
    * on a pipe could hold the Polars threads the first one needs.) One slice is on disk ahead.
    */
-  async function* relayed(list: readonly pl.LazyDataFrame[]): AsyncGenerator<Buffer> {
+  async function* relayed(count: number): AsyncGenerator<Buffer> {
     const write = (index: number) => {
       const file = path.join(dir, `part-${index}`);
-      return sink(list[index] as pl.LazyDataFrame, file).then(
+      return sink(index, file).then(
         () => ({ file, failure: null }),
         (error: unknown) => ({ file, failure: new CopySideError('polars', error) }),
       );
     };
     let next = write(0);
-    for (let index = 0; index < list.length; index++) {
+    for (let index = 0; index < count; index++) {
       const { file, failure } = await next;
       if (failure !== null) {
         polarsFailure = failure;
         throw failure;
       }
-      if (index + 1 < list.length) next = write(index + 1);
+      if (index + 1 < count) next = write(index + 1);
       const stream = createReadStream(file, { highWaterMark: 1 << 20 });
       try {
         yield* rowsOf(stream);
       } finally {
         stream.destroy();
         await fs.rm(file, { force: true });
-        if (index + 1 < list.length) {
+        if (index + 1 < count) {
           // Wait for a slice in progress before leaving (its file is removed with the folder).
           if (polarsFailure === null) await next.catch(() => {});
         }
@@ -126,9 +133,8 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Iter
 
   async function* data(): AsyncGenerator<Buffer> {
     if (encoding.format === 'binary') yield COPY_BINARY_HEADER;
-    const list = [...parts];
-    if (list.length === 1) yield* piped(list[0] as pl.LazyDataFrame);
-    else yield* relayed(list);
+    if (parts.count === 1) yield* piped(0);
+    else yield* relayed(parts.count);
     if (encoding.format === 'binary') yield COPY_BINARY_TRAILER;
   }
 

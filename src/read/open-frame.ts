@@ -15,9 +15,10 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import pl from 'nodejs-polars';
-import { formatSize } from '../config/size.ts';
-import { errorMessage, FerryError } from '../errors.ts';
+import { errorMessage, FerryError } from '../errors/index.ts';
+import { polarsErrorCode, polarsMessage, scanCsv, schemaDataType } from '../polars/index.ts';
 import type { ObjectStore, ReadTarget } from '../storage/index.ts';
+import { formatSize } from '../units/index.ts';
 
 export const FILE_FORMATS = ['parquet', 'csv', 'ndjson', 'json', 'ipc'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -64,11 +65,39 @@ export interface CsvOptions {
   readonly nullValues?: readonly string[];
 }
 
+/** How a pipeline's files are read (`source` in the config); null format or compression: from the extension. */
+export interface SourceFormat {
+  readonly format: FileFormat | null;
+  readonly compression: Compression | null;
+  readonly csv: CsvOptions;
+  /** Rows read to infer column types of CSV and NDJSON; null: all rows. */
+  readonly inferSchemaLength: number | null;
+  /** Column → type name (see polars/schema-types.ts), overriding inference. */
+  readonly schema: Readonly<Record<string, string>>;
+}
+
+/** A source format resolved for one key. */
 export interface ReadOptions {
   readonly format: FileFormat;
   readonly compression: Compression;
   readonly csv: CsvOptions;
+  readonly inferSchemaLength: number | null;
+  readonly schema: Readonly<Record<string, string>>;
   readonly maxDecompressedSize: number;
+}
+
+/** The source's format, else the one the key's extension names. */
+export function readOptionsFor(source: SourceFormat, key: string, maxDecompressedSize: number): ReadOptions {
+  const format = source.format ?? formatOfKey(key);
+  if (format === null) throw new FerryError('FORMAT_UNKNOWN', `${key}: the format is not known from its extension; set source.format`);
+  return {
+    format,
+    compression: source.compression ?? compressionOfKey(key),
+    csv: source.csv,
+    inferSchemaLength: source.inferSchemaLength,
+    schema: source.schema,
+    maxDecompressedSize,
+  };
 }
 
 /** A file opened for reading; `dispose` removes any temp copy. */
@@ -85,9 +114,7 @@ type ScanTarget = Exclude<ReadTarget, { kind: 'operator' }>;
 export async function openFrame(store: ObjectStore, key: string, options: ReadOptions): Promise<OpenedFrame> {
   const target = store.readTarget(key);
   if (options.format === 'parquet' && options.compression !== 'none') {
-    throw new FerryError('FILE_UNREADABLE', `${key}: Parquet compresses its own pages; a ${options.compression}-compressed Parquet file is not read`, {
-      step: 'read',
-    });
+    throw new FerryError('FILE_CORRUPT', `${key}: Parquet compresses its own pages; a ${options.compression}-compressed Parquet file is not read`);
   }
   const inPlace =
     options.compression === 'none' && (target.kind === 'path' || (target.kind === 'cloud' && ['parquet', 'csv', 'ndjson'].includes(options.format)));
@@ -110,7 +137,9 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
   } catch (error) {
     await dispose();
     if (error instanceof FerryError) throw error;
-    throw new FerryError('FILE_UNREADABLE', `${key} could not be read: ${errorMessage(error)}`, { step: 'read', cause: error });
+    // Streaming the object: the store failing is transient; a decoder error is the file's.
+    const code = /incorrect header|invalid|unexpected end|zstd|gzip|inflate/i.test(errorMessage(error)) ? 'FILE_CORRUPT' : 'STORAGE_ERROR';
+    throw new FerryError(code, `${key} could not be read: ${errorMessage(error)}`, { cause: error });
   }
 }
 
@@ -125,9 +154,8 @@ function decompressor(key: string, options: ReadOptions): Transform[] {
       if (seen > options.maxDecompressedSize) {
         callback(
           new FerryError(
-            'FILE_UNREADABLE',
+            'FILE_TOO_LARGE',
             `${key} decompresses to more than ${formatSize(options.maxDecompressedSize)} (limits.maxDecompressedSize); not read further`,
-            { step: 'read' },
           ),
         );
         return;
@@ -142,33 +170,65 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
   const { csv } = options;
+  const overrides = Object.fromEntries(Object.entries(options.schema).map(([column, type]) => [column, schemaDataType(type)]));
+  const hasOverrides = Object.keys(overrides).length > 0;
   try {
     switch (options.format) {
       case 'parquet':
         return pl.scanParquet(location, { glob: false, ...cloudOptions });
-      case 'csv':
-        return pl.scanCSV(location, {
-          sep: csv.delimiter ?? (formatExtension(key) === '.tsv' ? '\t' : ','),
-          hasHeader: csv.header ?? true,
-          quoteChar: csv.quote ?? '"',
-          ...(csv.nullValues ? { nullValues: [...csv.nullValues] } : {}),
+      case 'csv': {
+        const scan = (inferSchemaLength: number, schema?: Record<string, pl.DataType>) =>
+          scanCsv(location, {
+            sep: csv.delimiter ?? (formatExtension(key) === '.tsv' ? '\t' : ','),
+            hasHeader: csv.header ?? true,
+            quoteChar: csv.quote ?? '"',
+            ...(csv.nullValues ? { nullValues: csv.nullValues } : {}),
+            inferSchemaLength,
+            ...(schema ? { schema } : {}),
+            ...cloudOptions,
+          });
+        // Polars' CSV reader has no "all rows": it is given the file's line count (never
+        // more: it reserves room for as many rows as it is told).
+        const inferRows = options.inferSchemaLength ?? Math.max(1, await countLines(target, key));
+        if (!hasOverrides) return scan(inferRows);
+        // A CSV schema must name every column: inferred ones, with the overrides put in.
+        const inferred = (await scan(inferRows).head(0).collect()).schema as Record<string, pl.DataType>;
+        return scan(inferRows, { ...inferred, ...overrides });
+      }
+      case 'ndjson':
+        return pl.scanJson(location, {
+          inferSchemaLength: options.inferSchemaLength,
+          ...(hasOverrides ? { schemaOverrides: overrides } : {}),
           ...cloudOptions,
         });
-      case 'ndjson':
-        return pl.scanJson(location, { ...cloudOptions });
-      case 'json':
-        // A JSON array has no streaming reader in Polars: it is parsed whole.
-        return pl.readJSON(await fs.readFile(location), { format: 'json' }).lazy();
+      case 'json': {
+        // A JSON array has no streaming reader in Polars: it is parsed whole, and so its types
+        // are inferred from all of its rows (0 means all, in readJSON).
+        const frame = pl.readJSON(await fs.readFile(location), { format: 'json', inferSchemaLength: 0 }).lazy();
+        return hasOverrides ? frame.withColumns(...Object.entries(overrides).map(([column, type]) => pl.col(column).cast(type))) : frame;
+      }
       case 'ipc':
         // The stream format has no lazy reader in Polars either.
         return (await isIpcFile(location)) ? pl.scanIPC(location) : pl.readIPCStream(await fs.readFile(location)).lazy();
     }
   } catch (error) {
-    throw new FerryError('FILE_UNREADABLE', `${key} could not be read as ${describeFormat(options)}: ${errorMessage(error)}`, {
-      step: 'read',
+    if (error instanceof FerryError) throw error;
+    const message = errorMessage(error);
+    throw new FerryError(polarsErrorCode(message, { transformed: false }), `${key} could not be read as ${describeFormat(options)}: ${polarsMessage(error)}`, {
       cause: error,
     });
   }
+}
+
+/** Lines in a local file or an object (for inferring CSV types over all rows). */
+async function countLines(target: ScanTarget, key: string): Promise<number> {
+  if (target.kind !== 'path')
+    throw new FerryError('SCHEMA_INFERENCE_FAILED', `${key}: source.inferSchemaLength: null (all rows) needs a local or downloaded CSV file; give a number`);
+  let lines = 0;
+  for await (const chunk of createReadStream(target.path) as AsyncIterable<Buffer>) {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+  }
+  return lines + 1;
 }
 
 /** The IPC file format starts with the magic `ARROW1`; the stream format does not. */

@@ -1,44 +1,33 @@
 /**
  * One error type for the whole of ferry. Every failure that reaches a user or the ledger is a
- * FerryError: a `code` from a fixed list, whether retrying can help, the step it happened in,
- * and the original cause.
+ * FerryError: a `code` from the error table (which decides whether retrying can help), the
+ * step it happened in, and the original cause. `coerceError` turns anything else into one.
  */
+import { type ErrorCode, errorEntry, type FileStep } from './error-table.ts';
 
-export const ERROR_CODES = [
-  'CONFIG_INVALID',
-  'DATABASE_UNREACHABLE',
-  'STORAGE_UNREACHABLE',
-  'STORAGE_ERROR',
-  'FILE_NOT_FOUND',
-  'FILE_UNREADABLE',
-  'FILE_CHANGED',
-  'ALREADY_RUNNING',
-  'INTERNAL',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** The steps of a file's processing, in the order of the data flow. */
-export const FILE_STEPS = ['discover', 'claim', 'read', 'transform', 'check', 'load', 'record'] as const;
-export type FileStep = (typeof FILE_STEPS)[number];
+export { databaseErrorCode } from './classify.ts';
+export { ERROR_CODES, ERROR_TABLE, type ErrorCode, type ErrorEntry, type ErrorOutcome, errorEntry, FILE_STEPS, type FileStep } from './error-table.ts';
 
 export interface FerryErrorOptions {
-  readonly retryable?: boolean;
+  /** @default the code's step in the error table */
   readonly step?: FileStep;
   readonly cause?: unknown;
 }
 
 export class FerryError extends Error {
   readonly code: ErrorCode;
-  readonly retryable: boolean;
   readonly step: FileStep | undefined;
 
   constructor(code: ErrorCode, message: string, options: FerryErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'FerryError';
     this.code = code;
-    this.retryable = options.retryable ?? false;
-    this.step = options.step;
+    this.step = options.step ?? errorEntry(code).step ?? undefined;
+  }
+
+  /** Whether trying the same file again later can help (from the error table). */
+  get retryable(): boolean {
+    return errorEntry(this.code).outcome === 'retry';
   }
 }
 

@@ -8,7 +8,7 @@
  * Only the fields needed are read; every other field is skipped by its wire type.
  */
 
-import { formatSize } from '../config/size.ts';
+import { formatSize } from '../units/index.ts';
 
 export interface ColumnChunkInfo {
   /** Where the chunk's first page starts (dictionary page if any, else data page). */

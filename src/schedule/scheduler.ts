@@ -3,15 +3,20 @@
  * one when asked (new files seen). A tick that comes while the previous run of the same
  * pipeline is still going is skipped, not queued.
  */
-import type { ResolvedPipeline } from '../config/index.ts';
-import { nextFireTime } from './schedule.ts';
+import { nextFireTime, type Schedule } from './schedule.ts';
+
+/** What the scheduler needs of a pipeline. */
+export interface ScheduledPipeline {
+  readonly name: string;
+  readonly schedule: Schedule;
+}
 
 /** setTimeout cannot wait longer than about 24.8 days; longer waits are done in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export interface SchedulerOptions {
-  readonly pipelines: readonly ResolvedPipeline[];
-  readonly onTick: (pipeline: ResolvedPipeline, tick: Tick) => Promise<void>;
+export interface SchedulerOptions<P extends ScheduledPipeline> {
+  readonly pipelines: readonly P[];
+  readonly onTick: (pipeline: P, tick: Tick) => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -31,7 +36,7 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(options: SchedulerOptions): Scheduler {
+export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOptions<P>): Scheduler {
   const now = options.now ?? (() => new Date());
   const nextRuns = new Map<string, Date | null>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -39,7 +44,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const rerun = new Set<string>();
   let stopped = false;
 
-  const start = (pipeline: ResolvedPipeline, tick: Tick) => {
+  const start = (pipeline: P, tick: Tick) => {
     if (stopped) return;
     if (running.has(pipeline.name)) {
       if (tick.trigger === 'watch') rerun.add(pipeline.name);
@@ -52,12 +57,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     running.set(pipeline.name, run);
   };
 
-  const fire = (pipeline: ResolvedPipeline, scheduledFor: Date) => {
+  const fire = (pipeline: P, scheduledFor: Date) => {
     start(pipeline, { trigger: 'schedule', scheduledFor });
     arm(pipeline, nextFireTime(pipeline.schedule, scheduledFor));
   };
 
-  const arm = (pipeline: ResolvedPipeline, at: Date) => {
+  const arm = (pipeline: P, at: Date) => {
     if (stopped) return;
     nextRuns.set(pipeline.name, at);
     const wait = Math.max(0, at.getTime() - now().getTime());

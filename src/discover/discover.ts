@@ -1,0 +1,32 @@
+/**
+ * The discover stage: list the store under the pipeline's prefix, keep what its source
+ * selects, and record each listing page in the ledger in one statement (new versions become
+ * pending; older pending versions of the same keys are superseded).
+ */
+import { type DiscoveryCounts, recordListingPage } from '../ledger/index.ts';
+import type { Pool } from '../postgres/index.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { type SourceSelection, sourceFilter } from './source-filter.ts';
+
+export async function discoverFiles(
+  pool: Pool,
+  store: ObjectStore,
+  pipeline: { readonly name: string; readonly source: SourceSelection },
+  runId: number,
+  now = new Date(),
+): Promise<DiscoveryCounts> {
+  const counts = { files_listed: 0, files_discovered: 0, files_skipped: 0 };
+  const matches = sourceFilter(pipeline.source, now);
+  for await (const page of store.list(pipeline.source.prefix)) {
+    const wanted = page.filter((object) => {
+      const verdict = matches(object);
+      if (verdict === 'too-old') counts.files_skipped++;
+      return verdict === 'match';
+    });
+    counts.files_listed += wanted.length;
+    const recorded = await recordListingPage(pool, pipeline.name, runId, wanted);
+    counts.files_discovered += recorded.discovered;
+    counts.files_skipped += wanted.length - recorded.discovered;
+  }
+  return counts;
+}

@@ -1,0 +1,18 @@
+export { readRecordBatches } from './arrow-stream.ts';
+export { binaryExpression, copyExpression, jsonText, wireExpressions } from './copy-expressions.ts';
+export { type CopyEncoding, type CopyParts, CopySideError, copyFrame } from './copy-stream.ts';
+export { type FileIdentity, loadTable } from './load-table.ts';
+export { type BinaryKind, binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch, encodeNumeric } from './pg-binary.ts';
+export { recordRowCount } from './row-count.ts';
+export { tableColumnsFor } from './table-ddl.ts';
+export {
+  LINEAGE_COLUMNS,
+  qualifiedTableName,
+  type RowSource,
+  SCHEMA_DRIFT_POLICIES,
+  type SchemaDriftPolicy,
+  SINK_MODES,
+  type SinkMode,
+  type TableSink,
+  type WireSpec,
+} from './table-sink.ts';

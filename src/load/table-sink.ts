@@ -1,0 +1,51 @@
+/**
+ * What the load stage needs to know of a table sink, and the rows it is given: the load
+ * stage's own input types (config resolves into them; nothing here imports the config).
+ */
+import type { FrameColumn } from '../postgres/index.ts';
+import { quoteIdentifier } from '../postgres/index.ts';
+
+/**
+ * How a table sink loads a file's rows: `append` adds them; `replace` first deletes the rows
+ * that earlier versions of the same file loaded; `merge` upserts on `key`.
+ */
+export const SINK_MODES = ['append', 'replace', 'merge'] as const;
+export type SinkMode = (typeof SINK_MODES)[number];
+
+/** What a file whose columns differ from the table's does: `evolve` adds its new columns (nullable); `strict` quarantines it. */
+export const SCHEMA_DRIFT_POLICIES = ['evolve', 'strict'] as const;
+export type SchemaDriftPolicy = (typeof SCHEMA_DRIFT_POLICIES)[number];
+
+/** The lineage columns ferry adds when `lineage` is on (always in replace mode). */
+export const LINEAGE_COLUMNS = { file: '_ferry_file', version: '_ferry_version', loadedAt: '_ferry_loaded_at' } as const;
+
+export interface TableSink {
+  readonly kind: 'table';
+  readonly table: string;
+  readonly schema: string | null;
+  readonly mode: SinkMode;
+  readonly key: readonly string[];
+  readonly lineage: boolean;
+  readonly schemaDrift: SchemaDriftPolicy;
+}
+
+export function qualifiedTableName(sink: Pick<TableSink, 'schema' | 'table'>): string {
+  return sink.schema === null ? quoteIdentifier(sink.table) : `${quoteIdentifier(sink.schema)}.${quoteIdentifier(sink.table)}`;
+}
+
+/** How rows cross to COPY: Arrow IPC of the columns' binary wire forms, or CSV text; plus the lineage values. */
+export interface WireSpec {
+  readonly binary: boolean;
+  readonly lineage: { readonly file: string; readonly version: string } | null;
+}
+
+/**
+ * One file's rows, written by whoever holds Polars (a reader process): its columns after the
+ * transform, and its rows in `partCount` parts (slices of a large file, or one), each written
+ * on request to a path (a named pipe or a temp file) as a complete CSV or IPC stream.
+ */
+export interface RowSource {
+  readonly columns: readonly FrameColumn[];
+  readonly partCount: number;
+  write(part: number, target: string, wire: WireSpec): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/**
+ * The read stage, in one sequence for every path (table loads, row counts, preview): the size
+ * limit, the format, a Parquet file's envelope and footer, then the file opened as a
+ * LazyFrame. Nothing is decoded here beyond what Polars needs to plan.
+ */
+import { errorMessage, FerryError } from '../errors/index.ts';
+import { polarsErrorCode, polarsMessage } from '../polars/index.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { describeFormat, type OpenedFrame, openFrame, type ReadOptions, readOptionsFor, type SourceFormat } from './open-frame.ts';
+import { checkFileSize, checkParquetFooter, type ParquetObject } from './parquet-envelope.ts';
+import type { FooterInfo } from './parquet-footer.ts';
+import { findInvalidUtf8 } from './utf8.ts';
+
+export interface ReadLimits {
+  readonly maxFileSize: number;
+  readonly maxFooterSize: number;
+  readonly maxDecompressedSize: number;
+  readonly maxRowGroupSize: number;
+}
+
+export interface ReadFile {
+  readonly options: ReadOptions;
+  /** A plain Parquet file's footer (rows, row groups), checked before Polars opened the file. */
+  readonly footer: FooterInfo | null;
+  readonly opened: OpenedFrame;
+}
+
+export async function readFile(store: ObjectStore, file: ParquetObject, source: SourceFormat, limits: ReadLimits): Promise<ReadFile> {
+  checkFileSize(file, limits);
+  const options = readOptionsFor(source, file.key, limits.maxDecompressedSize);
+  const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
+  const opened = await openFrame(store, file.key, options);
+  return { options, footer, opened };
+}
+
+/**
+ * A Polars failure while the file's query ran, as a FerryError; for a text file that is not
+ * UTF-8, with the line and offset of its first bad byte (Polars gives no position).
+ */
+export async function readFailure(read: ReadFile, key: string, error: unknown, transformed: boolean): Promise<FerryError> {
+  if (error instanceof FerryError) return error;
+  const message = errorMessage(error);
+  const code = polarsErrorCode(message, { transformed });
+  if (code === 'ENCODING_INVALID') {
+    const found = await read.opened
+      .bytes()
+      .then(findInvalidUtf8)
+      .catch(() => null);
+    if (found !== null) {
+      return new FerryError('ENCODING_INVALID', `${key} is not valid UTF-8 at line ${found.line} (byte offset ${found.offset}): ${polarsMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  if (code === 'SCHEMA_INFERENCE_FAILED') {
+    return new FerryError(
+      code,
+      `${key}: a column's type could not be inferred from the first rows (${polarsMessage(error)}); set source.inferSchemaLength (null reads all rows) or source.schema`,
+      { cause: error },
+    );
+  }
+  const what = code === 'TRANSFORM_FAILED' ? 'could not be transformed' : `could not be read as ${describeFormat(read.options)}`;
+  return new FerryError(code, `${key} ${what}: ${polarsMessage(error)}`, { cause: error });
+}

@@ -1,0 +1,2 @@
+export type { FileRef, OpenResult, PreviewResult } from './protocol.ts';
+export { Reader, ReaderPool } from './reader-pool.ts';

@@ -1,0 +1,222 @@
+/**
+ * The pool of reader processes: long-lived children (one per unit of `concurrency`) that do
+ * all Polars work on files, so that a file which makes Polars abort kills a reader, not ferry.
+ *
+ * A reader serves one worker at a time. When it dies, every request it had in hand fails with
+ * READER_CRASHED, naming the signal or exit code, what it was doing, and the panic line it
+ * printed if any; the worker records that against the file, and the next request gets a new
+ * reader. When the pool is closed (ferry stopping), requests in hand fail with INTERRUPTED.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigOrigin } from '../config/index.ts';
+import { FerryError, type FileStep } from '../errors/index.ts';
+import type { WireSpec } from '../load/index.ts';
+import type { FileRef, OpenResult, PreviewResult, ReaderReply, ReaderRequest } from './protocol.ts';
+
+/** The entry point beside this file, with this file's extension (.ts in the repository, .js when compiled). */
+const READER_ENTRY = fileURLToPath(new URL(`./reader-process${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** How much of a reader's stderr is kept to explain its death. */
+const STDERR_TAIL_BYTES = 8192;
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: FerryError) => void;
+  readonly doing: string;
+  readonly step: FileStep;
+}
+
+/** One reader process and the requests it has in hand. */
+export class Reader {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private stderrTail = '';
+  private exited = false;
+  private closing = false;
+  readonly ready: Promise<void>;
+  /** Set when the process ended. */
+  private ended: FerryError | null = null;
+
+  constructor(origin: ConfigOrigin) {
+    this.child = fork(READER_ENTRY, [], {
+      env: { ...process.env, ...origin.env },
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    this.child.on('message', (reply: ReaderReply) => this.settle(reply));
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.child.on('error', () => {}); // 'exit' follows and says what happened
+    this.ready = this.request({ type: 'init', origin }, 'starting', 'read').then(() => {});
+    this.ready.catch(() => {});
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  open(job: number, pipeline: string, file: FileRef): Promise<OpenResult> {
+    return this.request({ type: 'open', job, pipeline, file }, `reading ${file.key}`, 'read') as Promise<OpenResult>;
+  }
+
+  write(job: number, part: number, target: string, wire: WireSpec, key: string): Promise<void> {
+    return this.request({ type: 'write', job, part, target, wire }, `writing the rows of ${key}`, 'load') as Promise<void>;
+  }
+
+  close(job: number): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return (this.request({ type: 'close', job }, 'closing a file', 'read') as Promise<void>).catch(() => {});
+  }
+
+  count(pipeline: string, file: FileRef): Promise<number> {
+    return this.request({ type: 'count', pipeline, file }, `counting the rows of ${file.key}`, 'read') as Promise<number>;
+  }
+
+  preview(pipeline: string, file: FileRef, rows: number): Promise<PreviewResult> {
+    return this.request({ type: 'preview', pipeline, file, rows }, `previewing ${file.key}`, 'read') as Promise<PreviewResult>;
+  }
+
+  private request(request: ReaderRequest, doing: string, step: FileStep): Promise<unknown> {
+    if (this.ended !== null) return Promise.reject(this.ended);
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, doing, step });
+      this.child.send({ id, request }, (error) => {
+        if (error && this.pending.has(id)) {
+          this.pending.delete(id);
+          reject(new FerryError('READER_CRASHED', `the reader process could not be asked (${error.message}) while ${doing}`, { step }));
+        }
+      });
+    });
+  }
+
+  private settle(reply: ReaderReply): void {
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(new FerryError(reply.error.code, reply.error.message, { step: reply.error.step }));
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = true;
+    const how =
+      signal !== null ? `was killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory, or killed from outside)' : ''}` : `exited with code ${code}`;
+    const panic = panicLine(this.stderrTail);
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(
+        this.closing
+          ? new FerryError('INTERRUPTED', `ferry stopped while ${pending.doing}; rolled back`, { step: pending.step })
+          : new FerryError('READER_CRASHED', `the reader process ${how} while ${pending.doing}${panic ? ` (${panic})` : ''}`, { step: pending.step }),
+      );
+    }
+    this.ended = this.closing
+      ? new FerryError('INTERRUPTED', 'ferry is stopping')
+      : new FerryError('READER_CRASHED', `the reader process ${how}${panic ? ` (${panic})` : ''}`);
+  }
+
+  /** Ends the process: requests in hand fail with INTERRUPTED. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    this.closing = true;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** The line of a Rust panic (or a fatal error) in what a reader printed before it died. */
+function panicLine(stderr: string): string | null {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  const panic = lines.find((line) => /panicked at|^fatal error|memory allocation of \d+ bytes failed|FATAL ERROR/i.test(line));
+  if (panic === undefined) return null;
+  const index = lines.indexOf(panic);
+  // Rust prints the panic's message on the line after "panicked at <place>:".
+  const message = /panicked at/.test(panic) && lines[index + 1] ? `${panic} ${lines[index + 1]}` : panic;
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+}
+
+/**
+ * Readers handed out one per worker. A dead reader is replaced on the next acquire. Closing
+ * kills them all, failing what they had in hand with INTERRUPTED.
+ */
+export class ReaderPool {
+  private readonly origin: ConfigOrigin;
+  private readonly idle: Reader[] = [];
+  private readonly all = new Set<Reader>();
+  private closed = false;
+  private jobSequence = 0;
+
+  private readonly unusable: FerryError | null = null;
+
+  constructor(origin: ConfigOrigin) {
+    this.origin = origin;
+    try {
+      structuredClone(origin);
+    } catch {
+      this.unusable = new FerryError(
+        'CONFIG_INVALID',
+        'a config given in code with functions (a transform) cannot reach the reader processes; put it in a ferry.config.ts file',
+      );
+    }
+  }
+
+  /** A reader ready for requests (a started one when idle, else a new one). */
+  async acquire(): Promise<Reader> {
+    if (this.closed) throw new FerryError('INTERRUPTED', 'ferry is stopping');
+    if (this.unusable !== null) throw this.unusable;
+    let reader = this.idle.pop();
+    while (reader !== undefined && !reader.alive) {
+      this.all.delete(reader);
+      reader = this.idle.pop();
+    }
+    if (reader === undefined) {
+      reader = new Reader(this.origin);
+      this.all.add(reader);
+    }
+    try {
+      await reader.ready;
+    } catch (error) {
+      this.all.delete(reader);
+      throw error;
+    }
+    return reader;
+  }
+
+  release(reader: Reader): void {
+    if (this.closed || !reader.alive) {
+      this.all.delete(reader);
+      if (this.closed) void reader.kill();
+      return;
+    }
+    this.idle.push(reader);
+  }
+
+  /** A number for an open file, unique in this process. */
+  nextJob(): number {
+    return ++this.jobSequence;
+  }
+
+  /** The reader processes alive now (for tests and metrics). */
+  pids(): number[] {
+    return [...this.all].filter((r) => r.alive && r.pid !== undefined).map((r) => r.pid as number);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.idle.length = 0;
+    await Promise.all([...this.all].map((reader) => reader.kill()));
+    this.all.clear();
+  }
+}

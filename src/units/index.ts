@@ -1,0 +1,2 @@
+export { formatDuration, parseDuration } from './duration.ts';
+export { formatSize, parseSize } from './size.ts';

@@ -1,0 +1,94 @@
+/**
+ * Crash isolation with real processes: a reader process aborts while it reads one file (the
+ * test-only switch FERRY_TEST_READER_ABORT_ON makes it call process.abort(), as a native
+ * Polars panic does). The service stays up, every other file is loaded, the file is
+ * quarantined as a poison file with its reason, and a restart does not bring the crash back.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { startFerry, waitFor } from '../helpers/ferry-process.ts';
+import { tempDir, writeParquet } from '../helpers/fixtures.ts';
+
+const GOOD = 12;
+
+let db: TestDatabase;
+let project: string;
+let env: Record<string, string>;
+
+before(async () => {
+  db = await createTestDatabase();
+  project = tempDir('reader-crash-');
+  const inbox = path.join(project, 'inbox');
+  for (let i = 0; i < GOOD; i++) writeParquet(path.join(inbox, `good-${i}.parquet`), 100 + i, i * 1000);
+  writeParquet(path.join(inbox, 'poison.parquet'), 10);
+  fs.writeFileSync(
+    path.join(project, 'ferry.config.ts'),
+    "export default { concurrency: 2, retry: { baseDelay: '100ms', maxDelay: '200ms' }, pipelines: { load: { schedule: '1s', sink: { table: 'loaded' } } } };\n",
+  );
+  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, FERRY_TEST_READER_ABORT_ON: 'poison' };
+});
+after(async () => {
+  await db.drop();
+  fs.rmSync(project, { recursive: true, force: true });
+});
+
+async function fileRows() {
+  return (await db.pool.query('SELECT key, status, error, error_code, error_step, reader_crashes FROM ferry_files ORDER BY key')).rows;
+}
+
+describe('reader crash', () => {
+  it('a file that aborts its reader is quarantined as a poison file; the service and every other file go on', async () => {
+    const ferry = await startFerry({ env, cwd: project });
+    let healthFailures = 0;
+    const health = setInterval(() => {
+      fetch(`${ferry.url}/health`).then(
+        (response) => {
+          if (response.status !== 200) healthFailures++;
+        },
+        () => healthFailures++,
+      );
+    }, 100);
+    try {
+      const poison = await waitFor('the poison file quarantined', async () => {
+        const rows = await fileRows();
+        const found = rows.find((row) => row.key === 'poison.parquet');
+        return found?.status === 'quarantined' ? found : undefined;
+      });
+      assert.equal(poison.error_code, 'POISON_FILE');
+      assert.equal(poison.reader_crashes, 2);
+      assert.equal(poison.error_step, 'read');
+      assert.match(poison.error, /the reader process was killed by SIGABRT while reading poison\.parquet/);
+      assert.match(poison.error, /limits\.maxReaderCrashes/);
+      await waitFor('every good file processed', async () => {
+        const rows = await fileRows();
+        return rows.filter((row) => row.status === 'processed').length === GOOD ? true : undefined;
+      });
+      const loaded = await db.pool.query('SELECT count(*)::int AS n FROM loaded');
+      assert.equal(
+        loaded.rows[0].n,
+        Array.from({ length: GOOD }, (_, i) => 100 + i).reduce((a, b) => a + b, 0),
+      );
+      assert.equal(ferry.child.exitCode, null, 'the service is still running');
+      assert.equal(healthFailures, 0, '/health answered 200 throughout');
+    } finally {
+      clearInterval(health);
+      const stopped = await ferry.stop('SIGTERM');
+      assert.equal(stopped.code, 0, ferry.logs());
+    }
+
+    // A restart: the poison file stays quarantined, and no reader dies again.
+    const again = await startFerry({ env, cwd: project });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const poison = (await fileRows()).find((row) => row.key === 'poison.parquet');
+      assert.equal(poison?.status, 'quarantined');
+      assert.equal(poison?.reader_crashes, 2);
+      assert.doesNotMatch(again.logs(), /SIGABRT/);
+    } finally {
+      assert.equal((await again.stop('SIGTERM')).code, 0);
+    }
+  });
+});
