@@ -141,7 +141,8 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
   try {
     const copy = client.query(copyFrom(copySql));
     try {
-      await pipeline(Readable.from(data()), copy);
+      // At most two encoded chunks (4 MiB each) wait for the socket: Readable.from would buffer 16.
+      await pipeline(Readable.from(data(), { highWaterMark: 2 }), copy);
     } catch (error) {
       // A COPY that failed closed the pipe, and Polars then failed writing to it ("broken
       // pipe"): the COPY's error is the cause. A Polars failure of its own ends the data

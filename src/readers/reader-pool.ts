@@ -189,6 +189,7 @@ export class ReaderPool {
       await reader.ready;
     } catch (error) {
       this.all.delete(reader);
+      await reader.kill();
       throw error;
     }
     return reader;
