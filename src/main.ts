@@ -28,7 +28,7 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
   if (config.databaseUrl === null) lock = acquireInstanceLock(config.dataDir);
   let runtime: Runtime;
   try {
-    runtime = await openRuntime(config, log);
+    runtime = await openRuntime(config, log, { warmReaders: true });
   } catch (error) {
     lock?.release();
     throw error;

@@ -46,6 +46,13 @@ export interface OpenRuntimeOptions {
   readonly migrate?: boolean;
   /** Fail unless the store answers. @default true */
   readonly checkStorage?: boolean;
+  /** Start the reader processes at once, while the database starts (commands that process files). @default false */
+  readonly warmReaders?: boolean;
+}
+
+/** True when some pipeline will need reader processes: table loads, or counts of formats without a footer. */
+function needsReaders(config: ResolvedConfig): boolean {
+  return config.pipelines.some((p) => p.sink.kind === 'table' || (p.source.format !== null && p.source.format !== 'parquet'));
 }
 
 const STORAGE_CHECK_TIMEOUT_MS = 10_000;
@@ -55,7 +62,11 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
   void sweepStaleTempDirs().then((removed) => {
     if (removed > 0) log.info({ removed }, 'removed temp folders left by loads that were killed');
   });
-  const releases: (() => Promise<void>)[] = [];
+  const readers = new ReaderPool(config.origin);
+  // One reader ahead of need: the first file does not wait for it; more start as workers need
+  // them (an idle reader holds about 120 MiB).
+  if (options.warmReaders === true && needsReaders(config)) readers.warm(1);
+  const releases: (() => Promise<void>)[] = [() => readers.close()];
   const close = async () => {
     for (const release of releases.reverse()) await release().catch((error: unknown) => log.warn({ err: error }, 'release failed'));
     releases.length = 0;
@@ -85,7 +96,6 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
     if (options.checkStorage !== false) await checkStoreAnswers(store);
 
     const instance = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
-    const readers = new ReaderPool(config.origin);
     releases.push(async () => {
       await readers.close();
       const released = await releaseLeases(pool, instance);

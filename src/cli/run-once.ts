@@ -18,7 +18,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   if (pipelines.length === 0) {
     throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline} (have: ${config.pipelines.map((p) => p.name).join(', ')})`);
   }
-  const runtime = await openRuntime(config, log);
+  const runtime = await openRuntime(config, log, { warmReaders: true });
   const signal = options.signal;
   const interrupt = () => void runtime.readers.close();
   signal?.addEventListener('abort', interrupt, { once: true });

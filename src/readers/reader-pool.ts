@@ -8,6 +8,7 @@
  * reader. When the pool is closed (ferry stopping), requests in hand fail with INTERRUPTED.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigOrigin } from '../config/index.ts';
@@ -41,7 +42,8 @@ export class Reader {
 
   constructor(origin: ConfigOrigin) {
     this.child = fork(READER_ENTRY, [], {
-      env: { ...process.env, ...origin.env },
+      // Node's compile cache halves a reader's start (its modules are parsed once per machine).
+      env: { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...process.env, ...origin.env },
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
@@ -169,6 +171,19 @@ export class ReaderPool {
         'CONFIG_INVALID',
         'a config given in code with functions (a transform) cannot reach the reader processes; put it in a ferry.config.ts file',
       );
+    }
+  }
+
+  /**
+   * Starts readers ahead of need (a reader takes about a quarter of a second to load Node,
+   * Polars and the config), so that the first files of a run do not wait for them.
+   */
+  warm(count: number): void {
+    if (this.closed || this.unusable !== null) return;
+    for (let i = this.all.size; i < count; i++) {
+      const reader = new Reader(this.origin);
+      this.all.add(reader);
+      this.idle.push(reader);
     }
   }
 
