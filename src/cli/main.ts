@@ -6,16 +6,13 @@
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
-import { buildStatusReport } from '../http/index.ts';
 import { FILE_STATUSES, type FileStatus, listFiles, requeueFiles } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
-import { type Service, startService } from '../main.ts';
+import type { Service } from '../main.ts';
 import { migrate, redactSecrets } from '../postgres/index.ts';
 import { openRuntime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { printJson, printTable } from './output.ts';
-import { preview } from './preview.ts';
-import { runOnce } from './run-once.ts';
 
 /** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
 const HARD_EXIT_MS = 9_500;
@@ -67,7 +64,9 @@ program
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    started = startService(config, log);
+    // Each command loads only what it uses (the HTTP server, Polars' preview, …): less start-up
+    // time and memory for the others.
+    started = import('../main.ts').then(({ startService }) => startService(config, log));
     await started;
   });
 
@@ -92,6 +91,7 @@ program
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    const { runOnce } = await import('./run-once.ts');
     process.exitCode = await runOnce(config, log, { ...options, signal: stop.signal });
   });
 
@@ -103,6 +103,7 @@ program
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
+      const { buildStatusReport } = await import('../http/index.ts');
       const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun: null, serviceStatus: 'cli' });
       if (options.json) return printJson(report);
       process.stdout.write(`last run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`);
@@ -143,6 +144,7 @@ program
   .option('--json', 'print JSON')
   .action(async (file: string, options: { pipeline?: string; rows: string; json?: boolean }) => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const { preview } = await import('./preview.ts');
     await preview(config, file, { pipeline: options.pipeline, rows: Number(options.rows) || 10, json: options.json });
   });
 

@@ -60,39 +60,60 @@ class ByteQueue {
   }
 
   /** Exactly `count` bytes, or null at the end of the stream before any byte of them. */
-  async take(count: number): Promise<Buffer | null> {
-    while (this.size < count) {
+  async take(count: number, reuse: Buffer | null = null): Promise<Buffer | null> {
+    // A large message (a record batch's body: tens of MiB) is copied into its buffer as the
+    // chunks arrive, so the chunks and the whole body are never held at once; `reuse`, when
+    // large enough, is that buffer (the previous body, which its reader is done with).
+    const out = count > QUEUE_HIGH ? (reuse !== null && reuse.length >= count ? reuse.subarray(0, count) : Buffer.allocUnsafe(count)) : null;
+    let filled = 0;
+    while (this.size < count - filled) {
       if (this.failure !== null) throw this.failure;
+      if (out !== null && this.size > 0) {
+        filled += this.moveInto(out, filled, this.size);
+        continue;
+      }
       if (this.ended) {
-        if (this.size === 0) return null;
-        throw new Error(`Arrow IPC stream ended inside a message (${this.size} of ${count} bytes)`);
+        if (this.size === 0 && filled === 0) return null;
+        throw new Error(`Arrow IPC stream ended inside a message (${this.size + filled} of ${count} bytes)`);
       }
       this.resume();
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
     }
-    let out: Buffer;
+    if (out !== null) {
+      this.moveInto(out, filled, count - filled);
+      if (this.size < QUEUE_LOW) this.resume();
+      return out;
+    }
+    let result: Buffer;
     const first = this.chunks[0] as Buffer;
     if (first.length >= count) {
-      out = first.subarray(0, count);
+      result = first.subarray(0, count);
       if (first.length === count) this.chunks.shift();
       else this.chunks[0] = first.subarray(count);
+      this.size -= count;
     } else {
-      out = Buffer.allocUnsafe(count);
-      let filled = 0;
-      while (filled < count) {
-        const chunk = this.chunks[0] as Buffer;
-        const n = Math.min(chunk.length, count - filled);
-        chunk.copy(out, filled, 0, n);
-        filled += n;
-        if (n === chunk.length) this.chunks.shift();
-        else this.chunks[0] = chunk.subarray(n);
-      }
+      result = Buffer.allocUnsafe(count);
+      this.moveInto(result, 0, count);
+    }
+    if (this.size < QUEUE_LOW) this.resume();
+    return result;
+  }
+
+  /** Moves `count` queued bytes into `out` at `at`; returns `count`. */
+  private moveInto(out: Buffer, at: number, count: number): number {
+    let filled = 0;
+    while (filled < count) {
+      const chunk = this.chunks[0] as Buffer;
+      const n = Math.min(chunk.length, count - filled);
+      chunk.copy(out, at + filled, 0, n);
+      filled += n;
+      if (n === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(n);
     }
     this.size -= count;
-    if (this.size < QUEUE_LOW) this.resume();
-    return out;
+    return count;
   }
 
   /** Reads and drops everything left (a file's footer), so that the writer can finish. */
@@ -155,7 +176,15 @@ class Table {
 }
 
 /** Yields the record batches of an Arrow IPC stream or file as they arrive. */
-export async function* readRecordBatches(source: Readable): AsyncGenerator<RecordBatchBuffers> {
+/**
+ * Where the body buffer of large record batches is kept between streams of one COPY: the
+ * parts of a file are read one after the other, each batch encoded before the next is read.
+ */
+export interface BodyBuffer {
+  spare: Buffer | null;
+}
+
+export async function* readRecordBatches(source: Readable, bodies: BodyBuffer = { spare: null }): AsyncGenerator<RecordBatchBuffers> {
   const queue = new ByteQueue(source);
   let word = await queue.take(4);
   if (word === null) return;
@@ -179,7 +208,9 @@ export async function* readRecordBatches(source: Readable): AsyncGenerator<Recor
     const message = new Table(metadata, metadata.readUInt32LE(0));
     const headerType = message.uint8(1);
     const bodyLength = message.int64(3);
-    const body = bodyLength > 0 ? ((await queue.take(bodyLength)) as Buffer) : Buffer.alloc(0);
+    // One body buffer for the whole stream: a batch is encoded completely before the next is read.
+    const body: Buffer = bodyLength > 0 ? ((await queue.take(bodyLength, bodies.spare)) as Buffer) : Buffer.alloc(0);
+    if (body.length > QUEUE_HIGH && (bodies.spare === null || body.buffer !== bodies.spare.buffer)) bodies.spare = body;
     if (headerType === HEADER_RECORD_BATCH) {
       const header = message.table(2);
       if (header === null) throw new Error('Arrow IPC record batch without a header');

@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../postgres/index.ts';
-import { readRecordBatches } from './arrow-stream.ts';
+import { type BodyBuffer, readRecordBatches } from './arrow-stream.ts';
 import { type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch } from './pg-binary.ts';
 
 const run = promisify(execFile);
@@ -67,11 +67,12 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
   let polarsFailure: CopySideError | null = null;
 
   const sink = (index: number, target: string) => parts.write(index, target);
+  const bodies: BodyBuffer = { spare: null };
   const rowsOf = (source: Readable): AsyncIterable<Buffer> =>
     encoding.format === 'csv'
       ? (source as AsyncIterable<Buffer>)
       : (async function* () {
-          for await (const batch of readRecordBatches(source)) yield* encodeBatch(batch, encoding.kinds);
+          for await (const batch of readRecordBatches(source, bodies)) yield* encodeBatch(batch, encoding.kinds);
         })();
 
   /** One query streamed through a pipe: Polars and PostgreSQL work at the same time. */
