@@ -197,7 +197,8 @@ async function main(): Promise<void> {
   const checkpoint = () => client.query('CHECKPOINT').catch(() => {});
   const resetLedger = async (table: string) => {
     await client.query(`DROP TABLE IF EXISTS ${table}`);
-    await client.query("DO $$ BEGIN IF to_regclass('ferry_files') IS NOT NULL THEN TRUNCATE etl_results, ferry_files, ferry_runs; END IF; END $$");
+    await client.query(`DROP TABLE IF EXISTS ${table}_rejects`);
+    await client.query("DO $$ BEGIN IF to_regclass('ferry_files') IS NOT NULL THEN TRUNCATE etl_results, ferry_files, ferry_runs CASCADE; END IF; END $$");
   };
 
   const psqlCopy = async (table: string, csv: string, parquet: string): Promise<number> => {
@@ -210,13 +211,13 @@ async function main(): Promise<void> {
   };
 
   /** `ferry run --once` of one pipeline over one folder; the file's own load time comes from the ledger. */
-  const ferryRun = async (file: string, sink: string, table: string): Promise<{ process: Timed; fileSeconds: number; rows: number }> => {
+  const ferryRun = async (file: string, sink: string, table: string, checks = '[]'): Promise<{ process: Timed; fileSeconds: number; rows: number }> => {
     const folder = path.dirname(file);
     await resetLedger(table);
     await checkpoint();
     fs.writeFileSync(
       path.join(cwd, 'ferry.config.ts'),
-      `export default { pipelines: { bench: { source: { glob: ${JSON.stringify(path.basename(file))}, modifiedWithin: null }, sink: ${sink} } } };\n`,
+      `export default { pipelines: { bench: { source: { glob: ${JSON.stringify(path.basename(file))}, modifiedWithin: null }, sink: ${sink}, checks: ${checks} } } };\n`,
     );
     const env = { ...process.env, DATABASE_URL: db.url, FERRY_STORAGE: folder, FERRY_LOG_LEVEL: 'warn' };
     const run = await timed(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], { env, cwd });
@@ -268,24 +269,37 @@ async function main(): Promise<void> {
   const ferryProcessTimes: number[] = [];
   const ferryPeaks: number[] = [];
   const serverTimes: number[] = [];
+  const checkedTimes: number[] = [];
+  // Five rules of the issue's set, all run on every row: notNull, range, accepted, regex, unique.
+  const FIVE_RULES = `[
+    { rule: 'notNull', columns: ['id', 'amount'], action: 'reject' },
+    { rule: 'range', column: 'amount', min: 0, max: 1e6, action: 'reject' },
+    { rule: 'accepted', column: 'status', values: ['active', 'cancelled'], action: 'reject' },
+    { rule: 'regex', column: 'category', pattern: '^[a-z]+$', action: 'warn' },
+    { rule: 'unique', columns: ['id'] },
+  ]`;
   for (let trial = 1; trial <= trials; trial++) {
     const psql = await psqlCopy('bench_psql', speedCsv, speedFile);
     const server = await serverCopy('bench_server', speedFile);
     if (server !== null) serverTimes.push(server);
     const ferry = await ferryRun(speedFile, "{ table: 'bench_ferry' }", 'bench_ferry');
     if (ferry.rows !== rows) throw new Error(`ferry loaded ${ferry.rows} rows, not ${rows}`);
+    const checked = await ferryRun(speedFile, "{ table: 'bench_checked' }", 'bench_checked', FIVE_RULES);
+    if (checked.rows !== rows) throw new Error(`ferry with checks loaded ${checked.rows} rows, not ${rows}`);
+    checkedTimes.push(checked.fileSeconds);
     psqlTimes.push(psql);
     ferryFileTimes.push(ferry.fileSeconds);
     ferryProcessTimes.push(ferry.process.seconds);
     if (ferry.process.peakRssBytes !== null) ferryPeaks.push(ferry.process.peakRssBytes);
     log(
-      `trial ${trial}: psql \\copy ${psql.toFixed(2)} s; server binary COPY ${server === null ? 'n/a' : `${server.toFixed(2)} s`}; ferry file load ${ferry.fileSeconds.toFixed(2)} s (whole process ${ferry.process.seconds.toFixed(2)} s)`,
+      `trial ${trial}: psql \\copy ${psql.toFixed(2)} s; with five checks ${checkedTimes.at(-1)?.toFixed(2)} s; server binary COPY ${server === null ? 'n/a' : `${server.toFixed(2)} s`}; ferry file load ${ferry.fileSeconds.toFixed(2)} s (whole process ${ferry.process.seconds.toFixed(2)} s)`,
     );
   }
   const psqlS = median(psqlTimes);
   const ferryS = median(ferryFileTimes);
   const ferryProcessS = median(ferryProcessTimes);
   const serverS = serverTimes.length > 0 ? median(serverTimes) : null;
+  const checkedS = median(checkedTimes);
 
   // 2. Row count against a whole read.
   const counted = await ferryRun(speedFile, "'row-count'", 'bench_none');
@@ -305,7 +319,7 @@ async function main(): Promise<void> {
     await client.query('DROP TABLE IF EXISTS bench_big_psql');
     big = { rows: bigRows, dataBytes, ferry, psql };
   }
-  await client.query('DROP TABLE IF EXISTS bench_psql, bench_ferry');
+  await client.query('DROP TABLE IF EXISTS bench_psql, bench_ferry, bench_checked, bench_checked_rejects');
   await client.end();
   await db.stop();
   fs.rmSync(cwd, { recursive: true, force: true });
@@ -318,6 +332,7 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|---:|---:|',
     `| \`psql \\copy\` of the rows as CSV (baseline, median of ${trials}) | ${rows.toLocaleString('en')} | ${psqlS.toFixed(2)} s | ${rate(rows, psqlS)} | 1.00× | — |`,
     `| ferry: Parquet → table, the file's load (claim → commit) | ${rows.toLocaleString('en')} | ${ferryS.toFixed(2)} s | ${rate(rows, ferryS)} | ${(psqlS / ferryS).toFixed(2)}× | ${mib(median(ferryPeaks))} |`,
+    `| ferry with five checks (notNull, range, accepted, regex, unique), the file's load | ${rows.toLocaleString('en')} | ${checkedS.toFixed(2)} s | ${rate(rows, checkedS)} | ${(psqlS / checkedS).toFixed(2)}× (${(((checkedS - ferryS) / ferryS) * 100).toFixed(0)}% over no checks) | — |`,
     serverS === null
       ? '| server-side binary `COPY … FROM file` (the limit of one COPY stream) | — | n/a | — | — | — |'
       : `| server-side binary \`COPY … FROM file\` (the limit of one COPY stream) | ${rows.toLocaleString('en')} | ${serverS.toFixed(2)} s | ${rate(rows, serverS)} | ${(psqlS / serverS).toFixed(2)}× (ferry's load is ${(serverS / ferryS).toFixed(2)}× of it) | — |`,

@@ -6,6 +6,32 @@
 import { FerryError } from '../errors/index.ts';
 import { checkIdentifierLengths, type FrameColumn, postgresType } from '../postgres/index.ts';
 
+export { checkRows, FileRuleState, failureExpression, MAX_SAMPLES, type PartResult, type RuleTally } from './check-frame.ts';
+export {
+  CHECK_OUTCOMES,
+  type CheckOutcome,
+  type CheckResult,
+  ChecksFailedError,
+  type CheckVerdict,
+  describeQuarantine,
+  evaluateChecks,
+  mergeTallies,
+} from './evaluate.ts';
+export {
+  CHECK_ACTIONS,
+  type CheckAction,
+  type CheckInput,
+  exceeds,
+  FILE_RULES,
+  isRowRule,
+  parseThreshold,
+  type ResolvedCheck,
+  ROW_RULES,
+  type RuleName,
+  resolveChecks,
+  type Threshold,
+} from './rules.ts';
+
 export interface ColumnRules {
   /** Merge mode: the columns that identify a row. */
   readonly key: readonly string[];

@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
-import { FILE_STATUSES, type FileStatus, listFiles, requeueFiles } from '../ledger/index.ts';
+import { FILE_STATUSES, type FileStatus, listCheckResults, listFiles, requeueFiles } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
 import type { Service } from '../main.ts';
 import { migrate, redactSecrets } from '../postgres/index.ts';
@@ -129,7 +129,42 @@ program
     try {
       const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, limit: Number(options.limit) || 50 });
       if (options.json) return printJson({ files });
-      printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'attempts', 'finished_at', 'error_code', 'error']);
+      printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'rows_rejected', 'warnings', 'attempts', 'finished_at', 'error_code', 'error']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('checks')
+  .description("a file version's check results: one line per rule, with failing rows and samples")
+  .argument('<file>', 'a file version id, or a key (its newest version)')
+  .option('-p, --pipeline <name>', 'the pipeline, when a key is in several')
+  .option('--json', 'print JSON')
+  .action(async (file: string, options: { pipeline?: string; json?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const found = await runtime.pool.query(
+        `SELECT id, pipeline, key, status, rows, rows_rejected, warnings, error FROM ferry_files
+          WHERE (id::text = $1 OR key = $1) AND ($2::text IS NULL OR pipeline = $2) ORDER BY id DESC LIMIT 1`,
+        [file, options.pipeline ?? null],
+      );
+      const version = found.rows[0];
+      if (version === undefined) throw new FerryError('CONFIG_INVALID', `checks: no file version ${file} in the ledger`);
+      const checks = await listCheckResults(runtime.pool, version.id);
+      if (options.json) return printJson({ file: version, checks });
+      process.stdout.write(
+        `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${version.rows ?? 0} rows loaded, ${version.rows_rejected} rejected, ${version.warnings} rules warned\n`,
+      );
+      if (checks.length === 0) {
+        process.stdout.write('no check results (the pipeline has no checks, or the file was not checked)\n');
+        return;
+      }
+      printTable(
+        checks.map((check) => ({ ...check, samples: JSON.stringify(check.samples).slice(0, 120) })),
+        ['rule_id', 'action', 'outcome', 'failing', 'total', 'detail', 'samples'],
+      );
     } finally {
       await runtime.close();
     }
@@ -141,11 +176,12 @@ program
   .argument('<file>', 'a key in the storage, or a local file')
   .option('-p, --pipeline <name>', 'the pipeline whose transform and sink to use (default: the first with a table)')
   .option('-n, --rows <n>', 'rows to show', '10')
+  .option('--checks', "run the pipeline's checks on the file and show each rule's result")
   .option('--json', 'print JSON')
-  .action(async (file: string, options: { pipeline?: string; rows: string; json?: boolean }) => {
+  .action(async (file: string, options: { pipeline?: string; rows: string; json?: boolean; checks?: boolean }) => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     const { preview } = await import('./preview.ts');
-    await preview(config, file, { pipeline: options.pipeline, rows: Number(options.rows) || 10, json: options.json });
+    await preview(config, file, { pipeline: options.pipeline, rows: Number(options.rows) || 10, json: options.json, checks: options.checks });
   });
 
 program

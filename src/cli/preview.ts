@@ -13,7 +13,11 @@ import { ReaderPool } from '../readers/index.ts';
 import { openObjectStore, versionIdentity } from '../storage/index.ts';
 import { printJson } from './output.ts';
 
-export async function preview(config: ResolvedConfig, file: string, options: { pipeline?: string; rows: number; json?: boolean }): Promise<void> {
+export async function preview(
+  config: ResolvedConfig,
+  file: string,
+  options: { pipeline?: string; rows: number; json?: boolean; checks?: boolean },
+): Promise<void> {
   const pipeline =
     options.pipeline === undefined
       ? (config.pipelines.find((p) => p.sink.kind === 'table') ?? config.pipelines[0])
@@ -41,7 +45,12 @@ export async function preview(config: ResolvedConfig, file: string, options: { p
   let result: Awaited<ReturnType<Awaited<ReturnType<ReaderPool['acquire']>>['preview']>>;
   try {
     const reader = await readers.acquire();
-    result = await reader.preview(pipeline.name, { key, version: versionIdentity(object), size: object.size, etag: object.etag }, options.rows);
+    result = await reader.preview(
+      pipeline.name,
+      { key, version: versionIdentity(object), size: object.size, etag: object.etag },
+      options.rows,
+      options.checks === true,
+    );
   } finally {
     await readers.close();
   }
@@ -51,7 +60,7 @@ export async function preview(config: ResolvedConfig, file: string, options: { p
   const ddl =
     sink === null ? null : `${createTableSql(qualifiedTableName(sink), tableColumnsFor(sink, result.columns), sink.mode === 'merge' ? sink.key : [])};`;
   if (options.json) {
-    printJson({ pipeline: pipeline.name, file, format: result.format, rows: result.rows, schema, head: result.head, ddl });
+    printJson({ pipeline: pipeline.name, file, format: result.format, rows: result.rows, schema, head: result.head, ddl, checks: result.checks });
     return;
   }
   const after = result.transformed ? ' after the transform' : '';
@@ -59,6 +68,18 @@ export async function preview(config: ResolvedConfig, file: string, options: { p
   for (const column of schema) process.stdout.write(`  ${column.column}: ${column.polars} → ${column.postgres}\n`);
   process.stdout.write(`\nfirst ${Math.min(options.rows, result.rows)} rows:\n${result.table}\n`);
   process.stdout.write(ddl === null ? `\nsink: row-count (one etl_results row with ${result.rows})\n` : `\ntable:\n${ddl}\n`);
+  if (options.checks) {
+    if (result.checks === null) process.stdout.write('\nchecks: the pipeline has none\n');
+    else {
+      process.stdout.write('\nchecks (nothing loaded):\n');
+      for (const check of result.checks) {
+        const samples = check.samples.length > 0 ? ` e.g. ${JSON.stringify(check.samples.slice(0, 5))}` : '';
+        process.stdout.write(
+          `  ${check.outcome.padEnd(11)} ${check.id}: ${check.failing} of ${check.total}${check.detail ? ` (${check.detail})` : ''}${samples}\n`,
+        );
+      }
+    }
+  }
 }
 
 function safeType(column: Parameters<typeof postgresType>[0]): string {

@@ -92,8 +92,12 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
 
 function describeOutcome(outcome: FileOutcome): string {
   switch (outcome.kind) {
-    case 'processed':
-      return `ok      ${outcome.key} (${outcome.rows} rows)`;
+    case 'processed': {
+      const checks = [outcome.rejected > 0 ? `${outcome.rejected} rejected` : '', outcome.warnings > 0 ? `${outcome.warnings} rules warned` : ''].filter(
+        Boolean,
+      );
+      return `ok      ${outcome.key} (${outcome.rows} rows${checks.length > 0 ? `; ${checks.join(', ')}` : ''})`;
+    }
     case 'quarantined':
       return `failed  ${outcome.key}: ${outcome.error} (${outcome.code}, quarantined)`;
     case 'retrying':

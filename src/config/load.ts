@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { CHECK_ACTIONS, resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../polars/index.ts';
 import { COMPRESSIONS, FILE_FORMATS } from '../read/index.ts';
@@ -66,6 +67,31 @@ const scheduleSchema = z.union([
   z.strictObject({ every: durationText }),
   z.strictObject({ cron: z.string().min(1), timezone: z.string().optional() }),
 ]);
+const threshold = z.union([z.number(), z.string()]).optional();
+const ruleBase = { name: z.string().min(1).max(200).optional(), action: z.enum(CHECK_ACTIONS).optional(), warnIf: threshold, errorIf: threshold };
+const columnName = z.string().min(1);
+const checkSchema = z.discriminatedUnion('rule', [
+  z.strictObject({ ...ruleBase, rule: z.literal('notNull'), columns: z.array(columnName).min(1) }),
+  z.strictObject({ ...ruleBase, rule: z.literal('unique'), columns: z.array(columnName).min(1) }),
+  z.strictObject({ ...ruleBase, rule: z.literal('range'), column: columnName, min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({
+    ...ruleBase,
+    rule: z.literal('length'),
+    column: columnName,
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({ ...ruleBase, rule: z.literal('accepted'), column: columnName, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+  z.strictObject({ ...ruleBase, rule: z.literal('regex'), column: columnName, pattern: z.string().min(1) }),
+  z.strictObject({
+    ...ruleBase,
+    rule: z.literal('expression'),
+    expr: z.custom<object>((value) => typeof value === 'object' && value !== null && '_expr' in value, 'must be a Polars expression, e.g. pl.col("qty").gt(0)'),
+  }),
+  z.strictObject({ ...ruleBase, rule: z.literal('rowCount'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
+  z.strictObject({ ...ruleBase, rule: z.literal('freshness'), column: columnName, within: z.string().min(1) }),
+  z.strictObject({ ...ruleBase, rule: z.literal('columns'), required: z.array(columnName).optional(), types: z.record(z.string(), z.string()).optional() }),
+]);
 const pipelineSchema = z.strictObject({
   source: z
     .strictObject({
@@ -105,9 +131,11 @@ const pipelineSchema = z.strictObject({
         key: z.array(z.string().min(1).max(63)).min(1).optional(),
         lineage: z.boolean().optional(),
         schemaDrift: z.enum(SCHEMA_DRIFT_POLICIES).optional(),
+        rejects: z.string().min(1).max(63).optional(),
       }),
     ])
     .optional(),
+  checks: z.array(checkSchema).optional(),
   schedule: scheduleSchema.optional(),
 });
 const configSchema = z.strictObject({
@@ -248,6 +276,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         schema: source.schema ?? {},
       },
       transform: resolveTransform(field, pipeline, problem),
+      checks: resolveChecks(`${field}.checks`, pipeline.checks ?? [], problem),
       sink: resolveSink(field, pipeline, problem),
       schedule,
     };
@@ -305,6 +334,7 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
   if (sink === 'row-count') {
     if (pipeline.transform !== undefined || pipeline.sql !== undefined)
       problem(`${field}.sink`, 'a transform or sql needs a table sink: sink: { table: "name" }');
+    if ((pipeline.checks ?? []).length > 0) problem(`${field}.checks`, 'checks run on table sinks; the row-count sink does not read the rows');
     return { kind: 'row-count' };
   }
   const mode = sink.mode ?? 'append';
@@ -323,6 +353,7 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
     key,
     lineage: sink.lineage ?? mode === 'replace',
     schemaDrift: sink.schemaDrift ?? 'evolve',
+    rejects: sink.rejects ?? `${sink.table}_rejects`.slice(0, 63),
   };
 }
 
@@ -367,8 +398,10 @@ function resolveSchedule(
   return schedule;
 }
 
+/** Freezes plain objects and arrays all the way down; other objects (Polars expressions in checks) are left as they are. */
 function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+  const plain = value !== null && typeof value === 'object' && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype);
+  if (plain && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);
   }

@@ -3,6 +3,7 @@
  * (resolved once at start: frozen, every field present).
  */
 
+import type { CheckInput, ResolvedCheck } from '../check/index.ts';
 import type { SchemaDriftPolicy, SinkMode, TableSink } from '../load/index.ts';
 import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../read/index.ts';
 import type { Schedule } from '../schedule/index.ts';
@@ -26,6 +27,8 @@ export interface TableSinkInput {
   readonly lineage?: boolean;
   /** @default 'evolve' */
   readonly schemaDrift?: SchemaDriftPolicy;
+  /** Where rows rejected by checks go (same schema as the table). @default '<table>_rejects' */
+  readonly rejects?: string;
 }
 
 export interface PipelineInput {
@@ -53,6 +56,8 @@ export interface PipelineInput {
   readonly transform?: Transform;
   /** Or Polars SQL over the table `source` (table sinks). */
   readonly sql?: string;
+  /** Data quality rules run on every file, in the pass that loads it (table sinks). @default [] */
+  readonly checks?: readonly CheckInput[];
   /** @default 'row-count': one `etl_results` row per file version with its row count; or a table */
   readonly sink?: 'row-count' | TableSinkInput;
   /** `'5m'`, `'0 * * * *'`, `{ every: '5m' }` or `{ cron, timezone }`. @default { every: '5m' } */
@@ -107,6 +112,7 @@ export interface ResolvedPipeline {
   readonly name: string;
   readonly source: ResolvedSource;
   readonly transform: TransformSpec;
+  readonly checks: readonly ResolvedCheck[];
   readonly sink: SinkConfig;
   readonly schedule: Schedule;
 }

@@ -53,6 +53,11 @@ export const ERROR_TABLE = {
   },
   SCHEMA_MISMATCH: { step: 'check', outcome: 'quarantine', meaning: "the file's columns differ from the table's and schemaDrift is strict" },
   TABLE_UNSUITABLE: { step: 'check', outcome: 'quarantine', meaning: 'the existing table cannot take the load (merge without a unique index on the key)' },
+  CHECK_FAILED: {
+    step: 'check',
+    outcome: 'quarantine',
+    meaning: "a rule of the pipeline's checks quarantined the file (the message names the rules and counts; `ferry checks` shows them)",
+  },
   LOAD_REJECTED: { step: 'load', outcome: 'quarantine', meaning: 'PostgreSQL refused the rows (a value that does not fit its column, a constraint)' },
   // Reader processes.
   READER_CRASHED: { step: 'read', outcome: 'retry', meaning: 'the reader process died (abort, signal, out of memory) while working on the file' },

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
-import { FILE_STATUSES, listFiles, listRuns, requeueFiles } from '../ledger/index.ts';
+import { FILE_STATUSES, listCheckResults, listFiles, listRuns, requeueFiles } from '../ledger/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { checkStoreAnswers } from '../runtime.ts';
@@ -89,6 +89,14 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     const query = filesQuery.safeParse(request.query);
     if (!query.success) return reply.status(400).send({ error: z.prettifyError(query.error) });
     return { files: await listFiles(pool, query.data) };
+  });
+
+  app.get('/files/:id', async (request, reply) => {
+    const params = fileParams.safeParse(request.params);
+    if (!params.success) return reply.status(400).send({ error: z.prettifyError(params.error) });
+    const found = await pool.query('SELECT * FROM ferry_files WHERE id = $1', [params.data.id]);
+    if (found.rowCount === 0) return reply.status(404).send({ error: `no file version ${params.data.id}` });
+    return { file: found.rows[0], checks: await listCheckResults(pool, params.data.id) };
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -98,15 +98,20 @@ export async function lockClaimedFile(client: PoolClient, fileId: number, owner:
 }
 
 /** Inside the load transaction, after lockClaimedFile: the file version is processed. */
-export async function markFileProcessed(client: PoolClient, fileId: number, rows: number): Promise<void> {
+export async function markFileProcessed(
+  client: PoolClient,
+  fileId: number,
+  rows: number,
+  checks: { readonly rejected: number; readonly warnings: number } = { rejected: 0, warnings: 0 },
+): Promise<void> {
   await client.query(
     `UPDATE ferry_files
-        SET status = 'processed', rows = $2, error = NULL, error_step = NULL, error_code = NULL, open_claims = 0,
+        SET status = 'processed', rows = $2, rows_rejected = $3, warnings = $4, error = NULL, error_step = NULL, error_code = NULL, open_claims = 0,
             finished_at = clock_timestamp(), processed_by = lease_owner,
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1`,
-    [fileId, rows],
+    [fileId, rows, checks.rejected, checks.warnings],
   );
 }
 
@@ -122,7 +127,7 @@ export interface FileFailure {
 }
 
 /** Records a failure of a claimed file; does nothing if the lease was lost meanwhile. */
-export async function recordFileFailure(pool: Pool, fileId: number, owner: string, failure: FileFailure): Promise<boolean> {
+export async function recordFileFailure(pool: Pool | PoolClient, fileId: number, owner: string, failure: FileFailure): Promise<boolean> {
   const result = await pool.query(
     `UPDATE ferry_files
         SET status = CASE WHEN $5::timestamptz IS NULL THEN 'quarantined' ELSE 'pending' END,

@@ -34,6 +34,10 @@ export interface FileVersionRecord {
   /** Claims since the last recorded outcome. */
   readonly open_claims: number;
   readonly rows: number | null;
+  /** Rows the checks kept aside in the rejects table (processed files). */
+  readonly rows_rejected: number;
+  /** Rules that warned (processed files). */
+  readonly warnings: number;
   readonly discovered_at: Date;
   readonly started_at: Date | null;
   readonly finished_at: Date | null;

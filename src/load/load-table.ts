@@ -5,20 +5,68 @@
  * key loaded; `merge` copies into a temporary table and upserts on the key (the last row of a
  * key within a file wins).
  */
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
 import { databaseErrorCode, errorMessage, FerryError } from '../errors/index.ts';
 import { canonicalType, type PoolClient, quoteIdentifier } from '../postgres/index.ts';
 import { CopySideError, copyFrame } from './copy-stream.ts';
 import { binaryKind } from './pg-binary.ts';
-import { prepareTable, tableColumnsFor } from './table-ddl.ts';
-import { LINEAGE_COLUMNS, qualifiedTableName, type RowSource, type TableSink } from './table-sink.ts';
+import { prepareRejectsTable, prepareTable, tableColumnsFor } from './table-ddl.ts';
+import { LINEAGE_COLUMNS, type LoadResult, qualifiedRejectsName, qualifiedTableName, type RowSource, type TableSink } from './table-sink.ts';
 
 export interface FileIdentity {
   readonly key: string;
   readonly version: string;
 }
 
-/** Loads `rows` into the sink's table on `client`; returns the rows copied. */
-export async function loadTable(client: PoolClient, sink: TableSink, file: FileIdentity, rows: RowSource): Promise<number> {
+/**
+ * Loads `rows` into the sink's table on `client`, and the rows checks rejected into its
+ * rejects table (after the good rows, in the same transaction).
+ */
+export async function loadTable(client: PoolClient, sink: TableSink, file: FileIdentity, rows: RowSource): Promise<LoadResult> {
+  const rejectsDir = rows.checked ? await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-rejects-')) : null;
+  try {
+    const reports: unknown[] = [];
+    const copied = await loadRows(client, sink, file, rows, (part) => (rejectsDir === null ? null : path.join(rejectsDir, `part-${part}.csv`)), reports);
+    const rejected = rejectsDir === null ? 0 : await loadRejects(client, sink, file, rejectsDir);
+    return { rows: copied, rejected, parts: reports };
+  } finally {
+    if (rejectsDir !== null) await fs.rm(rejectsDir, { recursive: true, force: true });
+  }
+}
+
+/** The rejected rows the reader wrote (CSV, one file per part), copied into the rejects table; returns how many. */
+async function loadRejects(client: PoolClient, sink: TableSink, file: FileIdentity, dir: string): Promise<number> {
+  const files = (await fs.readdir(dir)).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+  const table = qualifiedRejectsName(sink);
+  if (sink.mode === 'replace' || files.length > 0) await prepareRejectsTable(client, sink);
+  // A new version of a file replaces its earlier rejects as it replaces its rows.
+  if (sink.mode === 'replace') await client.query(`DELETE FROM ${table} WHERE ${quoteIdentifier(LINEAGE_COLUMNS.file)} = $1`, [file.key]);
+  if (files.length === 0) return 0;
+  const copy = client.query(copyFrom(`COPY ${table} (_ferry_file, _ferry_version, row_number, rules, "values") FROM STDIN WITH (FORMAT csv)`));
+  async function* contents() {
+    for (const name of files) yield* createReadStream(path.join(dir, name), { highWaterMark: 1 << 20 });
+  }
+  try {
+    await pipeline(contents(), copy);
+  } catch (error) {
+    throw databaseError(`${file.key}: COPY into ${table} failed`, error);
+  }
+  return copy.rowCount;
+}
+
+async function loadRows(
+  client: PoolClient,
+  sink: TableSink,
+  file: FileIdentity,
+  rows: RowSource,
+  rejectsTarget: (part: number) => string | null,
+  reports: unknown[],
+): Promise<number> {
   const table = qualifiedTableName(sink);
   const { columns } = rows;
   const tableTypes = await prepareTable(client, sink, table, file.key, columns);
@@ -45,7 +93,12 @@ export async function loadTable(client: PoolClient, sink: TableSink, file: FileI
       return await copyFrame(
         client,
         `COPY ${target} (${columnList}) FROM STDIN WITH (FORMAT ${format})`,
-        { count: rows.partCount, write: (part, path) => rows.write(part, path, wire) },
+        {
+          count: rows.partCount,
+          write: async (part, target) => {
+            reports[part] = await rows.write(part, target, wire, rejectsTarget(part));
+          },
+        },
         binary ? { format: 'binary', kinds } : { format: 'csv' },
       );
     } catch (error) {

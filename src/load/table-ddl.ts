@@ -7,7 +7,7 @@
 import { FerryError } from '../errors/index.ts';
 import { type ColumnDefinition, canonicalType, createTableSql, type FrameColumn, type PoolClient, postgresType, quoteIdentifier } from '../postgres/index.ts';
 import { hasUniqueIndex, tableColumns } from './table-introspector.ts';
-import { LINEAGE_COLUMNS, type TableSink } from './table-sink.ts';
+import { LINEAGE_COLUMNS, qualifiedRejectsName, type TableSink } from './table-sink.ts';
 
 /** First key of the advisory lock taken to create or alter a table ("Fert"). */
 const TABLE_LOCK_NAMESPACE = 0x4665_7274;
@@ -79,4 +79,23 @@ export async function prepareTable(
   }
   for (const column of added) have.set(column.name, canonicalType(column.type));
   return have;
+}
+
+/**
+ * The rejects table of a sink, created when missing: the rejected row's values as JSON, the
+ * rules it failed, its file, version and row number, and when it was rejected.
+ */
+export async function prepareRejectsTable(client: PoolClient, sink: TableSink): Promise<void> {
+  const name = { schema: sink.schema, table: sink.rejects };
+  if ((await tableColumns(client, name)) !== null) return;
+  const table = qualifiedRejectsName(sink);
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TABLE_LOCK_NAMESPACE, table]);
+  if ((await tableColumns(client, name)) !== null) return;
+  if (sink.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(sink.schema)}`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${table} (
+       _ferry_file text NOT NULL, _ferry_version text NOT NULL, row_number bigint NOT NULL, rules text[] NOT NULL,
+       "values" jsonb NOT NULL, _ferry_rejected_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await client.query(`CREATE INDEX ON ${table} (_ferry_file)`);
 }

@@ -27,6 +27,13 @@ export interface TableSink {
   readonly key: readonly string[];
   readonly lineage: boolean;
   readonly schemaDrift: SchemaDriftPolicy;
+  /** The table for rows rejected by checks (in the sink's schema). */
+  readonly rejects: string;
+}
+
+/** The rejects table's name, qualified as the sink's table is. */
+export function qualifiedRejectsName(sink: Pick<TableSink, 'schema' | 'rejects'>): string {
+  return qualifiedTableName({ schema: sink.schema, table: sink.rejects });
 }
 
 export function qualifiedTableName(sink: Pick<TableSink, 'schema' | 'table'>): string {
@@ -47,5 +54,15 @@ export interface WireSpec {
 export interface RowSource {
   readonly columns: readonly FrameColumn[];
   readonly partCount: number;
-  write(part: number, target: string, wire: WireSpec): Promise<void>;
+  /** Checks run on the rows: each write may also write rejected rows to `rejectsTarget`. */
+  readonly checked: boolean;
+  /** Resolves with what the writer reports of the part (its check tallies), kept in order for the caller. */
+  write(part: number, target: string, wire: WireSpec, rejectsTarget: string | null): Promise<unknown>;
+}
+
+/** What a load did: rows copied into the table and into its rejects table, and each part's report. */
+export interface LoadResult {
+  readonly rows: number;
+  readonly rejected: number;
+  readonly parts: readonly unknown[];
 }

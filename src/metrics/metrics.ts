@@ -26,6 +26,32 @@ export function createMetrics(pool: Pool): Metrics {
     },
   });
   new client.Gauge({
+    name: 'ferry_check_failing_rows',
+    help: 'Rows (or, for file rules, failures) that failed a check, by pipeline and rule, over all file versions',
+    labelNames: ['pipeline', 'rule'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const result = await pool.query<{ pipeline: string; rule_id: string; failing: number }>(
+        'SELECT pipeline, rule_id, sum(failing)::bigint AS failing FROM ferry_check_results GROUP BY pipeline, rule_id',
+      );
+      for (const row of result.rows) this.set({ pipeline: row.pipeline, rule: row.rule_id }, row.failing);
+    },
+  });
+  new client.Gauge({
+    name: 'ferry_rows_rejected',
+    help: 'Rows kept aside in rejects tables by checks, by pipeline',
+    labelNames: ['pipeline'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const result = await pool.query<{ pipeline: string; rows: number }>(
+        "SELECT pipeline, coalesce(sum(rows_rejected), 0)::bigint AS rows FROM ferry_files WHERE status = 'processed' GROUP BY pipeline",
+      );
+      for (const row of result.rows) this.set({ pipeline: row.pipeline }, row.rows);
+    },
+  });
+  new client.Gauge({
     name: 'ferry_rows_processed',
     help: 'Rows in file versions processed, by pipeline',
     labelNames: ['pipeline'],

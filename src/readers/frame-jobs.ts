@@ -4,11 +4,20 @@
  * crash costs one file, never the service.
  */
 import pl from 'nodejs-polars';
-import { checkColumns } from '../check/index.ts';
+import {
+  type CheckResult,
+  checkColumns,
+  checkRows,
+  evaluateChecks,
+  FileRuleState,
+  type PartResult,
+  type ResolvedCheck,
+  type RuleTally,
+} from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { LINEAGE_COLUMNS, type WireSpec, wireExpressions } from '../load/index.ts';
-import { bytesPerRow, outputColumns } from '../polars/index.ts';
+import { bytesPerRow, outputColumns, polarsMessage } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 import { describeFormat, type ReadFile, readFailure, readFile } from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
@@ -20,13 +29,20 @@ interface OpenJob {
   readonly read: ReadFile;
   readonly columns: readonly FrameColumn[];
   readonly parts: readonly pl.LazyDataFrame[];
+  /** Each part's first row in the file (row numbers of rejected rows count from it). */
+  readonly offsets: readonly number[];
   readonly transformed: boolean;
+  readonly checks: readonly ResolvedCheck[];
+  /** What the file rules keep across parts; null without checks. */
+  readonly fileRules: FileRuleState | null;
   /** The wire expressions of the file's parts, made once per wire spec (see write). */
   wire: { readonly spec: string; readonly expressions: pl.Expr[] } | null;
 }
 
 /** Rows per slice are chosen so that a slice holds about this much decoded data. */
 const SLICE_BYTES = 16 * 2 ** 20;
+/** For tests of rules across slices only: this many rows per slice, whatever their size. */
+const TEST_SLICE_ROWS = Number(process.env.FERRY_TEST_SLICE_ROWS ?? 0);
 
 export class FrameJobs {
   private readonly jobs = new Map<number, OpenJob>();
@@ -74,8 +90,11 @@ export class FrameJobs {
     const { read, frame, columns } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
-      const parts = !transformed && read.footer !== null ? await sliceRows(frame, read.footer.rows) : [frame];
-      this.jobs.set(job, { file, read, columns, parts, transformed, wire: null });
+      const sliced = !transformed && read.footer !== null ? await sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
+      const { parts, offsets } = sliced;
+      const checks = pipeline.checks;
+      const fileRules = checks.length > 0 ? new FileRuleState(checks) : null;
+      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, fileRules, wire: null });
       return { columns, partCount: parts.length };
     } catch (error) {
       await read.opened.dispose();
@@ -83,7 +102,13 @@ export class FrameJobs {
     }
   }
 
-  async write(job: number, part: number, target: string, wire: WireSpec): Promise<void> {
+  /**
+   * Writes part `part` of an open file to `target` for COPY. With checks, the part is collected
+   * once: the row rules flag its rows, the rows failing a `reject` rule go to `rejectsTarget`
+   * (CSV: file, version, row number, rules, values as JSON) and the rest to `target`; the file
+   * rules take what they need; the tallies are returned.
+   */
+  async write(job: number, part: number, target: string, wire: WireSpec, rejectsTarget: string | null = null): Promise<PartResult | null> {
     const open = this.jobs.get(job);
     const frame = open?.parts[part];
     if (open === undefined || frame === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job} with part ${part}`);
@@ -94,13 +119,46 @@ export class FrameJobs {
       const lineage = wire.lineage === null ? null : { fileColumn: LINEAGE_COLUMNS.file, versionColumn: LINEAGE_COLUMNS.version, ...wire.lineage };
       open.wire = { spec, expressions: wireExpressions(open.columns, wire.binary, lineage) };
     }
-    const rows = frame.select(...open.wire.expressions);
+    const expressions = open.wire.expressions;
+    const sink = (rows: pl.LazyDataFrame) =>
+      wire.binary
+        ? rows.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
+        : rows.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect();
     try {
-      if (wire.binary) await rows.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect();
-      else await rows.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect();
+      if (open.fileRules === null) {
+        await sink(frame.select(...expressions));
+        return null;
+      }
+      const collected = await frame.collect();
+      let checked: ReturnType<typeof checkRows>;
+      try {
+        open.fileRules.add(collected);
+        checked = checkRows(collected, open.checks, open.offsets[part] ?? 0);
+      } catch (error) {
+        // A rule that cannot run on this file (a column it does not have, a type it cannot compare).
+        throw new FerryError('CHECK_FAILED', `${open.file.key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
+      }
+      const { load, rejects, result } = checked;
+      await sink(load.lazy().select(...expressions));
+      if (rejects !== null) {
+        if (rejectsTarget === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects file was named');
+        await rejects
+          .lazy()
+          .select(pl.lit(open.file.key).alias('file'), pl.lit(open.file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
+          .sinkCSV(rejectsTarget, { includeHeader: false, maintainOrder: true })
+          .collect();
+      }
+      return result;
     } catch (error) {
       throw await readFailure(open.read, open.file.key, error, open.transformed);
     }
+  }
+
+  /** The file rules' tallies, once every part was written. */
+  finish(job: number): RuleTally[] {
+    const open = this.jobs.get(job);
+    if (open === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job}`);
+    return open.fileRules?.finish(open.columns) ?? [];
   }
 
   async close(job: number): Promise<void> {
@@ -124,14 +182,30 @@ export class FrameJobs {
     }
   }
 
-  async preview(pipelineName: string, file: FileRef, rows: number): Promise<PreviewResult> {
+  async preview(pipelineName: string, file: FileRef, rows: number, withChecks = false): Promise<PreviewResult> {
     const pipeline = this.pipeline(pipelineName);
     const { read, frame, columns } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
       const result = await frame.collect();
       const head = result.head(rows);
-      return { format: describeFormat(read.options), transformed, columns, rows: result.height, head: jsonSafe(head.toRecords()), table: head.toString() };
+      let checks: CheckResult[] | null = null;
+      if (withChecks && pipeline.checks.length > 0) {
+        // The rules on the whole file, as a load would run them, without loading anything.
+        const fileRules = new FileRuleState(pipeline.checks);
+        fileRules.add(result);
+        const part = checkRows(result, pipeline.checks, 0);
+        checks = [...evaluateChecks(pipeline.checks, [...part.result.tallies, ...fileRules.finish(columns)], result.height).results];
+      }
+      return {
+        format: describeFormat(read.options),
+        transformed,
+        columns,
+        rows: result.height,
+        head: jsonSafe(head.toRecords()),
+        table: head.toString(),
+        checks,
+      };
     } catch (error) {
       throw await readFailure(read, file.key, error, transformed);
     } finally {
@@ -151,13 +225,17 @@ export class FrameJobs {
  * 2 GiB file that read-ahead alone passed 1.5 GB. A transform sees the whole file in one query
  * (an aggregate over slices would be wrong), so for transformed files memory is Polars' own.
  */
-async function sliceRows(frame: pl.LazyDataFrame, total: number): Promise<pl.LazyDataFrame[]> {
+async function sliceRows(frame: pl.LazyDataFrame, total: number): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
   const sample = await frame.head(4096).collect();
   const perRow = Math.max(8, bytesPerRow(sample) ?? 256);
-  const rows = Math.min(4_000_000, Math.max(65_536, Math.floor(SLICE_BYTES / perRow)));
+  const rows = TEST_SLICE_ROWS > 0 ? TEST_SLICE_ROWS : Math.min(4_000_000, Math.max(65_536, Math.floor(SLICE_BYTES / perRow)));
   const parts: pl.LazyDataFrame[] = [];
-  for (let offset = 0; offset < total; offset += rows) parts.push(frame.slice(offset, rows));
-  return parts.length > 0 ? parts : [frame];
+  const offsets: number[] = [];
+  for (let offset = 0; offset < total; offset += rows) {
+    parts.push(frame.slice(offset, rows));
+    offsets.push(offset);
+  }
+  return parts.length > 0 ? { parts, offsets } : { parts: [frame], offsets: [0] };
 }
 
 /** Records as structured clone can carry them (bigints as text; dates stay dates). */

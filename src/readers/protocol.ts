@@ -2,6 +2,7 @@
  * The messages between ferry and its reader processes, over the child's IPC channel. Rows
  * never travel here: a reader writes them to a named pipe or temp file that ferry names.
  */
+import type { CheckResult } from '../check/index.ts';
 import type { ConfigOrigin } from '../config/index.ts';
 import type { ErrorCode, FileStep } from '../errors/index.ts';
 import type { WireSpec } from '../load/index.ts';
@@ -20,13 +21,22 @@ export type ReaderRequest =
   /** Read, transform and check a file; keep it open as `job` for writes. */
   | { readonly type: 'open'; readonly job: number; readonly pipeline: string; readonly file: FileRef }
   /** Write part `part` of an open job's rows to `target` (CSV, or Arrow IPC for binary COPY). */
-  | { readonly type: 'write'; readonly job: number; readonly part: number; readonly target: string; readonly wire: WireSpec }
+  | {
+      readonly type: 'write';
+      readonly job: number;
+      readonly part: number;
+      readonly target: string;
+      readonly wire: WireSpec;
+      readonly rejectsTarget: string | null;
+    }
+  /** The file rules' tallies of an open job, once all its parts are written. */
+  | { readonly type: 'finish'; readonly job: number }
   /** Release an open job (its temp copy). */
   | { readonly type: 'close'; readonly job: number }
   /** Count a file's rows (formats whose count needs Polars). */
   | { readonly type: 'count'; readonly pipeline: string; readonly file: FileRef }
   /** A file through read, transform and check, for `ferry preview`. */
-  | { readonly type: 'preview'; readonly pipeline: string; readonly file: FileRef; readonly rows: number };
+  | { readonly type: 'preview'; readonly pipeline: string; readonly file: FileRef; readonly rows: number; readonly checks: boolean };
 
 export interface OpenResult {
   readonly columns: readonly FrameColumn[];
@@ -40,6 +50,8 @@ export interface PreviewResult {
   readonly rows: number;
   readonly head: readonly Record<string, unknown>[];
   readonly table: string;
+  /** The pipeline's checks on the file (with --checks), else null. */
+  readonly checks: readonly CheckResult[] | null;
 }
 
 export interface SerializedError {

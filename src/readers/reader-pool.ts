@@ -11,6 +11,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PartResult, RuleTally } from '../check/index.ts';
 import type { ConfigOrigin } from '../config/index.ts';
 import { FerryError, type FileStep } from '../errors/index.ts';
 import type { WireSpec } from '../load/index.ts';
@@ -71,8 +72,13 @@ export class Reader {
     return this.request({ type: 'open', job, pipeline, file }, `reading ${file.key}`, 'read') as Promise<OpenResult>;
   }
 
-  write(job: number, part: number, target: string, wire: WireSpec, key: string): Promise<void> {
-    return this.request({ type: 'write', job, part, target, wire }, `writing the rows of ${key}`, 'load') as Promise<void>;
+  /** Writes a part's rows (and, with checks, its rejected rows); the part's check tallies, or null without checks. */
+  write(job: number, part: number, target: string, wire: WireSpec, key: string, rejectsTarget: string | null = null): Promise<PartResult | null> {
+    return this.request({ type: 'write', job, part, target, wire, rejectsTarget }, `writing the rows of ${key}`, 'load') as Promise<PartResult | null>;
+  }
+
+  finish(job: number, key: string): Promise<RuleTally[]> {
+    return this.request({ type: 'finish', job }, `checking ${key}`, 'check') as Promise<RuleTally[]>;
   }
 
   close(job: number): Promise<void> {
@@ -84,8 +90,8 @@ export class Reader {
     return this.request({ type: 'count', pipeline, file }, `counting the rows of ${file.key}`, 'read') as Promise<number>;
   }
 
-  preview(pipeline: string, file: FileRef, rows: number): Promise<PreviewResult> {
-    return this.request({ type: 'preview', pipeline, file, rows }, `previewing ${file.key}`, 'read') as Promise<PreviewResult>;
+  preview(pipeline: string, file: FileRef, rows: number, checks = false): Promise<PreviewResult> {
+    return this.request({ type: 'preview', pipeline, file, rows, checks }, `previewing ${file.key}`, 'read') as Promise<PreviewResult>;
   }
 
   private request(request: ReaderRequest, doing: string, step: FileStep): Promise<unknown> {

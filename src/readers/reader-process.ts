@@ -34,14 +34,16 @@ async function handle(request: ReaderRequest): Promise<unknown> {
       abortIfAsked(request.file);
       return jobs.open(request.job, request.pipeline, request.file);
     case 'write':
-      return jobs.write(request.job, request.part, request.target, request.wire);
+      return jobs.write(request.job, request.part, request.target, request.wire, request.rejectsTarget);
+    case 'finish':
+      return jobs.finish(request.job);
     case 'close':
       return jobs.close(request.job);
     case 'count':
       abortIfAsked(request.file);
       return jobs.count(request.pipeline, request.file);
     case 'preview':
-      return jobs.preview(request.pipeline, request.file, request.rows);
+      return jobs.preview(request.pipeline, request.file, request.rows, request.checks);
   }
 }
 

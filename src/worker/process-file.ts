@@ -6,6 +6,7 @@
  * interruption (ferry stopping: rolled back, the lease given back as ferry exits).
  */
 import type { Logger } from 'pino';
+import { ChecksFailedError, evaluateChecks, mergeTallies, type PartResult } from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { databaseErrorCode, errorEntry, errorMessage, FerryError } from '../errors/index.ts';
 import {
@@ -14,6 +15,7 @@ import {
   markFileProcessed,
   markFileSuperseded,
   type RunRecord,
+  recordCheckResults,
   recordFileFailure,
   releaseClaim,
   renewLease,
@@ -26,7 +28,7 @@ import { type ObjectStore, versionIdentity } from '../storage/index.ts';
 import { retryDelayMs } from './backoff.ts';
 
 export type FileOutcome =
-  | { readonly kind: 'processed'; readonly key: string; readonly rows: number }
+  | { readonly kind: 'processed'; readonly key: string; readonly rows: number; readonly rejected: number; readonly warnings: number }
   | { readonly kind: 'quarantined' | 'retrying'; readonly key: string; readonly step: string; readonly code: string; readonly error: string }
   | { readonly kind: 'superseded'; readonly key: string; readonly reason: string }
   | { readonly kind: 'lease-lost'; readonly key: string }
@@ -74,8 +76,8 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
       fileLog.info({ reason: outcome.changed }, 'file version superseded');
       return { kind: 'superseded', key: file.key, reason: outcome.changed };
     }
-    fileLog.info({ rows: outcome.rows }, 'file processed');
-    return { kind: 'processed', key: file.key, rows: outcome.rows };
+    fileLog.info({ rows: outcome.rows, rejected: outcome.rejected, warnings: outcome.warnings }, 'file processed');
+    return { kind: 'processed', key: file.key, rows: outcome.rows, rejected: outcome.rejected, warnings: outcome.warnings };
   } catch (thrown) {
     return recordFailure(context, file, owner, thrown, fileLog);
   } finally {
@@ -83,13 +85,20 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   }
 }
 
-type Recorded = { rows: number } | { changed: string } | null;
+/** What the load did, for the ledger. */
+interface Loaded {
+  readonly rows: number;
+  readonly rejected: number;
+  readonly warnings: number;
+}
+
+type Recorded = Loaded | { changed: string } | null;
 
 /** The file's stages; null when the lease was lost. */
 async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<Recorded> {
   const { pipeline, store, readers } = context;
   const ref = { key: file.key, version: file.version, size: file.size, etag: file.etag };
-  const commit = (load: (client: PoolClient) => Promise<number>) => recordInTransaction(context, file, owner, load);
+  const commit = (load: (client: PoolClient) => Promise<Loaded>) => recordInTransaction(context, file, owner, load);
 
   if (pipeline.sink.kind === 'row-count') {
     // A plain Parquet file is counted from its footer, here (no Polars at all); other formats
@@ -101,7 +110,7 @@ async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecor
         : await withReader(readers, (reader) => reader.count(pipeline.name, ref));
     return commit(async (client) => {
       await recordRowCount(client, run.id, file.key, rows);
-      return rows;
+      return { rows, rejected: 0, warnings: 0 };
     });
   }
 
@@ -110,13 +119,28 @@ async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecor
     const job = readers.nextJob();
     try {
       const opened = await reader.open(job, pipeline.name, ref);
-      return await commit((client) =>
-        loadTable(client, sink, file, {
+      const checked = pipeline.checks.length > 0;
+      return await commit(async (client) => {
+        const loaded = await loadTable(client, sink, file, {
           columns: opened.columns,
           partCount: opened.partCount,
-          write: (part, target, wire) => reader.write(job, part, target, wire, file.key),
-        }),
-      );
+          checked,
+          write: (part, target, wire, rejectsTarget) => reader.write(job, part, target, wire, file.key, rejectsTarget),
+        });
+        if (!checked) return { rows: loaded.rows, rejected: 0, warnings: 0 };
+        // The rules' verdict on the whole file, from every part's tallies and the file rules';
+        // a quarantine rolls back everything this transaction loaded.
+        const parts = loaded.parts as PartResult[];
+        const tallies = mergeTallies([...parts.map((part) => part.tallies), await reader.finish(job, file.key)]);
+        const verdict = evaluateChecks(
+          pipeline.checks,
+          tallies,
+          parts.reduce((sum, part) => sum + part.rows, 0),
+        );
+        if (verdict.quarantinedBy.length > 0) throw new ChecksFailedError(file.key, verdict);
+        await recordCheckResults(client, file.id, pipeline.name, verdict.results);
+        return { rows: loaded.rows, rejected: loaded.rejected, warnings: verdict.warnings };
+      });
     } finally {
       await reader.close(job);
     }
@@ -140,18 +164,18 @@ async function recordInTransaction(
   context: ProcessFileContext,
   file: FileVersionRecord,
   owner: string,
-  load: (client: PoolClient) => Promise<number>,
+  load: (client: PoolClient) => Promise<Loaded>,
 ): Promise<Recorded> {
   return inTransaction(context.pool, async (client) => {
     if (!(await lockClaimedFile(client, file.id, owner))) return null;
-    const rows = await load(client);
+    const loaded = await load(client);
     // The version read must be the version recorded: if the object changed while it was
     // read, this version is gone (the transaction rolls back) and the new one will be
     // discovered and processed instead.
     const changed = await changedSince(context.store, file);
     if (changed !== null) throw new VersionChanged(changed);
-    await markFileProcessed(client, file.id, rows);
-    return { rows };
+    await markFileProcessed(client, file.id, loaded.rows, { rejected: loaded.rejected, warnings: loaded.warnings });
+    return loaded;
   }).catch((error: unknown) => {
     if (error instanceof VersionChanged) return { changed: error.message };
     throw error;
@@ -186,7 +210,14 @@ async function recordFailure(context: ProcessFileContext, file: FileVersionRecor
   const message = error.retryable && !willRetry ? `gave up after ${file.attempts} attempts: ${error.message}` : error.message;
   const retryAt = willRetry ? new Date(Date.now() + retryDelayMs(file.attempts, context.retry.baseDelayMs, context.retry.maxDelayMs)) : null;
   try {
-    await recordFileFailure(context.pool, file.id, owner, { message, step, code: error.code, retryAt, readerCrashed });
+    const failure = { message, step, code: error.code, retryAt, readerCrashed };
+    if (error instanceof ChecksFailedError) {
+      // The rules' results are kept with the quarantine, in one transaction.
+      const results = error.results;
+      await inTransaction(context.pool, async (client) => {
+        if (await recordFileFailure(client, file.id, owner, failure)) await recordCheckResults(client, file.id, context.pipeline.name, results);
+      });
+    } else await recordFileFailure(context.pool, file.id, owner, failure);
   } catch (recordError) {
     // The database itself is failing: the lease will expire and the file will be claimed again.
     fileLog.error({ err: recordError }, 'could not record the failure; the file will be retried when its lease expires');

@@ -93,6 +93,7 @@ describe('config', () => {
       key: [],
       lineage: false,
       schemaDrift: 'evolve',
+      rejects: 'sales_rejects',
     });
     // Source settings belong to the source, the transform to the transform: never to the sink.
     assert.equal(pipeline?.source.format, 'csv');
@@ -176,5 +177,52 @@ describe('config', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads checks, and names the field of a bad rule at start', () => {
+    const [pipeline] = resolve({
+      pipelines: {
+        p: {
+          sink: { table: 't' },
+          checks: [
+            { rule: 'range', column: 'amount', min: 0, action: 'reject', errorIf: '1%' },
+            { rule: 'unique', columns: ['id'] },
+          ],
+        },
+      },
+    }).pipelines;
+    assert.deepEqual(
+      pipeline?.checks.map((c) => [c.id, c.kind, c.action, c.errorIf, c.warnIf]),
+      [
+        ['range(amount)', 'row', 'reject', { fraction: 0.01 }, { count: 0 }],
+        ['unique(id)', 'file', 'quarantine', { count: 0 }, { count: 0 }],
+      ],
+    );
+    const bad = (check: object) => () => resolve({ pipelines: { p: { sink: { table: 't' }, checks: [check] } } });
+    assertConfigError(bad({ rule: 'regex', column: 'e', pattern: '([' }), /pipelines\.p\.checks\[0\]\.pattern: is not a regular expression/);
+    assertConfigError(bad({ rule: 'unique', columns: ['id'], action: 'reject' }), /pipelines\.p\.checks\[0\]\.action: unique judges the whole file/);
+    assertConfigError(bad({ rule: 'range', column: 'a', min: 5, max: 1 }), /pipelines\.p\.checks\[0\]\.min: min 5 is above max 1/);
+    assertConfigError(
+      bad({ rule: 'range', column: 'a', min: 0, errorIf: 'lots' }),
+      /pipelines\.p\.checks\[0\]\.errorIf: "lots" is not a count or a percentage/,
+    );
+    assertConfigError(bad({ rule: 'freshness', column: 'at', within: 'soon' }), /pipelines\.p\.checks\[0\]\.within/);
+    assertConfigError(bad({ rule: 'sometimes', column: 'a' }), /pipelines\.p\.checks\.0\.rule/);
+    assertConfigError(() => resolve({ pipelines: { p: { checks: [{ rule: 'rowCount', min: 1 }] } } }), /pipelines\.p\.checks: checks run on table sinks/);
+    assertConfigError(
+      () =>
+        resolve({
+          pipelines: {
+            p: {
+              sink: { table: 't' },
+              checks: [
+                { rule: 'rowCount', min: 1 },
+                { rule: 'rowCount', max: 5 },
+              ],
+            },
+          },
+        }),
+      /checks\[1\]\.name: rules 0 and 1 both have the id "rowCount"/,
+    );
   });
 });

@@ -1,0 +1,177 @@
+/**
+ * Data quality rules as users write them (`checks` in a pipeline) and as ferry runs them.
+ *
+ * Row rules judge each row (notNull, range, accepted, regex, length, expression): `warn` loads
+ * every row and records the failures, `reject` moves the failing rows to the rejects table and
+ * loads the rest, `quarantine` loads nothing of the file. File rules judge the whole file
+ * (unique, rowCount, freshness, columns): `warn` or `quarantine`. `warnIf` / `errorIf` are
+ * thresholds (a count, or a percentage of the rows): a rule warns when its failures pass
+ * `warnIf` (default: any), and quarantines the file when they pass `errorIf` (default: any for
+ * `quarantine`, never for the others).
+ */
+import { parseDuration } from '../units/index.ts';
+
+export const CHECK_ACTIONS = ['warn', 'reject', 'quarantine'] as const;
+export type CheckAction = (typeof CHECK_ACTIONS)[number];
+
+export const ROW_RULES = ['notNull', 'range', 'accepted', 'regex', 'length', 'expression'] as const;
+export const FILE_RULES = ['unique', 'rowCount', 'freshness', 'columns'] as const;
+export type RuleName = (typeof ROW_RULES)[number] | (typeof FILE_RULES)[number];
+
+/** A count of rows, or a fraction of the file's rows (`'1%'` → 0.01). */
+export type Threshold = { readonly count: number } | { readonly fraction: number };
+
+interface RuleBase {
+  /** A stable id for the rule's history. @default derived from the rule and its columns, e.g. `range(amount)` */
+  readonly name?: string;
+  /** @default 'quarantine' */
+  readonly action?: CheckAction;
+  /** Warn only when the failures pass this count or percentage (`10`, `'0.5%'`). @default 0 */
+  readonly warnIf?: number | string;
+  /** Quarantine the file when the failures pass this count or percentage. @default 0 for quarantine, never otherwise */
+  readonly errorIf?: number | string;
+}
+
+/** A Polars expression (kept opaque here: the reader processes build and run it). */
+export type CheckExpression = { readonly _expr: unknown } | object;
+
+export type CheckInput =
+  | (RuleBase & { readonly rule: 'notNull'; readonly columns: readonly string[] })
+  | (RuleBase & { readonly rule: 'range'; readonly column: string; readonly min?: number; readonly max?: number })
+  | (RuleBase & { readonly rule: 'accepted'; readonly column: string; readonly values: readonly (string | number | boolean)[] })
+  | (RuleBase & { readonly rule: 'regex'; readonly column: string; readonly pattern: string })
+  | (RuleBase & { readonly rule: 'length'; readonly column: string; readonly min?: number; readonly max?: number })
+  | (RuleBase & { readonly rule: 'expression'; readonly expr: CheckExpression })
+  | (RuleBase & { readonly rule: 'unique'; readonly columns: readonly string[] })
+  | (RuleBase & { readonly rule: 'rowCount'; readonly min?: number; readonly max?: number })
+  | (RuleBase & { readonly rule: 'freshness'; readonly column: string; readonly within: string })
+  | (RuleBase & { readonly rule: 'columns'; readonly required?: readonly string[]; readonly types?: Readonly<Record<string, string>> });
+
+export interface ResolvedCheck {
+  readonly id: string;
+  readonly rule: RuleName;
+  readonly kind: 'row' | 'file';
+  readonly action: CheckAction;
+  readonly warnIf: Threshold;
+  readonly errorIf: Threshold | null;
+  /** The columns the rule reads (its samples are their values). */
+  readonly columns: readonly string[];
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly values: readonly (string | number | boolean)[];
+  readonly pattern: string | null;
+  readonly withinMs: number | null;
+  readonly required: readonly string[];
+  readonly types: Readonly<Record<string, string>>;
+  readonly expr: CheckExpression | null;
+}
+
+export function isRowRule(rule: string): boolean {
+  return (ROW_RULES as readonly string[]).includes(rule);
+}
+
+/** `5` → 5 rows; `'1%'` → 1% of the rows; null when the text is neither. */
+export function parseThreshold(value: number | string): Threshold | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? { count: value } : null;
+  const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+  if (percent) return Number(percent[1]) <= 100 ? { fraction: Number(percent[1]) / 100 } : null;
+  const count = /^\s*(\d+)\s*$/.exec(value);
+  return count ? { count: Number(count[1]) } : null;
+}
+
+/** True when `failing` of `total` rows pass the threshold. */
+export function exceeds(threshold: Threshold, failing: number, total: number): boolean {
+  return 'count' in threshold ? failing > threshold.count : failing > threshold.fraction * total;
+}
+
+/**
+ * Resolves a pipeline's checks; `problem(field, message)` collects what is wrong, with the field
+ * (`pipelines.p.checks[2].pattern`), so that a bad rule stops ferry at start.
+ */
+export function resolveChecks(field: string, inputs: readonly CheckInput[], problem: (field: string, message: string) => void): ResolvedCheck[] {
+  const resolved = inputs.map((input, index) => resolveCheck(`${field}[${index}]`, input, problem));
+  const seen = new Map<string, number>();
+  resolved.forEach((check, index) => {
+    const other = seen.get(check.id);
+    if (other !== undefined) {
+      problem(`${field}[${index}].name`, `rules ${other} and ${index} both have the id ${JSON.stringify(check.id)}; give one a name`);
+    }
+    seen.set(check.id, index);
+  });
+  return resolved;
+}
+
+function resolveCheck(field: string, input: CheckInput, problem: (field: string, message: string) => void): ResolvedCheck {
+  const kind = isRowRule(input.rule) ? 'row' : 'file';
+  const action = input.action ?? 'quarantine';
+  if (kind === 'file' && action === 'reject')
+    problem(`${field}.action`, `${input.rule} judges the whole file: use warn or quarantine (reject keeps single rows aside)`);
+  const threshold = (name: 'warnIf' | 'errorIf', value: number | string | undefined): Threshold | null => {
+    if (value === undefined) return null;
+    const parsed = parseThreshold(value);
+    if (parsed === null) problem(`${field}.${name}`, `${JSON.stringify(value)} is not a count or a percentage (e.g. 10 or '1%')`);
+    return parsed;
+  };
+  const warnIf = threshold('warnIf', input.warnIf) ?? { count: 0 };
+  const errorIf = threshold('errorIf', input.errorIf) ?? (action === 'quarantine' ? { count: 0 } : null);
+
+  const base = { kind, action, warnIf, errorIf, min: null, max: null, values: [], pattern: null, withinMs: null, required: [], types: {}, expr: null } as const;
+  const minMax = (min: number | undefined, max: number | undefined) => {
+    if (min === undefined && max === undefined) problem(field, `${input.rule} needs min, max or both`);
+    if (min !== undefined && max !== undefined && min > max) problem(`${field}.min`, `min ${min} is above max ${max}`);
+    return { min: min ?? null, max: max ?? null };
+  };
+  const columnsOf = (columns: readonly string[]) => {
+    if (columns.length === 0) problem(`${field}.columns`, 'names no column');
+    return columns;
+  };
+  let check: Omit<ResolvedCheck, 'id'>;
+  let derived: string;
+  switch (input.rule) {
+    case 'notNull':
+    case 'unique':
+      check = { ...base, rule: input.rule, columns: columnsOf(input.columns) };
+      derived = `${input.rule}(${input.columns.join(',')})`;
+      break;
+    case 'range':
+    case 'length':
+      check = { ...base, rule: input.rule, columns: [input.column], ...minMax(input.min, input.max) };
+      derived = `${input.rule}(${input.column})`;
+      break;
+    case 'accepted':
+      if (input.values.length === 0) problem(`${field}.values`, 'lists no value');
+      check = { ...base, rule: 'accepted', columns: [input.column], values: input.values };
+      derived = `accepted(${input.column})`;
+      break;
+    case 'regex':
+      try {
+        new RegExp(input.pattern);
+      } catch (error) {
+        problem(`${field}.pattern`, `is not a regular expression: ${(error as Error).message}`);
+      }
+      check = { ...base, rule: 'regex', columns: [input.column], pattern: input.pattern };
+      derived = `regex(${input.column})`;
+      break;
+    case 'expression':
+      if (input.name === undefined) problem(`${field}.name`, 'an expression rule needs a name (its id in the results)');
+      check = { ...base, rule: 'expression', columns: [], expr: input.expr };
+      derived = 'expression';
+      break;
+    case 'rowCount':
+      check = { ...base, rule: 'rowCount', columns: [], ...minMax(input.min, input.max) };
+      derived = 'rowCount';
+      break;
+    case 'freshness': {
+      const withinMs = parseDuration(input.within);
+      if (withinMs === null) problem(`${field}.within`, `"${input.within}" is not a duration (use e.g. 2d, 6h)`);
+      check = { ...base, rule: 'freshness', columns: [input.column], withinMs };
+      derived = `freshness(${input.column})`;
+      break;
+    }
+    case 'columns':
+      check = { ...base, rule: 'columns', columns: [], required: input.required ?? [], types: input.types ?? {} };
+      derived = 'columns';
+      break;
+  }
+  return { id: input.name ?? derived, ...check };
+}

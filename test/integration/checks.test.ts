@@ -1,0 +1,259 @@
+/**
+ * Data quality checks on files with injected defects: exact failing counts, the exact rows
+ * rejected (values, rules, row numbers), warn / reject / quarantine, thresholds as counts and
+ * percentages, rules over a file loaded in several slices, expression rules, and the results
+ * in the ledger (one row per rule, passes included).
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import pl from 'nodejs-polars';
+import { buildHttpApp } from '../../src/http/index.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
+
+let db: TestDatabase;
+let inbox: string;
+let runtime: Runtime | null = null;
+
+const ROWS = 1000;
+/** Rows (0-based) with defects: each list is exact, so every count below is known. */
+const NULL_AMOUNT = [11, 222, 333, 444];
+const NEGATIVE_AMOUNT = [10, 20, 30];
+const BOGUS_STATUS = [20, 40, 50, 60, 70];
+const BAD_EMAIL = [1, 2, 3, 4, 5, 6, 7];
+/** Rows whose id repeats another's: row 905 has id 5 (a later slice than row 5), row 906 has id 6. */
+const DUPLICATE_ID = { 905: 5, 906: 6 } as Record<number, number>;
+
+function orders(): pl.DataFrame {
+  const index = Array.from({ length: ROWS }, (_, i) => i);
+  return pl.DataFrame([
+    pl.Series(
+      'id',
+      index.map((i) => DUPLICATE_ID[i] ?? i),
+      pl.Int64,
+    ),
+    pl.Series(
+      'amount',
+      index.map((i) => (NULL_AMOUNT.includes(i) ? null : NEGATIVE_AMOUNT.includes(i) ? -1 : i * 2.5)),
+      pl.Float64,
+    ),
+    pl.Series(
+      'status',
+      index.map((i) => (BOGUS_STATUS.includes(i) ? 'bogus' : i % 2 === 0 ? 'active' : 'closed')),
+      pl.Utf8,
+    ),
+    pl.Series(
+      'email',
+      index.map((i) => (BAD_EMAIL.includes(i) ? `nope${i}` : `user${i}@example.org`)),
+      pl.Utf8,
+    ),
+  ]);
+}
+
+async function load(checks: unknown[], sink: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+  await runtime?.close();
+  runtime = await openTestRuntime({
+    databaseUrl: db.url,
+    storage: inbox,
+    env,
+    raw: { pipelines: { orders: { source: { glob: '*.parquet', modifiedWithin: null }, checks, sink: { table: 'orders', ...sink } } } },
+  });
+  return runOnce(runtime);
+}
+
+async function ledger() {
+  return (await db.pool.query('SELECT id, status, rows, rows_rejected, warnings, error, error_code FROM ferry_files ORDER BY id DESC LIMIT 1')).rows[0];
+}
+
+async function results(fileId: number): Promise<Record<string, { outcome: string; failing: number; total: number; samples: unknown[] }>> {
+  const rows = (
+    await db.pool.query('SELECT rule_id, outcome, failing::int, total::int, samples FROM ferry_check_results WHERE file_id = $1 ORDER BY rule_id', [fileId])
+  ).rows;
+  return Object.fromEntries(rows.map((row) => [row.rule_id, row]));
+}
+
+before(async () => {
+  db = await createTestDatabase();
+});
+after(async () => {
+  await runtime?.close();
+  await db.drop();
+});
+beforeEach(async () => {
+  await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+  await db.pool.query('DROP TABLE IF EXISTS orders, orders_rejects');
+  inbox = tempDir('checks-');
+  orders().writeParquet(path.join(inbox, 'orders.parquet'));
+});
+
+const RULES = [
+  { rule: 'notNull', columns: ['amount'], action: 'warn' },
+  { rule: 'range', column: 'amount', min: 0, action: 'reject' },
+  { rule: 'accepted', column: 'status', values: ['active', 'closed'], action: 'reject' },
+  { rule: 'regex', column: 'email', pattern: '^[^@]+@[^@]+$', action: 'warn' },
+  { rule: 'unique', columns: ['id'], action: 'warn' },
+  { rule: 'rowCount', min: 1, max: 10_000 },
+];
+
+describe('checks', () => {
+  it('warn and reject: exact counts, the rejected rows kept aside with their rules and row numbers, results per rule', async () => {
+    const run = await load(RULES);
+    assert.equal(run.counts.files_processed, 1);
+    const file = await ledger();
+    const rejectedRows = new Set([...NEGATIVE_AMOUNT, ...BOGUS_STATUS]);
+    assert.equal(file.status, 'processed');
+    assert.equal(Number(file.rows), ROWS - rejectedRows.size);
+    assert.equal(Number(file.rows_rejected), rejectedRows.size);
+    assert.equal(file.warnings, 3);
+    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM orders')).rows[0].n, ROWS - rejectedRows.size);
+
+    const byRule = await results(file.id);
+    assert.deepEqual(Object.fromEntries(Object.entries(byRule).map(([id, r]) => [id, [r.outcome, r.failing, r.total]])), {
+      'notNull(amount)': ['warned', NULL_AMOUNT.length, ROWS],
+      'range(amount)': ['rejected', NEGATIVE_AMOUNT.length, ROWS],
+      'accepted(status)': ['rejected', BOGUS_STATUS.length, ROWS],
+      'regex(email)': ['warned', BAD_EMAIL.length, ROWS],
+      'unique(id)': ['warned', 4, ROWS],
+      rowCount: ['passed', 0, 1],
+    });
+    assert.deepEqual(
+      byRule['regex(email)']?.samples,
+      BAD_EMAIL.map((i) => `nope${i}`),
+    );
+    assert.deepEqual([...(byRule['unique(id)']?.samples ?? [])].sort(), [5, 6]);
+
+    const rejects = (await db.pool.query('SELECT _ferry_file, row_number::int, rules, "values" FROM orders_rejects ORDER BY row_number')).rows;
+    assert.deepEqual(
+      rejects.map((r) => r.row_number),
+      [...rejectedRows].sort((a, b) => a - b).map((i) => i + 1),
+    );
+    const row21 = rejects.find((r) => r.row_number === 21); // row 20: negative amount and a bogus status
+    assert.deepEqual([...row21.rules].sort(), ['accepted(status)', 'range(amount)']);
+    assert.deepEqual(row21.values, { id: 20, amount: -1, status: 'bogus', email: 'user20@example.org' });
+    assert.ok(rejects.every((r) => r._ferry_file === 'orders.parquet'));
+  });
+
+  it('quarantine: the file loads nothing, and its results say which rule stopped it', async () => {
+    await load([
+      { rule: 'range', column: 'amount', min: 0, action: 'quarantine' },
+      { rule: 'accepted', column: 'status', values: ['active', 'closed'], action: 'reject' },
+    ]);
+    const file = await ledger();
+    assert.equal(file.status, 'quarantined');
+    assert.equal(file.error_code, 'CHECK_FAILED');
+    assert.match(file.error, /orders\.parquet failed its checks: range\(amount\): 3 of 1000/);
+    assert.equal((await db.pool.query("SELECT to_regclass('orders') AS t")).rows[0].t, null, 'nothing loaded, not even the table');
+    assert.equal((await db.pool.query("SELECT to_regclass('orders_rejects') AS t")).rows[0].t, null, 'no rejects kept');
+    const byRule = await results(file.id);
+    assert.equal(byRule['range(amount)']?.outcome, 'quarantined');
+    assert.equal(byRule['accepted(status)']?.outcome, 'rejected');
+  });
+
+  it('thresholds: a count or a percentage; a reject rule over errorIf quarantines the file', async () => {
+    await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject', errorIf: '0.2%' }]);
+    assert.equal((await ledger()).status, 'quarantined', '3 of 1000 is over 0.2%');
+    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject', errorIf: 5 }]);
+    const file = await ledger();
+    assert.equal(file.status, 'processed', '3 is not over 5');
+    assert.equal(Number(file.rows_rejected), 3);
+    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await db.pool.query('DROP TABLE IF EXISTS orders, orders_rejects');
+    await load([{ rule: 'regex', column: 'email', pattern: '@', action: 'quarantine', errorIf: '1%', warnIf: 5 }]);
+    const warned = await ledger();
+    assert.equal(warned.status, 'processed', '7 of 1000 is under 1%');
+    assert.equal(warned.warnings, 1, '7 is over warnIf 5');
+  });
+
+  it('file rules judge the whole file across slices; a quarantine after rejects in early slices leaves nothing', async () => {
+    // Slices of 300 rows: ids 5 and 6 repeat in the last slice (rows 905 and 906).
+    await load(
+      [
+        { rule: 'range', column: 'amount', min: 0, action: 'reject' },
+        { rule: 'unique', columns: ['id'] },
+      ],
+      {},
+      { FERRY_TEST_SLICE_ROWS: '300' },
+    );
+    const file = await ledger();
+    assert.equal(file.status, 'quarantined');
+    assert.match(file.error, /unique\(id\): 4 of 1000/);
+    assert.equal((await db.pool.query("SELECT to_regclass('orders_rejects') AS t")).rows[0].t, null);
+    assert.equal((await results(file.id))['range(amount)']?.outcome, 'rejected');
+
+    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject' }], {}, { FERRY_TEST_SLICE_ROWS: '300' });
+    const sliced = await ledger();
+    assert.equal(sliced.status, 'processed');
+    assert.equal(Number(sliced.rows), ROWS - 3);
+    const numbers = (await db.pool.query('SELECT row_number::int AS n FROM orders_rejects ORDER BY 1')).rows.map((r) => r.n);
+    assert.deepEqual(numbers, [11, 21, 31], 'row numbers count from the file, not the slice');
+  });
+
+  it('expression rules from a config file, and a freshness rule', async () => {
+    await runtime?.close();
+    pl.DataFrame([
+      pl.Series('qty', [1, 0, 3, 2], pl.Int64),
+      pl.Series('price', [2.5, 1, -1, 4], pl.Float64),
+      pl.Series(
+        'at',
+        [new Date(Date.now() - 5 * 86_400_000), new Date(Date.now() - 3 * 86_400_000), null, new Date(Date.now() - 4 * 86_400_000)],
+        pl.Datetime('ms'),
+      ),
+    ]).writeParquet(path.join(inbox, 'lines.parquet'));
+    runtime = await openTestRuntime({
+      databaseUrl: db.url,
+      storage: inbox,
+      configSource: `import pl from 'nodejs-polars';
+export default { pipelines: { lines: { source: { glob: 'lines.parquet', modifiedWithin: null }, sink: { table: 'lines' }, checks: [
+  { name: 'positive_total', rule: 'expression', expr: pl.col('qty').mul(pl.col('price')).gt(0), action: 'reject' },
+  { rule: 'freshness', column: 'at', within: '2d', action: 'warn' },
+] } } };
+`,
+    });
+    await runOnce(runtime);
+    const file = await ledger();
+    assert.equal(file.status, 'processed', file.error);
+    assert.equal(Number(file.rows), 2);
+    const byRule = await results(file.id);
+    assert.equal(byRule.positive_total?.failing, 2);
+    assert.equal(byRule['freshness(at)']?.outcome, 'warned');
+    const rejected = (await db.pool.query('SELECT row_number::int AS n, rules FROM lines_rejects ORDER BY 1')).rows;
+    assert.deepEqual(rejected, [
+      { n: 2, rules: ['positive_total'] },
+      { n: 3, rules: ['positive_total'] },
+    ]);
+  });
+
+  it('GET /files/:id shows the per-rule results; /metrics counts failures per pipeline and rule', async () => {
+    await load(RULES);
+    const file = await ledger();
+    const app = buildHttpApp({
+      config: (runtime as Runtime).config,
+      pool: (runtime as Runtime).pool,
+      store: (runtime as Runtime).store,
+      version: 'test',
+      nextRun: () => null,
+      runNow: async () => ({ accepted: false }),
+    });
+    try {
+      const detail = await app.inject(`/files/${file.id}`);
+      assert.equal(detail.statusCode, 200);
+      const body = detail.json();
+      assert.equal(body.file.rows_rejected, 7);
+      assert.deepEqual(
+        body.checks.map((c: { rule_id: string; outcome: string }) => `${c.rule_id} ${c.outcome}`),
+        ['accepted(status) rejected', 'notNull(amount) warned', 'range(amount) rejected', 'regex(email) warned', 'rowCount passed', 'unique(id) warned'],
+      );
+      assert.equal((await app.inject('/files/999999')).statusCode, 404);
+      const metrics = (await app.inject('/metrics')).body;
+      assert.match(metrics, /ferry_check_failing_rows\{pipeline="orders",rule="regex\(email\)"\} 7/);
+      assert.match(metrics, /ferry_rows_rejected\{pipeline="orders"\} 7/);
+    } finally {
+      await app.close();
+    }
+  });
+});
