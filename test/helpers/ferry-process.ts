@@ -115,3 +115,32 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+export interface HealthWatch {
+  readonly checks: number;
+  readonly failures: number;
+  stop(): void;
+}
+
+/** Asks `/health` every `everyMs` until stopped, counting answers that are not 200 (or none). */
+export function watchHealth(url: string, everyMs = 200): HealthWatch {
+  const counts = { checks: 0, failures: 0 };
+  const timer = setInterval(() => {
+    counts.checks++;
+    fetch(`${url}/health`).then(
+      (response) => {
+        if (response.status !== 200) counts.failures++;
+      },
+      () => counts.failures++,
+    );
+  }, everyMs);
+  return {
+    get checks() {
+      return counts.checks;
+    },
+    get failures() {
+      return counts.failures;
+    },
+    stop: () => clearInterval(timer),
+  };
+}

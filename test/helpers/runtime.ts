@@ -1,10 +1,13 @@
 /** A ferry runtime in the test process, on a test database and a given storage. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { after, before, beforeEach } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig, resolveConfig } from '../../src/config/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { type RunSummary, runPipeline } from '../../src/worker/index.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { tempDir } from './fixtures.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -41,4 +44,58 @@ export async function runOnce(runtime: Runtime): Promise<Extract<RunSummary, { s
   const summary = await runPipeline(runtime, { pipeline, trigger: 'manual' });
   if (summary.status === 'skipped' || summary.status === 'helped') throw new Error(`run not started: ${summary.status}`);
   return summary;
+}
+
+export interface TestRuntimeHandle {
+  /** The test file's database. */
+  readonly db: TestDatabase;
+  /** This test's inbox (a fresh folder before each test; a test may point it elsewhere). */
+  inbox: string;
+  /** The runtime last opened, if any. */
+  readonly runtime: Runtime | null;
+  /** Opens a runtime on the database and the inbox (closing the previous one). */
+  open(options: Omit<TestRuntimeOptions, 'databaseUrl' | 'storage'>): Promise<Runtime>;
+}
+
+/**
+ * The set-up integration tests share: a database for the test file (dropped after it), an empty
+ * ledger and a fresh inbox before each test, and runtimes opened on them, closed when replaced
+ * and at the end.
+ */
+export function useTestRuntime(prefix = 'ferry-test-'): TestRuntimeHandle {
+  let db: TestDatabase | null = null;
+  let runtime: Runtime | null = null;
+  let inbox = '';
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await runtime?.close();
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    await (db as TestDatabase).pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    inbox = tempDir(prefix);
+  });
+  return {
+    get db() {
+      if (db === null) throw new Error('the test database is made in before()');
+      return db;
+    },
+    get inbox() {
+      return inbox;
+    },
+    set inbox(folder: string) {
+      inbox = folder;
+    },
+    get runtime() {
+      return runtime;
+    },
+    async open(options) {
+      await runtime?.close();
+      runtime = null;
+      runtime = await openTestRuntime({ ...options, databaseUrl: (db as TestDatabase).url, storage: inbox });
+      return runtime;
+    },
+  };
 }

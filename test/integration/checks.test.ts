@@ -6,17 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { tempDir } from '../helpers/fixtures.ts';
-import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
+import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
-let db: TestDatabase;
-let inbox: string;
-let runtime: Runtime | null = null;
+const test = useTestRuntime('checks-');
 
 const ROWS = 1000;
 /** Rows (0-based) with defects: each list is exact, so every count below is known. */
@@ -54,39 +50,30 @@ function orders(): pl.DataFrame {
 }
 
 async function load(checks: unknown[], sink: Record<string, unknown> = {}, env: Record<string, string> = {}) {
-  await runtime?.close();
-  runtime = await openTestRuntime({
-    databaseUrl: db.url,
-    storage: inbox,
-    env,
-    raw: { pipelines: { orders: { source: { glob: '*.parquet', modifiedWithin: null }, checks, sink: { table: 'orders', ...sink } } } },
-  });
-  return runOnce(runtime);
+  return runOnce(
+    await test.open({
+      env,
+      raw: { pipelines: { orders: { source: { glob: '*.parquet', modifiedWithin: null }, checks, sink: { table: 'orders', ...sink } } } },
+    }),
+  );
 }
 
 async function ledger() {
-  return (await db.pool.query('SELECT id, status, rows, rows_rejected, warnings, error, error_code FROM ferry_files ORDER BY id DESC LIMIT 1')).rows[0];
+  return (await test.db.pool.query('SELECT id, status, rows, rows_rejected, warnings, error, error_code FROM ferry_files ORDER BY id DESC LIMIT 1')).rows[0];
 }
 
 async function results(fileId: number): Promise<Record<string, { outcome: string; failing: number; total: number; samples: unknown[] }>> {
   const rows = (
-    await db.pool.query('SELECT rule_id, outcome, failing::int, total::int, samples FROM ferry_check_results WHERE file_id = $1 ORDER BY rule_id', [fileId])
+    await test.db.pool.query('SELECT rule_id, outcome, failing::int, total::int, samples FROM ferry_check_results WHERE file_id = $1 ORDER BY rule_id', [
+      fileId,
+    ])
   ).rows;
   return Object.fromEntries(rows.map((row) => [row.rule_id, row]));
 }
 
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await runtime?.close();
-  await db.drop();
-});
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-  await db.pool.query('DROP TABLE IF EXISTS orders, orders_rejects');
-  inbox = tempDir('checks-');
-  orders().writeParquet(path.join(inbox, 'orders.parquet'));
+  await test.db.pool.query('DROP TABLE IF EXISTS orders, orders_rejects');
+  orders().writeParquet(path.join(test.inbox, 'orders.parquet'));
 });
 
 const RULES = [
@@ -108,7 +95,7 @@ describe('checks', () => {
     assert.equal(Number(file.rows), ROWS - rejectedRows.size);
     assert.equal(Number(file.rows_rejected), rejectedRows.size);
     assert.equal(file.warnings, 3);
-    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM orders')).rows[0].n, ROWS - rejectedRows.size);
+    assert.equal((await test.db.pool.query('SELECT count(*)::int AS n FROM orders')).rows[0].n, ROWS - rejectedRows.size);
 
     const byRule = await results(file.id);
     assert.deepEqual(Object.fromEntries(Object.entries(byRule).map(([id, r]) => [id, [r.outcome, r.failing, r.total]])), {
@@ -125,7 +112,7 @@ describe('checks', () => {
     );
     assert.deepEqual([...(byRule['unique(id)']?.samples ?? [])].sort(), [5, 6]);
 
-    const rejects = (await db.pool.query('SELECT _ferry_file, row_number::int, rules, "values" FROM orders_rejects ORDER BY row_number')).rows;
+    const rejects = (await test.db.pool.query('SELECT _ferry_file, row_number::int, rules, "values" FROM orders_rejects ORDER BY row_number')).rows;
     assert.deepEqual(
       rejects.map((r) => r.row_number),
       [...rejectedRows].sort((a, b) => a - b).map((i) => i + 1),
@@ -145,8 +132,8 @@ describe('checks', () => {
     assert.equal(file.status, 'quarantined');
     assert.equal(file.error_code, 'CHECK_FAILED');
     assert.match(file.error, /orders\.parquet failed its checks: range\(amount\): 3 of 1000/);
-    assert.equal((await db.pool.query("SELECT to_regclass('orders') AS t")).rows[0].t, null, 'nothing loaded, not even the table');
-    assert.equal((await db.pool.query("SELECT to_regclass('orders_rejects') AS t")).rows[0].t, null, 'no rejects kept');
+    assert.equal((await test.db.pool.query("SELECT to_regclass('orders') AS t")).rows[0].t, null, 'nothing loaded, not even the table');
+    assert.equal((await test.db.pool.query("SELECT to_regclass('orders_rejects') AS t")).rows[0].t, null, 'no rejects kept');
     const byRule = await results(file.id);
     assert.equal(byRule['range(amount)']?.outcome, 'quarantined');
     assert.equal(byRule['accepted(status)']?.outcome, 'rejected');
@@ -155,13 +142,13 @@ describe('checks', () => {
   it('thresholds: a count or a percentage; a reject rule over errorIf quarantines the file', async () => {
     await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject', errorIf: '0.2%' }]);
     assert.equal((await ledger()).status, 'quarantined', '3 of 1000 is over 0.2%');
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
     await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject', errorIf: 5 }]);
     const file = await ledger();
     assert.equal(file.status, 'processed', '3 is not over 5');
     assert.equal(Number(file.rows_rejected), 3);
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-    await db.pool.query('DROP TABLE IF EXISTS orders, orders_rejects');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await test.db.pool.query('DROP TABLE IF EXISTS orders, orders_rejects');
     await load([{ rule: 'regex', column: 'email', pattern: '@', action: 'quarantine', errorIf: '1%', warnIf: 5 }]);
     const warned = await ledger();
     assert.equal(warned.status, 'processed', '7 of 1000 is under 1%');
@@ -181,20 +168,19 @@ describe('checks', () => {
     const file = await ledger();
     assert.equal(file.status, 'quarantined');
     assert.match(file.error, /unique\(id\): 4 of 1000/);
-    assert.equal((await db.pool.query("SELECT to_regclass('orders_rejects') AS t")).rows[0].t, null);
+    assert.equal((await test.db.pool.query("SELECT to_regclass('orders_rejects') AS t")).rows[0].t, null);
     assert.equal((await results(file.id))['range(amount)']?.outcome, 'rejected');
 
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
     await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject' }], {}, { FERRY_TEST_SLICE_ROWS: '300' });
     const sliced = await ledger();
     assert.equal(sliced.status, 'processed');
     assert.equal(Number(sliced.rows), ROWS - 3);
-    const numbers = (await db.pool.query('SELECT row_number::int AS n FROM orders_rejects ORDER BY 1')).rows.map((r) => r.n);
+    const numbers = (await test.db.pool.query('SELECT row_number::int AS n FROM orders_rejects ORDER BY 1')).rows.map((r) => r.n);
     assert.deepEqual(numbers, [11, 21, 31], 'row numbers count from the file, not the slice');
   });
 
   it('expression rules from a config file, and a freshness rule', async () => {
-    await runtime?.close();
     pl.DataFrame([
       pl.Series('qty', [1, 0, 3, 2], pl.Int64),
       pl.Series('price', [2.5, 1, -1, 4], pl.Float64),
@@ -203,10 +189,8 @@ describe('checks', () => {
         [new Date(Date.now() - 5 * 86_400_000), new Date(Date.now() - 3 * 86_400_000), null, new Date(Date.now() - 4 * 86_400_000)],
         pl.Datetime('ms'),
       ),
-    ]).writeParquet(path.join(inbox, 'lines.parquet'));
-    runtime = await openTestRuntime({
-      databaseUrl: db.url,
-      storage: inbox,
+    ]).writeParquet(path.join(test.inbox, 'lines.parquet'));
+    const runtime = await test.open({
       configSource: `import pl from 'nodejs-polars';
 export default { pipelines: { lines: { source: { glob: 'lines.parquet', modifiedWithin: null }, sink: { table: 'lines' }, checks: [
   { name: 'positive_total', rule: 'expression', expr: pl.col('qty').mul(pl.col('price')).gt(0), action: 'reject' },
@@ -221,7 +205,7 @@ export default { pipelines: { lines: { source: { glob: 'lines.parquet', modified
     const byRule = await results(file.id);
     assert.equal(byRule.positive_total?.failing, 2);
     assert.equal(byRule['freshness(at)']?.outcome, 'warned');
-    const rejected = (await db.pool.query('SELECT row_number::int AS n, rules FROM lines_rejects ORDER BY 1')).rows;
+    const rejected = (await test.db.pool.query('SELECT row_number::int AS n, rules FROM lines_rejects ORDER BY 1')).rows;
     assert.deepEqual(rejected, [
       { n: 2, rules: ['positive_total'] },
       { n: 3, rules: ['positive_total'] },
@@ -232,9 +216,9 @@ export default { pipelines: { lines: { source: { glob: 'lines.parquet', modified
     await load(RULES);
     const file = await ledger();
     const app = buildHttpApp({
-      config: (runtime as Runtime).config,
-      pool: (runtime as Runtime).pool,
-      store: (runtime as Runtime).store,
+      config: (test.runtime as Runtime).config,
+      pool: (test.runtime as Runtime).pool,
+      store: (test.runtime as Runtime).store,
       version: 'test',
       nextRun: () => null,
       runNow: async () => ({ accepted: false }),

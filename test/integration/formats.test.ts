@@ -7,50 +7,27 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { Float64, Int64, Table, TimestampMicrosecond, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import pl from 'nodejs-polars';
-import type { Runtime } from '../../src/runtime.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { tempDir } from '../helpers/fixtures.ts';
 import { column, footer, parquetWithFooter, rowGroup } from '../helpers/parquet-footer-writer.ts';
-import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
+import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
-let db: TestDatabase;
-let inbox: string;
-let runtime: Runtime | null = null;
+const test = useTestRuntime('formats-');
 
 async function load(glob: string, table: string, extra: Record<string, unknown> = {}): Promise<void> {
-  await runtime?.close();
   const { limits, ...pipeline } = extra;
-  runtime = await openTestRuntime({
-    databaseUrl: db.url,
-    storage: inbox,
-    raw: { ...(limits ? { limits } : {}), pipelines: { load: { source: { glob }, sink: { table }, ...pipeline } } },
-  });
-  await runOnce(runtime);
+  await runOnce(await test.open({ raw: { ...(limits ? { limits } : {}), pipelines: { load: { source: { glob }, sink: { table }, ...pipeline } } } }));
 }
 
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  return (await db.pool.query(sql)).rows;
+  return (await test.db.pool.query(sql)).rows;
 }
 
 async function failures(): Promise<{ key: string; error_step: string; error: string }[]> {
-  return (await db.pool.query("SELECT key, error_step, error FROM ferry_files WHERE status = 'quarantined' ORDER BY key")).rows;
+  return (await test.db.pool.query("SELECT key, error_step, error FROM ferry_files WHERE status = 'quarantined' ORDER BY key")).rows;
 }
-
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await runtime?.close();
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-  inbox = tempDir('formats-');
-});
 
 /** Every type of the type map, three rows, the last mostly null. */
 function everyType(): pl.DataFrame {
@@ -187,15 +164,15 @@ async function assertEveryType(table: string): Promise<void> {
 
 describe('formats and types', () => {
   it('Parquet: every type of the type map round-trips', async () => {
-    everyType().writeParquet(path.join(inbox, 'all.parquet'));
+    everyType().writeParquet(path.join(test.inbox, 'all.parquet'));
     await load('*.parquet', 'typed_parquet');
     assert.deepEqual(await failures(), []);
     await assertEveryType('typed_parquet');
   });
 
   it('Arrow IPC, file and stream format, written by Polars: every type round-trips', async () => {
-    everyType().writeIPC(path.join(inbox, 'all.arrow'));
-    fs.writeFileSync(path.join(inbox, 'all.arrows'), everyType().writeIPCStream());
+    everyType().writeIPC(path.join(test.inbox, 'all.arrow'));
+    fs.writeFileSync(path.join(test.inbox, 'all.arrows'), everyType().writeIPCStream());
     await load('all.arrow', 'typed_ipc');
     await load('all.arrows', 'typed_ipc_stream');
     assert.deepEqual(await failures(), []);
@@ -210,8 +187,8 @@ describe('formats and types', () => {
       score: vectorFromArray([1.5, null, Number.NaN], new Float64()),
       at: vectorFromArray([Date.UTC(2026, 0, 2, 3, 4, 5), null, 0], new TimestampMicrosecond()),
     });
-    fs.writeFileSync(path.join(inbox, 'js.arrow'), tableToIPC(table, 'file'));
-    fs.writeFileSync(path.join(inbox, 'js.arrows'), tableToIPC(table, 'stream'));
+    fs.writeFileSync(path.join(test.inbox, 'js.arrow'), tableToIPC(table, 'file'));
+    fs.writeFileSync(path.join(test.inbox, 'js.arrows'), tableToIPC(table, 'stream'));
     await load('js.arrow', 'arrow_js');
     await load('js.arrows', 'arrow_js_stream');
     assert.deepEqual(await failures(), []);
@@ -230,15 +207,15 @@ describe('formats and types', () => {
       { id: 2, name: null, score: null },
     ];
     fs.writeFileSync(
-      path.join(inbox, 'people.json'),
+      path.join(test.inbox, 'people.json'),
       JSON.stringify([
         { id: 1, name: 'Ann ü', score: 1.5 },
         { id: 2, name: null, score: null },
       ]),
     );
-    fs.writeFileSync(path.join(inbox, 'people.ndjson.gz'), zlib.gzipSync('{"id":1,"name":"Ann ü","score":1.5}\n{"id":2,"name":null,"score":null}\n'));
-    fs.writeFileSync(path.join(inbox, 'people.csv.zst'), zlib.zstdCompressSync('id,name,score\n1,Ann ü,1.5\n2,,\n'));
-    fs.writeFileSync(path.join(inbox, 'people.tsv'), 'id\tname\tscore\n1\tAnn ü\t1.5\n2\t\t\n');
+    fs.writeFileSync(path.join(test.inbox, 'people.ndjson.gz'), zlib.gzipSync('{"id":1,"name":"Ann ü","score":1.5}\n{"id":2,"name":null,"score":null}\n'));
+    fs.writeFileSync(path.join(test.inbox, 'people.csv.zst'), zlib.zstdCompressSync('id,name,score\n1,Ann ü,1.5\n2,,\n'));
+    fs.writeFileSync(path.join(test.inbox, 'people.tsv'), 'id\tname\tscore\n1\tAnn ü\t1.5\n2\t\t\n');
     for (const [file, table] of [
       ['people.json', 'from_json'],
       ['people.ndjson.gz', 'from_ndjson_gz'],
@@ -253,10 +230,10 @@ describe('formats and types', () => {
 
   it('a compressed file over limits.maxDecompressedSize is quarantined, and a bad archive names the file', async () => {
     const line = `id,name\n${'1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'.repeat(40_000)}`;
-    fs.writeFileSync(path.join(inbox, 'bomb.csv.gz'), zlib.gzipSync(line));
-    fs.writeFileSync(path.join(inbox, 'broken.csv.gz'), zlib.gzipSync(line).subarray(0, 500));
-    fs.writeFileSync(path.join(inbox, 'small.csv.gz'), zlib.gzipSync('id\n1\n'));
-    assert.ok(fs.statSync(path.join(inbox, 'bomb.csv.gz')).size < 100_000);
+    fs.writeFileSync(path.join(test.inbox, 'bomb.csv.gz'), zlib.gzipSync(line));
+    fs.writeFileSync(path.join(test.inbox, 'broken.csv.gz'), zlib.gzipSync(line).subarray(0, 500));
+    fs.writeFileSync(path.join(test.inbox, 'small.csv.gz'), zlib.gzipSync('id\n1\n'));
+    assert.ok(fs.statSync(path.join(test.inbox, 'bomb.csv.gz')).size < 100_000);
     await load('*.csv.gz', 'limited', { limits: { maxDecompressedSize: '1MiB' } });
     const failed = await failures();
     assert.deepEqual(
@@ -273,8 +250,8 @@ describe('formats and types', () => {
 
   it('a Parquet file whose footer declares impossible row groups is quarantined before Polars reads it', async () => {
     // 1 PiB of data in a 1 KB file; and row groups holding more rows than the file says.
-    fs.writeFileSync(path.join(inbox, 'bomb.parquet'), parquetWithFooter(1_000, footer(10, [rowGroup(10, 2 ** 50, [column(4, 50, 2 ** 50)])])));
-    fs.writeFileSync(path.join(inbox, 'liar.parquet'), parquetWithFooter(1_000, footer(10, [rowGroup(2 ** 40, 100, [column(4, 50, 100)])])));
+    fs.writeFileSync(path.join(test.inbox, 'bomb.parquet'), parquetWithFooter(1_000, footer(10, [rowGroup(10, 2 ** 50, [column(4, 50, 2 ** 50)])])));
+    fs.writeFileSync(path.join(test.inbox, 'liar.parquet'), parquetWithFooter(1_000, footer(10, [rowGroup(2 ** 40, 100, [column(4, 50, 100)])])));
     await load('*.parquet', 'never_loaded');
     const failed = await failures();
     assert.deepEqual(
@@ -292,7 +269,7 @@ describe('formats and types', () => {
   });
 
   it('CSV that is not UTF-8 is quarantined with the line of the first bad byte', async () => {
-    fs.writeFileSync(path.join(inbox, 'latin1.csv'), Buffer.concat([Buffer.from('id,name\n1,ok\n2,caf'), Buffer.from([0xe9]), Buffer.from('\n3,x\n')]));
+    fs.writeFileSync(path.join(test.inbox, 'latin1.csv'), Buffer.concat([Buffer.from('id,name\n1,ok\n2,caf'), Buffer.from([0xe9]), Buffer.from('\n3,x\n')]));
     await load('*.csv', 'latin');
     const failed = await failures();
     assert.equal(failed[0]?.key, 'latin1.csv');

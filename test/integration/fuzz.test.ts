@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { ERROR_CODES } from '../../src/errors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startFerry, waitFor } from '../helpers/ferry-process.ts';
+import { startFerry, waitFor, watchHealth } from '../helpers/ferry-process.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 const FILES = Number(process.env.FERRY_FUZZ_FILES ?? 200);
@@ -129,17 +129,7 @@ after(async () => {
 describe('fuzz', () => {
   it(`${FILES} damaged files: each processed with its rows or quarantined with a code and reason; the service stays up`, async () => {
     const ferry = await startFerry({ env: { DATABASE_URL: db.url, FERRY_STORAGE: inbox }, cwd: project });
-    let healthFailures = 0;
-    let healthChecks = 0;
-    const health = setInterval(() => {
-      healthChecks++;
-      fetch(`${ferry.url}/health`).then(
-        (response) => {
-          if (response.status !== 200) healthFailures++;
-        },
-        () => healthFailures++,
-      );
-    }, 250);
+    const health = watchHealth(ferry.url, 250);
     try {
       await waitFor(
         'every file with an outcome',
@@ -151,11 +141,11 @@ describe('fuzz', () => {
       );
       assert.equal(ferry.child.exitCode, null, `the service exited:\n${ferry.logs().slice(-3000)}`);
     } finally {
-      clearInterval(health);
+      health.stop();
       const stopped = await ferry.stop('SIGTERM');
       assert.equal(stopped.code, 0);
     }
-    assert.equal(healthFailures, 0, `/health failed ${healthFailures} of ${healthChecks} times`);
+    assert.equal(health.failures, 0, `/health failed ${health.failures} of ${health.checks} times`);
 
     const files = (await db.pool.query('SELECT pipeline, key, status, rows, error, error_code FROM ferry_files ORDER BY key')).rows;
     const byOutcome = new Map<string, number>();

@@ -2,45 +2,28 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Runtime } from '../../src/runtime.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
+import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
-let db: TestDatabase;
-let inbox: string;
-let runtime: Runtime | null = null;
+const test = useTestRuntime('modes-');
 
 async function open(pipeline: Record<string, unknown>): Promise<Runtime> {
-  await runtime?.close();
-  runtime = await openTestRuntime({ databaseUrl: db.url, storage: inbox, raw: { pipelines: { load: { source: { glob: '*.csv' }, ...pipeline } } } });
-  return runtime;
+  return test.open({ raw: { pipelines: { load: { source: { glob: '*.csv' }, ...pipeline } } } });
 }
 
 /** Writes a CSV file and moves its mtime on, so that a rewrite is a new version even within the same second. */
 function writeCsv(name: string, text: string, secondsLater = 0): void {
-  const file = path.join(inbox, name);
+  const file = path.join(test.inbox, name);
   fs.writeFileSync(file, text);
   const at = new Date(Date.now() - 60_000 + secondsLater * 1000);
   fs.utimesSync(file, at, at);
 }
 
 async function rows(sql: string): Promise<unknown[]> {
-  return (await db.pool.query(sql)).rows;
+  return (await test.db.pool.query(sql)).rows;
 }
-
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await runtime?.close();
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-  inbox = tempDir('modes-');
-});
 
 describe('load modes', () => {
   it('append: two files give both files’ rows, and an overwrite adds its rows again', async () => {
@@ -53,7 +36,7 @@ describe('load modes', () => {
       { id: 3, v: 'c' },
     ]);
     writeCsv('b.csv', 'id,v\n4,d\n', 10);
-    await runOnce(runtime as Runtime);
+    await runOnce(test.runtime as Runtime);
     assert.deepEqual(await rows('SELECT id FROM appended ORDER BY id'), [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
   });
 
@@ -64,7 +47,7 @@ describe('load modes', () => {
     assert.deepEqual(await rows('SELECT count(*)::int AS n FROM replaced'), [{ n: 4 }]);
 
     writeCsv('a.csv', 'id,v\n1,new\n5,new\n', 10);
-    const run = await runOnce(runtime as Runtime);
+    const run = await runOnce(test.runtime as Runtime);
     assert.equal(run.counts.files_processed, 1);
     assert.deepEqual(await rows('SELECT id, v, _ferry_file FROM replaced ORDER BY id'), [
       { id: 1, v: 'new', _ferry_file: 'a.csv' },
@@ -88,7 +71,7 @@ describe('load modes', () => {
     writeCsv('a.csv', 'id,v\n1,old\n');
     await runOnce(await open({ sink: { table: 'kept', mode: 'replace' } }));
     writeCsv('a.csv', 'id,v\nnot-a-number,new\n', 10);
-    await runOnce(runtime as Runtime);
+    await runOnce(test.runtime as Runtime);
     assert.deepEqual(await rows('SELECT id, v FROM kept'), [{ id: 1, v: 'old' }]);
     const failed = (await rows("SELECT error_step, error FROM ferry_files WHERE status = 'quarantined'")) as { error_step: string; error: string }[];
     assert.equal(failed[0]?.error_step, 'load');
@@ -99,7 +82,7 @@ describe('load modes', () => {
     writeCsv('1.csv', 'id,name,score\n1,Ann,10\n2,Bo,20\n3,Cy,30\n');
     await runOnce(await open({ sink: { table: 'people', mode: 'merge', key: ['id'] } }));
     writeCsv('2.csv', 'id,name,score\n3,Cy,31\n4,Di,40\n4,Di,41\n', 10);
-    const run = await runOnce(runtime as Runtime);
+    const run = await runOnce(test.runtime as Runtime);
     assert.equal(run.counts.files_processed, 1);
     assert.deepEqual(await rows('SELECT id, name, score FROM people ORDER BY id'), [
       { id: 1, name: 'Ann', score: 10 },
@@ -114,20 +97,20 @@ describe('load modes', () => {
   });
 
   it('merge: a table without a unique index on the key, a missing key column and a null key are quarantined with the reason', async () => {
-    await db.pool.query('DROP TABLE IF EXISTS loose; CREATE TABLE loose (id bigint, name text)');
+    await test.db.pool.query('DROP TABLE IF EXISTS loose; CREATE TABLE loose (id bigint, name text)');
     writeCsv('a.csv', 'id,name\n1,x\n');
     await runOnce(await open({ sink: { table: 'loose', mode: 'merge', key: ['id'] } }));
     let failed = (await rows("SELECT error_step, error FROM ferry_files WHERE status = 'quarantined'")) as { error_step: string; error: string }[];
     assert.equal(failed[0]?.error_step, 'check');
     assert.match(failed[0]?.error ?? '', /merge into "loose" needs a primary key or unique index on \("id"\).*CREATE UNIQUE INDEX ON "loose" \("id"\)/);
 
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
     writeCsv('a.csv', 'code,name\n1,x\n', 10);
     await runOnce(await open({ sink: { table: 'keyed', mode: 'merge', key: ['id'] } }));
     failed = (await rows("SELECT error_step, error FROM ferry_files WHERE status = 'quarantined'")) as { error_step: string; error: string }[];
     assert.match(failed[0]?.error ?? '', /a\.csv: the merge key id is not among its columns \(code, name\)/);
 
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
     writeCsv('a.csv', 'id,name\n1,x\n,y\n', 20);
     await runOnce(await open({ sink: { table: 'keyed', mode: 'merge', key: ['id'] } }));
     failed = (await rows("SELECT error_step, error FROM ferry_files WHERE status = 'quarantined'")) as { error_step: string; error: string }[];
@@ -140,23 +123,23 @@ describe('load modes', () => {
     writeCsv('1.csv', 'id,name\n1,a\n');
     await runOnce(await open({ sink: { table: 'evolving' } }));
     writeCsv('2.csv', 'id,name,extra\n2,b,1.5\n', 10);
-    await runOnce(runtime as Runtime);
+    await runOnce(test.runtime as Runtime);
     assert.deepEqual(await rows('SELECT id, name, extra FROM evolving ORDER BY id'), [
       { id: 1, name: 'a', extra: null },
       { id: 2, name: 'b', extra: 1.5 },
     ]);
     // A file without a column of the table loads it as NULL.
     writeCsv('3.csv', 'id\n3\n', 20);
-    await runOnce(runtime as Runtime);
+    await runOnce(test.runtime as Runtime);
     assert.deepEqual(await rows('SELECT id, name, extra FROM evolving WHERE id = 3'), [{ id: 3, name: null, extra: null }]);
 
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-    inbox = tempDir('modes-');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    test.inbox = tempDir('modes-');
     writeCsv('1.csv', 'id,name\n1,a\n');
     await runOnce(await open({ sink: { table: 'fixed', schemaDrift: 'strict' } }));
     writeCsv('2.csv', 'id,name,extra\n2,b,1.5\n', 10);
     writeCsv('3.csv', 'id,name\n2.5,b\n', 10);
-    await runOnce(runtime as Runtime);
+    await runOnce(test.runtime as Runtime);
     const failed = (await rows("SELECT key, error_step, error FROM ferry_files WHERE status = 'quarantined' ORDER BY key")) as {
       key: string;
       error_step: string;

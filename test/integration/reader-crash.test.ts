@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startFerry, waitFor } from '../helpers/ferry-process.ts';
+import { startFerry, waitFor, watchHealth } from '../helpers/ferry-process.ts';
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const GOOD = 12;
@@ -42,15 +42,7 @@ async function fileRows() {
 describe('reader crash', () => {
   it('a file that aborts its reader is quarantined as a poison file; the service and every other file go on', async () => {
     const ferry = await startFerry({ env, cwd: project });
-    let healthFailures = 0;
-    const health = setInterval(() => {
-      fetch(`${ferry.url}/health`).then(
-        (response) => {
-          if (response.status !== 200) healthFailures++;
-        },
-        () => healthFailures++,
-      );
-    }, 100);
+    const health = watchHealth(ferry.url, 100);
     try {
       const poison = await waitFor('the poison file quarantined', async () => {
         const rows = await fileRows();
@@ -72,9 +64,9 @@ describe('reader crash', () => {
         Array.from({ length: GOOD }, (_, i) => 100 + i).reduce((a, b) => a + b, 0),
       );
       assert.equal(ferry.child.exitCode, null, 'the service is still running');
-      assert.equal(healthFailures, 0, '/health answered 200 throughout');
+      assert.equal(health.failures, 0, '/health answered 200 throughout');
     } finally {
-      clearInterval(health);
+      health.stop();
       const stopped = await ferry.stop('SIGTERM');
       assert.equal(stopped.code, 0, ferry.logs());
     }

@@ -2,45 +2,25 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import type { Runtime } from '../../src/runtime.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
+import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
-let db: TestDatabase;
-let inbox: string;
-let runtime: Runtime | null = null;
+const test = useTestRuntime('tables-');
 
 async function open(pipeline: Record<string, unknown>): Promise<Runtime> {
-  await runtime?.close();
-  runtime = await openTestRuntime({ databaseUrl: db.url, storage: inbox, raw: { pipelines: { load: pipeline } } });
-  return runtime;
+  return test.open({ raw: { pipelines: { load: pipeline } } });
 }
 
 /** A pipeline with a transform function: from a config file, as users write it (reader processes load it too). */
 async function openWithTransform(transform: string, sink: string): Promise<Runtime> {
-  await runtime?.close();
-  runtime = await openTestRuntime({
-    databaseUrl: db.url,
-    storage: inbox,
+  const runtime = await test.open({
     configSource: `import pl from 'nodejs-polars';\nexport default { pipelines: { load: { transform: ${transform}, sink: ${sink} } } };\n`,
   });
   return runtime;
 }
-
-before(async () => {
-  db = await createTestDatabase();
-});
-after(async () => {
-  await runtime?.close();
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-  inbox = tempDir('tables-');
-});
 
 function typedFrame(seed: number): pl.DataFrame {
   return pl
@@ -59,11 +39,13 @@ function typedFrame(seed: number): pl.DataFrame {
 
 describe('table sink', () => {
   it('creates the table from the schema and appends two Parquet files, values intact', async () => {
-    typedFrame(1).writeParquet(path.join(inbox, 'a.parquet'));
-    typedFrame(10).writeParquet(path.join(inbox, 'b.parquet'));
+    typedFrame(1).writeParquet(path.join(test.inbox, 'a.parquet'));
+    typedFrame(10).writeParquet(path.join(test.inbox, 'b.parquet'));
     const run = await runOnce(await open({ sink: { table: 'typed' } }));
     assert.equal(run.counts.files_processed, 2);
-    const columns = await db.pool.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed' ORDER BY ordinal_position");
+    const columns = await test.db.pool.query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed' ORDER BY ordinal_position",
+    );
     assert.deepEqual(
       columns.rows.map((c) => `${c.column_name} ${c.data_type}`),
       [
@@ -78,7 +60,7 @@ describe('table sink', () => {
         'day date',
       ],
     );
-    const rows = await db.pool.query(
+    const rows = await test.db.pool.query(
       `SELECT id, big::text, amount::text, name, empty, ok, to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at, at_utc = at AT TIME ZONE 'UTC' AS same_instant, day::text FROM typed ORDER BY id`,
     );
     assert.equal(rows.rowCount, 6);
@@ -105,22 +87,22 @@ describe('table sink', () => {
       day: null,
     });
     assert.deepEqual([rows.rows[2].big, rows.rows[2].amount, rows.rows[2].name, rows.rows[2].empty, rows.rows[2].ok], [null, 'Infinity', null, null, null]);
-    const ledger = await db.pool.query("SELECT sum(rows)::int AS rows FROM ferry_files WHERE status = 'processed'");
+    const ledger = await test.db.pool.query("SELECT sum(rows)::int AS rows FROM ferry_files WHERE status = 'processed'");
     assert.equal(ledger.rows[0].rows, 6);
   });
 
   it('reads CSV with its own delimiter and null marker, and NDJSON', async () => {
-    fs.writeFileSync(path.join(inbox, 'people.csv'), 'id;name;score\n1;Ann;3.5\n2;NA;NA\n3;"Bo; Jr";1\n');
+    fs.writeFileSync(path.join(test.inbox, 'people.csv'), 'id;name;score\n1;Ann;3.5\n2;NA;NA\n3;"Bo; Jr";1\n');
     await runOnce(await open({ source: { glob: '*.csv', csv: { delimiter: ';', nullValues: ['NA'] } }, sink: { table: 'people' } }));
-    const people = await db.pool.query('SELECT id, name, score FROM people ORDER BY id');
+    const people = await test.db.pool.query('SELECT id, name, score FROM people ORDER BY id');
     assert.deepEqual(people.rows, [
       { id: 1, name: 'Ann', score: 3.5 },
       { id: 2, name: null, score: null },
       { id: 3, name: 'Bo; Jr', score: 1 },
     ]);
-    fs.writeFileSync(path.join(inbox, 'events.ndjson'), '{"id":1,"kind":"click"}\n{"id":2,"kind":null}\n');
+    fs.writeFileSync(path.join(test.inbox, 'events.ndjson'), '{"id":1,"kind":"click"}\n{"id":2,"kind":null}\n');
     await runOnce(await open({ source: { glob: '*.ndjson' }, sink: { table: 'events', schema: 'raw data' } }));
-    assert.deepEqual((await db.pool.query('SELECT id, kind FROM "raw data".events ORDER BY id')).rows, [
+    assert.deepEqual((await test.db.pool.query('SELECT id, kind FROM "raw data".events ORDER BY id')).rows, [
       { id: 1, kind: 'click' },
       { id: 2, kind: null },
     ]);
@@ -128,7 +110,7 @@ describe('table sink', () => {
 
   it('applies a transform function or Polars SQL before loading', async () => {
     pl.DataFrame({ category: ['a', 'b', 'a', 'b'], status: ['active', 'active', 'active', 'gone'], amount: [1, 2, 3, 4] }).writeParquet(
-      path.join(inbox, 'sales.parquet'),
+      path.join(test.inbox, 'sales.parquet'),
     );
     await runOnce(
       await openWithTransform(
@@ -136,43 +118,43 @@ describe('table sink', () => {
         "{ table: 'by_category' }",
       ),
     );
-    assert.deepEqual((await db.pool.query('SELECT category, amount FROM by_category ORDER BY category')).rows, [
+    assert.deepEqual((await test.db.pool.query('SELECT category, amount FROM by_category ORDER BY category')).rows, [
       { category: 'a', amount: 4 },
       { category: 'b', amount: 2 },
     ]);
     // The same file again through another transform: a new ledger, as another pipeline would have.
-    await db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
     await runOnce(await open({ sql: "SELECT category, sum(amount) AS amount FROM source WHERE status = 'gone' GROUP BY category", sink: { table: 'gone' } }));
-    assert.deepEqual((await db.pool.query('SELECT category, amount FROM gone')).rows, [{ category: 'b', amount: 4 }]);
+    assert.deepEqual((await test.db.pool.query('SELECT category, amount FROM gone')).rows, [{ category: 'b', amount: 4 }]);
   });
 
   it('quarantines a file whose transform fails or whose types do not fit, and loads none of its rows', async () => {
-    pl.DataFrame({ id: pl.Series('id', [1, 2], pl.Int64) }).writeParquet(path.join(inbox, 'good.parquet'));
+    pl.DataFrame({ id: pl.Series('id', [1, 2], pl.Int64) }).writeParquet(path.join(test.inbox, 'good.parquet'));
     await runOnce(await openWithTransform("(lf) => lf.select(pl.col('missing'))", "{ table: 'never' }"));
-    const transformFailure = await db.pool.query("SELECT error, error_step, error_code FROM ferry_files WHERE status = 'quarantined'");
+    const transformFailure = await test.db.pool.query("SELECT error, error_step, error_code FROM ferry_files WHERE status = 'quarantined'");
     assert.equal(transformFailure.rows[0]?.error_step, 'transform');
     assert.equal(transformFailure.rows[0]?.error_code, 'TRANSFORM_FAILED');
     assert.match(transformFailure.rows[0]?.error, /could not be transformed: .*missing/);
-    assert.equal((await db.pool.query("SELECT to_regclass('never') AS t")).rows[0].t, null);
+    assert.equal((await test.db.pool.query("SELECT to_regclass('never') AS t")).rows[0].t, null);
 
-    inbox = tempDir('tables-');
-    pl.DataFrame({ id: pl.Series('id', [1, 2], pl.Int64) }).writeParquet(path.join(inbox, '1-ints.parquet'));
+    test.inbox = tempDir('tables-');
+    pl.DataFrame({ id: pl.Series('id', [1, 2], pl.Int64) }).writeParquet(path.join(test.inbox, '1-ints.parquet'));
     await runOnce(await open({ sink: { table: 'strict_ids' } }));
-    pl.DataFrame({ id: ['three', 'four'] }).writeParquet(path.join(inbox, '2-strings.parquet'));
-    const run = await runOnce(runtime as Runtime);
+    pl.DataFrame({ id: ['three', 'four'] }).writeParquet(path.join(test.inbox, '2-strings.parquet'));
+    const run = await runOnce(test.runtime as Runtime);
     assert.equal(run.counts.files_failed, 1);
-    const mismatch = await db.pool.query("SELECT error, error_step, error_code FROM ferry_files WHERE key = '2-strings.parquet'");
+    const mismatch = await test.db.pool.query("SELECT error, error_step, error_code FROM ferry_files WHERE key = '2-strings.parquet'");
     assert.equal(mismatch.rows[0].error_step, 'load');
     assert.equal(mismatch.rows[0].error_code, 'LOAD_REJECTED');
     assert.match(mismatch.rows[0].error, /invalid input syntax for type bigint/);
-    assert.deepEqual((await db.pool.query('SELECT id FROM strict_ids ORDER BY id')).rows, [{ id: 1 }, { id: 2 }]);
+    assert.deepEqual((await test.db.pool.query('SELECT id FROM strict_ids ORDER BY id')).rows, [{ id: 1 }, { id: 2 }]);
   });
 
   it('refuses column names that collide after the 63-byte limit', async () => {
     const long = 'x'.repeat(63);
-    pl.DataFrame({ [`${long}a`]: [1], [`${long}b`]: [2] }).writeParquet(path.join(inbox, 'wide.parquet'));
+    pl.DataFrame({ [`${long}a`]: [1], [`${long}b`]: [2] }).writeParquet(path.join(test.inbox, 'wide.parquet'));
     await runOnce(await open({ sink: { table: 'wide' } }));
-    const row = (await db.pool.query("SELECT status, error, error_code FROM ferry_files WHERE key = 'wide.parquet'")).rows[0];
+    const row = (await test.db.pool.query("SELECT status, error, error_code FROM ferry_files WHERE key = 'wide.parquet'")).rows[0];
     assert.equal(row.status, 'quarantined');
     assert.equal(row.error_code, 'COLUMNS_INVALID');
     assert.match(row.error, /are the same name after PostgreSQL's 63-byte limit/);
