@@ -334,7 +334,9 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
   if (sink === 'row-count') {
     if (pipeline.transform !== undefined || pipeline.sql !== undefined)
       problem(`${field}.sink`, 'a transform or sql needs a table sink: sink: { table: "name" }');
-    if ((pipeline.checks ?? []).length > 0) problem(`${field}.checks`, 'checks run on table sinks; the row-count sink does not read the rows');
+    (pipeline.checks ?? []).forEach((check, index) => {
+      if (check.action === 'reject') problem(`${field}.checks[${index}].action`, 'the row-count sink loads no rows to set aside: use warn or quarantine');
+    });
     return { kind: 'row-count' };
   }
   const mode = sink.mode ?? 'append';

@@ -56,7 +56,7 @@ export interface PipelineInput {
   readonly transform?: Transform;
   /** Or Polars SQL over the table `source` (table sinks). */
   readonly sql?: string;
-  /** Data quality rules run on every file, in the pass that loads it (table sinks). @default [] */
+  /** Data quality rules run on every file, in the pass that loads it (a row-count sink then reads the rows). @default [] */
   readonly checks?: readonly CheckInput[];
   /** @default 'row-count': one `etl_results` row per file version with its row count; or a table */
   readonly sink?: 'row-count' | TableSinkInput;

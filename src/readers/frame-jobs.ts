@@ -10,6 +10,7 @@ import {
   checkRows,
   evaluateChecks,
   FileRuleState,
+  mergeTallies,
   type PartResult,
   type ResolvedCheck,
   type RuleTally,
@@ -168,8 +169,42 @@ export class FrameJobs {
   }
 
   /** Rows of a file whose format has no footer count: the whole file is scanned, nothing kept. */
-  async count(pipelineName: string, file: FileRef): Promise<number> {
+  /**
+   * A file's rows for the row-count sink. With checks the rows are read (in slices, for a large
+   * Parquet file) and every rule's tallies come back with the count.
+   */
+  async count(pipelineName: string, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] | null }> {
     const pipeline = this.pipeline(pipelineName);
+    if (pipeline.checks.length > 0) return this.countChecked(pipeline, file);
+    return { rows: await this.countRows(pipeline, file), tallies: null };
+  }
+
+  private async countChecked(pipeline: ResolvedPipeline, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] }> {
+    const { read, frame, columns } = await this.prepare(pipeline, file);
+    try {
+      const { parts, offsets } = read.footer !== null ? await sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
+      const fileRules = new FileRuleState(pipeline.checks);
+      const partTallies: RuleTally[][] = [];
+      let rows = 0;
+      for (const [index, part] of parts.entries()) {
+        const collected = await part.collect();
+        rows += collected.height;
+        try {
+          fileRules.add(collected);
+          partTallies.push([...checkRows(collected, pipeline.checks, offsets[index] ?? 0).result.tallies]);
+        } catch (error) {
+          throw new FerryError('CHECK_FAILED', `${file.key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
+        }
+      }
+      return { rows, tallies: mergeTallies([...partTallies, fileRules.finish(columns)]) };
+    } catch (error) {
+      throw await readFailure(read, file.key, error, false);
+    } finally {
+      await read.opened.dispose();
+    }
+  }
+
+  private async countRows(pipeline: ResolvedPipeline, file: FileRef): Promise<number> {
     const read = await readFile(this.store, file, pipeline.source, this.config.limits);
     try {
       if (read.footer !== null) return read.footer.rows;

@@ -86,8 +86,12 @@ export class Reader {
     return (this.request({ type: 'close', job }, 'closing a file', 'read') as Promise<void>).catch(() => {});
   }
 
-  count(pipeline: string, file: FileRef): Promise<number> {
-    return this.request({ type: 'count', pipeline, file }, `counting the rows of ${file.key}`, 'read') as Promise<number>;
+  /** The file's rows, and with the pipeline's checks the rules' tallies. */
+  count(pipeline: string, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] | null }> {
+    return this.request({ type: 'count', pipeline, file }, `counting the rows of ${file.key}`, 'read') as Promise<{
+      rows: number;
+      tallies: RuleTally[] | null;
+    }>;
   }
 
   preview(pipeline: string, file: FileRef, rows: number, checks = false): Promise<PreviewResult> {

@@ -101,16 +101,19 @@ async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecor
   const commit = (load: (client: PoolClient) => Promise<Loaded>) => recordInTransaction(context, file, owner, load);
 
   if (pipeline.sink.kind === 'row-count') {
-    // A plain Parquet file is counted from its footer, here (no Polars at all); other formats
-    // need a scan, in a reader.
+    // A plain Parquet file without checks is counted from its footer, here (no Polars at all);
+    // other formats, and files with checks, are read by a reader.
     const { format, compression } = readOptionsFor(pipeline.source, file.key, context.limits.maxDecompressedSize);
-    const rows =
-      format === 'parquet' && compression === 'none'
-        ? await countParquetRows(store, file, context.limits)
+    const counted =
+      format === 'parquet' && compression === 'none' && pipeline.checks.length === 0
+        ? { rows: await countParquetRows(store, file, context.limits), tallies: null }
         : await withReader(readers, (reader) => reader.count(pipeline.name, ref));
+    const verdict = counted.tallies === null ? null : evaluateChecks(pipeline.checks, counted.tallies, counted.rows);
+    if (verdict !== null && verdict.quarantinedBy.length > 0) throw new ChecksFailedError(file.key, verdict);
     return commit(async (client) => {
-      await recordRowCount(client, run.id, file.key, rows);
-      return { rows, rejected: 0, warnings: 0 };
+      await recordRowCount(client, run.id, file.key, counted.rows);
+      if (verdict !== null) await recordCheckResults(client, file.id, pipeline.name, verdict.results);
+      return { rows: counted.rows, rejected: 0, warnings: verdict?.warnings ?? 0 };
     });
   }
 

@@ -240,4 +240,25 @@ export default { pipelines: { lines: { source: { glob: 'lines.parquet', modified
       await app.close();
     }
   });
+
+  it('row-count pipelines read the rows when they have checks: warn records, quarantine counts nothing', async () => {
+    const countWith = async (checks: unknown[]) =>
+      runOnce(await test.open({ raw: { pipelines: { counted: { source: { glob: '*.parquet', modifiedWithin: null }, sink: 'row-count', checks } } } }));
+    await countWith([
+      { rule: 'notNull', columns: ['amount'], action: 'warn' },
+      { rule: 'rowCount', min: 1 },
+    ]);
+    const counted = await ledger();
+    assert.equal(counted.status, 'processed');
+    assert.equal(counted.warnings, 1);
+    assert.deepEqual((await test.db.pool.query('SELECT row_count::int AS n FROM etl_results')).rows, [{ n: ROWS }]);
+    assert.equal((await results(counted.id))['notNull(amount)']?.failing, NULL_AMOUNT.length);
+
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs, etl_results RESTART IDENTITY CASCADE');
+    await countWith([{ rule: 'unique', columns: ['id'] }]);
+    const stopped = await ledger();
+    assert.equal(stopped.status, 'quarantined');
+    assert.equal(stopped.error_code, 'CHECK_FAILED');
+    assert.equal((await test.db.pool.query('SELECT count(*)::int AS n FROM etl_results')).rows[0].n, 0);
+  });
 });

@@ -208,7 +208,10 @@ describe('config', () => {
     );
     assertConfigError(bad({ rule: 'freshness', column: 'at', within: 'soon' }), /pipelines\.p\.checks\[0\]\.within/);
     assertConfigError(bad({ rule: 'sometimes', column: 'a' }), /pipelines\.p\.checks\.0\.rule/);
-    assertConfigError(() => resolve({ pipelines: { p: { checks: [{ rule: 'rowCount', min: 1 }] } } }), /pipelines\.p\.checks: checks run on table sinks/);
+    assertConfigError(
+      () => resolve({ pipelines: { p: { checks: [{ rule: 'range', column: 'a', min: 0, action: 'reject' }] } } }),
+      /pipelines\.p\.checks\[0\]\.action: the row-count sink loads no rows to set aside/,
+    );
     assertConfigError(
       () =>
         resolve({
