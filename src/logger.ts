@@ -1,15 +1,67 @@
-/** Structured logs (pino). Authorization headers are redacted wherever they appear. */
+/**
+ * Logs (pino). In a terminal they are readable lines — time, level, pipeline, file, message, in
+ * colour — and JSON otherwise (or with `--log-format json` / `FERRY_LOG_FORMAT=json`), for
+ * collectors. Authorization headers and passwords are redacted wherever they appear.
+ */
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
+import { FerryError } from './errors/index.ts';
 
 export type { Logger };
 
-export function createLogger(options: { level?: string; destination?: 1 | 2 } = {}): Logger {
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface LoggerOptions {
+  /** @default FERRY_LOG_LEVEL, else `defaultLevel` */
+  readonly level?: string;
+  /** The command's own level when neither the flag nor FERRY_LOG_LEVEL gives one. @default 'info' */
+  readonly defaultLevel?: string;
+  /** @default 1 (stdout) */
+  readonly destination?: 1 | 2;
+  /** @default FERRY_LOG_FORMAT, else pretty on a terminal and JSON otherwise */
+  readonly format?: string;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const fd = options.destination ?? 1;
+  const level = options.level ?? envValue('FERRY_LOG_LEVEL') ?? options.defaultLevel ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `${options.level ? '--log-level' : 'FERRY_LOG_LEVEL'}: "${level}" is not a log level (use one of ${LOG_LEVELS.join(', ')})`,
+    );
+  }
+  const format = options.format ?? envValue('FERRY_LOG_FORMAT') ?? ((fd === 1 ? process.stdout : process.stderr).isTTY ? 'pretty' : 'json');
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new FerryError('CONFIG_INVALID', `${options.format ? '--log-format' : 'FERRY_LOG_FORMAT'}: "${format}" is not a log format (use pretty or json)`);
+  }
+  const settings = {
+    level,
+    base: { service: 'ferry' },
+    redact: { paths: ['req.headers.authorization', '*.authorization', 'password', '*.password'], censor: '***' },
+  };
+  if (format === 'json') return pino(settings, pino.destination({ fd, sync: true }));
   return pino(
-    {
-      level: options.level ?? process.env.FERRY_LOG_LEVEL ?? 'info',
-      base: { service: 'ferry' },
-      redact: { paths: ['req.headers.authorization', '*.authorization', 'password', '*.password'], censor: '***' },
-    },
-    pino.destination({ fd: options.destination ?? 1, sync: true }),
+    settings,
+    pretty({
+      destination: fd,
+      sync: true,
+      colorize: (fd === 1 ? process.stdout : process.stderr).isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service,pipeline,file',
+      // The pipeline and file lead the message, where the eye looks for them.
+      messageFormat: '{if pipeline}[{pipeline}] {end}{if file}{file}: {end}{msg}',
+      hideObject: false,
+      // Only `err` is an error to print with its stack; an `error` field is a run's reason (or null).
+      errorLikeObjectKeys: ['err'],
+      singleLine: true,
+    }),
   );
+}
+
+function envValue(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }

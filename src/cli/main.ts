@@ -6,11 +6,12 @@
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
-import { FILE_STATUSES, type FileStatus, listCheckResults, listFiles, requeueFiles } from '../ledger/index.ts';
+import { FILE_STATUSES, type FileStatus, listCheckResults, listFiles, listRuns, RUN_STATUSES, type RunStatus, requeueFiles } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
 import type { Service } from '../main.ts';
-import { migrate, redactSecrets } from '../postgres/index.ts';
+import { migrate, type Pool, redactSecrets } from '../postgres/index.ts';
 import { openRuntime } from '../runtime.ts';
+import { parseDuration } from '../units/index.ts';
 import { VERSION } from '../version.ts';
 import { printJson, printTable } from './output.ts';
 
@@ -23,6 +24,28 @@ function loadDotEnv(): void {
   } catch {}
 }
 
+/** A logger in the format the global flag asks for (else by FERRY_LOG_FORMAT, else by the terminal). */
+function logger(options: { destination?: 1 | 2; level?: string } = {}) {
+  const { logFormat } = program.opts<{ logFormat?: string }>();
+  return createLogger({ destination: options.destination, defaultLevel: options.level, format: logFormat });
+}
+
+/** `--since 1d` as the time it names, or a CONFIG_INVALID naming the flag. */
+function sinceOption(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === null) throw new FerryError('CONFIG_INVALID', `--since: "${text}" is not a duration (use e.g. 30m, 6h, 1d, 7d)`);
+  return new Date(Date.now() - ms);
+}
+
+/** The ids or keys given that name no file version at all. */
+async function unknownFiles(pool: Pool, files: readonly string[]): Promise<string[]> {
+  if (files.length === 0) return [];
+  const found = await pool.query<{ id: string; key: string }>('SELECT id::text AS id, key FROM ferry_files WHERE id::text = ANY($1) OR key = ANY($1)', [files]);
+  const known = new Set(found.rows.flatMap((row) => [row.id, row.key]));
+  return files.filter((file) => !known.has(file));
+}
+
 function configFlags(options: { config?: string; storage?: string; host?: string; port?: string }): ConfigFlags {
   return { config: options.config, storage: options.storage, host: options.host, port: options.port };
 }
@@ -32,6 +55,7 @@ const program = new Command('ferry')
   .version(VERSION)
   .addOption(new Option('-c, --config <file>', 'config file (default: ./ferry.config.ts if present)'))
   .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir or s3://bucket/prefix'))
+  .addOption(new Option('--log-format <format>', 'log lines: pretty (default in a terminal) or json (default otherwise)').choices(['pretty', 'json']))
   .showHelpAfterError();
 
 program
@@ -41,7 +65,7 @@ program
   .option('--port <port>', 'HTTP port (default 8000)')
   .action(async (options: { host?: string; port?: string }) => {
     const config = await loadConfig({ flags: configFlags({ ...program.opts(), ...options }) });
-    const log = createLogger();
+    const log = logger();
     // Signals are handled from before the start: one that comes while ferry is starting (or
     // right after it logged that it started) stops it in order instead of killing it. The
     // handlers go first, so that the embedded database's removal of signal handlers it did
@@ -79,7 +103,8 @@ program
   .option('-v, --verbose', 'log each step to stderr')
   .action(async (options: { pipeline?: string; json?: boolean; verbose?: boolean }) => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
-    const log = createLogger({ destination: 2, level: options.verbose ? 'info' : 'warn' });
+    // Without -v only errors are logged: the summary already lists each file that failed.
+    const log = logger({ destination: 2, level: options.verbose ? 'info' : 'error' });
     // Ctrl-C (or SIGTERM) stops the run in order: loads in hand roll back and their leases are
     // given back before exit, so a rerun claims those files at once. A second signal exits now.
     const stop = new AbortController();
@@ -101,7 +126,7 @@ program
   .option('--json', 'print JSON')
   .action(async (options: { json?: boolean }) => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
-    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const { buildStatusReport } = await import('../http/index.ts');
       const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun: null, serviceStatus: 'cli' });
@@ -121,15 +146,44 @@ program
   .description('file versions in the ledger, newest first')
   .addOption(new Option('-s, --status <status>', 'only this status').choices(FILE_STATUSES))
   .option('-p, --pipeline <name>', 'only this pipeline')
-  .option('-n, --limit <n>', 'at most this many', '50')
+  .option('--since <duration>', 'only those found or finished within this time (e.g. 1d, 6h)')
+  .option('-n, --limit <n>', 'at most this many (default 50)', '50')
   .option('--json', 'print JSON')
-  .action(async (options: { status?: FileStatus; pipeline?: string; limit: string; json?: boolean }) => {
+  .action(async (options: { status?: FileStatus; pipeline?: string; since?: string; limit: string; json?: boolean }) => {
+    const since = sinceOption(options.since);
     const config = await loadConfig({ flags: configFlags(program.opts()) });
-    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
-      const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, limit: Number(options.limit) || 50 });
+      const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, since, limit: Number(options.limit) || 50 });
       if (options.json) return printJson({ files });
       printTable(files, ['id', 'pipeline', 'key', 'status', 'rows', 'rows_rejected', 'warnings', 'attempts', 'finished_at', 'error_code', 'error']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('runs')
+  .description('runs of the pipelines, newest first, with what each did')
+  .option('-p, --pipeline <name>', 'only this pipeline')
+  .addOption(new Option('-s, --status <status>', 'only this status').choices(RUN_STATUSES))
+  .option('--since <duration>', 'only runs started within this time (e.g. 1d, 6h)')
+  .option('-n, --limit <n>', 'at most this many (default 20)', '20')
+  .option('--json', 'print JSON')
+  .action(async (options: { pipeline?: string; status?: RunStatus; since?: string; limit: string; json?: boolean }) => {
+    const since = sinceOption(options.since);
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const runs = await listRuns(runtime.pool, { pipeline: options.pipeline, status: options.status, since, limit: Number(options.limit) || 20 });
+      if (options.json) return printJson({ runs });
+      printTable(
+        runs.map((run) => ({
+          ...run,
+          took: run.finished_at === null ? 'running' : `${((run.finished_at.getTime() - run.started_at.getTime()) / 1000).toFixed(1)}s`,
+        })),
+        ['id', 'pipeline', 'trigger', 'status', 'started_at', 'took', 'files_processed', 'files_failed', 'files_retrying', 'files_skipped', 'error'],
+      );
     } finally {
       await runtime.close();
     }
@@ -143,7 +197,7 @@ program
   .option('--json', 'print JSON')
   .action(async (file: string, options: { pipeline?: string; json?: boolean }) => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
-    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const found = await runtime.pool.query(
         `SELECT id, pipeline, key, status, rows, rows_rejected, warnings, error FROM ferry_files
@@ -194,16 +248,19 @@ program
   .action(async (files: string[], options: { allQuarantined?: boolean; pipeline?: string; json?: boolean }) => {
     if (files.length === 0 && !options.allQuarantined) throw new FerryError('CONFIG_INVALID', 'retry: name file ids or keys, or use --all-quarantined');
     const config = await loadConfig({ flags: configFlags(program.opts()) });
-    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const requeued = await requeueFiles(runtime.pool, { files, allQuarantined: options.allQuarantined, pipeline: options.pipeline });
+      const unknown = await unknownFiles(runtime.pool, files);
+      if (unknown.length > 0) {
+        process.exitCode = 1;
+        process.stderr.write(`ferry: not found in the ledger: ${unknown.join(', ')} (give a file version id or a key, as ferry files shows them)\n`);
+      }
       if (options.json) return printJson({ requeued });
       for (const file of requeued) process.stdout.write(`requeued ${file.id} ${file.pipeline} ${file.key}\n`);
-      process.stdout.write(
-        requeued.length === 0
-          ? 'nothing to requeue (only quarantined or waiting file versions can be retried)\n'
-          : `${requeued.length} requeued; they are processed at the next run (or now: ferry run --once)\n`,
-      );
+      if (requeued.length > 0) process.stdout.write(`${requeued.length} requeued; they are processed at the next run (or now: ferry run --once)\n`);
+      else if (unknown.length < files.length || options.allQuarantined)
+        process.stdout.write('nothing to requeue (only quarantined or waiting file versions can be retried)\n');
       if (requeued.length === 0) process.exitCode = 1;
     } finally {
       await runtime.close();
@@ -215,7 +272,7 @@ program
   .description('apply database migrations')
   .action(async () => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
-    const runtime = await openRuntime(config, createLogger({ destination: 2, level: 'warn' }), { migrate: false, checkStorage: false });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { migrate: false, checkStorage: false });
     try {
       const client = await runtime.pool.connect();
       try {
@@ -228,6 +285,14 @@ program
       await runtime.close();
     }
   });
+
+// Output piped into `head` and the like: when the reader goes away, stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
 loadDotEnv();
 try {

@@ -4,18 +4,33 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Widest a column other than the last is printed; longer values end in `…`. */
+const MAX_WIDTH = 60;
+
+/**
+ * Rows as aligned columns. The last column is printed whole (an error's useful part is often
+ * at its end); a value cut in another column ends in `…`, and a line under the table says how
+ * to see everything.
+ */
 export function printTable<Row extends object>(rows: readonly Row[], columns: readonly string[]): void {
   if (rows.length === 0) {
     process.stdout.write('(none)\n');
     return;
   }
-  const cell = (value: unknown) => (value instanceof Date ? value.toISOString() : value === null || value === undefined ? '-' : String(value));
-  const widths = columns.map((column) => Math.min(60, Math.max(column.length, ...rows.map((row) => cell((row as Record<string, unknown>)[column]).length))));
-  const line = (values: readonly string[]) =>
-    values
-      .map((value, i) => value.slice(0, 60).padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
+  const cell = (value: unknown) =>
+    (value instanceof Date ? value.toISOString() : value === null || value === undefined ? '-' : String(value)).replace(/\s*\n\s*/g, ' ');
+  const last = columns.length - 1;
+  const widths = columns.map((column, i) =>
+    i === last ? 0 : Math.min(MAX_WIDTH, Math.max(column.length, ...rows.map((row) => cell((row as Record<string, unknown>)[column]).length))),
+  );
+  let cut = false;
+  const fit = (value: string, i: number) => {
+    if (i === last || value.length <= MAX_WIDTH) return value.padEnd(widths[i] ?? 0);
+    cut = true;
+    return `${value.slice(0, MAX_WIDTH - 1)}…`;
+  };
+  const line = (values: readonly string[]) => values.map(fit).join('  ').trimEnd();
   process.stdout.write(`${line(columns)}\n`);
   for (const row of rows) process.stdout.write(`${line(columns.map((column) => cell((row as Record<string, unknown>)[column])))}\n`);
+  if (cut) process.stdout.write('(values cut at … are whole with --json)\n');
 }

@@ -207,14 +207,32 @@ interface ResolveContext {
   readonly configFile: string | null;
 }
 
+/**
+ * One line for a validation problem: the field, what is wrong, what is allowed. For a field
+ * that takes one of several shapes (`sink: 'row-count' | { table, … }`), the shape the value
+ * came closest to says what is wrong (`pipelines.p.sink.mode: Invalid option: expected one of
+ * "append"|"replace"|"merge"`), not zod's bare "Invalid input".
+ */
+function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): string {
+  const at = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const deepest = issue.errors.flat().reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
+    if (deepest.path.length > 0) return describeIssue(deepest, at);
+    // No shape came close: say what each would have taken.
+    const expected = [...new Set(issue.errors.flat().map((inner) => inner.message.replace(/^Invalid (input|option): /, '')))];
+    return `${at.map(String).join('.') || '(root)'}: Invalid input: ${expected.join('; or ')}`;
+  }
+  return `${at.map(String).join('.') || '(root)'}: ${issue.message}`;
+}
+
 /** Validates raw config (as exported by a config file) and layers environment and flags on top. */
 export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedConfig {
   const { cwd, env, flags, configFile } = context;
   const where = configFile === null ? 'config' : path.basename(configFile);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${lines.join('; ')}`);
+    const lines = parsed.error.issues.map((issue) => describeIssue(issue, []));
+    throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${[...new Set(lines)].join('; ')}`);
   }
   const input: FerryConfigInput = parsed.data;
   const problems: string[] = [];
@@ -308,7 +326,11 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   }
 
   if (problems.length > 0) {
-    throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${problems.join('; ')}`);
+    // A value from the environment applies to every pipeline: its problem is said once, and
+    // the file is not blamed for it.
+    const unique = [...new Set(problems)];
+    const fromFile = unique.some((line) => !/^(?:[A-Z][A-Z0-9_]*|--[a-z-]+):/.test(line));
+    throw new FerryError('CONFIG_INVALID', `invalid ${fromFile ? where : 'config'}: ${unique.join('; ')}`);
   }
 
   return deepFreeze({

@@ -9,11 +9,12 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
-import { FILE_STATUSES, listCheckResults, listFiles, listRuns, requeueFiles } from '../ledger/index.ts';
+import { FILE_STATUSES, listCheckResults, listFiles, listRuns, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { checkStoreAnswers } from '../runtime.ts';
 import type { ObjectStore } from '../storage/index.ts';
+import { parseDuration } from '../units/index.ts';
 import { buildStatusReport } from './status-report.ts';
 
 export interface HttpAppOptions {
@@ -32,10 +33,26 @@ export interface HttpAppOptions {
 
 const HEALTH_TIMEOUT_MS = 3_000;
 
+/** `since` as a duration back from now (`1d`) or a time (`2026-11-25T10:00:00Z`); `before` pages by id. */
+const since = z
+  .string()
+  .transform((text, context) => {
+    const ms = parseDuration(text);
+    const at = ms !== null ? new Date(Date.now() - ms) : new Date(text);
+    if (Number.isNaN(at.getTime())) {
+      context.addIssue({ code: 'custom', message: 'a duration like 1d or 6h, or an ISO time' });
+      return z.NEVER;
+    }
+    return at;
+  })
+  .optional();
 const listQuery = z.strictObject({
   pipeline: z.string().min(1).max(100).optional(),
+  since,
+  before: z.coerce.number().int().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+const runsQuery = listQuery.extend({ status: z.enum(RUN_STATUSES).optional() });
 const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() });
 const fileParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
@@ -80,7 +97,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   );
 
   app.get('/runs', async (request, reply) => {
-    const query = listQuery.safeParse(request.query);
+    const query = runsQuery.safeParse(request.query);
     if (!query.success) return reply.status(400).send({ error: z.prettifyError(query.error) });
     return { runs: await listRuns(pool, query.data) };
   });
@@ -130,11 +147,18 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.post('/runs', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
     const body = runBody.safeParse(request.body ?? {});
     if (!body.success) return reply.status(400).send({ error: z.prettifyError(body.error) });
-    const name = body.data.pipeline ?? config.pipelines[0]?.name ?? '';
-    if (!config.pipelines.some((pipeline) => pipeline.name === name)) return reply.status(404).send({ error: `no pipeline named ${name}` });
+    const name = body.data.pipeline;
+    if (name !== undefined && !config.pipelines.some((pipeline) => pipeline.name === name))
+      return reply.status(404).send({ error: `no pipeline named ${name}` });
     if (options.runNow === undefined) return reply.status(503).send({ error: 'runs cannot be started by this process' });
-    const result = await options.runNow(name);
-    return reply.status(result.accepted ? 202 : 409).send({ pipeline: name, ...result });
+    const runNow = options.runNow;
+    if (name !== undefined) {
+      const result = await runNow(name);
+      return reply.status(result.accepted ? 202 : 409).send({ pipeline: name, ...result });
+    }
+    // No pipeline named: every pipeline, as `ferry run --once` does.
+    const runs = await Promise.all(config.pipelines.map(async (pipeline) => ({ pipeline: pipeline.name, ...(await runNow(pipeline.name)) })));
+    return reply.status(runs.some((run) => run.accepted) ? 202 : 409).send({ runs });
   });
 
   return app;

@@ -182,6 +182,10 @@ export async function releaseLeases(pool: Pool, instance: string): Promise<numbe
 export interface ListFilesOptions {
   readonly pipeline?: string;
   readonly status?: FileStatus;
+  /** Only file versions found or finished at or after this time. */
+  readonly since?: Date;
+  /** Only file versions older than this id (the next page). */
+  readonly before?: number;
   readonly limit?: number;
 }
 
@@ -189,8 +193,9 @@ export async function listFiles(pool: Pool, options: ListFilesOptions = {}): Pro
   const result = await pool.query<FileVersionRecord>(
     `SELECT * FROM ferry_files
       WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
-      ORDER BY id DESC LIMIT $3`,
-    [options.pipeline ?? null, options.status ?? null, options.limit ?? 100],
+        AND ($3::timestamptz IS NULL OR coalesce(finished_at, discovered_at) >= $3) AND ($4::bigint IS NULL OR id < $4)
+      ORDER BY id DESC LIMIT $5`,
+    [options.pipeline ?? null, options.status ?? null, options.since ?? null, options.before ?? null, options.limit ?? 100],
   );
   return result.rows;
 }

@@ -1,6 +1,6 @@
 /** Runs: one row per schedule tick or manual run of a pipeline. */
 import type { Pool } from '../postgres/index.ts';
-import type { RunRecord, RunTrigger } from './types.ts';
+import type { RunRecord, RunStatus, RunTrigger } from './types.ts';
 
 export interface StartRunInput {
   readonly pipeline: string;
@@ -88,13 +88,21 @@ export async function closeAbandonedRuns(pool: Pool, pipeline: string): Promise<
 
 export interface ListRunsOptions {
   readonly pipeline?: string;
+  readonly status?: RunStatus;
+  /** Only runs started at or after this time. */
+  readonly since?: Date;
+  /** Only runs older than this id (the next page). */
+  readonly before?: number;
   readonly limit?: number;
 }
 
 export async function listRuns(pool: Pool, options: ListRunsOptions = {}): Promise<RunRecord[]> {
-  const result = await pool.query<RunRecord>(`SELECT * FROM ferry_runs WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY id DESC LIMIT $2`, [
-    options.pipeline ?? null,
-    options.limit ?? 50,
-  ]);
+  const result = await pool.query<RunRecord>(
+    `SELECT * FROM ferry_runs
+      WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
+        AND ($3::timestamptz IS NULL OR started_at >= $3) AND ($4::bigint IS NULL OR id < $4)
+      ORDER BY id DESC LIMIT $5`,
+    [options.pipeline ?? null, options.status ?? null, options.since ?? null, options.before ?? null, options.limit ?? 50],
+  );
   return result.rows;
 }

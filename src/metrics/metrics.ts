@@ -11,7 +11,8 @@ export interface Metrics {
 
 export function createMetrics(pool: Pool): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'ferry_process_' });
+  // prom-client's own names already start with process_ or nodejs_: ferry_process_cpu_seconds_total, not ferry_process_process_….
+  client.collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
   new client.Gauge({
     name: 'ferry_file_versions',
     help: 'File versions in the ledger, by pipeline and status',

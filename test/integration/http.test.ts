@@ -125,6 +125,19 @@ describe('HTTP API', () => {
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /status/);
     assert.equal((await app.inject('/runs?limit=0')).statusCode, 400);
+    assert.equal(quarantined[0].error_code, 'FILE_CORRUPT');
+    // Filters and paging: since a duration or a time, status, before an id.
+    const recent = (await app.inject('/runs?since=1d&status=completed')).json().runs;
+    assert.equal(recent.length, 2);
+    assert.deepEqual(
+      (await app.inject(`/runs?before=${recent[0].id}`)).json().runs.map((r: { id: number }) => r.id),
+      [recent[1].id],
+    );
+    assert.equal((await app.inject('/files?since=2000-01-01T00:00:00Z')).json().files.length, 3);
+    assert.equal((await app.inject('/files?since=2999-01-01T00:00:00Z')).json().files.length, 0);
+    const badSince = await app.inject('/files?since=soon');
+    assert.equal(badSince.statusCode, 400);
+    assert.match(badSince.json().error, /since/);
   });
 
   it('GET /metrics exposes ledger counts for Prometheus', async () => {
@@ -143,6 +156,11 @@ describe('HTTP API', () => {
     assert.equal(manualRuns, 1);
     const unknown = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${TOKEN}` }, payload: { pipeline: 'nope' } });
     assert.equal(unknown.statusCode, 404);
+    // No pipeline named: every pipeline runs, as with ferry run --once.
+    const all = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(all.statusCode, 202);
+    assert.deepEqual(all.json(), { runs: [{ pipeline: 'default', accepted: true }] });
+    assert.equal(manualRuns, 2);
   });
 
   it('POST /files/:id/retry requeues a quarantined file, and only that', async () => {

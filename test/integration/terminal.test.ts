@@ -1,0 +1,106 @@
+/**
+ * ferry in a terminal and in pipes, as a subprocess: readable log lines on a pseudo-terminal
+ * (util-linux `script`), JSON when piped, a bad log level named with the valid ones, quiet ends
+ * of pipes, run history, and errors that say what was not found.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { cleanEnv, FERRY_BIN, runFerry } from '../helpers/ferry-process.ts';
+import { tempDir, writeParquet } from '../helpers/fixtures.ts';
+
+const run = promisify(execFile);
+
+let db: TestDatabase;
+let project: string;
+let env: Record<string, string>;
+
+before(async () => {
+  db = await createTestDatabase();
+  project = tempDir('terminal-');
+  const inbox = path.join(project, 'inbox');
+  for (let i = 0; i < 30; i++) writeParquet(path.join(inbox, `file-${i}.parquet`), 10 + i);
+  fs.writeFileSync(path.join(inbox, 'broken.parquet'), `PAR1${'x'.repeat(200)}`);
+  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox };
+});
+after(async () => {
+  await db.drop();
+  fs.rmSync(project, { recursive: true, force: true });
+});
+
+describe('terminal', () => {
+  it('logs readable lines on a terminal and JSON in a pipe', async () => {
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const command = `${process.execPath} ${FERRY_BIN} run --once -v`;
+    const tty = await run('script', ['-qec', command, '/dev/null'], { cwd: project, env: cleanEnv(env) });
+    assert.match(tty.stdout, /\d\d:\d\d:\d\d\.\d{3}\] .*INFO.*\[default\] run started/);
+    assert.match(tty.stdout, /\[default\] broken\.parquet: file quarantined/);
+    assert.doesNotMatch(tty.stdout, /"level":30/);
+
+    const piped = await runFerry(['run', '--once', '-v'], { env, cwd: project });
+    const lines = piped.stderr.trim().split('\n');
+    assert.ok(lines.length > 0 && lines.every((line) => JSON.parse(line).service === 'ferry'), piped.stderr);
+    const forced = await runFerry(['--log-format', 'pretty', 'run', '--once', '-v'], { env, cwd: project });
+    assert.match(forced.stderr, /INFO.*\[default\] run started/);
+  });
+
+  it('without -v, a failed file is told once, in the summary', async () => {
+    await db.pool.query("UPDATE ferry_files SET status = 'pending', attempts = 0 WHERE key = 'broken.parquet'");
+    const result = await runFerry(['run', '--once'], { env, cwd: project });
+    assert.equal(result.stderr, '');
+    assert.equal(result.stdout.split('\n').filter((line) => line.includes('broken.parquet')).length, 1, result.stdout);
+  });
+
+  it('a bad log level or format names the valid ones', async () => {
+    const level = await runFerry(['status'], { env: { ...env, FERRY_LOG_LEVEL: 'verbose' }, cwd: project });
+    assert.equal(level.code, 2);
+    assert.equal(level.stderr.trim(), 'ferry: FERRY_LOG_LEVEL: "verbose" is not a log level (use one of fatal, error, warn, info, debug, trace, silent)');
+    const format = await runFerry(['status'], { env: { ...env, FERRY_LOG_FORMAT: 'xml' }, cwd: project });
+    assert.equal(format.stderr.trim(), 'ferry: FERRY_LOG_FORMAT: "xml" is not a log format (use pretty or json)');
+  });
+
+  it('ends quietly when the pipe it writes to closes', async () => {
+    const { stdout, stderr } = await run('bash', ['-c', `${process.execPath} ${FERRY_BIN} files | head -2; echo "exit \${PIPESTATUS[0]}"`], {
+      cwd: project,
+      env: cleanEnv(env),
+    });
+    assert.equal(stdout.trim().split('\n').length, 3, stdout);
+    assert.match(stdout, /exit 0/);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
+  });
+
+  it('ferry runs lists the history with filters; retry of an unknown file says it is not found', async () => {
+    const runs = await runFerry(['runs', '--since', '1d', '--status', 'completed', '--json'], { env, cwd: project });
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.ok(JSON.parse(runs.stdout).runs.length >= 2);
+    const table = await runFerry(['runs', '-n', '1'], { env, cwd: project });
+    assert.match(table.stdout, /^id\s+pipeline\s+trigger\s+status\s+started_at\s+took/);
+    const bad = await runFerry(['runs', '--since', 'soon'], { env, cwd: project });
+    assert.equal(bad.stderr.trim(), 'ferry: --since: "soon" is not a duration (use e.g. 30m, 6h, 1d, 7d)');
+    const retry = await runFerry(['retry', 'nosuch.parquet'], { env, cwd: project });
+    assert.equal(retry.code, 1);
+    assert.match(retry.stderr, /not found in the ledger: nosuch\.parquet/);
+  });
+
+  it('ferry files prints a long error whole in its last column', async () => {
+    const files = await runFerry(['files', '--status', 'quarantined'], { env, cwd: project });
+    const line = files.stdout.split('\n').find((l) => l.includes('broken.parquet')) ?? '';
+    assert.match(line, /FILE_CORRUPT\s+broken\.parquet is not a readable Parquet file: .{20,}/);
+  });
+
+  it('config errors: the valid values, an environment value said once and not blamed on the file', async () => {
+    const dir = tempDir('terminal-config-');
+    fs.writeFileSync(path.join(dir, 'ferry.config.ts'), "export default { pipelines: { a: {}, b: {}, c: { sink: { table: 't', mode: 'upsert' } } } };\n");
+    const mode = await runFerry(['status'], { env, cwd: dir });
+    assert.equal(mode.code, 2);
+    assert.equal(mode.stderr.trim(), 'ferry: invalid ferry.config.ts: pipelines.c.sink.mode: Invalid option: expected one of "append"|"replace"|"merge"');
+    fs.writeFileSync(path.join(dir, 'ferry.config.ts'), 'export default { pipelines: { a: {}, b: {}, c: {}, d: {} } };\n');
+    const schedule = await runFerry(['status'], { env: { ...env, FERRY_SCHEDULE: 'every tuesday' }, cwd: dir });
+    assert.match(schedule.stderr, /^ferry: invalid config: FERRY_SCHEDULE: "every tuesday" is neither a duration/);
+    assert.equal(schedule.stderr.match(/FERRY_SCHEDULE/g)?.length, 1);
+  });
+});
