@@ -11,6 +11,7 @@ import { createLogger } from '../logger.ts';
 import type { Service } from '../main.ts';
 import { migrate, type Pool, redactSecrets } from '../postgres/index.ts';
 import { openRuntime } from '../runtime.ts';
+import { nextFireTime } from '../schedule/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { VERSION } from '../version.ts';
 import { printJson, printTable } from './output.ts';
@@ -72,7 +73,7 @@ program
     // not find before it was loaded leaves them in place.
     let started: Promise<Service> | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'signal received');
+      log.info({ signal }, 'signal received: stopping (in-flight files finish or roll back within 8 s; send it again to exit at once)');
       setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
       (started as Promise<Service>)
         .then((service) => service.stop())
@@ -129,12 +130,25 @@ program
     const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const { buildStatusReport } = await import('../http/index.ts');
-      const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun: null, serviceStatus: 'cli' });
+      // Is a service running for this project? Its HTTP address answers /health if so.
+      const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`;
+      const service = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_500) }).then(
+        (response) => (response.status === 200 || response.status === 503 ? `running at ${url}` : `something else answers at ${url}`),
+        () => `not running (nothing answers at ${url})`,
+      );
+      const now = new Date();
+      const nextRun = (name: string) => {
+        const pipeline = config.pipelines.find((p) => p.name === name);
+        return service.startsWith('running') && pipeline !== undefined ? nextFireTime(pipeline.schedule, now) : null;
+      };
+      const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun, serviceStatus: service });
       if (options.json) return printJson(report);
-      process.stdout.write(`last run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`);
+      process.stdout.write(
+        `service: ${service}\nlast run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`,
+      );
       printTable(
-        report.pipelines.map((p) => ({ pipeline: p.name, schedule: p.schedule, last_run: p.last_run?.status ?? '-', ...p.files })),
-        ['pipeline', 'schedule', 'last_run', ...FILE_STATUSES],
+        report.pipelines.map((p) => ({ pipeline: p.name, schedule: p.schedule, last_run: p.last_run?.status ?? '-', next_run: p.next_run ?? '-', ...p.files })),
+        ['pipeline', 'schedule', 'last_run', 'next_run', ...FILE_STATUSES],
       );
     } finally {
       await runtime.close();

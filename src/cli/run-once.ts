@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
 import { type FileOutcome, type RunSummary, runPipeline } from '../worker/index.ts';
 import { printJson } from './output.ts';
+import { ProgressLine } from './progress.ts';
 
 /** How long a manual run waits for a run of the same pipeline (the service's) to finish. */
 const LOCK_WAIT_MS = 120_000;
@@ -23,24 +24,27 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   const interrupt = () => void runtime.readers.close();
   signal?.addEventListener('abort', interrupt, { once: true });
   const showProgress = !options.json && process.stdout.isTTY;
-  const onFile = (outcome: FileOutcome) => {
-    if (showProgress) process.stdout.write(`  ${describeOutcome(outcome)}\n`);
-  };
+  const progress = showProgress ? new ProgressLine() : null;
+  const onFile = (outcome: FileOutcome) => progress?.fileEnded(outcome.key, `  ${describeOutcome(outcome)}`, outcome.kind === 'processed' ? outcome.rows : 0);
+  const onFileStarted = (key: string) => progress?.fileStarted(key);
+  const onDiscovered = (pipeline: string, due: number) => progress?.start(pipeline, due);
+  const context = { ...runtime, onFile, onFileStarted, onDiscovered, signal };
   const summaries: { pipeline: string; summary: RunSummary }[] = [];
   try {
     for (const pipeline of pipelines) {
       const started = Date.now();
       // A run of the pipeline in progress (the service's) is helped to its end; then this run starts.
       if (signal?.aborted) break;
-      let summary = await runPipeline({ ...runtime, onFile, signal }, { pipeline, trigger: 'manual' });
+      let summary = await runPipeline(context, { pipeline, trigger: 'manual' });
       while ((summary.status === 'skipped' || summary.status === 'helped') && Date.now() - started < LOCK_WAIT_MS && !signal?.aborted) {
-        if (showProgress) process.stdout.write(`waiting: ${summary.status === 'skipped' ? summary.reason : `helped run ${summary.run.id}`}\n`);
+        progress?.say(`waiting: ${summary.status === 'skipped' ? summary.reason : `helped run ${summary.run.id}`}`);
         await new Promise((resolve) => setTimeout(resolve, 500));
-        summary = await runPipeline({ ...runtime, onFile, signal }, { pipeline, trigger: 'manual' });
+        summary = await runPipeline(context, { pipeline, trigger: 'manual' });
       }
       summaries.push({ pipeline: pipeline.name, summary });
     }
   } finally {
+    progress?.stop();
     signal?.removeEventListener('abort', interrupt);
     await runtime.close();
   }
@@ -49,7 +53,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     return 130;
   }
 
-  const total = (field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped') =>
+  const total = (field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped' | 'files_outside_window') =>
     summaries.reduce((sum, { summary }) => sum + ('counts' in summary ? summary.counts[field] : 0), 0);
   const ok = summaries.every(({ summary }) => summary.status === 'completed');
   const report = {
@@ -59,6 +63,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     files_failed: total('files_failed'),
     files_retrying: total('files_retrying'),
     files_skipped: total('files_skipped'),
+    files_outside_window: total('files_outside_window'),
     runs: summaries.map(({ pipeline, summary }) =>
       'counts' in summary
         ? { pipeline, run_id: summary.run.id, status: summary.status, ...summary.counts, error: summary.error }
@@ -80,7 +85,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
       if (run.status === 'skipped') process.stdout.write(`${run.pipeline}: skipped (${'reason' in run ? run.reason : ''})\n`);
       else if ('files_processed' in run) {
         process.stdout.write(
-          `${run.pipeline}: run ${run.run_id} ${run.status}: ${run.files_processed} processed, ${run.files_failed} failed, ${run.files_retrying} to retry, ${run.files_skipped} skipped${run.error ? ` (${run.error})` : ''}\n`,
+          `${run.pipeline}: run ${run.run_id} ${run.status}: ${run.files_processed} processed, ${run.files_failed} failed, ${run.files_retrying} to retry, ${run.files_skipped} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.error ? ` (${run.error})` : ''}\n`,
         );
       }
     }

@@ -272,7 +272,10 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
 
   const pipelines: ResolvedPipeline[] = pipelineInputs.map(([name, pipeline]: [string, PipelineInput]) => {
     const field = `pipelines.${name}`;
-    let window: string | null = pipeline.source?.modifiedWithin === undefined ? DEFAULTS.modifiedWithin : pipeline.source.modifiedWithin;
+    // The demo's row count looks at the last 24 h; a table pipeline loads whatever is there
+    // unless told otherwise (last week's exports are not silently left out).
+    const defaultWindow = pipeline.sink === undefined || pipeline.sink === 'row-count' ? DEFAULTS.modifiedWithin : null;
+    let window: string | null = pipeline.source?.modifiedWithin === undefined ? defaultWindow : pipeline.source.modifiedWithin;
     let windowField = `${field}.source.modifiedWithin`;
     if (envWindow !== undefined) [window, windowField] = [envWindow, 'FERRY_WINDOW'];
     const modifiedWithinMs = window === null ? null : duration(windowField, window);

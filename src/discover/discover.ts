@@ -15,12 +15,12 @@ export async function discoverFiles(
   runId: number,
   now = new Date(),
 ): Promise<DiscoveryCounts> {
-  const counts = { files_listed: 0, files_discovered: 0, files_skipped: 0 };
+  const counts = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0 };
   const matches = sourceFilter(pipeline.source, now);
   for await (const page of store.list(pipeline.source.prefix)) {
     const wanted = page.filter((object) => {
       const verdict = matches(object);
-      if (verdict === 'too-old') counts.files_skipped++;
+      if (verdict === 'too-old') counts.files_outside_window++;
       return verdict === 'match';
     });
     counts.files_listed += wanted.length;

@@ -37,6 +37,7 @@ export async function buildStatusReport(input: StatusReportInput) {
                 files_failed: lastRun.files_failed,
                 files_retrying: lastRun.files_retrying,
                 files_skipped: lastRun.files_skipped,
+                files_outside_window: lastRun.files_outside_window,
                 error: lastRun.error,
               },
         files: ledger.filesByPipeline.get(pipeline.name) ?? emptyFileCounts(),

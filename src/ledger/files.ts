@@ -79,6 +79,16 @@ export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<
   return result.rows[0] ?? null;
 }
 
+/** File versions of a pipeline that a worker could claim now (for progress displays). */
+export async function countDueFiles(pool: Pool, pipeline: string): Promise<number> {
+  const result = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ferry_files
+      WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
+    [pipeline],
+  );
+  return result.rows[0]?.n ?? 0;
+}
+
 /** Extends a lease while its worker is still busy with the file; false if the lease was lost. */
 export async function renewLease(pool: Pool, fileId: number, owner: string, leaseMs: number): Promise<boolean> {
   const result = await pool.query(

@@ -2,6 +2,7 @@ export { type CheckResultInput, type CheckResultRecord, checkFailureTotals, list
 export {
   type ClaimOptions,
   claimNextFile,
+  countDueFiles,
   type FileFailure,
   type ListFilesOptions,
   listFiles,

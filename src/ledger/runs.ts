@@ -25,8 +25,10 @@ export async function startRun(pool: Pool, input: StartRunInput): Promise<RunRec
 export interface DiscoveryCounts {
   readonly files_listed: number;
   readonly files_discovered: number;
-  /** Listed but needing no work: already in the ledger, or outside the time window. */
+  /** Listed but needing no work: already in the ledger. */
   readonly files_skipped: number;
+  /** Listed but modified before the pipeline's time window (`source.modifiedWithin`): not loaded. */
+  readonly files_outside_window: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function finishRun(pool: Pool, runId: number, discovery: DiscoveryC
         SET status = $2, finished_at = now(), error = $3,
             files_listed = $4, files_discovered = $5,
             files_processed = c.processed, files_failed = c.failed, files_retrying = c.retrying,
-            files_skipped = $6 + c.superseded
+            files_skipped = $6 + c.superseded, files_outside_window = $7
        FROM (SELECT count(*) FILTER (WHERE status = 'processed') AS processed,
                     count(*) FILTER (WHERE status = 'quarantined') AS failed,
                     count(*) FILTER (WHERE status = 'pending') AS retrying,
@@ -47,7 +49,15 @@ export async function finishRun(pool: Pool, runId: number, discovery: DiscoveryC
                FROM ferry_files WHERE run_id = $1) c
       WHERE r.id = $1
       RETURNING r.*`,
-    [runId, error === null ? 'completed' : 'failed', error, discovery.files_listed, discovery.files_discovered, discovery.files_skipped],
+    [
+      runId,
+      error === null ? 'completed' : 'failed',
+      error,
+      discovery.files_listed,
+      discovery.files_discovered,
+      discovery.files_skipped,
+      discovery.files_outside_window,
+    ],
   );
   return result.rows[0] as RunRecord;
 }

@@ -60,6 +60,7 @@ export interface RunRecord {
   readonly files_failed: number;
   readonly files_retrying: number;
   readonly files_skipped: number;
+  readonly files_outside_window: number;
   readonly error: string | null;
 }
 
@@ -71,4 +72,5 @@ export interface RunCounts {
   readonly files_failed: number;
   readonly files_retrying: number;
   readonly files_skipped: number;
+  readonly files_outside_window: number;
 }

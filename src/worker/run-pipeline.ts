@@ -11,6 +11,7 @@ import { errorMessage } from '../errors/index.ts';
 import {
   claimNextFile,
   closeAbandonedRuns,
+  countDueFiles,
   findRunningRun,
   finishRun,
   isRunRunning,
@@ -39,6 +40,10 @@ export interface RunContext {
   readonly signal?: AbortSignal;
   /** Called after each file, for progress output. */
   readonly onFile?: (outcome: FileOutcome) => void;
+  /** Called when a file is claimed, before its stages run, for progress output. */
+  readonly onFileStarted?: (key: string) => void;
+  /** Called once the run has listed its files: how many are due now. */
+  readonly onDiscovered?: (pipeline: string, due: number) => void;
 }
 
 export interface RunRequest {
@@ -76,11 +81,12 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     if (run === null) return { status: 'skipped', run: null, reason: 'this tick was already run by another instance' };
     log.info({ run: run.id, trigger: request.trigger }, 'run started');
 
-    let discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0 };
+    let discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0 };
     const files: FileOutcome[] = [];
     let error: string | null = null;
     try {
       discovery = await discoverFiles(pool, store, pipeline, run.id);
+      if (context.onDiscovered) context.onDiscovered(pipeline.name, await countDueFiles(pool, pipeline.name));
     } catch (thrown) {
       error = `listing ${describeStorage(store.location)} failed: ${errorMessage(thrown)}`;
       log.error({ run: run.id, error }, 'discovery failed');
@@ -130,6 +136,7 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
       }
+      context.onFileStarted?.(file.key);
       const outcome = await processFile(fileContext, file, owner, run);
       files.push(outcome);
       context.onFile?.(outcome);
@@ -139,6 +146,6 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
 }
 
 function countsOf(run: RunRecord): RunCounts {
-  const { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped } = run;
-  return { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped };
+  const { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped, files_outside_window } = run;
+  return { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped, files_outside_window };
 }

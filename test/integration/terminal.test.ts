@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { cleanEnv, FERRY_BIN, runFerry } from '../helpers/ferry-process.ts';
+import { cleanEnv, FERRY_BIN, runFerry, startFerry } from '../helpers/ferry-process.ts';
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const run = promisify(execFile);
@@ -40,8 +41,11 @@ describe('terminal', () => {
     assert.match(tty.stdout, /\d\d:\d\d:\d\d\.\d{3}\] .*INFO.*\[default\] run started/);
     assert.match(tty.stdout, /\[default\] broken\.parquet: file quarantined/);
     assert.doesNotMatch(tty.stdout, /"level":30/);
+    // The live progress line: files done of those due, rows, rate.
+    assert.match(tty.stdout, /\[default\] \d+\/31 files · [\d,]+ rows · [\d,]+ rows\/s/);
 
     const piped = await runFerry(['run', '--once', '-v'], { env, cwd: project });
+    assert.doesNotMatch(piped.stdout, /files · /, 'no progress line in a pipe');
     const lines = piped.stderr.trim().split('\n');
     assert.ok(lines.length > 0 && lines.every((line) => JSON.parse(line).service === 'ferry'), piped.stderr);
     const forced = await runFerry(['--log-format', 'pretty', 'run', '--once', '-v'], { env, cwd: project });
@@ -103,4 +107,30 @@ describe('terminal', () => {
     assert.match(schedule.stderr, /^ferry: invalid config: FERRY_SCHEDULE: "every tuesday" is neither a duration/);
     assert.equal(schedule.stderr.match(/FERRY_SCHEDULE/g)?.length, 1);
   });
+
+  it('ferry status says whether a service runs for the project, and when each pipeline runs next', async () => {
+    const port = await freePort();
+    const down = await runFerry(['status'], { env: { ...env, PORT: String(port) }, cwd: project });
+    assert.match(down.stdout, new RegExp(`^service: not running \\(nothing answers at http://127.0.0.1:${port}\\)`));
+    const ferry = await startFerry({ env: { ...env, PORT: String(port) }, cwd: project });
+    try {
+      const up = await runFerry(['status', '--json'], { env: { ...env, PORT: String(port) }, cwd: project });
+      const report = JSON.parse(up.stdout);
+      assert.equal(report.service_status, `running at http://127.0.0.1:${port}`);
+      assert.ok(Date.parse(report.pipelines[0].next_run) > Date.now());
+    } finally {
+      await ferry.stop('SIGTERM');
+    }
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}

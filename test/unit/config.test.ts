@@ -132,6 +132,12 @@ describe('config', () => {
     assertConfigError(() => resolve({ limits: { maxDecompressedSize: 'lots' } }), 'limits.maxDecompressedSize');
   });
 
+  it('a table pipeline has no time window unless given one; the row count keeps 24 h', () => {
+    const config = resolve({ pipelines: { t: { sink: { table: 't' } }, c: {} } });
+    assert.equal(config.pipelines.find((p) => p.name === 't')?.source.modifiedWithinMs, null);
+    assert.equal(config.pipelines.find((p) => p.name === 'c')?.source.modifiedWithinMs, 86_400_000);
+  });
+
   it('allows no time window with modifiedWithin: null', () => {
     assert.equal(resolve({ pipelines: { all: { source: { modifiedWithin: null } } } }).pipelines[0]?.source.modifiedWithinMs, null);
   });
