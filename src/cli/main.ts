@@ -6,7 +6,18 @@
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
-import { FILE_STATUSES, type FileStatus, listCheckResults, listFiles, listRuns, RUN_STATUSES, type RunStatus, requeueFiles } from '../ledger/index.ts';
+import {
+  FILE_STATUSES,
+  type FileStatus,
+  findProcessedFiles,
+  listCheckResults,
+  listFiles,
+  listRuns,
+  RUN_STATUSES,
+  type RunStatus,
+  reprocessFiles,
+  requeueFiles,
+} from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
 import type { Service } from '../main.ts';
 import { migrate, type Pool, redactSecrets } from '../postgres/index.ts';
@@ -276,6 +287,50 @@ program
       else if (unknown.length < files.length || options.allQuarantined)
         process.stdout.write('nothing to requeue (only quarantined or waiting file versions can be retried)\n');
       if (requeued.length === 0) process.exitCode = 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('reprocess')
+  .description('load processed file versions again (after fixing a transform, say)')
+  .argument('[files...]', 'file version ids or keys')
+  .option('-p, --pipeline <name>', 'every processed version of this pipeline (or only of it)')
+  .option('--since <duration>', 'only versions processed within this time (e.g. 1d)')
+  .option('--yes', 'also for pipelines that append (their rows are then loaded again)')
+  .option('--json', 'print JSON')
+  .action(async (files: string[], options: { pipeline?: string; since?: string; yes?: boolean; json?: boolean }) => {
+    if (files.length === 0 && options.pipeline === undefined) throw new FerryError('CONFIG_INVALID', 'reprocess: name file ids or keys, or a --pipeline');
+    const since = sinceOption(options.since);
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const found = await findProcessedFiles(runtime.pool, { files, pipeline: options.pipeline, since });
+      if (found.length === 0) {
+        process.exitCode = 1;
+        process.stderr.write('ferry: no processed file version matches (only processed versions can be reprocessed; see ferry files)\n');
+        return;
+      }
+      // Replace and merge converge on a reload; append (and the row count) would add the rows again.
+      const adding = [...new Set(found.map((file) => file.pipeline))].filter((name) => {
+        const sink = config.pipelines.find((p) => p.name === name)?.sink;
+        return sink === undefined || sink.kind === 'row-count' || sink.mode === 'append';
+      });
+      if (adding.length > 0 && !options.yes) {
+        process.exitCode = 1;
+        process.stderr.write(
+          `ferry: ${adding.join(', ')} ${adding.length === 1 ? 'appends' : 'append'} its rows: reprocessing ${found.length} file version(s) would load their rows again. Add --yes to do it, or use mode: 'replace' or 'merge'\n`,
+        );
+        return;
+      }
+      const requeued = await reprocessFiles(
+        runtime.pool,
+        found.map((file) => file.id),
+      );
+      if (options.json) return printJson({ reprocess: requeued });
+      for (const file of requeued) process.stdout.write(`reprocess ${file.id} ${file.pipeline} ${file.key}\n`);
+      process.stdout.write(`${requeued.length} queued; they are loaded at the next run (or now: ferry run --once)\n`);
     } finally {
       await runtime.close();
     }

@@ -235,3 +235,41 @@ export async function requeueFiles(pool: Pool, options: RequeueOptions): Promise
   );
   return result.rows;
 }
+
+export interface ReprocessOptions {
+  /** File version ids or keys (their processed versions). */
+  readonly files?: readonly string[];
+  readonly pipeline?: string;
+  /** Only versions processed at or after this time. */
+  readonly since?: Date;
+}
+
+/** Processed file versions that reprocessFiles would put back (to check what a reload means first). */
+export async function findProcessedFiles(pool: Pool, options: ReprocessOptions): Promise<FileVersionRecord[]> {
+  const files = options.files ?? [];
+  const result = await pool.query<FileVersionRecord>(
+    `SELECT * FROM ferry_files
+      WHERE status = 'processed' AND ($1::text IS NULL OR pipeline = $1) AND ($2::timestamptz IS NULL OR finished_at >= $2)
+        AND (cardinality($3::text[]) = 0 OR id::text = ANY($3) OR key = ANY($3))
+      ORDER BY id`,
+    [options.pipeline ?? null, options.since ?? null, files],
+  );
+  return result.rows;
+}
+
+/**
+ * Puts processed file versions back in the queue, to be loaded again (after a fixed
+ * transform, say). What a reload does to the table is the sink's mode: replace and merge
+ * converge; append adds the rows again — the caller asks first.
+ */
+export async function reprocessFiles(pool: Pool, ids: readonly number[]): Promise<FileVersionRecord[]> {
+  const result = await pool.query<FileVersionRecord>(
+    `UPDATE ferry_files
+        SET status = 'pending', attempts = 0, reader_crashes = 0, open_claims = 0, next_attempt_at = now(),
+            lease_owner = NULL, lease_expires_at = NULL, error = NULL, error_step = NULL, error_code = NULL
+      WHERE id = ANY($1::bigint[]) AND status = 'processed'
+      RETURNING *`,
+    [ids],
+  );
+  return result.rows;
+}

@@ -122,6 +122,36 @@ describe('terminal', () => {
       await ferry.stop('SIGTERM');
     }
   });
+
+  it('reprocess: a fixed transform reloads processed files; an appending pipeline asks for --yes', async () => {
+    // The config imports nodejs-polars: the project lives in the repository, as a user's has it installed.
+    const project = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'reprocess-'));
+    const inbox = path.join(project, 'inbox');
+    writeParquet(path.join(inbox, 'a.parquet'), 5);
+    writeParquet(path.join(inbox, 'b.parquet'), 7, 100);
+    const write = (tag: string) =>
+      fs.writeFileSync(
+        path.join(project, 'ferry.config.ts'),
+        `import pl from 'nodejs-polars';\nexport default { pipelines: { t: { transform: (lf) => lf.withColumns(pl.lit('${tag}').alias('tag')), sink: { table: 'reloaded', mode: 'replace' } }, c: {} } };\n`,
+      );
+    const projectEnv = { ...env, FERRY_STORAGE: inbox };
+    write('v1');
+    assert.equal((await runFerry(['run', '--once'], { env: projectEnv, cwd: project })).code, 0);
+    write('v2');
+    const again = await runFerry(['reprocess', '--pipeline', 't'], { env: projectEnv, cwd: project });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /2 queued/);
+    assert.equal((await runFerry(['run', '--once'], { env: projectEnv, cwd: project })).code, 0);
+    const tags = await db.pool.query('SELECT tag, count(*)::int AS n FROM reloaded GROUP BY tag');
+    assert.deepEqual(tags.rows, [{ tag: 'v2', n: 12 }], 'replace mode: the reload replaced the rows, none twice');
+
+    const appending = await runFerry(['reprocess', '--pipeline', 'c'], { env: projectEnv, cwd: project });
+    assert.equal(appending.code, 1);
+    assert.match(appending.stderr, /ferry: c appends its rows: reprocessing 2 file version\(s\) would load their rows again\. Add --yes/);
+    const none = await runFerry(['reprocess', 'nosuch.parquet'], { env: projectEnv, cwd: project });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no processed file version matches/);
+  });
 });
 
 function freePort(): Promise<number> {
