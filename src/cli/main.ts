@@ -337,6 +337,27 @@ program
   });
 
 program
+  .command('check')
+  .description('check the config, the database, the storage, and each pipeline on one of its files (read, transform, checks; nothing loaded)')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { migrate: false, warmReaders: true });
+    try {
+      const { checkPipelines } = await import('./check-pipelines.ts');
+      const results = await checkPipelines(runtime);
+      if (options.json) printJson({ database: runtime.databaseDescription, pipelines: results });
+      else {
+        process.stdout.write(`config: ok (${config.configFile ?? 'no config file: defaults'})\ndatabase: ok (${runtime.databaseDescription})\nstorage: ok\n\n`);
+        printTable(results, ['pipeline', 'status', 'file', 'detail']);
+      }
+      if (results.some((result) => result.status === 'failed')) process.exitCode = 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
   .command('migrate')
   .description('apply database migrations')
   .action(async () => {

@@ -152,6 +152,28 @@ describe('terminal', () => {
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no processed file version matches/);
   });
+
+  it('ferry check tries each pipeline on one of its files and names a transform that does not fit', async () => {
+    const project = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'check-'));
+    fs.writeFileSync(
+      path.join(project, 'ferry.config.ts'),
+      `import pl from 'nodejs-polars';
+export default { pipelines: {
+  good: { sink: { table: 'g' }, checks: [{ rule: 'rowCount', min: 1 }] },
+  typo: { transform: (lf) => lf.select(pl.col('nmae')), sink: { table: 't' } },
+  none: { source: { glob: '*.csv' }, sink: { table: 'n' } },
+} };
+`,
+    );
+    const result = await runFerry(['check', '--json'], { env, cwd: project });
+    assert.equal(result.code, 1, result.stderr);
+    const byName = Object.fromEntries(JSON.parse(result.stdout).pipelines.map((p: { pipeline: string }) => [p.pipeline, p]));
+    assert.equal(byName.good.status, 'ok');
+    assert.match(byName.good.detail, /Parquet, \d+ rows, 2 columns; checks: all passed/);
+    assert.equal(byName.typo.status, 'failed');
+    assert.match(byName.typo.detail, /^TRANSFORM_FAILED at transform: .* unable to find column "nmae"/);
+    assert.equal(byName.none.status, 'no file');
+  });
 });
 
 function freePort(): Promise<number> {
