@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig } from '../config/index.ts';
+import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
+import { sourceFilter } from '../discover/index.ts';
 import { errorMessage, FerryError } from '../errors/index.ts';
 import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
@@ -18,11 +19,10 @@ export async function preview(
   file: string,
   options: { pipeline?: string; rows: number; json?: boolean; checks?: boolean },
 ): Promise<void> {
-  const pipeline =
-    options.pipeline === undefined
-      ? (config.pipelines.find((p) => p.sink.kind === 'table') ?? config.pipelines[0])
-      : config.pipelines.find((p) => p.name === options.pipeline);
-  if (pipeline === undefined) throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline}`);
+  const pipeline = options.pipeline === undefined ? pipelineFor(config, file) : config.pipelines.find((p) => p.name === options.pipeline);
+  if (pipeline === undefined) {
+    throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline} (have: ${config.pipelines.map((p) => p.name).join(', ')})`);
+  }
 
   // A local file given by path is read as it is (the reader gets that folder as its storage);
   // anything else is a key in the pipeline's storage.
@@ -80,6 +80,18 @@ export async function preview(
       }
     }
   }
+}
+
+/**
+ * The pipeline a file belongs to: the first whose source (prefix and glob, whatever the time
+ * window) selects it, as a key or by its name; else the first table pipeline, else the first.
+ */
+function pipelineFor(config: ResolvedConfig, file: string): ResolvedPipeline | undefined {
+  const now = new Date();
+  const candidates = [file, path.basename(file)];
+  const selects = (pipeline: ResolvedPipeline) =>
+    candidates.some((key) => sourceFilter({ ...pipeline.source, modifiedWithinMs: null }, now)({ key, size: 0, etag: null, lastModified: null }) === 'match');
+  return config.pipelines.find(selects) ?? config.pipelines.find((p) => p.sink.kind === 'table') ?? config.pipelines[0];
 }
 
 function safeType(column: Parameters<typeof postgresType>[0]): string {

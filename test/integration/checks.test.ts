@@ -261,4 +261,31 @@ export default { pipelines: { lines: { source: { glob: 'lines.parquet', modified
     assert.equal(stopped.error_code, 'CHECK_FAILED');
     assert.equal((await test.db.pool.query('SELECT count(*)::int AS n FROM etl_results')).rows[0].n, 0);
   });
+
+  it('length and columns rules; a rule on a column the file lacks quarantines it with the reason', async () => {
+    await load([
+      { rule: 'length', column: 'email', min: 10, max: 20, action: 'warn' },
+      { rule: 'columns', required: ['id', 'amount'], types: { id: 'bigint', amount: 'double precision' } },
+    ]);
+    const file = await ledger();
+    assert.equal(file.status, 'processed', file.error);
+    const byRule = await results(file.id);
+    // user0@example.org … user999@example.org have 17 to 19 characters; nope1 … nope7 have 5.
+    const short = BAD_EMAIL.length;
+    assert.equal(byRule['length(email)']?.failing, short);
+    assert.equal(byRule.columns?.outcome, 'passed');
+
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await load([{ rule: 'columns', required: ['customer'], types: { id: 'text' } }]);
+    const wrong = await ledger();
+    assert.equal(wrong.status, 'quarantined');
+    assert.match(wrong.error, /columns: 2 of 2/);
+    assert.deepEqual([...((await results(wrong.id)).columns?.samples ?? [])].sort(), ['customer is missing', 'id is bigint, not text']);
+
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    await load([{ rule: 'range', column: 'price', min: 0 }]);
+    const missing = await ledger();
+    assert.equal(missing.error_code, 'CHECK_FAILED');
+    assert.match(missing.error, /orders\.parquet: a check could not be evaluated: .*price/);
+  });
 });

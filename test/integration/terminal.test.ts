@@ -174,6 +174,25 @@ export default { pipelines: {
     assert.match(byName.typo.detail, /^TRANSFORM_FAILED at transform: .* unable to find column "nmae"/);
     assert.equal(byName.none.status, 'no file');
   });
+
+  it('preview picks the pipeline whose source selects the file', async () => {
+    const project = tempDir('terminal-preview-');
+    fs.writeFileSync(
+      path.join(project, 'ferry.config.ts'),
+      "export default { pipelines: { parquet: { sink: { table: 'p' } }, people: { source: { glob: '*.csv', csv: { delimiter: ';' } }, sink: { table: 'people' } } } };\n",
+    );
+    fs.writeFileSync(path.join(project, 'people.csv'), 'id;name\n1;Ann\n');
+    const result = await runFerry(['preview', 'people.csv', '--json'], { env, cwd: project });
+    assert.equal(result.code, 0, result.stderr);
+    const shown = JSON.parse(result.stdout);
+    assert.equal(shown.pipeline, 'people');
+    assert.deepEqual(
+      shown.schema.map((c: { column: string }) => c.column),
+      ['id', 'name'],
+    );
+    const text = await runFerry(['preview', 'people.csv'], { env, cwd: project });
+    assert.match(text.stdout, /^pipeline people, people\.csv \(CSV\): 1 row\n/);
+  });
 });
 
 function freePort(): Promise<number> {
