@@ -3,7 +3,8 @@
  * On SIGINT/SIGTERM it stops scheduling, lets the in-flight files finish (or rolls them back
  * when they take too long), closes HTTP and the database, and exits 0.
  */
-import type { ResolvedConfig } from './config/index.ts';
+import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
+import { sourceFilter } from './discover/index.ts';
 import { FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
@@ -34,7 +35,7 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     throw error;
   }
   const shutdown = new AbortController();
-  let scheduler: Scheduler | null = null;
+  let scheduler: Scheduler<ResolvedPipeline> | null = null;
   let stopping = false;
 
   const runNow = async (pipelineName: string) => {
@@ -102,7 +103,9 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     config.storage.kind === 'fs'
       ? watchFolder(
           config.storage.root,
-          () => scheduler?.requestRun(),
+          // Only the pipelines whose source selects a changed file run (all, when the platform
+          // does not say what changed).
+          (paths) => scheduler?.requestRun(paths === null ? undefined : (pipeline) => paths.some((key) => selects(pipeline, key))),
           (error) => log.warn({ err: error }, 'watching the storage folder failed; the schedule still runs'),
         )
       : null;
@@ -121,4 +124,9 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     log.info('stopped');
   };
   return { runtime, url, stop };
+}
+
+/** Whether a pipeline's source (prefix and glob, whatever the time window) selects a key. */
+function selects(pipeline: ResolvedPipeline, key: string): boolean {
+  return sourceFilter({ ...pipeline.source, modifiedWithinMs: null }, new Date())({ key, size: 0, etag: null, lastModified: null }) === 'match';
 }

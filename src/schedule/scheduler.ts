@@ -23,7 +23,7 @@ export interface SchedulerOptions<P extends ScheduledPipeline> {
 /** Why a run starts: at start-up, on a schedule tick (at `scheduledFor`), or when asked. */
 export type Tick = { readonly trigger: 'startup' | 'watch'; readonly scheduledFor: null } | { readonly trigger: 'schedule'; readonly scheduledFor: Date };
 
-export interface Scheduler {
+export interface Scheduler<P extends ScheduledPipeline = ScheduledPipeline> {
   /** When each pipeline fires next (null while stopping). */
   nextRun(pipeline: string): Date | null;
   /**
@@ -31,12 +31,12 @@ export interface Scheduler {
    * running already runs once more when it finishes, so nothing seen during a run waits for
    * the next tick.
    */
-  requestRun(): void;
+  requestRun(which?: (pipeline: P) => boolean): void;
   /** Stops firing and waits for the runs in progress. */
   stop(): Promise<void>;
 }
 
-export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOptions<P>): Scheduler {
+export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOptions<P>): Scheduler<P> {
   const now = options.now ?? (() => new Date());
   const nextRuns = new Map<string, Date | null>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -77,8 +77,8 @@ export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOp
 
   return {
     nextRun: (pipeline) => nextRuns.get(pipeline) ?? null,
-    requestRun() {
-      for (const pipeline of options.pipelines) start(pipeline, { trigger: 'watch', scheduledFor: null });
+    requestRun(which) {
+      for (const pipeline of options.pipelines) if (which === undefined || which(pipeline)) start(pipeline, { trigger: 'watch', scheduledFor: null });
     },
     async stop() {
       stopped = true;

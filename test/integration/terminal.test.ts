@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { cleanEnv, FERRY_BIN, runFerry, startFerry } from '../helpers/ferry-process.ts';
+import { cleanEnv, FERRY_BIN, runFerry, startFerry, waitFor } from '../helpers/ferry-process.ts';
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const run = promisify(execFile);
@@ -192,6 +192,38 @@ export default { pipelines: {
     );
     const text = await runFerry(['preview', 'people.csv'], { env, cwd: project });
     assert.match(text.stdout, /^pipeline people, people\.csv \(CSV\): 1 row\n/);
+  });
+
+  it('a file dropped in a watched folder starts only the pipelines whose source selects it', async () => {
+    const project = tempDir('terminal-watch-');
+    const inbox = path.join(project, 'inbox');
+    fs.mkdirSync(inbox);
+    fs.writeFileSync(
+      path.join(project, 'ferry.config.ts'),
+      "export default { pipelines: { csv: { source: { glob: '*.csv' }, sink: { table: 'w_csv' }, schedule: '1h' }, parquet: { sink: { table: 'w_parquet' }, schedule: '1h' } } };\n",
+    );
+    const watchEnv = { ...env, FERRY_STORAGE: inbox };
+    await db.pool.query('TRUNCATE ferry_runs CASCADE');
+    const ferry = await startFerry({ env: watchEnv, cwd: project });
+    try {
+      await waitFor('the start-up runs', async () =>
+        (await db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE status <> 'running'")).rows[0].n >= 2 ? true : undefined,
+      );
+      fs.writeFileSync(path.join(inbox, 'people.csv'), 'id\n1\n');
+      await waitFor('the csv file loaded', async () =>
+        (await db.pool.query("SELECT count(*)::int AS n FROM ferry_files WHERE key = 'people.csv' AND status = 'processed'")).rows[0].n === 1
+          ? true
+          : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const watched = await db.pool.query("SELECT pipeline FROM ferry_runs WHERE trigger = 'watch' ORDER BY id");
+      assert.deepEqual(
+        watched.rows.map((r) => r.pipeline),
+        ['csv'],
+      );
+    } finally {
+      await ferry.stop('SIGTERM');
+    }
   });
 });
 
