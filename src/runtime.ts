@@ -140,7 +140,15 @@ export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_
       }),
     ]);
   } catch (error) {
-    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${(error as Error).message}`, {
+    const message = (error as Error).message;
+    // Missing or refused S3 credentials look like network errors (the SDK then asks the EC2
+    // metadata service): say what to set.
+    const credentials =
+      store.location.kind === 's3' &&
+      /credential|169\.254\.169\.254|metadata|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|PermissionDenied|403/i.test(message)
+        ? ' — check the credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION; AWS_ENDPOINT_URL for an S3-compatible store)'
+        : '';
+    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${message}${credentials}`, {
       cause: error,
     });
   } finally {

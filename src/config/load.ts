@@ -3,6 +3,7 @@
  * Every problem is reported with the field it is in (`pipelines.sales.schedule`,
  * `FERRY_WINDOW`), one per line, in a single CONFIG_INVALID error.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -187,8 +188,28 @@ async function importConfigFile(file: string): Promise<unknown> {
     return module.default;
   } catch (error) {
     if (error instanceof FerryError) throw error;
-    throw new FerryError('CONFIG_INVALID', `${file} could not be loaded: ${(error as Error).message}`, { cause: error });
+    const message = (error as Error).message;
+    if ((error as Error).name === 'SyntaxError') {
+      const where = locateSyntaxError(file);
+      if (where !== null) throw new FerryError('CONFIG_INVALID', `${file}:${where.line}:${where.column}: ${message}\n${where.excerpt}`, { cause: error });
+    }
+    throw new FerryError('CONFIG_INVALID', `${file} could not be loaded: ${message}`, { cause: error });
   }
+}
+
+/**
+ * Where a syntax error is: Node's type stripping says what is wrong but not where, and
+ * `node --check` says where (the line, and a caret under the column).
+ */
+function locateSyntaxError(file: string): { line: number; column: number; excerpt: string } | null {
+  const checked = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+  const lines = (checked.stderr ?? '').split('\n');
+  const at = lines.findIndex((line) => line.startsWith(`${file}:`));
+  const number = at >= 0 ? Number(lines[at]?.slice(file.length + 1)) : Number.NaN;
+  const source = lines[at + 1];
+  const caret = lines[at + 2];
+  if (!Number.isInteger(number) || source === undefined || caret === undefined || !caret.includes('^')) return null;
+  return { line: number, column: caret.indexOf('^') + 1, excerpt: `${source}\n${caret}` };
 }
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {

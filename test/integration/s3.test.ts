@@ -151,4 +151,18 @@ describe('S3 storage', () => {
       },
     );
   });
+
+  it('refused credentials: the error says which variables to set', async () => {
+    await runtime?.close();
+    runtime = null;
+    await assert.rejects(
+      openTestRuntime({ databaseUrl: db.url, storage: storage(), env: { ...s3.env, AWS_ACCESS_KEY_ID: 'wrong', AWS_SECRET_ACCESS_KEY: 'wrong' } }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'STORAGE_UNREACHABLE');
+        assert.match(error.message, /InvalidAccessKeyId.* — check the credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/s);
+        assert.doesNotMatch(error.message, /wrong/);
+        return true;
+      },
+    );
+  });
 });

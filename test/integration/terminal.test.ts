@@ -102,6 +102,13 @@ describe('terminal', () => {
     const mode = await runFerry(['status'], { env, cwd: dir });
     assert.equal(mode.code, 2);
     assert.equal(mode.stderr.trim(), 'ferry: invalid ferry.config.ts: pipelines.c.sink.mode: Invalid option: expected one of "append"|"replace"|"merge"');
+    fs.writeFileSync(path.join(dir, 'ferry.config.ts'), "export default {\n  pipelines: {\n    a: { sink: { table: 't' ) },\n  },\n};\n");
+    const syntax = await runFerry(['status'], { env, cwd: dir });
+    assert.equal(syntax.code, 2);
+    assert.equal(
+      syntax.stderr,
+      `ferry: ${path.join(dir, 'ferry.config.ts')}:3:29: Expected ',', got ')'\n    a: { sink: { table: 't' ) },\n                            ^\n`,
+    );
     fs.writeFileSync(path.join(dir, 'ferry.config.ts'), 'export default { pipelines: { a: {}, b: {}, c: {}, d: {} } };\n');
     const schedule = await runFerry(['status'], { env: { ...env, FERRY_SCHEDULE: 'every tuesday' }, cwd: dir });
     assert.match(schedule.stderr, /^ferry: invalid config: FERRY_SCHEDULE: "every tuesday" is neither a duration/);
