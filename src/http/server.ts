@@ -57,6 +57,22 @@ const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() }
 const fileParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
 
+/** Every 4xx and 5xx answer has one shape: `{ "error": { "code", "message", "field"? } }`. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}
+
+function errorBody(code: string, message: string, field?: string): ErrorBody {
+  return { error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+/** A request that failed validation: the first problem, with the field it is in. */
+function invalid(error: z.ZodError): ErrorBody {
+  const issue = error.issues[0];
+  const field = issue?.path.map(String).join('.') || undefined;
+  return errorBody('invalid_request', `${field === undefined ? '' : `${field}: `}${issue?.message ?? 'invalid request'}`, field);
+}
+
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, pool, store } = options;
   // Fastify's own request logging stays off: one line per scrape of /metrics or /health is noise.
@@ -67,7 +83,10 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) log?.error({ err: error }, 'request failed');
-    void reply.status(status).send({ error: status === 500 ? 'internal error' : errorMessage(error) });
+    void reply.status(status).send(status === 500 ? errorBody('internal', 'internal error') : errorBody(error.code ?? 'bad_request', errorMessage(error)));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
   app.get('/', async () => ({
@@ -98,21 +117,21 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.get('/runs', async (request, reply) => {
     const query = runsQuery.safeParse(request.query);
-    if (!query.success) return reply.status(400).send({ error: z.prettifyError(query.error) });
+    if (!query.success) return reply.status(400).send(invalid(query.error));
     return { runs: await listRuns(pool, query.data) };
   });
 
   app.get('/files', async (request, reply) => {
     const query = filesQuery.safeParse(request.query);
-    if (!query.success) return reply.status(400).send({ error: z.prettifyError(query.error) });
+    if (!query.success) return reply.status(400).send(invalid(query.error));
     return { files: await listFiles(pool, query.data) };
   });
 
   app.get('/files/:id', async (request, reply) => {
     const params = fileParams.safeParse(request.params);
-    if (!params.success) return reply.status(400).send({ error: z.prettifyError(params.error) });
+    if (!params.success) return reply.status(400).send(invalid(params.error));
     const found = await pool.query('SELECT * FROM ferry_files WHERE id = $1', [params.data.id]);
-    if (found.rowCount === 0) return reply.status(404).send({ error: `no file version ${params.data.id}` });
+    if (found.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
     return { file: found.rows[0], checks: await listCheckResults(pool, params.data.id) };
   });
 
@@ -126,19 +145,23 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     if (isAuthorised(config.adminToken, request.headers.authorization)) return;
     return reply
       .status(config.adminToken === null ? 403 : 401)
-      .send({ error: config.adminToken === null ? 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN' : 'missing or wrong bearer token' });
+      .send(
+        config.adminToken === null
+          ? errorBody('forbidden', 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN')
+          : errorBody('unauthorized', 'missing or wrong bearer token'),
+      );
   };
 
   app.post('/files/:id/retry', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
     const params = fileParams.safeParse(request.params);
-    if (!params.success) return reply.status(400).send({ error: z.prettifyError(params.error) });
+    if (!params.success) return reply.status(400).send(invalid(params.error));
     const [file] = await requeueFiles(pool, { files: [String(params.data.id)] });
     if (file === undefined) {
       const existing = await pool.query<{ status: string }>('SELECT status FROM ferry_files WHERE id = $1', [params.data.id]);
-      if (existing.rowCount === 0) return reply.status(404).send({ error: `no file version ${params.data.id}` });
+      if (existing.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
       return reply
         .status(409)
-        .send({ error: `file version ${params.data.id} is ${existing.rows[0]?.status}; only quarantined or waiting files can be retried` });
+        .send(errorBody('conflict', `file version ${params.data.id} is ${existing.rows[0]?.status}; only quarantined or waiting files can be retried`));
     }
     options.onRequeue?.();
     return { file };
@@ -146,11 +169,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.post('/runs', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
     const body = runBody.safeParse(request.body ?? {});
-    if (!body.success) return reply.status(400).send({ error: z.prettifyError(body.error) });
+    if (!body.success) return reply.status(400).send(invalid(body.error));
     const name = body.data.pipeline;
     if (name !== undefined && !config.pipelines.some((pipeline) => pipeline.name === name))
-      return reply.status(404).send({ error: `no pipeline named ${name}` });
-    if (options.runNow === undefined) return reply.status(503).send({ error: 'runs cannot be started by this process' });
+      return reply.status(404).send(errorBody('not_found', `no pipeline named ${name}`, 'pipeline'));
+    if (options.runNow === undefined) return reply.status(503).send(errorBody('unavailable', 'runs cannot be started by this process'));
     const runNow = options.runNow;
     if (name !== undefined) {
       const result = await runNow(name);

@@ -123,7 +123,9 @@ describe('HTTP API', () => {
     assert.ok(quarantined[0].finished_at);
     const bad = await app.inject('/files?status=bogus');
     assert.equal(bad.statusCode, 400);
-    assert.match(bad.json().error, /status/);
+    assert.equal(bad.json().error.code, 'invalid_request');
+    assert.equal(bad.json().error.field, 'status');
+    assert.match(bad.json().error.message, /^status: Invalid option: expected one of/);
     assert.equal((await app.inject('/runs?limit=0')).statusCode, 400);
     assert.equal(quarantined[0].error_code, 'FILE_CORRUPT');
     // Filters and paging: since a duration or a time, status, before an id.
@@ -137,7 +139,8 @@ describe('HTTP API', () => {
     assert.equal((await app.inject('/files?since=2999-01-01T00:00:00Z')).json().files.length, 0);
     const badSince = await app.inject('/files?since=soon');
     assert.equal(badSince.statusCode, 400);
-    assert.match(badSince.json().error, /since/);
+    assert.deepEqual(badSince.json(), { error: { code: 'invalid_request', message: 'since: a duration like 1d or 6h, or an ISO time', field: 'since' } });
+    assert.deepEqual((await app.inject('/nowhere')).json(), { error: { code: 'not_found', message: 'no route GET /nowhere' } });
   });
 
   it('GET /metrics exposes ledger counts for Prometheus', async () => {
@@ -175,7 +178,8 @@ describe('HTTP API', () => {
     assert.equal(requeues, 1);
     const processed = await app.inject({ method: 'POST', url: `/files/${good.id}/retry`, headers: auth });
     assert.equal(processed.statusCode, 409);
-    assert.match(processed.json().error, /is processed/);
+    assert.equal(processed.json().error.code, 'conflict');
+    assert.match(processed.json().error.message, /is processed/);
     assert.equal((await app.inject({ method: 'POST', url: '/files/999999/retry', headers: auth })).statusCode, 404);
     assert.equal((await app.inject({ method: 'POST', url: '/files/abc/retry', headers: auth })).statusCode, 400);
     // Still not Parquet: the next run quarantines it again, with one attempt.
@@ -189,7 +193,8 @@ describe('HTTP API', () => {
     const open = buildHttpApp({ config, pool: runtime.pool, store: runtime.store, version: '0' });
     const response = await open.inject({ method: 'POST', url: '/runs', headers: { authorization: 'Bearer anything' } });
     assert.equal(response.statusCode, 403);
-    assert.match(response.json().error, /FERRY_ADMIN_TOKEN/);
+    assert.equal(response.json().error.code, 'forbidden');
+    assert.match(response.json().error.message, /FERRY_ADMIN_TOKEN/);
     await open.close();
   });
 });
