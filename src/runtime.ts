@@ -38,6 +38,8 @@ export interface Runtime {
   readonly log: Logger;
   /** Where the database is, without its password. */
   readonly databaseDescription: string;
+  /** The connection string, password included (for `ferry db psql`; never logged). */
+  readonly connectionString: string;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
       instance,
       log,
       databaseDescription: config.databaseUrl === null ? `embedded PostgreSQL in ${config.dataDir}` : redactConnectionString(connectionString),
+      connectionString,
       close,
     };
   } catch (error) {

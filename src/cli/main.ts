@@ -20,7 +20,7 @@ import {
 } from '../ledger/index.ts';
 import { createLogger } from '../logger.ts';
 import type { Service } from '../main.ts';
-import { migrate, type Pool, redactSecrets } from '../postgres/index.ts';
+import { embeddedDatabaseInfo, migrate, type Pool, redactConnectionString, redactSecrets } from '../postgres/index.ts';
 import { openRuntime } from '../runtime.ts';
 import { nextFireTime } from '../schedule/index.ts';
 import { parseDuration } from '../units/index.ts';
@@ -352,6 +352,47 @@ program
         printTable(results, ['pipeline', 'status', 'file', 'detail']);
       }
       if (results.some((result) => result.status === 'failed')) process.exitCode = 1;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+const db = program.command('db').description('the database ferry uses (DATABASE_URL, else the embedded one)');
+
+db.command('url')
+  .description('print the connection string (the password hidden unless --show-password)')
+  .option('--show-password', 'print the password too')
+  .action(async (options: { showPassword?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const show = (url: string) => (options.showPassword ? url : redactConnectionString(url));
+    if (config.databaseUrl !== null) {
+      process.stdout.write(`${show(config.databaseUrl)}\n`);
+      return;
+    }
+    const embedded = embeddedDatabaseInfo(config.dataDir);
+    if (embedded === null) {
+      throw new FerryError('CONFIG_INVALID', `no embedded database in ${config.dataDir} yet: any ferry command (ferry migrate, ferry start) creates it`);
+    }
+    process.stdout.write(`${show(embedded.connectionString)}\n`);
+    if (!embedded.running)
+      process.stderr.write('(not running now: it runs while ferry start or a ferry command does; ferry db psql starts it for the session)\n');
+  });
+
+db.command('psql')
+  .description('open psql on the database (the embedded one stays up until psql exits)')
+  .action(async () => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const { spawn } = await import('node:child_process');
+      const child = spawn('psql', [runtime.connectionString], { stdio: 'inherit' });
+      const code = await new Promise<number>((resolve, reject) => {
+        child.on('error', (error: NodeJS.ErrnoException) =>
+          reject(error.code === 'ENOENT' ? new FerryError('CONFIG_INVALID', 'psql is not on the PATH (Debian: apt-get install postgresql-client)') : error),
+        );
+        child.on('exit', (exitCode) => resolve(exitCode ?? 1));
+      });
+      process.exitCode = code;
     } finally {
       await runtime.close();
     }

@@ -32,6 +32,16 @@ interface ServerState {
 const DATABASE_NAME = 'ferry';
 const USER = 'postgres';
 
+/**
+ * The embedded database's connection string as the last start left it in `dataDir`, and
+ * whether a server is running on it now; null when none was ever started there.
+ */
+export function embeddedDatabaseInfo(dataDir: string): { readonly connectionString: string; readonly running: boolean } | null {
+  const state = readState(path.join(dataDir, 'postgres.json'));
+  if (state === null) return null;
+  return { connectionString: urlFor(state.port, state.password), running: postmasterPid(path.join(dataDir, 'postgres')) !== null };
+}
+
 export async function startEmbeddedDatabase(dataDir: string, log: (message: string) => void = () => {}): Promise<EmbeddedDatabase> {
   const pgDir = path.join(dataDir, 'postgres');
   const stateFile = path.join(dataDir, 'postgres.json');

@@ -1,5 +1,5 @@
 export { redactConnectionString, redactSecrets } from './connection-string.ts';
-export { type EmbeddedDatabase, isAlive, startEmbeddedDatabase } from './embedded.ts';
+export { type EmbeddedDatabase, embeddedDatabaseInfo, isAlive, startEmbeddedDatabase } from './embedded.ts';
 export { quoteIdentifier } from './identifiers.ts';
 export { MIGRATIONS_DIR, type MigrationResult, migrate } from './migrate.ts';
 export {

@@ -232,6 +232,26 @@ export default { pipelines: {
       await ferry.stop('SIGTERM');
     }
   });
+
+  it('ferry db url and ferry db psql reach the embedded database', async () => {
+    const project = tempDir('terminal-db-');
+    fs.chmodSync(project, 0o755); // the embedded server runs as the postgres user
+    const local = { FERRY_STORAGE: path.join(project, 'inbox') };
+    const none = await runFerry(['db', 'url'], { env: local, cwd: project });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no embedded database in .* yet/);
+    assert.equal((await runFerry(['migrate'], { env: local, cwd: project, timeoutMs: 120_000 })).code, 0);
+    const url = await runFerry(['db', 'url'], { env: local, cwd: project });
+    assert.match(url.stdout, /^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/ferry\n$/);
+    assert.match(url.stderr, /not running now/);
+    const shown = await runFerry(['db', 'url', '--show-password'], { env: local, cwd: project });
+    assert.doesNotMatch(shown.stdout, /\*\*\*/);
+    const psql = await run('bash', ['-c', `echo 'SELECT count(*) AS migrations FROM ferry_migrations' | ${process.execPath} ${FERRY_BIN} db psql`], {
+      cwd: project,
+      env: cleanEnv(local),
+    });
+    assert.match(psql.stdout, /migrations\s+-+\s+\d+\s/);
+  });
 });
 
 function freePort(): Promise<number> {
