@@ -158,8 +158,15 @@ program
         `service: ${service}\nlast run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`,
       );
       printTable(
-        report.pipelines.map((p) => ({ pipeline: p.name, schedule: p.schedule, last_run: p.last_run?.status ?? '-', next_run: p.next_run ?? '-', ...p.files })),
-        ['pipeline', 'schedule', 'last_run', 'next_run', ...FILE_STATUSES],
+        report.pipelines.map((p) => ({
+          pipeline: p.name,
+          schedule: p.schedule,
+          last_run: p.last_run?.status ?? '-',
+          next_run: p.next_run ?? '-',
+          in_progress: p.in_progress.length,
+          ...p.files,
+        })),
+        ['pipeline', 'schedule', 'last_run', 'next_run', 'in_progress', ...FILE_STATUSES],
       );
     } finally {
       await runtime.close();

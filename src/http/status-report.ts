@@ -41,6 +41,8 @@ export async function buildStatusReport(input: StatusReportInput) {
                 error: lastRun.error,
               },
         files: ledger.filesByPipeline.get(pipeline.name) ?? emptyFileCounts(),
+        /** Claimed and being worked on now (pending in `files`, with a live lease). */
+        in_progress: ledger.inProgressByPipeline.get(pipeline.name) ?? [],
       };
     }),
     recent_results: ledger.recentResults,

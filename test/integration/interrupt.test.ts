@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readLedgerStatus } from '../../src/ledger/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { cleanEnv, FERRY_BIN, runFerry, waitFor } from '../helpers/ferry-process.ts';
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
@@ -51,6 +52,12 @@ describe('interrupt', () => {
       60_000,
     );
     const leased = (await db.pool.query('SELECT count(*)::int AS n FROM ferry_files WHERE lease_owner IS NOT NULL')).rows[0].n;
+    // /status and ferry status show the files being loaded now.
+    const inProgress = await waitFor('a file in progress', async () => {
+      const files = (await readLedgerStatus(db.pool)).inProgressByPipeline.get('load') ?? [];
+      return files.length > 0 ? files : undefined;
+    });
+    assert.match(inProgress[0]?.key ?? '', /^part-\d\d\.parquet$/);
     const stoppedAt = Date.now();
     child.kill('SIGINT');
     const code = await exited;
