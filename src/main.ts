@@ -13,7 +13,7 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
-import { runPipeline } from './worker/index.ts';
+import { checkPipelines, runPipeline } from './worker/index.ts';
 
 /** A stop must end within this, even if a file is still being read; its transaction then rolls back. */
 const STOP_DEADLINE_MS = 8_000;
@@ -36,11 +36,14 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
   }
   const shutdown = new AbortController();
   let scheduler: Scheduler<ResolvedPipeline> | null = null;
+  /** Pipelines not scheduled because their transform does not fit their files. */
+  const refused = new Set<string>();
   let stopping = false;
 
   const runNow = async (pipelineName: string) => {
     const pipeline = config.pipelines.find((candidate) => candidate.name === pipelineName);
     if (pipeline === undefined || stopping) return { accepted: false, reason: stopping ? 'stopping' : 'no such pipeline' };
+    if (refused.has(pipelineName)) return { accepted: false, reason: 'not scheduled: its transform does not fit its files (see the log, or ferry check)' };
     const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger: 'manual' }).catch((error: unknown) => {
       log.error({ err: error, pipeline: pipelineName }, 'manual run failed');
       return null;
@@ -85,8 +88,22 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     'ferry started',
   );
 
+  // A pipeline whose transform does not fit its files would quarantine every new file: it is
+  // tried on one file now, and not scheduled when its transform fails, saying why.
+  const transformed = config.pipelines.filter((pipeline) => pipeline.transform.kind !== 'none');
+  if (transformed.length > 0) {
+    for (const result of await checkPipelines(runtime, transformed).catch(() => [])) {
+      if (result.code !== 'TRANSFORM_FAILED' && result.code !== 'COLUMNS_INVALID') continue;
+      refused.add(result.pipeline);
+      log.error(
+        { pipeline: result.pipeline, file: result.file, error: result.detail },
+        'pipeline not scheduled: its transform does not fit its files (fix it and restart; ferry check shows it)',
+      );
+    }
+  }
+
   scheduler = startScheduler({
-    pipelines: config.pipelines,
+    pipelines: config.pipelines.filter((pipeline) => !refused.has(pipeline.name)),
     onTick: async (pipeline, tick) => {
       try {
         const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, ...tick });

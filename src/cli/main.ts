@@ -351,7 +351,7 @@ program
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { migrate: false, warmReaders: true });
     try {
-      const { checkPipelines } = await import('./check-pipelines.ts');
+      const { checkPipelines } = await import('../worker/index.ts');
       const results = await checkPipelines(runtime);
       if (options.json) printJson({ database: runtime.databaseDescription, pipelines: results });
       else {

@@ -252,6 +252,37 @@ export default { pipelines: {
     });
     assert.match(psql.stdout, /migrations\s+-+\s+\d+\s/);
   });
+
+  it('ferry start does not schedule a pipeline whose transform does not fit its files, and says why', async () => {
+    const project = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'start-check-'));
+    const inbox = path.join(project, 'inbox');
+    writeParquet(path.join(inbox, 'a.parquet'), 3);
+    fs.writeFileSync(
+      path.join(project, 'ferry.config.ts'),
+      `import pl from 'nodejs-polars';
+export default { pipelines: {
+  typo: { transform: (lf) => lf.select(pl.col('nmae')), sink: { table: 'never' } },
+  fine: { transform: (lf) => lf.select(pl.col('name')), sink: { table: 'names' } },
+} };
+`,
+    );
+    await db.pool.query('TRUNCATE ferry_runs CASCADE');
+    const ferry = await startFerry({ env: { ...env, FERRY_STORAGE: inbox }, cwd: project });
+    try {
+      await waitFor('the fine pipeline loaded', async () =>
+        (await db.pool.query("SELECT count(*)::int AS n FROM ferry_files WHERE pipeline = 'fine' AND status = 'processed'")).rows[0].n === 1 ? true : undefined,
+      );
+      const log =
+        ferry
+          .logs()
+          .split('\n')
+          .find((line) => line.includes('pipeline not scheduled')) ?? '';
+      assert.match(log, /"pipeline":"typo".*TRANSFORM_FAILED.*nmae/);
+      assert.equal((await db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE pipeline = 'typo'")).rows[0].n, 0);
+    } finally {
+      await ferry.stop('SIGTERM');
+    }
+  });
 });
 
 function freePort(): Promise<number> {
