@@ -4,7 +4,7 @@
  * removed, and exit non-zero.
  */
 import { Command, Option } from 'commander';
-import { type ConfigFlags, loadConfig } from '../config/index.ts';
+import { type ConfigFlags, loadConfig, type ResolvedConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
 import {
   FILE_STATUSES,
@@ -40,6 +40,27 @@ function loadDotEnv(): void {
 function logger(options: { destination?: 1 | 2; level?: string } = {}) {
   const { logFormat } = program.opts<{ logFormat?: string }>();
   return createLogger({ destination: options.destination, defaultLevel: options.level, format: logFormat });
+}
+
+/** Objects in the storage that a pipeline's source selects but its time window leaves out. */
+async function filesOutsideWindow(config: ResolvedConfig, pipelineName: string | undefined, limit: number) {
+  const { openObjectStore } = await import('../storage/index.ts');
+  const { sourceFilter } = await import('../discover/index.ts');
+  const { formatDuration } = await import('../units/index.ts');
+  const store = openObjectStore(config.storage, config.s3);
+  const found: { pipeline: string; key: string; last_modified: string | null; window: string }[] = [];
+  for (const pipeline of config.pipelines) {
+    if ((pipelineName !== undefined && pipeline.name !== pipelineName) || pipeline.source.modifiedWithinMs === null) continue;
+    const matches = sourceFilter(pipeline.source, new Date());
+    for await (const page of store.list(pipeline.source.prefix)) {
+      for (const object of page) {
+        if (matches(object) !== 'too-old') continue;
+        found.push({ pipeline: pipeline.name, key: object.key, last_modified: object.lastModified, window: formatDuration(pipeline.source.modifiedWithinMs) });
+        if (found.length >= limit) return found;
+      }
+    }
+  }
+  return found;
 }
 
 /** `--since 1d` as the time it names, or a CONFIG_INVALID naming the flag. */
@@ -179,11 +200,18 @@ program
   .addOption(new Option('-s, --status <status>', 'only this status').choices(FILE_STATUSES))
   .option('-p, --pipeline <name>', 'only this pipeline')
   .option('--since <duration>', 'only those found or finished within this time (e.g. 1d, 6h)')
+  .option('--outside-window', 'instead: files in the storage that the pipelines leave out for their time window (not in the ledger)')
   .option('-n, --limit <n>', 'at most this many (default 50)', '50')
   .option('--json', 'print JSON')
-  .action(async (options: { status?: FileStatus; pipeline?: string; since?: string; limit: string; json?: boolean }) => {
+  .action(async (options: { status?: FileStatus; pipeline?: string; since?: string; outsideWindow?: boolean; limit: string; json?: boolean }) => {
     const since = sinceOption(options.since);
     const config = await loadConfig({ flags: configFlags(program.opts()) });
+    if (options.outsideWindow) {
+      const found = await filesOutsideWindow(config, options.pipeline, Number(options.limit) || 50);
+      if (options.json) return printJson({ files: found });
+      printTable(found, ['pipeline', 'key', 'last_modified', 'window']);
+      return;
+    }
     const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const files = await listFiles(runtime.pool, { status: options.status, pipeline: options.pipeline, since, limit: Number(options.limit) || 50 });

@@ -283,6 +283,20 @@ export default { pipelines: {
       await ferry.stop('SIGTERM');
     }
   });
+
+  it('ferry files --outside-window lists what the time window leaves out', async () => {
+    const dir = tempDir('terminal-window-');
+    writeParquet(path.join(dir, 'new.parquet'), 1);
+    const old = writeParquet(path.join(dir, 'old.parquet'), 1);
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
+    fs.utimesSync(old, threeDaysAgo, threeDaysAgo);
+    const result = await runFerry(['files', '--outside-window', '--json'], { env: { FERRY_STORAGE: dir }, cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      JSON.parse(result.stdout).files.map((f: { pipeline: string; key: string; window: string }) => [f.pipeline, f.key, f.window]),
+      [['default', 'old.parquet', '1d']],
+    );
+  });
 });
 
 function freePort(): Promise<number> {
