@@ -14,7 +14,8 @@ export class ProgressLine {
   private done = 0;
   private rows = 0;
   private started = Date.now();
-  private readonly inFlight = new Set<string>();
+  /** The files in hand, with their rows copied so far. */
+  private readonly inFlight = new Map<string, number>();
   private drawn = false;
 
   constructor(out: NodeJS.WriteStream = process.stdout) {
@@ -35,7 +36,11 @@ export class ProgressLine {
   }
 
   fileStarted(key: string): void {
-    this.inFlight.add(key);
+    this.inFlight.set(key, 0);
+  }
+
+  fileRows(key: string, rows: number): void {
+    if (this.inFlight.has(key)) this.inFlight.set(key, rows);
   }
 
   /** A file ended: its line is printed above the progress line. */
@@ -69,10 +74,15 @@ export class ProgressLine {
   private draw(): void {
     if (this.timer === null) return;
     const seconds = (Date.now() - this.started) / 1000;
-    const rate = seconds > 0 ? Math.round(this.rows / seconds) : 0;
-    const current = [...this.inFlight].slice(0, 2).join(', ');
+    const inHand = [...this.inFlight.values()].reduce((sum, rows) => sum + rows, 0);
+    const rows = this.rows + inHand;
+    const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
+    const current = [...this.inFlight]
+      .slice(0, 2)
+      .map(([key, sofar]) => (sofar > 0 ? `${key} (${sofar.toLocaleString('en')} rows)` : key))
+      .join(', ');
     const more = this.inFlight.size > 2 ? ` +${this.inFlight.size - 2}` : '';
-    const text = `[${this.pipeline}] ${this.done}/${this.total} files · ${this.rows.toLocaleString('en')} rows · ${rate.toLocaleString('en')} rows/s · ${seconds.toFixed(1)}s${current ? ` · ${current}${more}` : ''}`;
+    const text = `[${this.pipeline}] ${this.done}/${this.total} files · ${rows.toLocaleString('en')} rows · ${rate.toLocaleString('en')} rows/s · ${seconds.toFixed(1)}s${current ? ` · ${current}${more}` : ''}`;
     const width = this.out.columns ?? 120;
     this.clear();
     this.out.write(text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text);

@@ -27,8 +27,9 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   const progress = showProgress ? new ProgressLine() : null;
   const onFile = (outcome: FileOutcome) => progress?.fileEnded(outcome.key, `  ${describeOutcome(outcome)}`, outcome.kind === 'processed' ? outcome.rows : 0);
   const onFileStarted = (key: string) => progress?.fileStarted(key);
+  const onFileRows = (key: string, rows: number) => progress?.fileRows(key, rows);
   const onDiscovered = (pipeline: string, due: number) => progress?.start(pipeline, due);
-  const context = { ...runtime, onFile, onFileStarted, onDiscovered, signal };
+  const context = { ...runtime, onFile, onFileStarted, onDiscovered, signal, ...(progress ? { onFileRows } : {}) };
   const summaries: { pipeline: string; summary: RunSummary }[] = [];
   try {
     for (const pipeline of pipelines) {

@@ -26,7 +26,8 @@ export async function discoverFiles(
     counts.files_listed += wanted.length;
     const recorded = await recordListingPage(pool, pipeline.name, runId, wanted);
     counts.files_discovered += recorded.discovered;
-    counts.files_skipped += wanted.length - recorded.discovered;
+    // Skipped: already done. Versions still pending from an earlier run are work, not skipped.
+    counts.files_skipped += wanted.length - recorded.discovered - recorded.pending;
   }
   return counts;
 }

@@ -11,6 +11,8 @@ import type { FileStatus, FileVersionRecord } from './types.ts';
 export interface RecordPageResult {
   /** Versions not seen before, now pending. */
   readonly discovered: number;
+  /** Versions already in the ledger and still pending (an earlier run's, waiting for a retry or a worker). */
+  readonly pending: number;
   /** Pending versions replaced by a newer version of the same key. */
   readonly superseded: number;
 }
@@ -20,7 +22,7 @@ export interface RecordPageResult {
  * versions of the same keys are superseded (their bytes are gone; the new version replaces them).
  */
 export async function recordListingPage(pool: Pool, pipeline: string, runId: number, objects: readonly StoredObject[]): Promise<RecordPageResult> {
-  if (objects.length === 0) return { discovered: 0, superseded: 0 };
+  if (objects.length === 0) return { discovered: 0, superseded: 0, pending: 0 };
   const result = await pool.query<{ discovered: number; superseded: number }>(
     `WITH page AS (
        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
@@ -36,7 +38,9 @@ export async function recordListingPage(pool: Pool, pipeline: string, runId: num
        ON CONFLICT (pipeline, key, version) DO NOTHING
        RETURNING id
      )
-     SELECT (SELECT count(*) FROM inserted) AS discovered, (SELECT count(*) FROM superseded) AS superseded`,
+     SELECT (SELECT count(*) FROM inserted) AS discovered, (SELECT count(*) FROM superseded) AS superseded,
+            (SELECT count(*) FROM page p JOIN ferry_files f ON f.pipeline = $1 AND f.key = p.key AND f.version = p.version
+              WHERE f.status = 'pending') AS pending`,
     [
       pipeline,
       objects.map((object) => object.key),

@@ -54,6 +54,8 @@ export type CopyEncoding = { readonly format: 'csv' } | { readonly format: 'bina
 export interface CopyParts {
   readonly count: number;
   write(index: number, target: string): Promise<void>;
+  /** Told the rows sent so far, as record batches are encoded (binary COPY), for progress displays. */
+  readonly onRows?: (rows: number) => void;
 }
 
 /**
@@ -68,11 +70,16 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
 
   const sink = (index: number, target: string) => parts.write(index, target);
   const bodies: BodyBuffer = { spare: null };
+  let sent = 0;
   const rowsOf = (source: Readable): AsyncIterable<Buffer> =>
     encoding.format === 'csv'
       ? (source as AsyncIterable<Buffer>)
       : (async function* () {
-          for await (const batch of readRecordBatches(source, bodies)) yield* encodeBatch(batch, encoding.kinds);
+          for await (const batch of readRecordBatches(source, bodies)) {
+            yield* encodeBatch(batch, encoding.kinds);
+            sent += batch.length;
+            parts.onRows?.(sent);
+          }
         })();
 
   /** One query streamed through a pipe: Polars and PostgreSQL work at the same time. */

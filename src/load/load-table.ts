@@ -98,6 +98,7 @@ async function loadRows(
           write: async (part, target) => {
             reports[part] = await rows.write(part, target, wire, rejectsTarget(part));
           },
+          ...(rows.onRows ? { onRows: rows.onRows } : {}),
         },
         binary ? { format: 'binary', kinds } : { format: 'csv' },
       );

@@ -58,6 +58,8 @@ export interface RowSource {
   readonly checked: boolean;
   /** Resolves with what the writer reports of the part (its check tallies), kept in order for the caller. */
   write(part: number, target: string, wire: WireSpec, rejectsTarget: string | null): Promise<unknown>;
+  /** Told the rows copied so far (binary COPY), for progress displays. */
+  readonly onRows?: (rows: number) => void;
 }
 
 /** What a load did: rows copied into the table and into its rejects table, and each part's report. */

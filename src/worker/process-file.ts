@@ -43,6 +43,8 @@ export interface ProcessFileContext {
   readonly leaseMs: number;
   readonly limits: ResolvedConfig['limits'];
   readonly log: Logger;
+  /** Told a file's rows copied so far, for progress displays. */
+  readonly onRows?: (key: string, rows: number) => void;
 }
 
 export async function processFile(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<FileOutcome> {
@@ -129,6 +131,7 @@ async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecor
           partCount: opened.partCount,
           checked,
           write: (part, target, wire, rejectsTarget) => reader.write(job, part, target, wire, file.key, rejectsTarget),
+          ...(context.onRows ? { onRows: (rows: number) => context.onRows?.(file.key, rows) } : {}),
         });
         if (!checked) return { rows: loaded.rows, rejected: 0, warnings: 0 };
         // The rules' verdict on the whole file, from every part's tallies and the file rules';

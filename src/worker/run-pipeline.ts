@@ -42,6 +42,8 @@ export interface RunContext {
   readonly onFile?: (outcome: FileOutcome) => void;
   /** Called when a file is claimed, before its stages run, for progress output. */
   readonly onFileStarted?: (key: string) => void;
+  /** Called as a file's rows are copied (rows so far), for progress output. */
+  readonly onFileRows?: (key: string, rows: number) => void;
   /** Called once the run has listed its files: how many are due now. */
   readonly onDiscovered?: (pipeline: string, due: number) => void;
 }
@@ -126,7 +128,17 @@ async function helpRunningRun(context: RunContext, pipeline: ResolvedPipeline, l
 /** `concurrency` workers claim and process the run's files until none is left (or, helping, until the run ends). */
 async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run: RunRecord, files: FileOutcome[], log: Logger, options: { helping: boolean }) {
   const { pool, store, readers, config, instance } = context;
-  const fileContext = { pool, store, readers, pipeline, retry: config.retry, leaseMs: config.leaseMs, limits: config.limits, log };
+  const fileContext = {
+    pool,
+    store,
+    readers,
+    pipeline,
+    retry: config.retry,
+    leaseMs: config.leaseMs,
+    limits: config.limits,
+    log,
+    ...(context.onFileRows ? { onRows: context.onFileRows } : {}),
+  };
   const worker = async () => {
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;

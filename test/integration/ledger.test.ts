@@ -154,9 +154,9 @@ describe('ledger', () => {
     const rt = await open();
     const run = await startRun(rt.pool, { pipeline: 'default', trigger: 'manual', scheduledFor: null, instance: 'test' });
     const v1 = { key: 'k.parquet', etag: 'one', size: 1, lastModified: null };
-    assert.deepEqual(await recordListingPage(rt.pool, 'default', run!.id, [v1]), { discovered: 1, superseded: 0 });
-    assert.deepEqual(await recordListingPage(rt.pool, 'default', run!.id, [v1]), { discovered: 0, superseded: 0 });
-    assert.deepEqual(await recordListingPage(rt.pool, 'default', run!.id, [{ ...v1, etag: 'two' }]), { discovered: 1, superseded: 1 });
+    assert.deepEqual(await recordListingPage(rt.pool, 'default', run!.id, [v1]), { discovered: 1, superseded: 0, pending: 0 });
+    assert.deepEqual(await recordListingPage(rt.pool, 'default', run!.id, [v1]), { discovered: 0, superseded: 0, pending: 1 });
+    assert.deepEqual(await recordListingPage(rt.pool, 'default', run!.id, [{ ...v1, etag: 'two' }]), { discovered: 1, superseded: 1, pending: 0 });
     const rows = await db.pool.query("SELECT version, status FROM ferry_files WHERE key = 'k.parquet' ORDER BY id");
     assert.deepEqual(rows.rows, [
       { version: 'etag:one', status: 'superseded' },
