@@ -236,21 +236,24 @@ interface ResolveContext {
  */
 function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): string {
   const at = [...prefix, ...issue.path];
+  // What was given, when it is a plain value (functions and objects are not echoed).
+  const input = (issue as { input?: unknown }).input;
+  const given = typeof input === 'string' || typeof input === 'number' || typeof input === 'boolean' ? ` (given ${JSON.stringify(input)})` : '';
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     const deepest = issue.errors.flat().reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
     if (deepest.path.length > 0) return describeIssue(deepest, at);
     // No shape came close: say what each would have taken.
     const expected = [...new Set(issue.errors.flat().map((inner) => inner.message.replace(/^Invalid (input|option): /, '')))];
-    return `${at.map(String).join('.') || '(root)'}: Invalid input: ${expected.join('; or ')}`;
+    return `${at.map(String).join('.') || '(root)'}: Invalid input: ${expected.join('; or ')}${given}`;
   }
-  return `${at.map(String).join('.') || '(root)'}: ${issue.message}`;
+  return `${at.map(String).join('.') || '(root)'}: ${issue.message}${given}`;
 }
 
 /** Validates raw config (as exported by a config file) and layers environment and flags on top. */
 export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedConfig {
   const { cwd, env, flags, configFile } = context;
   const where = configFile === null ? 'config' : path.basename(configFile);
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => describeIssue(issue, []));
     throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${[...new Set(lines)].join('; ')}`);

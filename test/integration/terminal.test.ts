@@ -101,7 +101,10 @@ describe('terminal', () => {
     fs.writeFileSync(path.join(dir, 'ferry.config.ts'), "export default { pipelines: { a: {}, b: {}, c: { sink: { table: 't', mode: 'upsert' } } } };\n");
     const mode = await runFerry(['status'], { env, cwd: dir });
     assert.equal(mode.code, 2);
-    assert.equal(mode.stderr.trim(), 'ferry: invalid ferry.config.ts: pipelines.c.sink.mode: Invalid option: expected one of "append"|"replace"|"merge"');
+    assert.equal(
+      mode.stderr.trim(),
+      'ferry: invalid ferry.config.ts: pipelines.c.sink.mode: Invalid option: expected one of "append"|"replace"|"merge" (given "upsert")',
+    );
     fs.writeFileSync(path.join(dir, 'ferry.config.ts'), "export default {\n  pipelines: {\n    a: { sink: { table: 't' ) },\n  },\n};\n");
     const syntax = await runFerry(['status'], { env, cwd: dir });
     assert.equal(syntax.code, 2);
