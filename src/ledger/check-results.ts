@@ -3,6 +3,7 @@
  * the transaction that records the file's outcome (processed, or quarantined by a rule).
  */
 import type { Pool, PoolClient } from '../postgres/index.ts';
+import { storableText } from './files.ts';
 
 export interface CheckResultRecord {
   readonly rule_id: string;
@@ -40,6 +41,7 @@ export async function recordCheckResults(client: Pool | PoolClient, fileId: numb
     [
       fileId,
       pipeline,
+      // jsonb refuses \u0000 in strings: sample values from the data are stored with it spelled out.
       JSON.stringify(
         results.map((result) => ({
           rule_id: result.id,
@@ -51,6 +53,7 @@ export async function recordCheckResults(client: Pool | PoolClient, fileId: numb
           samples: result.samples,
           detail: result.detail,
         })),
+        (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value),
       ),
     ],
   );

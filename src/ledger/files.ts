@@ -152,7 +152,7 @@ export async function recordFileFailure(pool: Pool | PoolClient, fileId: number,
             duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
             lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
-    [fileId, owner, failure.message, failure.step, failure.retryAt, failure.code, failure.readerCrashed === true],
+    [fileId, owner, storableText(failure.message), failure.step, failure.retryAt, failure.code, failure.readerCrashed === true],
   );
   return result.rowCount === 1;
 }
@@ -163,7 +163,7 @@ export async function markFileSuperseded(pool: Pool, fileId: number, owner: stri
     `UPDATE ferry_files SET status = 'superseded', error = $3, error_step = 'read', error_code = $4, open_claims = 0,
             finished_at = clock_timestamp(), lease_owner = NULL, lease_expires_at = NULL
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
-    [fileId, owner, reason, code],
+    [fileId, owner, storableText(reason), code],
   );
 }
 
@@ -191,6 +191,15 @@ export async function releaseLeases(pool: Pool, instance: string): Promise<numbe
     [instance.replace(/[\\%_]/g, '\\$&')],
   );
   return result.rowCount ?? 0;
+}
+
+/**
+ * Text as PostgreSQL can store it: a NUL character (which a corrupt file's bytes can put into
+ * a parser's error message) is written as the six characters \u0000. Without this the failure
+ * could not be recorded, and the file would wait for its lease to expire, again and again.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\\u0000');
 }
 
 export interface ListFilesOptions {
