@@ -197,6 +197,21 @@ export class ReaderPool {
     }
   }
 
+  /**
+   * Waits until an idle reader is ready (starting one if none is), so that a worker does not
+   * claim a file — and hold its lease — while a reader process is still starting.
+   */
+  async whenReady(): Promise<void> {
+    if (this.closed || this.unusable !== null) return;
+    let reader = this.idle.find((candidate) => candidate.alive);
+    if (reader === undefined) {
+      reader = new Reader(this.origin);
+      this.all.add(reader);
+      this.idle.push(reader);
+    }
+    await reader.ready.catch(() => {});
+  }
+
   /** A reader ready for requests (a started one when idle, else a new one). */
   async acquire(): Promise<Reader> {
     if (this.closed) throw new FerryError('INTERRUPTED', 'ferry is stopping');

@@ -139,7 +139,13 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     log,
     ...(context.onFileRows ? { onRows: context.onFileRows } : {}),
   };
+  // A pipeline whose files go through a reader waits for one before its first claim: a file's
+  // lease is not held while a reader process starts.
+  const format = pipeline.source.format;
+  const needsReader =
+    pipeline.sink.kind === 'table' || pipeline.checks.length > 0 || (format !== null && format !== 'parquet') || !/\.(parquet|pq)$/i.test(pipeline.source.glob);
   const worker = async () => {
+    if (needsReader) await readers.whenReady();
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;
       const file = await claimNextFile(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id });
