@@ -4,7 +4,7 @@
  * when they take too long), closes HTTP and the database, and exits 0.
  */
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
-import { sourceFilter } from './discover/index.ts';
+import { selectsKey } from './discover/index.ts';
 import { FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
@@ -122,7 +122,7 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
           config.storage.root,
           // Only the pipelines whose source selects a changed file run (all, when the platform
           // does not say what changed).
-          (paths) => scheduler?.requestRun(paths === null ? undefined : (pipeline) => paths.some((key) => selects(pipeline, key))),
+          (paths) => scheduler?.requestRun(paths === null ? undefined : (pipeline) => paths.some((key) => selectsKey(pipeline.source, key))),
           (error) => log.warn({ err: error }, 'watching the storage folder failed; the schedule still runs'),
         )
       : null;
@@ -141,9 +141,4 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     log.info('stopped');
   };
   return { runtime, url, stop };
-}
-
-/** Whether a pipeline's source (prefix and glob, whatever the time window) selects a key. */
-function selects(pipeline: ResolvedPipeline, key: string): boolean {
-  return sourceFilter({ ...pipeline.source, modifiedWithinMs: null }, new Date())({ key, size: 0, etag: null, lastModified: null }) === 'match';
 }

@@ -24,7 +24,7 @@ import {
   startEmbeddedDatabase,
 } from './postgres/index.ts';
 import { sweepStaleTempDirs } from './read/index.ts';
-import { ReaderPool } from './readers/index.ts';
+import { ReaderPool, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
 export interface Runtime {
@@ -52,11 +52,6 @@ export interface OpenRuntimeOptions {
   readonly warmReaders?: boolean;
 }
 
-/** True when some pipeline will need reader processes: table loads, or counts of formats without a footer. */
-function needsReaders(config: ResolvedConfig): boolean {
-  return config.pipelines.some((p) => p.sink.kind === 'table' || (p.source.format !== null && p.source.format !== 'parquet'));
-}
-
 const STORAGE_CHECK_TIMEOUT_MS = 10_000;
 
 export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
@@ -67,8 +62,8 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
   const readers = new ReaderPool(config.origin);
   // One reader ahead of need: the first file does not wait for it; more start as workers need
   // them (an idle reader holds about 120 MiB).
-  if (options.warmReaders === true && needsReaders(config)) readers.warm(1);
-  const releases: (() => Promise<void>)[] = [() => readers.close()];
+  if (options.warmReaders === true && config.pipelines.some(usesReaders)) readers.warm(1);
+  const releases: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const release of releases.reverse()) await release().catch((error: unknown) => log.warn({ err: error }, 'release failed'));
     releases.length = 0;
@@ -116,6 +111,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
       close,
     };
   } catch (error) {
+    await readers.close(); // a reader started ahead of need
     await close();
     throw error;
   }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
-import { sourceFilter } from '../discover/index.ts';
+import { selectsKey } from '../discover/index.ts';
 import { errorMessage, FerryError } from '../errors/index.ts';
 import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
@@ -87,10 +87,8 @@ export async function preview(
  * window) selects it, as a key or by its name; else the first table pipeline, else the first.
  */
 function pipelineFor(config: ResolvedConfig, file: string): ResolvedPipeline | undefined {
-  const now = new Date();
   const candidates = [file, path.basename(file)];
-  const selects = (pipeline: ResolvedPipeline) =>
-    candidates.some((key) => sourceFilter({ ...pipeline.source, modifiedWithinMs: null }, now)({ key, size: 0, etag: null, lastModified: null }) === 'match');
+  const selects = (pipeline: ResolvedPipeline) => candidates.some((key) => selectsKey(pipeline.source, key));
   return config.pipelines.find(selects) ?? config.pipelines.find((p) => p.sink.kind === 'table') ?? config.pipelines[0];
 }
 

@@ -1,2 +1,2 @@
 export { discoverFiles } from './discover.ts';
-export { type SourceFilter, type SourceSelection, sourceFilter } from './source-filter.ts';
+export { type SourceFilter, type SourceSelection, selectsKey, sourceFilter } from './source-filter.ts';

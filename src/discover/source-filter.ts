@@ -25,3 +25,8 @@ export function sourceFilter(source: SourceSelection, now: Date): SourceFilter {
     return 'match';
   };
 }
+
+/** Whether a source's prefix and glob select a key, whatever the time window (a changed or named file). */
+export function selectsKey(source: SourceSelection, key: string): boolean {
+  return sourceFilter({ ...source, modifiedWithinMs: null }, new Date())({ key, size: 0, etag: null, lastModified: null }) === 'match';
+}

@@ -66,12 +66,3 @@ export async function listCheckResults(pool: Pool, fileId: number): Promise<Chec
   );
   return result.rows;
 }
-
-/** Failing rows per pipeline and rule over all file versions, for /metrics. */
-export async function checkFailureTotals(pool: Pool): Promise<{ pipeline: string; rule_id: string; failing: number; files: number }[]> {
-  const result = await pool.query(
-    `SELECT pipeline, rule_id, sum(failing)::bigint AS failing, count(*) FILTER (WHERE outcome <> 'passed')::bigint AS files
-       FROM ferry_check_results GROUP BY pipeline, rule_id ORDER BY pipeline, rule_id`,
-  );
-  return result.rows;
-}

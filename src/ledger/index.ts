@@ -1,4 +1,4 @@
-export { type CheckResultInput, type CheckResultRecord, checkFailureTotals, listCheckResults, recordCheckResults } from './check-results.ts';
+export { type CheckResultInput, type CheckResultRecord, listCheckResults, recordCheckResults } from './check-results.ts';
 export {
   type ClaimOptions,
   claimNextFile,

@@ -4,7 +4,7 @@ export { type CopyEncoding, type CopyParts, CopySideError, copyFrame } from './c
 export { type FileIdentity, loadTable } from './load-table.ts';
 export { type BinaryKind, binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch, encodeNumeric } from './pg-binary.ts';
 export { recordRowCount } from './row-count.ts';
-export { prepareRejectsTable, tableColumnsFor } from './table-ddl.ts';
+export { tableColumnsFor } from './table-ddl.ts';
 export {
   LINEAGE_COLUMNS,
   type LoadResult,

@@ -91,8 +91,7 @@ export class FrameJobs {
     const { read, frame, columns } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
-      const sliced = !transformed && read.footer !== null ? await sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
-      const { parts, offsets } = sliced;
+      const { parts, offsets } = await partsOf(frame, read, transformed);
       const checks = pipeline.checks;
       const fileRules = checks.length > 0 ? new FileRuleState(checks) : null;
       this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, fileRules, wire: null });
@@ -130,16 +129,7 @@ export class FrameJobs {
         await sink(frame.select(...expressions));
         return null;
       }
-      const collected = await frame.collect();
-      let checked: ReturnType<typeof checkRows>;
-      try {
-        open.fileRules.add(collected);
-        checked = checkRows(collected, open.checks, open.offsets[part] ?? 0);
-      } catch (error) {
-        // A rule that cannot run on this file (a column it does not have, a type it cannot compare).
-        throw new FerryError('CHECK_FAILED', `${open.file.key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
-      }
-      const { load, rejects, result } = checked;
+      const { load, rejects, result } = checkPart(open.file.key, open.checks, open.fileRules, await frame.collect(), open.offsets[part] ?? 0);
       await sink(load.lazy().select(...expressions));
       if (rejects !== null) {
         if (rejectsTarget === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects file was named');
@@ -168,7 +158,6 @@ export class FrameJobs {
     await open?.read.opened.dispose();
   }
 
-  /** Rows of a file whose format has no footer count: the whole file is scanned, nothing kept. */
   /**
    * A file's rows for the row-count sink. With checks the rows are read (in slices, for a large
    * Parquet file) and every rule's tallies come back with the count.
@@ -182,19 +171,14 @@ export class FrameJobs {
   private async countChecked(pipeline: ResolvedPipeline, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] }> {
     const { read, frame, columns } = await this.prepare(pipeline, file);
     try {
-      const { parts, offsets } = read.footer !== null ? await sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
+      const { parts, offsets } = await partsOf(frame, read, false);
       const fileRules = new FileRuleState(pipeline.checks);
       const partTallies: RuleTally[][] = [];
       let rows = 0;
       for (const [index, part] of parts.entries()) {
         const collected = await part.collect();
         rows += collected.height;
-        try {
-          fileRules.add(collected);
-          partTallies.push([...checkRows(collected, pipeline.checks, offsets[index] ?? 0).result.tallies]);
-        } catch (error) {
-          throw new FerryError('CHECK_FAILED', `${file.key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
-        }
+        partTallies.push([...checkPart(file.key, pipeline.checks, fileRules, collected, offsets[index] ?? 0).result.tallies]);
       }
       return { rows, tallies: mergeTallies([...partTallies, fileRules.finish(columns)]) };
     } catch (error) {
@@ -228,8 +212,7 @@ export class FrameJobs {
       if (withChecks && pipeline.checks.length > 0) {
         // The rules on the whole file, as a load would run them, without loading anything.
         const fileRules = new FileRuleState(pipeline.checks);
-        fileRules.add(result);
-        const part = checkRows(result, pipeline.checks, 0);
+        const part = checkPart(file.key, pipeline.checks, fileRules, result, 0);
         checks = [...evaluateChecks(pipeline.checks, [...part.result.tallies, ...fileRules.finish(columns)], result.height).results];
       }
       return {
@@ -251,6 +234,25 @@ export class FrameJobs {
   async closeAll(): Promise<void> {
     for (const job of [...this.jobs.keys()]) await this.close(job);
   }
+}
+
+/**
+ * One part of a file through the checks: the file rules take what they need, the row rules
+ * flag its rows. A rule that cannot run on this file (a column it does not have, a type it
+ * cannot compare) is the file's failure, CHECK_FAILED.
+ */
+function checkPart(key: string, checks: readonly ResolvedCheck[], fileRules: FileRuleState, part: pl.DataFrame, offset: number): ReturnType<typeof checkRows> {
+  try {
+    fileRules.add(part);
+    return checkRows(part, checks, offset);
+  } catch (error) {
+    throw new FerryError('CHECK_FAILED', `${key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
+  }
+}
+
+/** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */
+async function partsOf(frame: pl.LazyDataFrame, read: ReadFile, transformed: boolean): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
+  return !transformed && read.footer !== null ? sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
 }
 
 /**

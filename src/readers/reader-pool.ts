@@ -64,10 +64,6 @@ export class Reader {
     return !this.exited;
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   open(job: number, pipeline: string, file: FileRef): Promise<OpenResult> {
     return this.request({ type: 'open', job, pipeline, file }, `reading ${file.key}`, 'read') as Promise<OpenResult>;
   }
@@ -190,11 +186,7 @@ export class ReaderPool {
    */
   warm(count: number): void {
     if (this.closed || this.unusable !== null) return;
-    for (let i = this.all.size; i < count; i++) {
-      const reader = new Reader(this.origin);
-      this.all.add(reader);
-      this.idle.push(reader);
-    }
+    for (let i = this.all.size; i < count; i++) this.idle.push(this.spawn());
   }
 
   /**
@@ -205,8 +197,7 @@ export class ReaderPool {
     if (this.closed || this.unusable !== null) return;
     let reader = this.idle.find((candidate) => candidate.alive);
     if (reader === undefined) {
-      reader = new Reader(this.origin);
-      this.all.add(reader);
+      reader = this.spawn();
       this.idle.push(reader);
     }
     await reader.ready.catch(() => {});
@@ -221,10 +212,7 @@ export class ReaderPool {
       this.all.delete(reader);
       reader = this.idle.pop();
     }
-    if (reader === undefined) {
-      reader = new Reader(this.origin);
-      this.all.add(reader);
-    }
+    reader ??= this.spawn();
     try {
       await reader.ready;
     } catch (error) {
@@ -244,14 +232,15 @@ export class ReaderPool {
     this.idle.push(reader);
   }
 
+  private spawn(): Reader {
+    const reader = new Reader(this.origin);
+    this.all.add(reader);
+    return reader;
+  }
+
   /** A number for an open file, unique in this process. */
   nextJob(): number {
     return ++this.jobSequence;
-  }
-
-  /** The reader processes alive now (for tests and metrics). */
-  pids(): number[] {
-    return [...this.all].filter((r) => r.alive && r.pid !== undefined).map((r) => r.pid as number);
   }
 
   async close(): Promise<void> {

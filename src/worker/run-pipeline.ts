@@ -23,7 +23,7 @@ import {
   waitForRunClaims,
 } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
-import type { ReaderPool } from '../readers/index.ts';
+import { type ReaderPool, usesReaders } from '../readers/index.ts';
 import { describeStorage, type ObjectStore } from '../storage/index.ts';
 import { type FileOutcome, processFile } from './process-file.ts';
 
@@ -141,9 +141,7 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
   };
   // A pipeline whose files go through a reader waits for one before its first claim: a file's
   // lease is not held while a reader process starts.
-  const format = pipeline.source.format;
-  const needsReader =
-    pipeline.sink.kind === 'table' || pipeline.checks.length > 0 || (format !== null && format !== 'parquet') || !/\.(parquet|pq)$/i.test(pipeline.source.glob);
+  const needsReader = usesReaders(pipeline);
   const worker = async () => {
     if (needsReader) await readers.whenReady();
     while (!context.signal?.aborted) {
