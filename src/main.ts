@@ -88,16 +88,17 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     'ferry started',
   );
 
-  // A pipeline whose transform does not fit its files would quarantine every new file: it is
-  // tried on one file now, and not scheduled when its transform fails, saying why.
-  const transformed = config.pipelines.filter((pipeline) => pipeline.transform.kind !== 'none');
-  if (transformed.length > 0) {
-    for (const result of await checkPipelines(runtime, transformed).catch(() => [])) {
-      if (result.code !== 'TRANSFORM_FAILED' && result.code !== 'COLUMNS_INVALID') continue;
+  // A pipeline whose transform or checks do not fit its files (a column that is not there)
+  // would quarantine every new file: it is tried on one file now, and not scheduled when its
+  // transform fails or a rule cannot be evaluated, saying why.
+  const tried = config.pipelines.filter((pipeline) => pipeline.transform.kind !== 'none' || pipeline.checks.length > 0);
+  if (tried.length > 0) {
+    for (const result of await checkPipelines(runtime, tried).catch(() => [])) {
+      if (result.code !== 'TRANSFORM_FAILED' && result.code !== 'COLUMNS_INVALID' && result.code !== 'CHECK_FAILED') continue;
       refused.add(result.pipeline);
       log.error(
         { pipeline: result.pipeline, file: result.file, error: result.detail },
-        'pipeline not scheduled: its transform does not fit its files (fix it and restart; ferry check shows it)',
+        'pipeline not scheduled: its transform or checks do not fit its files (fix it and restart; ferry check shows it)',
       );
     }
   }

@@ -64,16 +64,18 @@ export function failureExpression(check: ResolvedCheck): pl.Expr {
     case 'expression':
       // The rule holds where the expression is true; null (unknown) fails it.
       return (check.expr as pl.Expr).fillNull(pl.lit(false)).not();
+    case 'cast':
+      throw new FerryError('INTERNAL', 'the cast rule runs on the values as read (castRows), not on the frame to load');
     default:
       throw new FerryError('INTERNAL', `${check.rule} is not a row rule`);
   }
 }
 
 const FLAG = (index: number) => `__ferry_fails_${index}`;
-const ROW = '__ferry_row';
+export const ROW = '__ferry_row';
 
 /** `"id"` quoted for a PostgreSQL text[] literal. */
-function arrayElement(id: string): string {
+export function arrayElement(id: string): string {
   return `"${id.replace(/[\\"]/g, '\\$&')}"`;
 }
 
@@ -85,7 +87,7 @@ function sampleValue(value: unknown): unknown {
   return value;
 }
 
-function samplesOf(frame: pl.DataFrame, columns: readonly string[]): unknown[] {
+export function samplesOf(frame: pl.DataFrame, columns: readonly string[]): unknown[] {
   if (columns.length === 0) return [];
   return frame
     .select(...columns)
@@ -96,31 +98,46 @@ function samplesOf(frame: pl.DataFrame, columns: readonly string[]): unknown[] {
     );
 }
 
-/**
- * The row rules on one part, in memory: returns the rows to load, the rows rejected (row
- * number, rules, values as JSON; null when none) and the tallies. `offset` is the part's first
- * row in the file, so that row numbers are the file's (from 1).
- */
-export function checkRows(
-  part: pl.DataFrame,
-  checks: readonly ResolvedCheck[],
-  offset: number,
-): { load: pl.DataFrame; rejects: pl.DataFrame | null; result: PartResult } {
-  const rowChecks = checks.map((check, index) => ({ check, index })).filter(({ check }) => check.kind === 'row');
-  const columns = part.columns;
-  // One aggregate over the part counts every rule's failures; flags are only materialised
-  // for the rows of rules that failed (samples) or reject (the split below).
-  const counts =
-    rowChecks.length === 0 ? null : part.select(...rowChecks.map(({ check, index }) => failureExpression(check).cast(pl.UInt32).sum().alias(FLAG(index))));
-  const tallies: RuleTally[] = rowChecks.map(({ check, index }) => {
-    const failing = Number(counts?.getColumn(FLAG(index)).get(0) ?? 0);
-    const sampleColumns = check.columns.length > 0 ? [...check.columns] : columns;
-    return { id: check.id, failing, samples: failing > 0 ? samplesOf(part.filter(failureExpression(check)), sampleColumns) : [], detail: null };
-  });
-  const rejecting = rowChecks.filter(({ check }, i) => check.action === 'reject' && (tallies[i]?.failing ?? 0) > 0);
-  if (rejecting.length === 0) return { load: part, rejects: null, result: { rows: part.height, rejected: 0, tallies } };
+/** The row rules' verdict on one part. */
+export interface CheckedRows {
+  /** The rows to load (the part without the rejected rows). */
+  readonly load: pl.DataFrame;
+  /** The rejected rows (row number, rules, values as JSON), or null. */
+  readonly rejects: pl.DataFrame | null;
+  /** The part's rows, and those rejected. */
+  readonly rows: number;
+  readonly rejected: number;
+  /** The tallies of the `reject` rules (they decide the split). */
+  readonly tallies: readonly RuleTally[];
+  /**
+   * The tallies of the other row rules (warn, quarantine): nothing of them decides which rows
+   * load, so they are computed when this is called — while `load` is being written.
+   */
+  rest(): RuleTally[];
+}
 
-  const flagged = part.withRowIndex(ROW, offset + 1).withColumns(...rejecting.map(({ check, index }) => failureExpression(check).alias(FLAG(index))));
+/**
+ * The row rules on one part, in memory. `offset` is the part's first row in the file, so that
+ * row numbers are the file's (from 1); `rowNumbers`, when given, are the rows' numbers instead
+ * (rows a cast rule kept aside leave gaps).
+ */
+export function checkRows(part: pl.DataFrame, checks: readonly ResolvedCheck[], offset: number, rowNumbers: pl.Series | null = null): CheckedRows {
+  // The cast rule runs before the others, on the values as read (see cast-rows.ts).
+  const rowChecks = checks.map((check, index) => ({ check, index })).filter(({ check }) => check.kind === 'row' && check.rule !== 'cast');
+  const splitting = rowChecks.filter(({ check }) => check.action === 'reject');
+  const others = rowChecks.filter(({ check }) => check.action !== 'reject');
+  const columns = part.columns;
+  const rest = () => tallyRules(part, others, columns);
+  if (splitting.length === 0) return { load: part, rejects: null, rows: part.height, rejected: 0, tallies: [], rest };
+
+  // Each reject rule's failures are evaluated once, as a boolean column (a bitmap): the counts,
+  // the samples and the split all read those columns.
+  const numbered = rowNumbers === null ? part.withRowIndex(ROW, offset + 1) : part.withColumns(rowNumbers.alias(ROW));
+  const flagged = numbered.withColumns(...splitting.map(({ check, index }) => failureExpression(check).alias(FLAG(index))));
+  const tallies = tallyFlags(flagged, splitting, columns);
+  const rejecting = splitting.filter((_, i) => (tallies[i]?.failing ?? 0) > 0);
+  if (rejecting.length === 0) return { load: part, rejects: null, rows: part.height, rejected: 0, tallies, rest };
+
   const rejectedMask = pl.anyHorizontal(rejecting.map(({ index }) => pl.col(FLAG(index))));
   const rejectedRows = flagged.filter(rejectedMask);
   const rules = pl.concatString(
@@ -143,7 +160,31 @@ export function checkRows(
       .alias('values'),
   );
   const load = flagged.filter(rejectedMask.not()).select(...columns);
-  return { load, rejects, result: { rows: part.height, rejected: rejectedRows.height, tallies } };
+  return { load, rejects, rows: part.height, rejected: rejectedRows.height, tallies, rest };
+}
+
+type IndexedCheck = { readonly check: ResolvedCheck; readonly index: number };
+
+/** Counts and samples of rules whose flags are columns of `flagged`. */
+function tallyFlags(flagged: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[]): RuleTally[] {
+  if (rules.length === 0) return [];
+  const counts = flagged.select(...rules.map(({ index }) => pl.col(FLAG(index)).cast(pl.UInt32).sum().alias(FLAG(index))));
+  return rules.map(({ check, index }) => {
+    const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
+    const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
+    return { id: check.id, failing, samples: failing > 0 ? samplesOf(flagged.filter(pl.col(FLAG(index))), sampleColumns) : [], detail: null };
+  });
+}
+
+/** Counts and samples of rules that split nothing: one aggregate, then the rows of those that failed. */
+function tallyRules(part: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[]): RuleTally[] {
+  if (rules.length === 0) return [];
+  const counts = part.select(...rules.map(({ check, index }) => failureExpression(check).cast(pl.UInt32).sum().alias(FLAG(index))));
+  return rules.map(({ check, index }) => {
+    const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
+    const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
+    return { id: check.id, failing, samples: failing > 0 ? samplesOf(part.filter(failureExpression(check)), sampleColumns) : [], detail: null };
+  });
 }
 
 /** What file rules keep across the parts of one file. */
@@ -151,6 +192,7 @@ export class FileRuleState {
   private readonly checks: readonly ResolvedCheck[];
   private readonly keys = new Map<string, pl.DataFrame[]>();
   private readonly newest = new Map<string, unknown>();
+  private readonly settled = new Map<string, { failing: number; samples: unknown[] }>();
   private rows = 0;
 
   constructor(checks: readonly ResolvedCheck[]) {
@@ -175,22 +217,35 @@ export class FileRuleState {
     }
   }
 
+  /**
+   * Judges the unique rules now, once every part was added (their work is the largest: it runs
+   * while the last part's rows are written); finish then uses the result.
+   */
+  settle(): void {
+    for (const check of this.checks) if (check.rule === 'unique') this.settled.set(check.id, this.uniqueTally(check));
+  }
+
+  private uniqueTally(check: ResolvedCheck): { failing: number; samples: unknown[] } {
+    const keys = pl.concat(this.keys.get(check.id) ?? []);
+    if (keys.height === 0) return { failing: 0, samples: [] };
+    const key = () => (check.columns.length === 1 ? pl.col(check.columns[0] as string) : pl.struct(check.columns.map((name) => pl.col(name))));
+    // Counting distinct keys is an order of magnitude faster than flagging duplicates: the
+    // duplicates are only looked for when there are some.
+    const distinct = Number(keys.select(key().nUnique().alias('n')).getColumn('n').get(0));
+    if (distinct === keys.height) return { failing: 0, samples: [] };
+    const duplicated = keys.filter(key().isDuplicated());
+    return { failing: duplicated.height, samples: samplesOf(duplicated.unique({ maintainOrder: true }), check.columns) };
+  }
+
   /** The file rules' tallies, once every part was added; `columns` are the file's after the transform. */
   finish(columns: readonly FrameColumn[], now = Date.now()): RuleTally[] {
     return this.checks.map((check) => {
       const tally: RuleTally = { id: check.id, failing: 0, samples: [], detail: null };
       switch (check.rule) {
         case 'unique': {
-          const keys = pl.concat(this.keys.get(check.id) ?? []);
-          if (keys.height === 0) break;
-          const key = () => (check.columns.length === 1 ? pl.col(check.columns[0] as string) : pl.struct(check.columns.map((name) => pl.col(name))));
-          // Counting distinct keys is an order of magnitude faster than flagging duplicates:
-          // the duplicates are only looked for when there are some.
-          const distinct = Number(keys.select(key().nUnique().alias('n')).getColumn('n').get(0));
-          if (distinct === keys.height) break;
-          const duplicated = keys.filter(key().isDuplicated());
-          tally.failing = duplicated.height;
-          tally.samples = samplesOf(duplicated.unique({ maintainOrder: true }), check.columns);
+          const settled = this.settled.get(check.id) ?? this.uniqueTally(check);
+          tally.failing = settled.failing;
+          tally.samples = settled.samples;
           break;
         }
         case 'rowCount':

@@ -14,7 +14,7 @@ import { parseDuration } from '../units/index.ts';
 export const CHECK_ACTIONS = ['warn', 'reject', 'quarantine'] as const;
 export type CheckAction = (typeof CHECK_ACTIONS)[number];
 
-export const ROW_RULES = ['notNull', 'range', 'accepted', 'regex', 'length', 'expression'] as const;
+export const ROW_RULES = ['notNull', 'range', 'accepted', 'regex', 'length', 'expression', 'cast'] as const;
 export const FILE_RULES = ['unique', 'rowCount', 'freshness', 'columns'] as const;
 export type RuleName = (typeof ROW_RULES)[number] | (typeof FILE_RULES)[number];
 
@@ -42,6 +42,8 @@ export type CheckInput =
   | (RuleBase & { readonly rule: 'regex'; readonly column: string; readonly pattern: string })
   | (RuleBase & { readonly rule: 'length'; readonly column: string; readonly min?: number; readonly max?: number })
   | (RuleBase & { readonly rule: 'expression'; readonly expr: CheckExpression })
+  /** Values that do not fit their `source.schema` type (of these columns; default: all of it). */
+  | (RuleBase & { readonly rule: 'cast'; readonly columns?: readonly string[] })
   | (RuleBase & { readonly rule: 'unique'; readonly columns: readonly string[] })
   | (RuleBase & { readonly rule: 'rowCount'; readonly min?: number; readonly max?: number })
   | (RuleBase & { readonly rule: 'freshness'; readonly column: string; readonly within: string })
@@ -86,10 +88,18 @@ export function exceeds(threshold: Threshold, failing: number, total: number): b
 
 /**
  * Resolves a pipeline's checks; `problem(field, message)` collects what is wrong, with the field
- * (`pipelines.p.checks[2].pattern`), so that a bad rule stops ferry at start.
+ * (`pipelines.p.checks[2].pattern`), so that a bad rule stops ferry at start. `sourceSchema`
+ * is the pipeline's `source.schema` (a cast rule judges values against it).
  */
-export function resolveChecks(field: string, inputs: readonly CheckInput[], problem: (field: string, message: string) => void): ResolvedCheck[] {
-  const resolved = inputs.map((input, index) => resolveCheck(`${field}[${index}]`, input, problem));
+export function resolveChecks(
+  field: string,
+  inputs: readonly CheckInput[],
+  problem: (field: string, message: string) => void,
+  sourceSchema: Readonly<Record<string, string>> = {},
+): ResolvedCheck[] {
+  const resolved = inputs.map((input, index) => resolveCheck(`${field}[${index}]`, input, problem, sourceSchema));
+  const casts = resolved.flatMap((check, index) => (check.rule === 'cast' ? [index] : []));
+  if (casts.length > 1) problem(`${field}[${casts[1]}]`, `rule ${casts[0]} is already the cast rule; one cast rule per pipeline (list its columns)`);
   const seen = new Map<string, number>();
   resolved.forEach((check, index) => {
     const other = seen.get(check.id);
@@ -101,7 +111,12 @@ export function resolveChecks(field: string, inputs: readonly CheckInput[], prob
   return resolved;
 }
 
-function resolveCheck(field: string, input: CheckInput, problem: (field: string, message: string) => void): ResolvedCheck {
+function resolveCheck(
+  field: string,
+  input: CheckInput,
+  problem: (field: string, message: string) => void,
+  sourceSchema: Readonly<Record<string, string>>,
+): ResolvedCheck {
   const kind = isRowRule(input.rule) ? 'row' : 'file';
   const action = input.action ?? 'quarantine';
   if (kind === 'file' && action === 'reject')
@@ -157,6 +172,19 @@ function resolveCheck(field: string, input: CheckInput, problem: (field: string,
       check = { ...base, rule: 'expression', columns: [], expr: input.expr };
       derived = 'expression';
       break;
+    case 'cast': {
+      const declared = Object.keys(sourceSchema);
+      if (declared.length === 0)
+        problem(`${field}.rule`, 'a cast rule judges values against source.schema, and the pipeline has none; give the column types in source.schema');
+      for (const column of input.columns ?? []) {
+        if (!declared.includes(column))
+          problem(`${field}.columns`, `${JSON.stringify(column)} has no type in source.schema (it has ${declared.join(', ') || 'none'})`);
+      }
+      if (input.columns !== undefined) columnsOf(input.columns);
+      check = { ...base, rule: 'cast', columns: input.columns ?? declared };
+      derived = input.columns === undefined ? 'cast' : `cast(${input.columns.join(',')})`;
+      break;
+    }
     case 'rowCount':
       check = { ...base, rule: 'rowCount', columns: [], ...minMax(input.min, input.max) };
       derived = 'rowCount';

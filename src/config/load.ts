@@ -89,6 +89,7 @@ const checkSchema = z.discriminatedUnion('rule', [
     rule: z.literal('expression'),
     expr: z.custom<object>((value) => typeof value === 'object' && value !== null && '_expr' in value, 'must be a Polars expression, e.g. pl.col("qty").gt(0)'),
   }),
+  z.strictObject({ ...ruleBase, rule: z.literal('cast'), columns: z.array(columnName).min(1).optional() }),
   z.strictObject({ ...ruleBase, rule: z.literal('rowCount'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
   z.strictObject({ ...ruleBase, rule: z.literal('freshness'), column: columnName, within: z.string().min(1) }),
   z.strictObject({ ...ruleBase, rule: z.literal('columns'), required: z.array(columnName).optional(), types: z.record(z.string(), z.string()).optional() }),
@@ -308,6 +309,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     const prefix = (pipeline.source?.prefix ?? '').replace(/^\/+/, '');
     if (prefix.split('/').includes('..')) problem(`${field}.source.prefix`, 'must not contain ".."');
     const source = pipeline.source ?? {};
+    const checks = resolveChecks(`${field}.checks`, pipeline.checks ?? [], problem, source.schema ?? {});
     return {
       name,
       source: {
@@ -319,9 +321,11 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         csv: source.csv ?? {},
         inferSchemaLength: source.inferSchemaLength === undefined ? DEFAULTS.inferSchemaLength : source.inferSchemaLength,
         schema: source.schema ?? {},
+        // A cast rule's columns are read as they are and cast by the rule, row by row.
+        lenient: checks.find((check) => check.rule === 'cast')?.columns ?? [],
       },
       transform: resolveTransform(field, pipeline, problem),
-      checks: resolveChecks(`${field}.checks`, pipeline.checks ?? [], problem),
+      checks,
       sink: resolveSink(field, pipeline, problem),
       schedule,
     };

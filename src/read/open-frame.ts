@@ -74,6 +74,11 @@ export interface SourceFormat {
   readonly inferSchemaLength: number | null;
   /** Column → type name (see polars/schema-types.ts), overriding inference. */
   readonly schema: Readonly<Record<string, string>>;
+  /**
+   * Columns of `schema` that a cast rule judges: read as the file has them (text, from CSV and
+   * NDJSON) and cast row by row by the rule, instead of failing the file on the first bad value.
+   */
+  readonly lenient: readonly string[];
 }
 
 /** A source format resolved for one key. */
@@ -83,6 +88,7 @@ export interface ReadOptions {
   readonly csv: CsvOptions;
   readonly inferSchemaLength: number | null;
   readonly schema: Readonly<Record<string, string>>;
+  readonly lenient: readonly string[];
   readonly maxDecompressedSize: number;
 }
 
@@ -96,6 +102,7 @@ export function readOptionsFor(source: SourceFormat, key: string, maxDecompresse
     csv: source.csv,
     inferSchemaLength: source.inferSchemaLength,
     schema: source.schema,
+    lenient: source.lenient,
     maxDecompressedSize,
   };
 }
@@ -170,12 +177,20 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
   const { csv } = options;
-  const overrides = Object.fromEntries(Object.entries(options.schema).map(([column, type]) => [column, schemaDataType(type)]));
+  // Text formats parse the declared types as they read (a cast rule's columns as text); typed
+  // formats are cast after the scan, strictly (a value that does not fit fails the file).
+  const overrides = Object.fromEntries(
+    Object.entries(options.schema).map(([column, type]) => [column, options.lenient.includes(column) ? pl.Utf8 : schemaDataType(type)]),
+  );
   const hasOverrides = Object.keys(overrides).length > 0;
+  const casts = Object.entries(options.schema)
+    .filter(([column]) => !options.lenient.includes(column))
+    .map(([column, type]) => pl.col(column).cast(schemaDataType(type), true));
+  const cast = (frame: pl.LazyDataFrame) => (casts.length > 0 ? frame.withColumns(...casts) : frame);
   try {
     switch (options.format) {
       case 'parquet':
-        return pl.scanParquet(location, { glob: false, ...cloudOptions });
+        return cast(pl.scanParquet(location, { glob: false, ...cloudOptions }));
       case 'csv': {
         const scan = (inferSchemaLength: number, schema?: Record<string, pl.DataType>) =>
           scanCsv(location, {
@@ -204,12 +219,11 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
       case 'json': {
         // A JSON array has no streaming reader in Polars: it is parsed whole, and so its types
         // are inferred from all of its rows (0 means all, in readJSON).
-        const frame = pl.readJSON(await fs.readFile(location), { format: 'json', inferSchemaLength: 0 }).lazy();
-        return hasOverrides ? frame.withColumns(...Object.entries(overrides).map(([column, type]) => pl.col(column).cast(type))) : frame;
+        return cast(pl.readJSON(await fs.readFile(location), { format: 'json', inferSchemaLength: 0 }).lazy());
       }
       case 'ipc':
         // The stream format has no lazy reader in Polars either.
-        return (await isIpcFile(location)) ? pl.scanIPC(location) : pl.readIPCStream(await fs.readFile(location)).lazy();
+        return cast((await isIpcFile(location)) ? pl.scanIPC(location) : pl.readIPCStream(await fs.readFile(location)).lazy());
     }
   } catch (error) {
     if (error instanceof FerryError) throw error;

@@ -40,6 +40,14 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
 export async function readFailure(read: ReadFile, key: string, error: unknown, transformed: boolean): Promise<FerryError> {
   if (error instanceof FerryError) return error;
   const message = errorMessage(error);
+  const cast = castFailure(read.options, message);
+  if (cast !== null) {
+    return new FerryError(
+      'CAST_FAILED',
+      `${key}: column ${cast} has a value that does not fit its type in source.schema: ${polarsMessage(error)}; a check { rule: 'cast', action: 'reject' } keeps such rows aside instead`,
+      { cause: error },
+    );
+  }
   const code = polarsErrorCode(message, { transformed });
   if (code === 'ENCODING_INVALID') {
     const found = await read.opened
@@ -61,4 +69,15 @@ export async function readFailure(read: ReadFile, key: string, error: unknown, t
   }
   const what = code === 'TRANSFORM_FAILED' ? 'could not be transformed' : `could not be read as ${describeFormat(read.options)}`;
   return new FerryError(code, `${key} ${what}: ${polarsMessage(error)}`, { cause: error });
+}
+
+/** The `source.schema` column a Polars parse or cast error names, if it names one. */
+function castFailure(options: ReadOptions, message: string): string | null {
+  const named =
+    /could not parse .* as dtype \S+ at column '([^']+)'/.exec(message) ?? /conversion from `[^`]+` to `[^`]+` failed in column '([^']+)'/.exec(message);
+  const column = named?.[1];
+  if (column !== undefined) return options.schema[column] !== undefined && !options.lenient.includes(column) ? column : null;
+  // The NDJSON reader does not name the column: `cannot parse 'x' (string) as Int64`.
+  const strict = Object.keys(options.schema).filter((name) => !options.lenient.includes(name));
+  return /cannot parse .* as \w+/.test(message) && strict.length > 0 ? strict.join(' or ') : null;
 }

@@ -5,7 +5,10 @@
  */
 import pl from 'nodejs-polars';
 import {
+  type CheckedRows,
   type CheckResult,
+  castExpressions,
+  castRows,
   checkColumns,
   checkRows,
   evaluateChecks,
@@ -22,20 +25,40 @@ import { bytesPerRow, outputColumns, polarsMessage } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 import { describeFormat, type ReadFile, readFailure, readFile } from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
-import { applyTransform } from '../transform/index.ts';
+import { applyTransform, type TransformSpec } from '../transform/index.ts';
 import type { FileRef, OpenResult, PreviewResult } from './protocol.ts';
+
+/** What the checks of one file need, whatever path it takes (load, count, preview). */
+interface CheckContext {
+  readonly key: string;
+  readonly checks: readonly ResolvedCheck[];
+  /** The cast rule, which runs on the parts as read, before the transform; null without one. */
+  readonly cast: ResolvedCheck | null;
+  readonly schema: Readonly<Record<string, string>>;
+  readonly transform: TransformSpec;
+  readonly fileRules: FileRuleState;
+}
+
+interface Prepared {
+  readonly read: ReadFile;
+  /** The frame to load: read, cast (see CheckContext.cast), transformed. */
+  readonly frame: pl.LazyDataFrame;
+  readonly columns: FrameColumn[];
+  readonly cast: ResolvedCheck | null;
+}
 
 interface OpenJob {
   readonly file: FileRef;
   readonly read: ReadFile;
   readonly columns: readonly FrameColumn[];
+  /** The parts of the file; with a cast rule, as read (the rule casts them and runs the transform). */
   readonly parts: readonly pl.LazyDataFrame[];
   /** Each part's first row in the file (row numbers of rejected rows count from it). */
   readonly offsets: readonly number[];
   readonly transformed: boolean;
   readonly checks: readonly ResolvedCheck[];
-  /** What the file rules keep across parts; null without checks. */
-  readonly fileRules: FileRuleState | null;
+  /** What the checks need across parts; null without checks. */
+  readonly context: CheckContext | null;
   /** The wire expressions of the file's parts, made once per wire spec (see write). */
   wire: { readonly spec: string; readonly expressions: pl.Expr[] } | null;
 }
@@ -61,14 +84,18 @@ export class FrameJobs {
     return found;
   }
 
-  /** Read, transform, the columns it gives, and the checks on them. */
-  private async prepare(pipeline: ResolvedPipeline, file: FileRef): Promise<{ read: ReadFile; frame: pl.LazyDataFrame; columns: FrameColumn[] }> {
+  /** Read, cast, transform, the columns it gives, and the checks on them. */
+  private async prepare(pipeline: ResolvedPipeline, file: FileRef): Promise<Prepared> {
     const read = await readFile(this.store, file, pipeline.source, this.config.limits);
     try {
       const transformed = pipeline.transform.kind !== 'none';
-      const frame = applyTransform(pipeline.transform, read.opened.frame, file.key);
+      const cast = pipeline.checks.find((check) => check.rule === 'cast') ?? null;
+      let frame: pl.LazyDataFrame;
       let columns: FrameColumn[];
       try {
+        const typed =
+          cast === null ? read.opened.frame : read.opened.frame.withColumns(...castExpressions(cast, pipeline.source.schema, outputColumns(read.opened.frame)));
+        frame = applyTransform(pipeline.transform, typed, file.key);
         columns = outputColumns(frame);
       } catch (error) {
         throw await readFailure(read, file.key, error, transformed);
@@ -79,22 +106,27 @@ export class FrameJobs {
           reserved: pipeline.sink.lineage ? Object.values(LINEAGE_COLUMNS) : [],
         });
       }
-      return { read, frame, columns };
+      return { read, frame, columns, cast };
     } catch (error) {
       await read.opened.dispose();
       throw error;
     }
   }
 
+  private checkContext(pipeline: ResolvedPipeline, file: FileRef, cast: ResolvedCheck | null): CheckContext {
+    const { checks, transform } = pipeline;
+    return { key: file.key, checks, cast, schema: pipeline.source.schema, transform, fileRules: new FileRuleState(checks) };
+  }
+
   async open(job: number, pipelineName: string, file: FileRef): Promise<OpenResult> {
     const pipeline = this.pipeline(pipelineName);
-    const { read, frame, columns } = await this.prepare(pipeline, file);
+    const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
-      const { parts, offsets } = await partsOf(frame, read, transformed);
+      const { parts, offsets } = await partsOf(cast === null ? frame : read.opened.frame, read, transformed);
       const checks = pipeline.checks;
-      const fileRules = checks.length > 0 ? new FileRuleState(checks) : null;
-      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, fileRules, wire: null });
+      const context = checks.length > 0 ? this.checkContext(pipeline, file, cast) : null;
+      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, context, wire: null });
       return { columns, partCount: parts.length };
     } catch (error) {
       await read.opened.dispose();
@@ -125,12 +157,24 @@ export class FrameJobs {
         ? rows.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
         : rows.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect();
     try {
-      if (open.fileRules === null) {
+      if (open.context === null) {
         await sink(frame.select(...expressions));
         return null;
       }
-      const { load, rejects, result } = checkPart(open.file.key, open.checks, open.fileRules, await frame.collect(), open.offsets[part] ?? 0);
-      await sink(load.lazy().select(...expressions));
+      const checked = await checkedPart(open.context, frame, open.offsets[part] ?? 0);
+      const { load, rejects } = checked;
+      // The rules that decide nothing about which rows load are judged while the rows are
+      // written (the write runs on Polars' threads, not this one); so are the unique rules
+      // after the last part.
+      const writing = sink(load.lazy().select(...expressions));
+      let rest: RuleTally[];
+      try {
+        rest = checked.rest();
+        if (part === open.parts.length - 1) open.context.fileRules.settle();
+      } finally {
+        await writing;
+      }
+      const result: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies: [...checked.tallies, ...rest] };
       if (rejects !== null) {
         if (rejectsTarget === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects file was named');
         await rejects
@@ -149,7 +193,7 @@ export class FrameJobs {
   finish(job: number): RuleTally[] {
     const open = this.jobs.get(job);
     if (open === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job}`);
-    return open.fileRules?.finish(open.columns) ?? [];
+    return open.context?.fileRules.finish(open.columns) ?? [];
   }
 
   async close(job: number): Promise<void> {
@@ -169,18 +213,18 @@ export class FrameJobs {
   }
 
   private async countChecked(pipeline: ResolvedPipeline, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] }> {
-    const { read, frame, columns } = await this.prepare(pipeline, file);
+    const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     try {
-      const { parts, offsets } = await partsOf(frame, read, false);
-      const fileRules = new FileRuleState(pipeline.checks);
+      const { parts, offsets } = await partsOf(cast === null ? frame : read.opened.frame, read, pipeline.transform.kind !== 'none');
+      const context = this.checkContext(pipeline, file, cast);
       const partTallies: RuleTally[][] = [];
       let rows = 0;
       for (const [index, part] of parts.entries()) {
-        const collected = await part.collect();
-        rows += collected.height;
-        partTallies.push([...checkPart(file.key, pipeline.checks, fileRules, collected, offsets[index] ?? 0).result.tallies]);
+        const checked = await checkedPart(context, part, offsets[index] ?? 0);
+        rows += checked.rows;
+        partTallies.push([...checked.tallies, ...checked.rest()]);
       }
-      return { rows, tallies: mergeTallies([...partTallies, fileRules.finish(columns)]) };
+      return { rows, tallies: mergeTallies([...partTallies, context.fileRules.finish(columns)]) };
     } catch (error) {
       throw await readFailure(read, file.key, error, false);
     } finally {
@@ -203,7 +247,7 @@ export class FrameJobs {
 
   async preview(pipelineName: string, file: FileRef, rows: number, withChecks = false): Promise<PreviewResult> {
     const pipeline = this.pipeline(pipelineName);
-    const { read, frame, columns } = await this.prepare(pipeline, file);
+    const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
       const result = await frame.collect();
@@ -211,9 +255,9 @@ export class FrameJobs {
       let checks: CheckResult[] | null = null;
       if (withChecks && pipeline.checks.length > 0) {
         // The rules on the whole file, as a load would run them, without loading anything.
-        const fileRules = new FileRuleState(pipeline.checks);
-        const part = checkPart(file.key, pipeline.checks, fileRules, result, 0);
-        checks = [...evaluateChecks(pipeline.checks, [...part.result.tallies, ...fileRules.finish(columns)], result.height).results];
+        const context = this.checkContext(pipeline, file, cast);
+        const part = await checkedPart(context, cast === null ? frame : read.opened.frame, 0);
+        checks = [...evaluateChecks(pipeline.checks, [...part.tallies, ...part.rest(), ...context.fileRules.finish(columns)], part.rows).results];
       }
       return {
         format: describeFormat(read.options),
@@ -241,13 +285,55 @@ export class FrameJobs {
  * flag its rows. A rule that cannot run on this file (a column it does not have, a type it
  * cannot compare) is the file's failure, CHECK_FAILED.
  */
-function checkPart(key: string, checks: readonly ResolvedCheck[], fileRules: FileRuleState, part: pl.DataFrame, offset: number): ReturnType<typeof checkRows> {
+function checkPart(
+  key: string,
+  checks: readonly ResolvedCheck[],
+  fileRules: FileRuleState,
+  part: pl.DataFrame,
+  offset: number,
+  rowNumbers: pl.Series | null = null,
+): CheckedRows {
+  const failed = (error: unknown) =>
+    new FerryError('CHECK_FAILED', `${key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
   try {
     fileRules.add(part);
-    return checkRows(part, checks, offset);
+    const checked = checkRows(part, checks, offset, rowNumbers);
+    return {
+      ...checked,
+      rest: () => {
+        try {
+          return checked.rest();
+        } catch (error) {
+          throw failed(error);
+        }
+      },
+    };
   } catch (error) {
-    throw new FerryError('CHECK_FAILED', `${key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
+    throw failed(error);
   }
+}
+
+/**
+ * One part through every rule, collected once: the cast rule first, on the part as read (then
+ * the transform, which for a file with a cast rule runs here, on the rows it kept), then the
+ * row and file rules. The rows rejected by either are returned together.
+ */
+async function checkedPart(context: CheckContext, part: pl.LazyDataFrame, offset: number): Promise<CheckedRows> {
+  const { key, checks, cast, fileRules } = context;
+  if (cast === null) return checkPart(key, checks, fileRules, await part.collect(), offset);
+  const casted = castRows(await part.collect(), cast, context.schema, offset);
+  const transformed = context.transform.kind !== 'none';
+  const rows = transformed ? await applyTransform(context.transform, casted.rows.lazy(), key).collect() : casted.rows;
+  const checked = checkPart(key, checks, fileRules, rows, offset, transformed ? null : casted.rowNumbers);
+  const rejects = casted.rejects !== null && checked.rejects !== null ? pl.concat([casted.rejects, checked.rejects]) : (casted.rejects ?? checked.rejects);
+  return {
+    load: checked.load,
+    rejects,
+    rows: casted.result.rows,
+    rejected: casted.result.rejected + checked.rejected,
+    tallies: [casted.tally, ...checked.tallies],
+    rest: checked.rest,
+  };
 }
 
 /** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */

@@ -289,3 +289,148 @@ export default { pipelines: { lines: { source: { glob: 'lines.parquet', modified
     assert.match(missing.error, /orders\.parquet: a check could not be evaluated: .*price/);
   });
 });
+
+describe('the cast rule: values that do not fit source.schema', () => {
+  // Rows 3 and 7 have amounts that are not numbers, row 5 a day that does not exist, row 9 a
+  // negative amount; row 8's amount is empty (a null, which fits).
+  const SALES = [
+    'id,amount,sold_on',
+    '1,10.5,2024-01-01',
+    '2,20,2024-01-02',
+    '3,"12,5",2024-01-03',
+    '4,40,2024-01-04',
+    '5,50,2024-02-30',
+    '6,60,2024-01-06',
+    '7,abc,2024-01-07',
+    '8,,2024-01-08',
+    '9,-1,2024-01-09',
+    '10,100,2024-01-10',
+  ].join('\n');
+  const schema = { id: 'bigint', amount: 'double precision', sold_on: 'date' };
+
+  async function loadSales(checks: unknown[], env: Record<string, string> = {}) {
+    await test.db.pool.query('DROP TABLE IF EXISTS sales, sales_rejects');
+    await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+    const fs = await import('node:fs/promises');
+    await fs.rm(path.join(test.inbox, 'orders.parquet'), { force: true });
+    await fs.writeFile(path.join(test.inbox, 'sales.csv'), `${SALES}\n`);
+    return runOnce(
+      await test.open({ env, raw: { pipelines: { sales: { source: { glob: '*.csv', modifiedWithin: null, schema }, checks, sink: { table: 'sales' } } } } }),
+    );
+  }
+
+  it('without a cast rule, a value that does not fit quarantines the file with CAST_FAILED, naming the column', async () => {
+    await loadSales([]);
+    const file = await ledger();
+    assert.equal(file.status, 'quarantined');
+    assert.equal(file.error_code, 'CAST_FAILED');
+    assert.match(file.error, /sales\.csv: column (amount|sold_on) has a value that does not fit its type in source\.schema/);
+  });
+
+  it('reject keeps the rows aside with the values as read; the other rules number rows as the file does', async () => {
+    await loadSales([
+      { rule: 'cast', action: 'reject' },
+      { rule: 'range', column: 'amount', min: 0, action: 'reject' },
+    ]);
+    const file = await ledger();
+    assert.equal(file.status, 'processed', file.error);
+    assert.equal(Number(file.rows), 6);
+    assert.equal(Number(file.rows_rejected), 4);
+    const byRule = await results(file.id);
+    assert.equal(byRule.cast?.failing, 3);
+    assert.equal(byRule.cast?.total, 10);
+    assert.deepEqual(byRule.cast?.samples, [
+      { id: '3', amount: '12,5', sold_on: '2024-01-03' },
+      { id: '5', amount: '50', sold_on: '2024-02-30' },
+      { id: '7', amount: 'abc', sold_on: '2024-01-07' },
+    ]);
+    const rejects = (await test.db.pool.query('SELECT row_number::int AS n, rules, "values" FROM sales_rejects ORDER BY row_number')).rows;
+    assert.deepEqual(rejects, [
+      // As read: the columns the rule casts are still text here.
+      { n: 3, rules: ['cast'], values: { id: '3', amount: '12,5', sold_on: '2024-01-03' } },
+      { n: 5, rules: ['cast'], values: { id: '5', amount: '50', sold_on: '2024-02-30' } },
+      { n: 7, rules: ['cast'], values: { id: '7', amount: 'abc', sold_on: '2024-01-07' } },
+      { n: 9, rules: ['range(amount)'], values: { id: 9, amount: -1, sold_on: '2024-01-09' } },
+    ]);
+    const loaded = (await test.db.pool.query('SELECT id::int, amount, sold_on::text FROM sales ORDER BY id')).rows;
+    assert.deepEqual(
+      loaded.map((r) => r.id),
+      [1, 2, 4, 6, 8, 10],
+    );
+    assert.deepEqual(loaded[0], { id: 1, amount: 10.5, sold_on: '2024-01-01' });
+    const types = (
+      await test.db.pool.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'sales' ORDER BY ordinal_position")
+    ).rows;
+    assert.deepEqual(
+      types.map((r) => `${r.column_name} ${r.data_type}`),
+      ['id bigint', 'amount double precision', 'sold_on date'],
+    );
+  });
+
+  it('warn loads every row with NULL where the value did not fit; quarantine loads nothing', async () => {
+    await loadSales(
+      [
+        { rule: 'cast', columns: ['amount'], action: 'warn' },
+        { rule: 'cast', columns: ['sold_on'] },
+      ].slice(0, 1),
+    );
+    // sold_on is not judged by the rule: its bad day fails the file as a strict cast.
+    assert.equal((await ledger()).error_code, 'CAST_FAILED');
+
+    await loadSales([{ rule: 'cast', action: 'warn' }]);
+    const warned = await ledger();
+    assert.equal(warned.status, 'processed', warned.error);
+    assert.equal(Number(warned.rows), 10);
+    assert.equal(warned.warnings, 1);
+    const nulls = (await test.db.pool.query('SELECT id::int FROM sales WHERE amount IS NULL OR sold_on IS NULL ORDER BY id')).rows.map((r) => r.id);
+    assert.deepEqual(nulls, [3, 5, 7, 8]);
+
+    await loadSales([{ rule: 'cast' }]);
+    const stopped = await ledger();
+    assert.equal(stopped.status, 'quarantined');
+    assert.equal(stopped.error_code, 'CHECK_FAILED');
+    assert.match(stopped.error, /cast: 3 of 10/);
+    assert.equal((await test.db.pool.query("SELECT to_regclass('sales') AS t")).rows[0].t, null);
+  });
+
+  it('a typed file (Parquet) cast by the rule across slices, row numbers from the file', async () => {
+    await test.db.pool.query('DROP TABLE IF EXISTS codes, codes_rejects');
+    const codes = Array.from({ length: 100 }, (_, i) => (i === 10 ? 'x1' : i === 75 ? '7.5' : String(i)));
+    pl.DataFrame([
+      pl.Series('code', codes, pl.Utf8),
+      pl.Series(
+        'ratio',
+        Array.from({ length: 100 }, (_, i) => (i === 50 ? 0.5 : i)),
+        pl.Float64,
+      ),
+    ]).writeParquet(path.join(test.inbox, 'codes.parquet'));
+    await runOnce(
+      await test.open({
+        env: { FERRY_TEST_SLICE_ROWS: '30' },
+        raw: {
+          pipelines: {
+            codes: {
+              source: { glob: 'codes.parquet', modifiedWithin: null, schema: { code: 'bigint', ratio: 'integer' } },
+              checks: [
+                { rule: 'cast', action: 'reject' },
+                { rule: 'range', column: 'code', max: 97, action: 'reject' },
+              ],
+              sink: { table: 'codes' },
+            },
+          },
+        },
+      }),
+    );
+    const file = await ledger();
+    assert.equal(file.status, 'processed', file.error);
+    assert.equal(Number(file.rows), 95);
+    const rejects = (await test.db.pool.query('SELECT row_number::int AS n, rules FROM codes_rejects ORDER BY 1')).rows;
+    assert.deepEqual(rejects, [
+      { n: 11, rules: ['cast'] },
+      { n: 51, rules: ['cast'] },
+      { n: 76, rules: ['cast'] },
+      { n: 99, rules: ['range(code)'] },
+      { n: 100, rules: ['range(code)'] },
+    ]);
+  });
+});

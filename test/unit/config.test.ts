@@ -38,6 +38,7 @@ describe('config', () => {
       csv: {},
       inferSchemaLength: 10_000,
       schema: {},
+      lenient: [],
     });
     assert.deepEqual(pipeline?.transform, { kind: 'none' });
     assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });
@@ -213,6 +214,18 @@ describe('config', () => {
       /pipelines\.p\.checks\[0\]\.errorIf: "lots" is not a count or a percentage/,
     );
     assertConfigError(bad({ rule: 'freshness', column: 'at', within: 'soon' }), /pipelines\.p\.checks\[0\]\.within/);
+    assertConfigError(
+      bad({ rule: 'cast', action: 'reject' }),
+      /pipelines\.p\.checks\[0\]\.rule: a cast rule judges values against source\.schema, and the pipeline has none/,
+    );
+    assertConfigError(
+      () => resolve({ pipelines: { p: { source: { schema: { amount: 'bigint' } }, sink: { table: 't' }, checks: [{ rule: 'cast', columns: ['price'] }] } } }),
+      /pipelines\.p\.checks\[0\]\.columns: "price" has no type in source\.schema \(it has amount\)/,
+    );
+    const [casting] = resolve({
+      pipelines: { p: { source: { schema: { amount: 'bigint', day: 'date' } }, sink: { table: 't' }, checks: [{ rule: 'cast', action: 'reject' }] } },
+    }).pipelines;
+    assert.deepEqual([casting?.checks[0]?.id, casting?.checks[0]?.columns, casting?.source.lenient], ['cast', ['amount', 'day'], ['amount', 'day']]);
     assertConfigError(bad({ rule: 'sometimes', column: 'a' }), /pipelines\.p\.checks\.0\.rule/);
     assertConfigError(
       () => resolve({ pipelines: { p: { checks: [{ rule: 'range', column: 'a', min: 0, action: 'reject' }] } } }),

@@ -1,0 +1,93 @@
+/**
+ * The cast rule: the columns of `source.schema` it names are read as the file has them (text,
+ * from CSV and NDJSON) and cast here, row by row, before the transform and the other rules. A
+ * value that is there but does not fit its type fails the row: `warn` loads NULL in its place,
+ * `reject` keeps the row aside with the values as read (the bad value too), `quarantine` stops
+ * the file. Row numbers are the file's rows as read.
+ */
+import pl from 'nodejs-polars';
+import { FerryError } from '../errors/index.ts';
+import { frameColumns, lenientCast } from '../polars/index.ts';
+import { arrayElement, type PartResult, ROW, type RuleTally, samplesOf } from './check-frame.ts';
+import type { ResolvedCheck } from './rules.ts';
+
+const FAILS = (index: number) => `__ferry_cast_${index}`;
+const ANY = '__ferry_cast_any';
+
+export interface CastedPart {
+  /** The rows with the cast columns in their types (without the rejected rows). */
+  readonly rows: pl.DataFrame;
+  /** The numbers of `rows` in the file, when rows were taken out; else null (they follow on from the offset). */
+  readonly rowNumbers: pl.Series | null;
+  readonly rejects: pl.DataFrame | null;
+  readonly tally: RuleTally;
+  readonly result: PartResult;
+}
+
+/** The casts of a frame whose columns are `columns` (as read), for its plan (no rows are judged). */
+export function castExpressions(
+  check: ResolvedCheck,
+  schema: Readonly<Record<string, string>>,
+  columns: readonly { name: string; dtype: string }[],
+): pl.Expr[] {
+  const dtypes = new Map(columns.map((column) => [column.name, column.dtype]));
+  return check.columns.map((name) => {
+    const dtype = dtypes.get(name);
+    if (dtype === undefined) {
+      throw new FerryError('CHECK_FAILED', `the cast rule's column ${name} is not in the file (it has ${[...dtypes.keys()].join(', ')})`, { step: 'check' });
+    }
+    return lenientCast(name, dtype, schema[name] as string).alias(name);
+  });
+}
+
+/** Casts one part as read; `offset` is its first row in the file. */
+export function castRows(raw: pl.DataFrame, check: ResolvedCheck, schema: Readonly<Record<string, string>>, offset: number): CastedPart {
+  const columns = raw.columns;
+  const casts = castExpressions(check, schema, frameColumns(raw.head(0)));
+  const failures = check.columns.map((name, index) =>
+    pl
+      .col(name)
+      .isNotNull()
+      .and((casts[index] as pl.Expr).isNull())
+      .alias(FAILS(index)),
+  );
+  const flagged = raw
+    .withRowIndex(ROW, offset + 1)
+    .withColumns(...failures)
+    .withColumns(pl.anyHorizontal(check.columns.map((_, index) => pl.col(FAILS(index)))).alias(ANY));
+  const failed = flagged.filter(pl.col(ANY));
+  const tally: RuleTally = { id: check.id, failing: failed.height, samples: [], detail: null };
+  if (failed.height > 0) {
+    tally.samples = samplesOf(failed, check.columns);
+    const counts = check.columns.map(
+      (name, index) =>
+        `${name}: ${Number(
+          failed
+            .select(pl.col(FAILS(index)).cast(pl.UInt32).sum().alias('n'))
+            .getColumn('n')
+            .get(0),
+        )}`,
+    );
+    tally.detail = `values that are not ${check.columns.map((name) => `${name} ${schema[name]}`).join(', ')} (${counts.join(', ')})`;
+  }
+  const rejecting = check.action === 'reject' && failed.height > 0;
+  const kept = rejecting ? flagged.filter(pl.col(ANY).not()) : flagged;
+  const rows = kept.withColumns(...casts).select(...columns);
+  const rejects = rejecting
+    ? failed.select(
+        pl.col(ROW).cast(pl.Int64).alias('row_number'),
+        pl.lit(`{${arrayElement(check.id)}}`).alias('rules'),
+        pl
+          .struct(columns.map((name) => pl.col(name)))
+          .struct.jsonEncode()
+          .alias('values'),
+      )
+    : null;
+  return {
+    rows,
+    rowNumbers: rejecting ? kept.getColumn(ROW) : null,
+    rejects,
+    tally,
+    result: { rows: raw.height, rejected: rejects?.height ?? 0, tallies: [tally] },
+  };
+}
