@@ -3,9 +3,13 @@
  * colour — and JSON otherwise (or with `--log-format json` / `FERRY_LOG_FORMAT=json`), for
  * collectors. Authorization headers and passwords are redacted wherever they appear.
  */
+import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { FerryError } from './errors/index.ts';
+
+/** pino-pretty, loaded only for a terminal (it costs a command's start-up about 20 ms). */
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export type { Logger };
 
@@ -45,7 +49,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (format === 'json') return pino(settings, pino.destination({ fd, sync: true }));
   return pino(
     settings,
-    pretty({
+    loadPretty()({
       destination: fd,
       sync: true,
       colorize: (fd === 1 ? process.stdout : process.stderr).isTTY === true,

@@ -24,7 +24,7 @@ import {
   startEmbeddedDatabase,
 } from './postgres/index.ts';
 import { sweepStaleTempDirs } from './read/index.ts';
-import { ReaderPool, usesReaders } from './readers/index.ts';
+import { ReaderPool, takePrestartedReaders, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
 export interface Runtime {
@@ -55,14 +55,26 @@ export interface OpenRuntimeOptions {
 const STORAGE_CHECK_TIMEOUT_MS = 10_000;
 
 export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  if (config.projectRoot === null && (config.databaseUrl === null || config.storageIsDefault)) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `no ferry project in ${config.origin.cwd} or any folder above it (no ferry.config.ts, no package.json): run \`npx ferry init\` to make one here, or run ferry from your project's folder; nothing was created`,
+    );
+  }
   applyPolarsDefaults();
   void sweepStaleTempDirs().then((removed) => {
     if (removed > 0) log.info({ removed }, 'removed temp folders left by loads that were killed');
   });
-  const readers = new ReaderPool(config.origin);
-  // One reader ahead of need: the first file does not wait for it; more start as workers need
-  // them (an idle reader holds about 120 MiB).
-  if (options.warmReaders === true && config.pipelines.some(usesReaders)) readers.warm(1);
+  // One reader ahead of need (perhaps started before the config was loaded): the first file does
+  // not wait for it; more start as workers need them (an idle reader holds about 120 MiB).
+  const needsReaders = options.warmReaders === true && config.pipelines.some(usesReaders);
+  let readers = takePrestartedReaders(config.origin);
+  if (readers !== null && !needsReaders) {
+    await readers.close();
+    readers = null;
+  }
+  readers ??= new ReaderPool(config.origin);
+  if (needsReaders) readers.warm(1);
   const releases: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const release of releases.reverse()) await release().catch((error: unknown) => log.warn({ err: error }, 'release failed'));

@@ -3,6 +3,7 @@
  * release everything in `finally`. Errors print one line naming what failed, with secrets
  * removed, and exit non-zero.
  */
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { type ConfigFlags, loadConfig, type ResolvedConfig } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
@@ -21,6 +22,7 @@ import {
 import { createLogger } from '../logger.ts';
 import type { Service } from '../main.ts';
 import { embeddedDatabaseInfo, migrate, type Pool, redactConnectionString, redactSecrets } from '../postgres/index.ts';
+import { discardPrestartedReaders } from '../readers/index.ts';
 import { openRuntime } from '../runtime.ts';
 import { nextFireTime } from '../schedule/index.ts';
 import { parseDuration } from '../units/index.ts';
@@ -29,12 +31,6 @@ import { printJson, printTable } from './output.ts';
 
 /** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
 const HARD_EXIT_MS = 9_500;
-
-function loadDotEnv(): void {
-  try {
-    process.loadEnvFile('.env');
-  } catch {}
-}
 
 /** A logger in the format the global flag asks for (else by FERRY_LOG_FORMAT, else by the terminal). */
 function logger(options: { destination?: 1 | 2; level?: string } = {}) {
@@ -460,7 +456,48 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-loadDotEnv();
+program
+  .command('init')
+  .description('make this folder a ferry project: a config with one pipeline, a sample file it loads, .env.example, .gitignore entries, npm scripts')
+  .argument('[dir]', 'the project folder', '.')
+  .option('--force', 'overwrite files that exist')
+  .action(async (dir: string, options: { force?: boolean }) => {
+    const { initProject } = await import('./init.ts');
+    const result = initProject(path.resolve(dir), { force: options.force });
+    for (const { file, action } of result.files) process.stdout.write(`${action.padEnd(11)} ${file}\n`);
+    const kept = result.files.filter((f) => f.action === 'kept' && f.file !== '.gitignore' && f.file !== 'package.json');
+    if (kept.length > 0) process.stdout.write(`\n${kept.length} file(s) existed and were kept (--force overwrites them).\n`);
+    process.stdout.write(
+      '\nNext: npx ferry run --once   (loads data/inbox/sample-orders.csv into the table "orders")\n      npx ferry start        (the service: every 5 minutes, HTTP on 127.0.0.1:8000)\n',
+    );
+  });
+
+program
+  .command('health')
+  .description("ask a running ferry's /health (exit 0 when healthy, 1 when not): for container health checks")
+  .option('--url <url>', 'the service (default: http://127.0.0.1:<port> from the config, PORT or 8000)')
+  .option('--timeout <duration>', 'give up after', '5s')
+  .action(async (options: { url?: string; timeout: string }) => {
+    const timeoutMs = parseDuration(options.timeout);
+    if (timeoutMs === null) throw new FerryError('CONFIG_INVALID', `--timeout: "${options.timeout}" is not a duration (use e.g. 5s)`);
+    let base = options.url;
+    if (base === undefined) {
+      const config = await loadConfig({ flags: configFlags(program.opts()) });
+      const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+      base = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+    }
+    const url = new URL('/health', base);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      const body = await response.text();
+      process.stdout.write(`${body}\n`);
+      process.exitCode = response.status === 200 ? 0 : 1;
+    } catch (error) {
+      process.stderr.write(`ferry: ${url.href} did not answer: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (thrown) {
@@ -468,6 +505,7 @@ try {
   const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
   process.stderr.write(`ferry: ${redactSecrets(error.message, secrets)}\n`);
   process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
+  await discardPrestartedReaders();
 }
 
 function passwordOf(url: string | undefined): string | undefined {

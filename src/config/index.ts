@@ -1,4 +1,4 @@
-export { CONFIG_FILE_NAMES, type ConfigFlags, DEFAULTS, loadConfig, resolveConfig } from './load.ts';
+export { CONFIG_FILE_NAMES, type ConfigFlags, configOrigin, DEFAULTS, findProjectRoot, loadConfig, resolveConfig } from './load.ts';
 export type {
   ConfigOrigin,
   FerryConfigInput,

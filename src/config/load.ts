@@ -5,30 +5,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
-import { CHECK_ACTIONS, resolveChecks } from '../check/index.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
-import { isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../polars/index.ts';
-import { COMPRESSIONS, FILE_FORMATS } from '../read/index.ts';
+import { type ConfigFlags, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
 import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../schedule/index.ts';
 import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
-import {
-  type FerryConfigInput,
-  LINEAGE_COLUMNS,
-  type PipelineInput,
-  type ResolvedConfig,
-  type ResolvedPipeline,
-  SCHEMA_DRIFT_POLICIES,
-  SINK_MODES,
-  type SinkConfig,
-  type Transform,
-} from './types.ts';
-
-export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
+import { type FerryConfigInput, LINEAGE_COLUMNS, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
 
 export const DEFAULTS = {
   storage: './data/inbox',
@@ -47,142 +34,60 @@ export const DEFAULTS = {
   timezone: 'UTC',
 } as const;
 
-/** Values given on the command line; they win over everything else. */
-export interface ConfigFlags {
-  readonly config?: string;
-  readonly storage?: string;
-  readonly host?: string;
-  readonly port?: string;
+/**
+ * Errors of Node's own loader that another loader gets past: a `.ts` config in a CommonJS
+ * project (import statements in a file Node reads as CommonJS), a Node that does not strip
+ * types, or one that does not strip them under node_modules.
+ */
+const NATIVE_LOADER_LIMITS =
+  /ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING|ERR_REQUIRE_ESM|ERR_NO_TYPESCRIPT|Cannot use import statement outside a module|Unexpected token 'export'|Unknown file extension/;
+
+/** The config module: by Node itself where it can, else by jiti (which compiles TypeScript and ESM syntax on the fly). */
+async function importModule(file: string): Promise<{ default?: unknown }> {
+  // The modification time in the URL makes a changed file load anew instead of from the module cache.
+  const url = `${pathToFileURL(file).href}?mtime=${fs.statSync(file).mtimeMs}`;
+  const viaJiti = async () => {
+    const { createJiti } = await import('jiti');
+    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+    return { default: await jiti.import(file, { default: true }) };
+  };
+  if (!nodeLoadsNatively(file)) return viaJiti();
+  try {
+    return (await import(url)) as { default?: unknown };
+  } catch (error) {
+    const text = `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`;
+    if (!NATIVE_LOADER_LIMITS.test(text)) throw error;
+    return viaJiti();
+  }
 }
 
-export interface LoadConfigOptions {
-  readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly flags?: ConfigFlags;
-}
-
-const durationText = z.string().min(1);
-const storageSchema = z.union([z.string(), z.strictObject({ scheme: z.string().min(1), options: z.record(z.string(), z.string()).optional() })]);
-const scheduleSchema = z.union([
-  z.string().min(1),
-  z.strictObject({ every: durationText }),
-  z.strictObject({ cron: z.string().min(1), timezone: z.string().optional() }),
-]);
-const threshold = z.union([z.number(), z.string()]).optional();
-const ruleBase = { name: z.string().min(1).max(200).optional(), action: z.enum(CHECK_ACTIONS).optional(), warnIf: threshold, errorIf: threshold };
-const columnName = z.string().min(1);
-const checkSchema = z.discriminatedUnion('rule', [
-  z.strictObject({ ...ruleBase, rule: z.literal('notNull'), columns: z.array(columnName).min(1) }),
-  z.strictObject({ ...ruleBase, rule: z.literal('unique'), columns: z.array(columnName).min(1) }),
-  z.strictObject({ ...ruleBase, rule: z.literal('range'), column: columnName, min: z.number().optional(), max: z.number().optional() }),
-  z.strictObject({
-    ...ruleBase,
-    rule: z.literal('length'),
-    column: columnName,
-    min: z.number().int().min(0).optional(),
-    max: z.number().int().min(0).optional(),
-  }),
-  z.strictObject({ ...ruleBase, rule: z.literal('accepted'), column: columnName, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
-  z.strictObject({ ...ruleBase, rule: z.literal('regex'), column: columnName, pattern: z.string().min(1) }),
-  z.strictObject({
-    ...ruleBase,
-    rule: z.literal('expression'),
-    expr: z.custom<object>((value) => typeof value === 'object' && value !== null && '_expr' in value, 'must be a Polars expression, e.g. pl.col("qty").gt(0)'),
-  }),
-  z.strictObject({ ...ruleBase, rule: z.literal('cast'), columns: z.array(columnName).min(1).optional() }),
-  z.strictObject({ ...ruleBase, rule: z.literal('rowCount'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
-  z.strictObject({ ...ruleBase, rule: z.literal('freshness'), column: columnName, within: z.string().min(1) }),
-  z.strictObject({ ...ruleBase, rule: z.literal('columns'), required: z.array(columnName).optional(), types: z.record(z.string(), z.string()).optional() }),
-]);
-const pipelineSchema = z.strictObject({
-  source: z
-    .strictObject({
-      prefix: z.string().optional(),
-      glob: z.string().min(1).optional(),
-      modifiedWithin: durationText.nullable().optional(),
-      format: z.enum(FILE_FORMATS).optional(),
-      compression: z.enum(COMPRESSIONS).optional(),
-      csv: z
-        .strictObject({
-          delimiter: z.string().length(1).optional(),
-          header: z.boolean().optional(),
-          quote: z.string().length(1).optional(),
-          nullValues: z.array(z.string()).optional(),
-        })
-        .optional(),
-      inferSchemaLength: z.number().int().min(1).nullable().optional(),
-      schema: z
-        .record(
-          z.string().min(1),
-          z.string().refine(isSchemaTypeName, {
-            error: (issue) => `${JSON.stringify(issue.input)} is not a type ferry reads; use one of ${SCHEMA_TYPE_NAMES.join(', ')}`,
-          }),
-        )
-        .optional(),
-    })
-    .optional(),
-  transform: z.custom<Transform>((value) => typeof value === 'function', 'must be a function (frame) => frame').optional(),
-  sql: z.string().min(1).optional(),
-  sink: z
-    .union([
-      z.literal('row-count'),
-      z.strictObject({
-        table: z.string().min(1).max(63),
-        schema: z.string().min(1).max(63).optional(),
-        mode: z.enum(SINK_MODES).optional(),
-        key: z.array(z.string().min(1).max(63)).min(1).optional(),
-        lineage: z.boolean().optional(),
-        schemaDrift: z.enum(SCHEMA_DRIFT_POLICIES).optional(),
-        rejects: z.string().min(1).max(63).optional(),
-      }),
-    ])
-    .optional(),
-  checks: z.array(checkSchema).optional(),
-  schedule: scheduleSchema.optional(),
-});
-const configSchema = z.strictObject({
-  storage: storageSchema.optional(),
-  http: z.strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() }).optional(),
-  dataDir: z.string().min(1).optional(),
-  concurrency: z.number().int().min(1).max(64).optional(),
-  leaseDuration: durationText.optional(),
-  retry: z
-    .strictObject({ maxAttempts: z.number().int().min(1).max(100).optional(), baseDelay: durationText.optional(), maxDelay: durationText.optional() })
-    .optional(),
-  limits: z
-    .strictObject({
-      maxFileSize: z.string().min(1).optional(),
-      maxFooterSize: z.string().min(1).optional(),
-      maxDecompressedSize: z.string().min(1).optional(),
-      maxRowGroupSize: z.string().min(1).optional(),
-      maxReaderCrashes: z.number().int().min(1).max(100).optional(),
-    })
-    .optional(),
-  pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
-});
-
-/** Finds the config file: the flag or FERRY_CONFIG when given (then it must exist), else the first default name in cwd. */
-export function findConfigFile(cwd: string, env: NodeJS.ProcessEnv, flags: ConfigFlags): string | null {
-  const explicit = flags.config ?? env.FERRY_CONFIG;
-  if (explicit !== undefined && explicit !== '') {
-    const file = path.resolve(cwd, explicit);
-    if (!fs.existsSync(file)) {
-      throw new FerryError('CONFIG_INVALID', `config file ${file} does not exist (from ${flags.config ? '--config' : 'FERRY_CONFIG'})`);
+/**
+ * Whether Node can import the config file itself: a `.ts` or `.js` file under a package.json
+ * is an ES module only when it says `"type": "module"` (with `"commonjs"` Node fails on the
+ * import statements, without a type it warns and parses the file twice); TypeScript needs a
+ * Node that strips types, and not under node_modules.
+ */
+function nodeLoadsNatively(file: string): boolean {
+  const typescript = /\.[mc]?ts$/.test(file);
+  if (typescript && !(process.features as { typescript?: unknown }).typescript) return false;
+  if (typescript && file.split(path.sep).includes('node_modules')) return false;
+  if (/\.m[jt]s$/.test(file)) return true;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+      } catch {
+        return false;
+      }
     }
-    return file;
+    if (path.dirname(dir) === dir) return true;
   }
-  for (const name of CONFIG_FILE_NAMES) {
-    const file = path.join(cwd, name);
-    if (fs.existsSync(file)) return file;
-  }
-  return null;
 }
 
 async function importConfigFile(file: string): Promise<unknown> {
   try {
-    // The modification time in the URL makes a changed file load anew instead of from the module cache.
-    const url = `${pathToFileURL(file).href}?mtime=${fs.statSync(file).mtimeMs}`;
-    const module = (await import(url)) as { default?: unknown };
+    const module = await importModule(file);
     if (module.default === undefined) {
       throw new FerryError('CONFIG_INVALID', `${file} has no default export (write: export default defineConfig({...}))`);
     }
@@ -190,11 +95,37 @@ async function importConfigFile(file: string): Promise<unknown> {
   } catch (error) {
     if (error instanceof FerryError) throw error;
     const message = (error as Error).message;
+    // jiti's parser says where: `ParseError: Unexpected token (3:29)` … `file:3:29`.
+    const parsed = /^(?:ParseError|SyntaxError): ([^\n]*?)\s*\n?\s*\S*:(\d+):(\d+)\s*$/s.exec(message);
+    if (parsed !== null) {
+      const [, what, line, column] = parsed;
+      throw new FerryError('CONFIG_INVALID', `${file}:${line}:${column}: ${what}\n${excerpt(file, Number(line), Number(column))}`, { cause: error });
+    }
     if ((error as Error).name === 'SyntaxError') {
-      const where = locateSyntaxError(file);
+      const where = locateSyntaxError(file) ?? (await locateWithJiti(file));
       if (where !== null) throw new FerryError('CONFIG_INVALID', `${file}:${where.line}:${where.column}: ${message}\n${where.excerpt}`, { cause: error });
     }
     throw new FerryError('CONFIG_INVALID', `${file} could not be loaded: ${message}`, { cause: error });
+  }
+}
+
+/** The line of `file` with a caret under the column. */
+function excerpt(file: string, line: number, column: number): string {
+  const text = fs.readFileSync(file, 'utf8').split(/\r?\n/)[line - 1] ?? '';
+  return `${text}\n${' '.repeat(Math.max(0, column - 1))}^`;
+}
+
+/** Where jiti's parser (Babel's) finds a syntax error that Node's type stripping does not place. */
+async function locateWithJiti(file: string): Promise<{ line: number; column: number; excerpt: string } | null> {
+  try {
+    const { createJiti } = await import('jiti');
+    await createJiti(import.meta.url, { moduleCache: false, fsCache: false }).import(file);
+    return null;
+  } catch (error) {
+    const at = /:(\d+):(\d+)\s*$/.exec((error as Error).message) ?? /\((\d+):(\d+)\)/.exec((error as Error).message);
+    if (at === null) return null;
+    const [line, column] = [Number(at[1]), Number(at[2])];
+    return { line, column, excerpt: excerpt(file, line, column) };
   }
 }
 
@@ -213,53 +144,52 @@ function locateSyntaxError(file: string): { line: number; column: number; excerp
   return { line: number, column: caret.indexOf('^') + 1, excerpt: `${source}\n${caret}` };
 }
 
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
-  const cwd = options.cwd ?? process.cwd();
+export async function loadConfig(options: LoadConfigOptions & { readonly trusted?: boolean } = {}): Promise<ResolvedConfig> {
   const env = options.env ?? process.env;
   const flags = options.flags ?? {};
+  // A folder given by the caller is the project; else the project around the current folder.
+  const projectRoot = options.cwd ?? findProjectRoot(process.cwd(), env, flags);
+  const cwd = projectRoot ?? process.cwd();
   const configFile = findConfigFile(cwd, env, flags);
   const raw = configFile === null ? {} : await importConfigFile(configFile);
-  return resolveConfig(raw, { cwd, env, flags, configFile });
+  return resolveConfig(raw, { cwd, env, flags, configFile, projectRoot, trusted: options.trusted === true });
 }
 
 interface ResolveContext {
   readonly cwd: string;
+  /** The project's folder; null outside any project (see findProjectRoot). @default cwd */
+  readonly projectRoot?: string | null;
   readonly env: NodeJS.ProcessEnv;
   readonly flags: ConfigFlags;
   readonly configFile: string | null;
+  /**
+   * The config was validated already (by the process that started this one, from the same
+   * file and environment): its shape is not checked again, and zod is not loaded.
+   */
+  readonly trusted?: boolean;
 }
 
-/**
- * One line for a validation problem: the field, what is wrong, what is allowed. For a field
- * that takes one of several shapes (`sink: 'row-count' | { table, … }`), the shape the value
- * came closest to says what is wrong (`pipelines.p.sink.mode: Invalid option: expected one of
- * "append"|"replace"|"merge"`), not zod's bare "Invalid input".
- */
-function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): string {
-  const at = [...prefix, ...issue.path];
-  // What was given, when it is a plain value (functions and objects are not echoed).
-  const input = (issue as { input?: unknown }).input;
-  const given = typeof input === 'string' || typeof input === 'number' || typeof input === 'boolean' ? ` (given ${JSON.stringify(input)})` : '';
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const deepest = issue.errors.flat().reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
-    if (deepest.path.length > 0) return describeIssue(deepest, at);
-    // No shape came close: say what each would have taken.
-    const expected = [...new Set(issue.errors.flat().map((inner) => inner.message.replace(/^Invalid (input|option): /, '')))];
-    return `${at.map(String).join('.') || '(root)'}: Invalid input: ${expected.join('; or ')}${given}`;
-  }
-  return `${at.map(String).join('.') || '(root)'}: ${issue.message}${given}`;
+/** The zod schema's module, loaded on first use (see schema.ts); `.ts` here, `.js` when compiled. */
+function schemaModule(): typeof import('./schema.ts') {
+  const extension = path.extname(fileURLToPath(import.meta.url));
+  return createRequire(import.meta.url)(`./schema${extension}`) as typeof import('./schema.ts');
 }
 
 /** Validates raw config (as exported by a config file) and layers environment and flags on top. */
 export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedConfig {
   const { cwd, env, flags, configFile } = context;
   const where = configFile === null ? 'config' : path.basename(configFile);
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => describeIssue(issue, []));
-    throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${[...new Set(lines)].join('; ')}`);
+  let input: FerryConfigInput;
+  if (context.trusted === true) input = (raw ?? {}) as FerryConfigInput;
+  else {
+    const { configSchema, describeIssue } = schemaModule();
+    const parsed = configSchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((issue) => describeIssue(issue, []));
+      throw new FerryError('CONFIG_INVALID', `invalid ${where}: ${[...new Set(lines)].join('; ')}`);
+    }
+    input = parsed.data;
   }
-  const input: FerryConfigInput = parsed.data;
   const problems: string[] = [];
   const problem = (field: string, message: string) => problems.push(`${field}: ${message}`);
 
@@ -368,6 +298,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     configFile,
     storage: storage as Exclude<typeof storage, string>,
     storageIsDefault: storageField === 'storage' && input.storage === undefined,
+    projectRoot: context.projectRoot === undefined ? cwd : context.projectRoot,
     s3: s3SettingsFromEnv(env),
     databaseUrl,
     http: { host, port },
@@ -462,3 +393,5 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+export { CONFIG_FILE_NAMES, type ConfigFlags, configOrigin, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';

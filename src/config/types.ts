@@ -133,6 +133,8 @@ export interface ConfigOrigin {
 export interface ResolvedConfig {
   /** The config file that was read, or null. */
   readonly configFile: string | null;
+  /** The project's folder (relative paths and state are resolved there); null outside any project. */
+  readonly projectRoot: string | null;
   readonly storage: StorageLocation;
   /** True when no storage was configured: the default inbox is then created if missing. */
   readonly storageIsDefault: boolean;

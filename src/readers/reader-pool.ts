@@ -250,3 +250,33 @@ export class ReaderPool {
     this.all.clear();
   }
 }
+
+/** Readers started before the config was loaded (see prestartReaders), for the runtime to take. */
+let prestarted: { readonly key: string; readonly pool: ReaderPool } | null = null;
+
+/**
+ * Starts a reader for `origin` now, while this process loads the config itself: on two cores
+ * the two loads overlap, and the first file is reached sooner. openRuntime takes it.
+ */
+export function prestartReaders(origin: ConfigOrigin): void {
+  const pool = new ReaderPool(origin);
+  pool.warm(1);
+  prestarted = { key: JSON.stringify(origin), pool };
+}
+
+/** The prestarted readers if they were started for this origin (else they are closed). */
+export function takePrestartedReaders(origin: ConfigOrigin): ReaderPool | null {
+  const taken = prestarted;
+  prestarted = null;
+  if (taken === null) return null;
+  if (taken.key === JSON.stringify(origin)) return taken.pool;
+  void taken.pool.close();
+  return null;
+}
+
+/** Closes readers prestarted but never taken (a command that failed before it needed them). */
+export async function discardPrestartedReaders(): Promise<void> {
+  const taken = prestarted;
+  prestarted = null;
+  await taken?.pool.close();
+}

@@ -22,7 +22,8 @@ let jobs: FrameJobs | null = null;
 async function handle(request: ReaderRequest): Promise<unknown> {
   if (request.type === 'init') {
     const { origin } = request;
-    const context = { cwd: origin.cwd, env: origin.env as NodeJS.ProcessEnv, flags: origin.flags };
+    // The parent validated this config: it is not checked again (nor zod loaded) here.
+    const context = { cwd: origin.cwd, env: origin.env as NodeJS.ProcessEnv, flags: origin.flags, trusted: true };
     const config: ResolvedConfig = origin.configFile !== null ? await loadConfig(context) : resolveConfig(origin.raw, { ...context, configFile: null });
     applyPolarsDefaults();
     jobs = new FrameJobs(config, openObjectStore(config.storage, config.s3));
@@ -66,6 +67,11 @@ function send(reply: ReaderReply): void {
 }
 
 // The parent going away (its IPC channel closing) ends the reader: it has no one to answer.
-process.on('disconnect', () => {
-  void jobs?.closeAll().finally(() => process.exit(0));
-});
+// (Also when the parent went away while this reader was still starting: no jobs yet, and the
+// channel may have closed before this listener was added.)
+const leave = () => {
+  setTimeout(() => process.exit(0), 2_000).unref(); // a clean-up that hangs does not keep it alive
+  void (jobs?.closeAll() ?? Promise.resolve()).finally(() => process.exit(0));
+};
+process.on('disconnect', leave);
+if (!process.connected) leave();

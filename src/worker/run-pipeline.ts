@@ -27,6 +27,9 @@ import { type ReaderPool, usesReaders } from '../readers/index.ts';
 import { describeStorage, type ObjectStore } from '../storage/index.ts';
 import { type FileOutcome, processFile } from './process-file.ts';
 
+/** Whether this process logged its first claimed file (once per process). */
+let firstClaimLogged = false;
+
 export interface RunContext {
   readonly pool: Pool;
   readonly store: ObjectStore;
@@ -151,6 +154,11 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         if (!options.helping || !(await isRunRunning(pool, run.id))) return;
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
+      }
+      if (!firstClaimLogged) {
+        firstClaimLogged = true;
+        // How long the process took to reach its first file (the bench reads this line).
+        log.info({ file: file.key, msSinceStart: Math.round(performance.now()) }, 'first file claimed');
       }
       context.onFileStarted?.(file.key);
       const outcome = await processFile(fileContext, file, owner, run);

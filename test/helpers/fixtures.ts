@@ -32,3 +32,14 @@ export function parquetBytes(rows: number, seed = 0): Buffer {
 export function tempDir(prefix = 'ferry-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/**
+ * A folder that is a project (it has a package.json, as `npm init` makes), which the embedded
+ * PostgreSQL (run as the user postgres when the tests run as root) can enter.
+ */
+export function projectDir(prefix = 'project-'): string {
+  const dir = tempDir(prefix);
+  fs.chmodSync(dir, 0o755);
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'app', private: true, type: 'module' })}\n`);
+  return dir;
+}

@@ -7,11 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type RunningFerry, runFerry, startFerry, waitFor } from '../helpers/ferry-process.ts';
-import { tempDir, writeParquet } from '../helpers/fixtures.ts';
+import { projectDir, writeParquet } from '../helpers/fixtures.ts';
 
-const project = tempDir('project-');
-// The embedded PostgreSQL runs as the OS user postgres when the tests run as root: it must be able to enter the folder.
-fs.chmodSync(project, 0o755);
+const project = projectDir('project-');
 const inbox = path.join(project, 'data', 'inbox');
 // After the restart ticks come every second, so that "more ticks" takes seconds, not minutes.
 const env = { FERRY_SCHEDULE: '1s' };

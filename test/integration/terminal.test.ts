@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { cleanEnv, FERRY_BIN, runFerry, startFerry, waitFor } from '../helpers/ferry-process.ts';
-import { tempDir, writeParquet } from '../helpers/fixtures.ts';
+import { projectDir, tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -237,8 +237,7 @@ export default { pipelines: {
   });
 
   it('ferry db url and ferry db psql reach the embedded database', async () => {
-    const project = tempDir('terminal-db-');
-    fs.chmodSync(project, 0o755); // the embedded server runs as the postgres user
+    const project = projectDir('terminal-db-');
     const local = { FERRY_STORAGE: path.join(project, 'inbox') };
     const none = await runFerry(['db', 'url'], { env: local, cwd: project });
     assert.equal(none.code, 2);

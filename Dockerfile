@@ -1,0 +1,42 @@
+# ferry's image: Node 24 on Debian trixie (glibc 2.41), the package built and packed in the
+# first stage and installed like any user's dependency in the second, run as a non-root user
+# under tini (signals reach ferry, which finishes or rolls back its loads on SIGTERM).
+#
+#   docker build -t ferry .
+#   docker run --rm -p 8000:8000 -e DATABASE_URL=… -e FERRY_STORAGE=s3://bucket/prefix \
+#     -v ./ferry.config.ts:/srv/ferry/ferry.config.ts:ro ferry
+#
+# Or everything at once, with PostgreSQL and an S3-compatible store: docker compose up
+
+FROM node:24-trixie-slim AS build
+WORKDIR /build
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json README.md ./
+COPY bin ./bin
+COPY migrations ./migrations
+COPY src ./src
+# `npm pack` runs the build (prepare) and packs exactly what a user installs.
+RUN npm pack --silent && mv ferry-*.tgz /build/ferry.tgz
+
+FROM node:24-trixie-slim AS runtime
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+# The project folder: a package.json, ferry installed into it, the config beside it.
+WORKDIR /srv/ferry
+COPY --from=build /build/ferry.tgz /tmp/ferry.tgz
+RUN printf '{ "name": "ferry-service", "private": true, "type": "module" }\n' > package.json \
+  && npm install --omit=dev --no-audit --no-fund /tmp/ferry.tgz \
+  && rm /tmp/ferry.tgz && npm cache clean --force
+COPY deploy/ferry.config.ts ./ferry.config.ts
+RUN useradd --system --uid 10001 --home-dir /srv/ferry --shell /usr/sbin/nologin ferry \
+  && mkdir -p /srv/ferry/.ferry /srv/ferry/data && chown ferry:ferry /srv/ferry/.ferry /srv/ferry/data
+USER ferry
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 FERRY_LOG_FORMAT=json
+EXPOSE 8000
+VOLUME ["/srv/ferry/.ferry", "/srv/ferry/data"]
+HEALTHCHECK --interval=15s --timeout=6s --start-period=60s --retries=3 CMD ["/srv/ferry/node_modules/.bin/ferry", "health", "--timeout", "5s"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/srv/ferry/node_modules/.bin/ferry"]
+CMD ["start"]

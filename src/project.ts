@@ -1,0 +1,73 @@
+/**
+ * The project a command works in, and where its config comes from — found with nothing but the
+ * file system, so that it can be known at the very start of a command (before the config, or
+ * any heavy module, is loaded): see cli/boot.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ConfigOrigin } from './config/index.ts';
+import { FerryError } from './errors/index.ts';
+
+export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
+
+/** Values given on the command line; they win over everything else. */
+export interface ConfigFlags {
+  readonly config?: string;
+  readonly storage?: string;
+  readonly host?: string;
+  readonly port?: string;
+}
+
+export interface LoadConfigOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly flags?: ConfigFlags;
+}
+
+/** Finds the config file: the flag or FERRY_CONFIG when given (then it must exist), else the first default name in cwd. */
+export function findConfigFile(cwd: string, env: NodeJS.ProcessEnv, flags: ConfigFlags): string | null {
+  const explicit = flags.config ?? env.FERRY_CONFIG;
+  if (explicit !== undefined && explicit !== '') {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) {
+      throw new FerryError('CONFIG_INVALID', `config file ${file} does not exist (from ${flags.config ? '--config' : 'FERRY_CONFIG'})`);
+    }
+    return file;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const file = path.join(cwd, name);
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
+}
+
+/**
+ * The project a command works in: the folder of the config file (given, or found in the
+ * current folder or above), else the nearest folder above with a package.json; null outside
+ * any project. State (the embedded database, the default inbox, `.env`) lives there, wherever
+ * in the project the command was run.
+ */
+export function findProjectRoot(from: string, env: NodeJS.ProcessEnv, flags: ConfigFlags): string | null {
+  const explicit = flags.config ?? env.FERRY_CONFIG;
+  if (explicit !== undefined && explicit !== '') return path.dirname(path.resolve(from, explicit));
+  const up = (found: (dir: string) => boolean): string | null => {
+    for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+      if (found(dir)) return dir;
+      if (path.dirname(dir) === dir) return null;
+    }
+  };
+  return up((dir) => CONFIG_FILE_NAMES.some((name) => fs.existsSync(path.join(dir, name)))) ?? up((dir) => fs.existsSync(path.join(dir, 'package.json')));
+}
+
+/**
+ * Where the config will come from — what a reader process needs to load the same one — known
+ * before the config itself is loaded (so that a reader can start meanwhile). For the command
+ * line: no raw config in code.
+ */
+export function configOrigin(options: LoadConfigOptions = {}): ConfigOrigin {
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const cwd = options.cwd ?? findProjectRoot(process.cwd(), env, flags) ?? process.cwd();
+  const configFile = findConfigFile(cwd, env, flags);
+  return { cwd, configFile, raw: configFile === null ? {} : null, env: { ...env }, flags: { ...flags } };
+}

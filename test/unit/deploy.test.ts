@@ -1,0 +1,80 @@
+/**
+ * The deployment files, checked as far as a machine without a container engine can: the compose
+ * file parsed as YAML with the services, health checks, dependencies and volumes it must have;
+ * the Dockerfile's stages, user, init process, health check and host; the systemd unit's
+ * settings. (The image's command line itself is run in test/integration/package.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const read = (file: string) => fs.readFileSync(path.join(REPO, file), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  deploy?: { replicas?: number };
+  volumes?: string[];
+  stop_grace_period?: string;
+}
+
+describe('deployment files', () => {
+  it('compose.yaml: PostgreSQL, an S3 store with its bucket, ferry replicas; health checks and volumes', () => {
+    const compose = parse(read('compose.yaml')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+    const { postgres, minio, 'create-bucket': bucket, ferry } = compose.services;
+    assert.ok(postgres && minio && bucket && ferry, `services: ${Object.keys(compose.services).join(', ')}`);
+    assert.match(postgres.image ?? '', /^postgres:/);
+    assert.ok(postgres.healthcheck?.test.join(' ').includes('pg_isready'));
+    assert.ok(minio.healthcheck, 'the store has a health check');
+    assert.equal(bucket.depends_on?.minio?.condition, 'service_healthy');
+    assert.match(JSON.stringify(bucket), /mc mb --ignore-existing store\/landing/);
+
+    assert.ok(ferry.build !== undefined, 'ferry is built from the Dockerfile');
+    assert.ok((ferry.deploy?.replicas ?? 1) >= 2, 'several replicas share the database');
+    assert.deepEqual(ferry.depends_on, { postgres: { condition: 'service_healthy' }, 'create-bucket': { condition: 'service_completed_successfully' } });
+    assert.deepEqual(ferry.healthcheck?.test.slice(1, 3), ['/srv/ferry/node_modules/.bin/ferry', 'health']);
+    const env = ferry.environment ?? {};
+    assert.match(env.DATABASE_URL ?? '', /@postgres:5432\//);
+    assert.equal(env.FERRY_STORAGE, 's3://landing/');
+    assert.equal(env.AWS_ENDPOINT_URL, 'http://minio:9000');
+    assert.equal(env.HOST, '0.0.0.0');
+    assert.ok(Number.parseInt(ferry.stop_grace_period ?? '0', 10) > 9.5, 'the grace period outlasts the stop deadline');
+    assert.deepEqual(Object.keys(compose.volumes).sort(), ['minio-data', 'postgres-data']);
+    assert.ok(postgres.volumes?.some((v) => v.startsWith('postgres-data:')));
+  });
+
+  it('Dockerfile: Node 24 on trixie, two stages, installed from the tarball, non-root, tini, ferry health', () => {
+    const dockerfile = read('Dockerfile');
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(stages, [
+      ['node:24-trixie-slim', 'build'],
+      ['node:24-trixie-slim', 'runtime'],
+    ]);
+    assert.match(dockerfile, /RUN npm pack/);
+    assert.match(dockerfile, /npm install --omit=dev .*\/tmp\/ferry\.tgz/);
+    const users = [...dockerfile.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
+    assert.deepEqual(users, ['ferry']);
+    assert.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--", /m);
+    assert.match(dockerfile, /^HEALTHCHECK .*CMD \["\/srv\/ferry\/node_modules\/\.bin\/ferry", "health"/m);
+    assert.match(dockerfile, /^ENV .*HOST=0\.0\.0\.0/m);
+    assert.ok(fs.existsSync(path.join(REPO, 'deploy', 'ferry.config.ts')), 'the image has a config to run');
+    const ignored = read('.dockerignore').split('\n');
+    for (const entry of ['node_modules', '.ferry', '.env']) assert.ok(ignored.includes(entry), `.dockerignore leaves out ${entry}`);
+  });
+
+  it('the systemd unit: a user, an environment file, restarts, a stop timeout longer than the stop deadline', () => {
+    const unit = read('deploy/ferry.service');
+    const setting = (name: string) => new RegExp(`^${name}=(.+)$`, 'm').exec(unit)?.[1];
+    assert.equal(setting('User'), 'ferry');
+    assert.match(setting('EnvironmentFile') ?? '', /^\//);
+    assert.equal(setting('Restart'), 'on-failure');
+    assert.ok(Number(setting('TimeoutStopSec')) > 9.5);
+    assert.match(setting('ExecStart') ?? '', /ferry start$/);
+  });
+});
