@@ -3,12 +3,15 @@
  * On SIGINT/SIGTERM it stops scheduling, lets the in-flight files finish (or rolls them back
  * when they take too long), closes HTTP and the database, and exits 0.
  */
+import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
 import { selectsKey } from './discover/index.ts';
 import { FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
+import { isLate } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
+import { observeFile } from './metrics/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
@@ -39,12 +42,16 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
   /** Pipelines not scheduled because their transform does not fit their files. */
   const refused = new Set<string>();
   let stopping = false;
+  let sender: ReturnType<typeof startSender> | undefined;
 
   const runNow = async (pipelineName: string) => {
     const pipeline = config.pipelines.find((candidate) => candidate.name === pipelineName);
     if (pipeline === undefined || stopping) return { accepted: false, reason: stopping ? 'stopping' : 'no such pipeline' };
     if (refused.has(pipelineName)) return { accepted: false, reason: 'not scheduled: its transform does not fit its files (see the log, or ferry check)' };
-    const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, trigger: 'manual' }).catch((error: unknown) => {
+    const summary = await runPipeline(
+      { ...runtime, signal: shutdown.signal, onAlerts: () => sender?.kick(), observe: observeFile },
+      { pipeline, trigger: 'manual' },
+    ).catch((error: unknown) => {
       log.error({ err: error, pipeline: pipelineName }, 'manual run failed');
       return null;
     });
@@ -103,11 +110,37 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     }
   }
 
+  // Alerts: this instance delivers the outbox with the others, and looks for late pipelines.
+  for (const line of config.alertsOff) log.warn(line);
+  sender = startSender({
+    pool: runtime.pool,
+    destinations: config.alerts,
+    owner: runtime.instance,
+    log: log.child({ component: 'alerts' }),
+    // For tests of a sender killed mid-delivery only: a short lease, so another takes over soon.
+    ...(process.env.FERRY_TEST_ALERT_LEASE_MS ? { leaseMs: Number(process.env.FERRY_TEST_ALERT_LEASE_MS) } : {}),
+  });
+  const scheduled = config.pipelines.filter((pipeline) => !refused.has(pipeline.name));
+  const lateness =
+    config.alerts.length > 0
+      ? setInterval(
+          () => {
+            checkLateness(runtime.pool, { destinations: config.alerts, publicUrl: config.publicUrl }, scheduled, isLate)
+              .then((raised) => {
+                if (raised > 0) sender?.kick();
+              })
+              .catch((error: unknown) => log.warn({ err: error }, 'looking for late pipelines failed'));
+          },
+          Math.max(1_000, Math.min(30_000, ...scheduled.map((pipeline) => pipeline.expectEveryMs / 4))),
+        )
+      : null;
+  lateness?.unref();
+
   scheduler = startScheduler({
-    pipelines: config.pipelines.filter((pipeline) => !refused.has(pipeline.name)),
+    pipelines: scheduled,
     onTick: async (pipeline, tick) => {
       try {
-        const summary = await runPipeline({ ...runtime, signal: shutdown.signal }, { pipeline, ...tick });
+        const summary = await runPipeline({ ...runtime, signal: shutdown.signal, onAlerts: () => sender?.kick(), observe: observeFile }, { pipeline, ...tick });
         if (summary.status === 'skipped') log.info({ pipeline: pipeline.name, reason: summary.reason }, 'tick skipped');
       } catch (error) {
         // The database or store failed outside any one file; /health shows it and the next tick tries again.
@@ -133,10 +166,12 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     stopping = true;
     log.info('stopping: no new files are claimed; in-flight files finish');
     watcher?.close();
+    if (lateness !== null) clearInterval(lateness);
     shutdown.abort();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS).unref());
     await Promise.race([scheduler?.stop(), deadline]);
     await app.close().catch(() => {});
+    await sender?.stop().catch(() => {});
     await runtime.close();
     lock?.release();
     log.info('stopped');

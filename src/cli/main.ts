@@ -472,6 +472,32 @@ program
     );
   });
 
+const alerts = program.command('alerts').description('alert destinations (alerts in the config)');
+
+alerts
+  .command('test')
+  .description('send a test event to every alert destination; exit 1 if one does not take it')
+  .action(async () => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    const { alertPayload, post } = await import('../alerts/index.ts');
+    for (const line of config.alertsOff) process.stderr.write(`${line}\n`);
+    if (config.alerts.length === 0)
+      throw new FerryError('CONFIG_INVALID', 'no alert destination is configured (alerts in ferry.config.ts, with their URLs set)');
+    const payload = alertPayload(
+      { event: 'test', pipeline: null, dedupKey: `test:${Date.now()}`, summary: 'a test alert from ferry alerts test: this destination works' },
+      config.publicUrl,
+    );
+    let failed = 0;
+    for (const destination of config.alerts) {
+      const failure = await post(destination, payload);
+      if (failure !== null) failed++;
+      process.stdout.write(
+        `${failure === null ? 'delivered' : 'FAILED   '} ${destination.shown} (${destination.format})${failure === null ? '' : `: ${failure}`}\n`,
+      );
+    }
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
+
 program
   .command('health')
   .description("ask a running ferry's /health (exit 0 when healthy, 1 when not): for container health checks")

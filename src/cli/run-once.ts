@@ -1,4 +1,5 @@
 /** `ferry run --once`: every pipeline (or one) runs now; prints a summary; exit 0 when all runs completed. */
+import { drainAlerts } from '../alerts/index.ts';
 import type { ResolvedConfig } from '../config/index.ts';
 import { FerryError } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
@@ -14,6 +15,9 @@ const LOCK_WAIT_MS = 120_000;
  * Runs the pipelines once. `signal` (Ctrl-C) stops it early: no new file is claimed, the
  * loads in hand are stopped and rolled back, their leases are given back, and it returns 130.
  */
+/** How long `run --once` waits for the run's alerts to be delivered before it exits. */
+const ALERT_DRAIN_MS = 15_000;
+
 export async function runOnce(config: ResolvedConfig, log: Logger, options: { pipeline?: string; json?: boolean; signal?: AbortSignal }): Promise<number> {
   const pipelines = options.pipeline === undefined ? config.pipelines : config.pipelines.filter((p) => p.name === options.pipeline);
   if (pipelines.length === 0) {
@@ -43,6 +47,13 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
         summary = await runPipeline(context, { pipeline, trigger: 'manual' });
       }
       summaries.push({ pipeline: pipeline.name, summary });
+    }
+    // The alerts this run wrote go out before the process ends (a cron-driven ferry has no
+    // service to send them later); what does not go in time waits in the outbox for the next.
+    if (!signal?.aborted) {
+      await drainAlerts({ pool: runtime.pool, destinations: config.alerts, owner: runtime.instance, log }, ALERT_DRAIN_MS).catch((error: unknown) =>
+        log.warn({ err: error }, 'alerts could not be sent now; they wait in the outbox'),
+      );
     }
   } finally {
     progress?.stop();

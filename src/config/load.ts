@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type AlertDestination, destinationId, redactUrl } from '../alerts/index.ts';
 import { resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { type ConfigFlags, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
-import { cronSchedule, everySchedule, parseSchedule, type Schedule } from '../schedule/index.ts';
+import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
 import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
@@ -31,6 +32,7 @@ export const DEFAULTS = {
   glob: '**/*.parquet',
   modifiedWithin: '24h',
   schedule: '5m',
+  alertCooldown: '15m',
   timezone: 'UTC',
 } as const;
 
@@ -258,6 +260,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
       checks,
       sink: resolveSink(field, pipeline, problem),
       schedule,
+      expectEveryMs: pipeline.expectEvery === undefined ? 2 * scheduleIntervalMs(schedule) : duration(`${field}.expectEvery`, pipeline.expectEvery),
     };
   });
 
@@ -308,6 +311,11 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     retry,
     limits,
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
+    ...resolveAlerts(input, duration),
+    publicUrl: (envValue('FERRY_PUBLIC_URL') ?? input.http?.publicUrl ?? `http://${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host}:${port}`).replace(
+      /\/+$/,
+      '',
+    ),
     pipelines,
     origin: { cwd, configFile, raw: configFile === null ? raw : null, env: { ...env }, flags: { ...flags } },
   });
@@ -351,6 +359,35 @@ function resolveTransform(field: string, pipeline: PipelineInput, problem: (fiel
 }
 
 /** The schedule of one pipeline: FERRY_SCHEDULE / FERRY_TIMEZONE win over the file. */
+/** The time between two runs of a schedule (for a cron expression: between its next two fire times). */
+function scheduleIntervalMs(schedule: Schedule): number {
+  if (schedule.kind === 'every') return schedule.everyMs;
+  const first = nextFireTime(schedule, new Date());
+  return Math.max(1_000, nextFireTime(schedule, first).getTime() - first.getTime());
+}
+
+function resolveAlerts(input: FerryConfigInput, duration: (field: string, text: string) => number): { alerts: AlertDestination[]; alertsOff: string[] } {
+  const alerts: AlertDestination[] = [];
+  const alertsOff: string[] = [];
+  (input.alerts ?? []).forEach((alert, index) => {
+    const cooldownMs = duration(`alerts[${index}].cooldown`, alert.cooldown ?? DEFAULTS.alertCooldown);
+    if (alert.url === undefined || alert.url === '') {
+      alertsOff.push(`alerts[${index}] is off: its url is not set (it comes from an environment variable that is empty here)`);
+      return;
+    }
+    const on = alert.on ?? ['*'];
+    alerts.push({
+      id: destinationId(alert.url),
+      url: alert.url,
+      shown: redactUrl(alert.url),
+      format: alert.format ?? 'json',
+      events: on.includes('*') ? '*' : new Set(on),
+      cooldownMs,
+    });
+  });
+  return { alerts, alertsOff };
+}
+
 function resolveSchedule(
   field: string,
   declared: PipelineInput['schedule'],

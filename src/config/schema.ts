@@ -4,6 +4,7 @@
  * of about 60 ms).
  */
 import { z } from 'zod';
+import { ALERT_EVENTS, ALERT_FORMATS } from '../alerts/index.ts';
 import { CHECK_ACTIONS } from '../check/index.ts';
 import { isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../polars/index.ts';
 import { COMPRESSIONS, FILE_FORMATS } from '../read/index.ts';
@@ -87,10 +88,29 @@ const pipelineSchema = z.strictObject({
     .optional(),
   checks: z.array(checkSchema).optional(),
   schedule: scheduleSchema.optional(),
+  expectEvery: durationText.optional(),
 });
 export const configSchema = z.strictObject({
   storage: storageSchema.optional(),
-  http: z.strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() }).optional(),
+  http: z.strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional(), publicUrl: z.url().optional() }).optional(),
+  alerts: z
+    .array(
+      z.strictObject({
+        // undefined: the variable it comes from is not set (the destination is then off).
+        url: z.union([z.url({ protocol: /^https?$/ }), z.literal(''), z.undefined()]),
+        format: z.enum(ALERT_FORMATS).optional(),
+        on: z
+          .array(
+            z
+              .string()
+              .refine((event) => event === '*' || (ALERT_EVENTS as readonly string[]).includes(event), { error: `one of ${ALERT_EVENTS.join(', ')}, or *` }),
+          )
+          .min(1)
+          .optional(),
+        cooldown: durationText.optional(),
+      }),
+    )
+    .optional(),
   dataDir: z.string().min(1).optional(),
   concurrency: z.number().int().min(1).max(64).optional(),
   leaseDuration: durationText.optional(),

@@ -3,6 +3,7 @@
  * (resolved once at start: frozen, every field present).
  */
 
+import type { AlertDestination, AlertInput } from '../alerts/index.ts';
 import type { CheckInput, ResolvedCheck } from '../check/index.ts';
 import type { SchemaDriftPolicy, SinkMode, TableSink } from '../load/index.ts';
 import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../read/index.ts';
@@ -62,12 +63,21 @@ export interface PipelineInput {
   readonly sink?: 'row-count' | TableSinkInput;
   /** `'5m'`, `'0 * * * *'`, `{ every: '5m' }` or `{ cron, timezone }`. @default { every: '5m' } */
   readonly schedule?: string | { readonly every: string } | { readonly cron: string; readonly timezone?: string };
+  /** The pipeline is late (an alert, and the dashboard says so) without a successful run this long. @default twice the schedule's interval */
+  readonly expectEvery?: string;
 }
 
 export interface FerryConfigInput {
   /** @default './data/inbox' */
   readonly storage?: StorageInput;
-  readonly http?: { readonly host?: string; readonly port?: number };
+  readonly http?: {
+    readonly host?: string;
+    readonly port?: number;
+    /** The address people reach ferry at, for links in alerts. @default http://<host>:<port> (or FERRY_PUBLIC_URL) */
+    readonly publicUrl?: string;
+  };
+  /** Where alerts go: webhooks (URLs from the environment, never written here), JSON or Slack. */
+  readonly alerts?: readonly AlertInput[];
   /** Where ferry keeps its embedded database and lock files. @default '.ferry' */
   readonly dataDir?: string;
   /** Files processed at the same time by one process. @default 2 */
@@ -115,6 +125,8 @@ export interface ResolvedPipeline {
   readonly checks: readonly ResolvedCheck[];
   readonly sink: SinkConfig;
   readonly schedule: Schedule;
+  /** See PipelineInput.expectEvery. */
+  readonly expectEveryMs: number;
 }
 
 /**
@@ -156,6 +168,12 @@ export interface ResolvedConfig {
   };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
+  /** The alert destinations whose URL is set. */
+  readonly alerts: readonly AlertDestination[];
+  /** Destinations left off (their URL's variable is unset): one line each, logged at start. */
+  readonly alertsOff: readonly string[];
+  /** Links in alerts point here (the dashboard is at /ui). */
+  readonly publicUrl: string;
   readonly pipelines: readonly ResolvedPipeline[];
   readonly origin: ConfigOrigin;
 }

@@ -16,6 +16,7 @@ import { checkStoreAnswers } from '../runtime.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { buildStatusReport } from './status-report.ts';
+import { registerUi, sendPage, wantsHtml } from './ui.ts';
 
 export interface HttpAppOptions {
   readonly config: ResolvedConfig;
@@ -89,12 +90,17 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  app.get('/', async () => ({
-    name: 'ferry',
-    version: options.version,
-    pipelines: config.pipelines.map((pipeline) => ({ name: pipeline.name, schedule: pipeline.schedule.text })),
-    links: { health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
-  }));
+  // A browser gets the dashboard; curl and API clients get JSON.
+  app.get('/', async (request, reply) => {
+    if (wantsHtml(request)) return sendPage(reply);
+    return {
+      name: 'ferry',
+      version: options.version,
+      pipelines: config.pipelines.map((pipeline) => ({ name: pipeline.name, schedule: pipeline.schedule.text })),
+      links: { dashboard: '/ui', health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
+    };
+  });
+  registerUi(app);
 
   app.get('/health', async (_request, reply) => {
     const [database, storage] = await Promise.all([
@@ -132,7 +138,13 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     if (!params.success) return reply.status(400).send(invalid(params.error));
     const found = await pool.query('SELECT * FROM ferry_files WHERE id = $1', [params.data.id]);
     if (found.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
-    return { file: found.rows[0], checks: await listCheckResults(pool, params.data.id) };
+    const file = found.rows[0];
+    // The other versions of the same key, newest first: what happened to it before and after.
+    const versions = await pool.query(
+      'SELECT id, version, status, attempts, rows, error_code, discovered_at, finished_at FROM ferry_files WHERE pipeline = $1 AND key = $2 AND id <> $3 ORDER BY id DESC LIMIT 50',
+      [file.pipeline, file.key, file.id],
+    );
+    return { file, versions: versions.rows, checks: await listCheckResults(pool, params.data.id) };
   });
 
   app.get('/metrics', async (_request, reply) => {

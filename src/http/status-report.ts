@@ -1,6 +1,6 @@
 /** The /status document (also `ferry status`): the demo's fields first, then per-pipeline detail. */
 import type { ResolvedPipeline } from '../config/index.ts';
-import { emptyFileCounts, readLedgerStatus } from '../ledger/index.ts';
+import { emptyFileCounts, isLate, readLedgerStatus } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
 
 export interface StatusReportInput {
@@ -19,10 +19,14 @@ export async function buildStatusReport(input: StatusReportInput) {
     total_files_processed: ledger.totalFilesProcessed,
     pipelines: input.pipelines.map((pipeline) => {
       const lastRun = ledger.lastRunByPipeline.get(pipeline.name);
+      const lastSuccess = ledger.lastSuccessByPipeline.get(pipeline.name) ?? null;
       return {
         name: pipeline.name,
         schedule: pipeline.schedule.text,
         next_run: input.nextRun?.(pipeline.name) ?? null,
+        last_success_at: lastSuccess,
+        expect_every_ms: pipeline.expectEveryMs,
+        late: isLate(lastSuccess, ledger.firstRunByPipeline.get(pipeline.name) ?? null, pipeline.expectEveryMs),
         last_run:
           lastRun === undefined
             ? null

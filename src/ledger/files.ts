@@ -93,6 +93,14 @@ export async function countDueFiles(pool: Pool, pipeline: string): Promise<numbe
   return result.rows[0]?.n ?? 0;
 }
 
+/** A load's rows so far (beside the file's row, which the load's transaction holds locked). */
+export async function recordProgress(pool: Pool, fileId: number, rows: number): Promise<void> {
+  await pool.query(
+    'INSERT INTO ferry_progress (file_id, rows, updated_at) VALUES ($1, $2, now()) ON CONFLICT (file_id) DO UPDATE SET rows = excluded.rows, updated_at = now()',
+    [fileId, rows],
+  );
+}
+
 /** Extends a lease while its worker is still busy with the file; false if the lease was lost. */
 export async function renewLease(pool: Pool, fileId: number, owner: string, leaseMs: number): Promise<boolean> {
   const result = await pool.query(

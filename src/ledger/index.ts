@@ -14,6 +14,7 @@ export {
   type RequeueOptions,
   recordFileFailure,
   recordListingPage,
+  recordProgress,
   releaseClaim,
   releaseLeases,
   renewLease,
@@ -33,5 +34,5 @@ export {
   startRun,
   waitForRunClaims,
 } from './runs.ts';
-export { emptyFileCounts, type LedgerStatus, readLedgerStatus } from './status.ts';
+export { emptyFileCounts, isLate, type LedgerStatus, readLedgerStatus } from './status.ts';
 export * from './types.ts';

@@ -1,5 +1,5 @@
 /** Runs: one row per schedule tick or manual run of a pipeline. */
-import type { Pool } from '../postgres/index.ts';
+import type { Pool, PoolClient } from '../postgres/index.ts';
 import type { RunRecord, RunStatus, RunTrigger } from './types.ts';
 
 export interface StartRunInput {
@@ -35,7 +35,7 @@ export interface DiscoveryCounts {
  * Closes a run. File outcomes are counted from the ledger (every file version claimed in the
  * run, by this process or by instances that helped), not from one process's memory.
  */
-export async function finishRun(pool: Pool, runId: number, discovery: DiscoveryCounts, error: string | null): Promise<RunRecord> {
+export async function finishRun(pool: Pool | PoolClient, runId: number, discovery: DiscoveryCounts, error: string | null): Promise<RunRecord> {
   const result = await pool.query<RunRecord>(
     `UPDATE ferry_runs r
         SET status = $2, finished_at = now(), error = $3,
@@ -108,10 +108,13 @@ export interface ListRunsOptions {
 
 export async function listRuns(pool: Pool, options: ListRunsOptions = {}): Promise<RunRecord[]> {
   const result = await pool.query<RunRecord>(
-    `SELECT * FROM ferry_runs
-      WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
-        AND ($3::timestamptz IS NULL OR started_at >= $3) AND ($4::bigint IS NULL OR id < $4)
-      ORDER BY id DESC LIMIT $5`,
+    `SELECT r.*, coalesce(f.rows, 0)::bigint AS rows_loaded, coalesce(f.rejected, 0)::bigint AS rows_rejected
+       FROM ferry_runs r
+       LEFT JOIN LATERAL (SELECT sum(rows) FILTER (WHERE status = 'processed') AS rows, sum(rows_rejected) FILTER (WHERE status = 'processed') AS rejected
+                            FROM ferry_files WHERE run_id = r.id) f ON true
+      WHERE ($1::text IS NULL OR r.pipeline = $1) AND ($2::text IS NULL OR r.status = $2)
+        AND ($3::timestamptz IS NULL OR r.started_at >= $3) AND ($4::bigint IS NULL OR r.id < $4)
+      ORDER BY r.id DESC LIMIT $5`,
     [options.pipeline ?? null, options.status ?? null, options.since ?? null, options.before ?? null, options.limit ?? 50],
   );
   return result.rows;

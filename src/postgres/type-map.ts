@@ -63,6 +63,10 @@ export function canonicalType(type: string): string {
 export function checkIdentifierLengths(columns: readonly string[]): void {
   const seen = new Map<string, string>();
   for (const column of columns) {
+    // PostgreSQL cannot hold a NUL in a name (a header line of a binary file, say).
+    if (column.includes('\0'))
+      throw new FerryError('COLUMNS_INVALID', `the column name ${JSON.stringify(column)} holds a NUL byte, which PostgreSQL names cannot`);
+    if (column.length === 0) throw new FerryError('COLUMNS_INVALID', 'a column has an empty name');
     const truncated = Buffer.from(column).subarray(0, 63).toString();
     const other = seen.get(truncated);
     if (other !== undefined) {

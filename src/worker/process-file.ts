@@ -5,7 +5,9 @@
  * in a lost lease (the transaction rolls back and the new holder decides), or in an
  * interruption (ferry stopping: rolled back, the lease given back as ferry exits).
  */
+
 import type { Logger } from 'pino';
+import { enqueueAlert, type OutboxSettings } from '../alerts/index.ts';
 import { ChecksFailedError, evaluateChecks, mergeTallies, type PartResult } from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { databaseErrorCode, errorEntry, errorMessage, FerryError } from '../errors/index.ts';
@@ -17,6 +19,7 @@ import {
   type RunRecord,
   recordCheckResults,
   recordFileFailure,
+  recordProgress,
   releaseClaim,
   renewLease,
 } from '../ledger/index.ts';
@@ -45,7 +48,14 @@ export interface ProcessFileContext {
   readonly log: Logger;
   /** Told a file's rows copied so far, for progress displays. */
   readonly onRows?: (key: string, rows: number) => void;
+  /** Where alerts about files go (written in the transaction that records the outcome). */
+  readonly alerts?: OutboxSettings;
+  /** Told that alerts were written. */
+  readonly onAlerts?: () => void;
 }
+
+/** How often a load's rows so far are written for others to see. */
+const PROGRESS_MS = 2_000;
 
 export async function processFile(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<FileOutcome> {
   const { pool, log } = context;
@@ -59,6 +69,14 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
     Math.max(500, Math.floor(context.leaseMs / 3)),
   );
   renewal.unref();
+  // Rows so far, written beside the ledger every few seconds (the dashboard's "in progress").
+  const progress = { rows: 0, written: 0 };
+  const progressTimer = setInterval(() => {
+    if (progress.rows === progress.written) return;
+    progress.written = progress.rows;
+    recordProgress(pool, file.id, progress.rows).catch(() => {});
+  }, PROGRESS_MS);
+  progressTimer.unref();
   try {
     // Claims that never reached an outcome mean ferry itself died on this file each time.
     const claimsWithoutOutcome = file.open_claims - 1;
@@ -68,7 +86,10 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
         `${file.key} was claimed ${claimsWithoutOutcome} times without any outcome (ferry stopped or died each time); not tried again until ferry retry`,
       );
     }
-    const outcome = await loadAndRecord(context, file, owner, run);
+    const outcome = await loadAndRecord(context, file, owner, run, (rows) => {
+      progress.rows = rows;
+      context.onRows?.(file.key, rows);
+    });
     if (outcome === null) {
       fileLog.warn('lease lost before the load committed; rolled back');
       return { kind: 'lease-lost', key: file.key };
@@ -81,9 +102,10 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
     fileLog.info({ rows: outcome.rows, rejected: outcome.rejected, warnings: outcome.warnings }, 'file processed');
     return { kind: 'processed', key: file.key, rows: outcome.rows, rejected: outcome.rejected, warnings: outcome.warnings };
   } catch (thrown) {
-    return recordFailure(context, file, owner, thrown, fileLog);
+    return recordFailure(context, file, owner, run, thrown, fileLog);
   } finally {
     clearInterval(renewal);
+    clearInterval(progressTimer);
   }
 }
 
@@ -97,7 +119,13 @@ interface Loaded {
 type Recorded = Loaded | { changed: string } | null;
 
 /** The file's stages; null when the lease was lost. */
-async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<Recorded> {
+async function loadAndRecord(
+  context: ProcessFileContext,
+  file: FileVersionRecord,
+  owner: string,
+  run: RunRecord,
+  onRows: (rows: number) => void,
+): Promise<Recorded> {
   const { pipeline, store, readers } = context;
   const ref = { key: file.key, version: file.version, size: file.size, etag: file.etag };
   const commit = (load: (client: PoolClient) => Promise<Loaded>) => recordInTransaction(context, file, owner, load);
@@ -131,7 +159,7 @@ async function loadAndRecord(context: ProcessFileContext, file: FileVersionRecor
           partCount: opened.partCount,
           checked,
           write: (part, target, wire, rejectsTarget) => reader.write(job, part, target, wire, file.key, rejectsTarget),
-          ...(context.onRows ? { onRows: (rows: number) => context.onRows?.(file.key, rows) } : {}),
+          onRows,
         });
         if (!checked) return { rows: loaded.rows, rejected: 0, warnings: 0 };
         // The rules' verdict on the whole file, from every part's tallies and the file rules';
@@ -181,6 +209,20 @@ async function recordInTransaction(
     const changed = await changedSince(context.store, file);
     if (changed !== null) throw new VersionChanged(changed);
     await markFileProcessed(client, file.id, loaded.rows, { rejected: loaded.rejected, warnings: loaded.warnings });
+    if ((loaded.rejected > 0 || loaded.warnings > 0) && context.alerts !== undefined) {
+      const what = [loaded.rejected > 0 ? `${loaded.rejected} rows rejected` : null, loaded.warnings > 0 ? `${loaded.warnings} rules warned` : null];
+      await enqueueAlert(client, context.alerts, {
+        event: 'checks.failed',
+        severity: 'warning',
+        pipeline: context.pipeline.name,
+        dedupKey: `checks.failed:${file.id}:loaded`,
+        summary: `${context.pipeline.name}: ${file.key} loaded ${loaded.rows} rows; its checks: ${what.filter((part) => part !== null).join(', ')}`,
+        file: { id: file.id, key: file.key, version: file.version },
+        runId: file.run_id ?? null,
+        attempts: file.attempts,
+        counts: { rows: loaded.rows, rows_rejected: loaded.rejected, warnings: loaded.warnings },
+      });
+    }
     return loaded;
   }).catch((error: unknown) => {
     if (error instanceof VersionChanged) return { changed: error.message };
@@ -188,7 +230,14 @@ async function recordInTransaction(
   });
 }
 
-async function recordFailure(context: ProcessFileContext, file: FileVersionRecord, owner: string, thrown: unknown, fileLog: Logger): Promise<FileOutcome> {
+async function recordFailure(
+  context: ProcessFileContext,
+  file: FileVersionRecord,
+  owner: string,
+  run: RunRecord,
+  thrown: unknown,
+  fileLog: Logger,
+): Promise<FileOutcome> {
   // An error no stage classified: PostgreSQL's (by SQLSTATE), or a bug.
   let error = thrown instanceof FerryError ? thrown : new FerryError(databaseErrorCode(thrown, 'INTERNAL'), errorMessage(thrown), { cause: thrown });
   if (error.code === 'INTERRUPTED') {
@@ -217,13 +266,27 @@ async function recordFailure(context: ProcessFileContext, file: FileVersionRecor
   const retryAt = willRetry ? new Date(Date.now() + retryDelayMs(file.attempts, context.retry.baseDelayMs, context.retry.maxDelayMs)) : null;
   try {
     const failure = { message, step, code: error.code, retryAt, readerCrashed };
-    if (error instanceof ChecksFailedError) {
-      // The rules' results are kept with the quarantine, in one transaction.
-      const results = error.results;
-      await inTransaction(context.pool, async (client) => {
-        if (await recordFileFailure(client, file.id, owner, failure)) await recordCheckResults(client, file.id, context.pipeline.name, results);
-      });
-    } else await recordFileFailure(context.pool, file.id, owner, failure);
+    const checks = error instanceof ChecksFailedError ? error.results : null;
+    const code = error.code;
+    // The failure, the rules' results and (for a quarantine) its alert: one transaction.
+    await inTransaction(context.pool, async (client) => {
+      if (!(await recordFileFailure(client, file.id, owner, failure))) return;
+      if (checks !== null) await recordCheckResults(client, file.id, context.pipeline.name, checks);
+      if (!willRetry && context.alerts !== undefined) {
+        const event = code === 'CHECK_FAILED' ? 'checks.failed' : 'file.quarantined';
+        await enqueueAlert(client, context.alerts, {
+          event,
+          pipeline: context.pipeline.name,
+          dedupKey: `${event}:${file.id}:${Date.now()}`,
+          summary: `${context.pipeline.name}: ${file.key} quarantined at ${step} (${code}): ${message}`,
+          file: { id: file.id, key: file.key, version: file.version },
+          runId: run.id,
+          attempts: file.attempts,
+          error: { code, step, message },
+        });
+      }
+    });
+    if (!willRetry) context.onAlerts?.();
   } catch (recordError) {
     // The database itself is failing: the lease will expire and the file will be claimed again.
     fileLog.error({ err: recordError }, 'could not record the failure; the file will be retried when its lease expires');

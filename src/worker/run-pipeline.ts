@@ -4,7 +4,9 @@
  * Other instances whose tick finds the lock taken help the run instead: they claim and process
  * its files alongside it until it ends, so the work is shared through the ledger.
  */
+
 import type { Logger } from 'pino';
+import { enqueueAlert, enqueueRunDigest } from '../alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { discoverFiles } from '../discover/index.ts';
 import { errorMessage } from '../errors/index.ts';
@@ -22,7 +24,7 @@ import {
   tryLockPipeline,
   waitForRunClaims,
 } from '../ledger/index.ts';
-import type { Pool } from '../postgres/index.ts';
+import { inTransaction, type Pool } from '../postgres/index.ts';
 import { type ReaderPool, usesReaders } from '../readers/index.ts';
 import { describeStorage, type ObjectStore } from '../storage/index.ts';
 import { type FileOutcome, processFile } from './process-file.ts';
@@ -47,6 +49,10 @@ export interface RunContext {
   readonly onFileStarted?: (key: string) => void;
   /** Called as a file's rows are copied (rows so far), for progress output. */
   readonly onFileRows?: (key: string, rows: number) => void;
+  /** Told each file's outcome, time and size (the service's metrics). */
+  readonly observe?: (pipeline: string, outcome: string, seconds: number, bytes: number) => void;
+  /** Called when alerts may have been written (the sender sends them now rather than at its next tick). */
+  readonly onAlerts?: () => void;
   /** Called once the run has listed its files: how many are due now. */
   readonly onDiscovered?: (pipeline: string, due: number) => void;
 }
@@ -105,7 +111,25 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
         log.error({ run: run.id, error }, 'run failed');
       }
     }
-    const finished = await finishRun(pool, run.id, discovery, error);
+    // The run's record, its failure alert and the digest of alerts the cooldown held back: one transaction.
+    const alerts = { destinations: context.config.alerts, publicUrl: context.config.publicUrl };
+    const finished = await inTransaction(pool, async (client) => {
+      const record = await finishRun(client, run.id, discovery, error);
+      if (error !== null) {
+        await enqueueAlert(client, alerts, {
+          event: 'run.failed',
+          pipeline: pipeline.name,
+          dedupKey: `run.failed:${run.id}`,
+          summary: `${pipeline.name}: run ${run.id} failed: ${error}`,
+          runId: run.id,
+          error: { code: 'RUN_FAILED', step: 'discover', message: error },
+          counts: { ...countsOf(record) },
+        });
+      }
+      await enqueueRunDigest(client, alerts, pipeline.name, run.id);
+      return record;
+    });
+    context.onAlerts?.();
     const counts = countsOf(finished);
     log.info({ run: run.id, ...counts, error }, 'run finished');
     return { status: error === null ? 'completed' : 'failed', run: finished, counts, error, files };
@@ -140,6 +164,8 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     leaseMs: config.leaseMs,
     limits: config.limits,
     log,
+    alerts: { destinations: config.alerts, publicUrl: config.publicUrl },
+    ...(context.onAlerts ? { onAlerts: context.onAlerts } : {}),
     ...(context.onFileRows ? { onRows: context.onFileRows } : {}),
   };
   // A pipeline whose files go through a reader waits for one before its first claim: a file's
@@ -161,7 +187,9 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         log.info({ file: file.key, msSinceStart: Math.round(performance.now()) }, 'first file claimed');
       }
       context.onFileStarted?.(file.key);
+      const startedAt = performance.now();
       const outcome = await processFile(fileContext, file, owner, run);
+      context.observe?.(pipeline.name, outcome.kind, (performance.now() - startedAt) / 1000, Number(file.size));
       files.push(outcome);
       context.onFile?.(outcome);
     }

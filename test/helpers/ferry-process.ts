@@ -91,7 +91,7 @@ export async function startFerry(options: { env: Record<string, string | undefin
     logs: () => output,
     async stop(signal = 'SIGTERM') {
       const started = Date.now();
-      if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
+      if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, ms: 0 };
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill(signal);
       const code = await exited;

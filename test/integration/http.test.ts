@@ -56,7 +56,7 @@ describe('HTTP API', () => {
       name: 'ferry',
       version: '9.9.9',
       pipelines: [{ name: 'default', schedule: 'every 5m' }],
-      links: { health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
+      links: { dashboard: '/ui', health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
     });
   });
 
@@ -149,6 +149,31 @@ describe('HTTP API', () => {
     assert.match(response.headers['content-type'] as string, /text\/plain/);
     assert.match(response.body, /ferry_file_versions\{pipeline="default",status="processed"\} 2/);
     assert.match(response.body, /ferry_rows_processed\{pipeline="default"\} 42/);
+    assert.match(response.body, /# TYPE ferry_rows_loaded_total counter\nferry_rows_loaded_total\{pipeline="default"\} 42/);
+    assert.match(response.body, /ferry_last_success_timestamp_seconds\{pipeline="default"\} \d+/);
+    for (const name of [
+      'ferry_queue_depth',
+      'ferry_oldest_pending_age_seconds',
+      'ferry_file_retries_total',
+      'ferry_reader_crashes_total',
+      'ferry_alerts',
+      'ferry_file_duration_seconds',
+      'ferry_file_bytes',
+    ]) {
+      assert.match(response.body, new RegExp(`# TYPE ${name} `), name);
+    }
+    assert.doesNotMatch(response.body, /ferry_process_process_/);
+    // The shipped Grafana dashboard and Prometheus rules use only metrics that exist.
+    const deploy = path.resolve(import.meta.dirname, '../../deploy');
+    const used = new Set(
+      [
+        ...`${fs.readFileSync(path.join(deploy, 'grafana-dashboard.json'), 'utf8')}${fs.readFileSync(path.join(deploy, 'prometheus-alerts.yml'), 'utf8')}`.matchAll(
+          /\bferry_[a-z_]+/g,
+        ),
+      ].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+    );
+    used.delete('ferry_');
+    for (const name of used) assert.match(response.body, new RegExp(`# TYPE ${name} `), `${name} (used in deploy/) is exported`);
   });
 
   it('POST /runs needs the admin bearer token', async () => {

@@ -68,6 +68,16 @@ describe('deployment files', () => {
     for (const entry of ['node_modules', '.ferry', '.env']) assert.ok(ignored.includes(entry), `.dockerignore leaves out ${entry}`);
   });
 
+  it('Prometheus rules and the Grafana dashboard parse, and every rule and panel has a query', () => {
+    const rules = parse(read('deploy/prometheus-alerts.yml')) as { groups: { name: string; rules: { alert: string; expr: string }[] }[] };
+    const alerts = rules.groups.flatMap((group) => group.rules);
+    assert.ok(alerts.length >= 5);
+    for (const rule of alerts) assert.ok(rule.alert && rule.expr, JSON.stringify(rule));
+    const dashboard = JSON.parse(read('deploy/grafana-dashboard.json')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    assert.ok(dashboard.panels.length >= 8);
+    for (const panel of dashboard.panels) assert.ok(panel.targets.length > 0 && panel.targets.every((target) => target.expr.includes('ferry_')), panel.title);
+  });
+
   it('the systemd unit: a user, an environment file, restarts, a stop timeout longer than the stop deadline', () => {
     const unit = read('deploy/ferry.service');
     const setting = (name: string) => new RegExp(`^${name}=(.+)$`, 'm').exec(unit)?.[1];

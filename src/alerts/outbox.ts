@@ -1,0 +1,133 @@
+/**
+ * The alert outbox: an event is written here in the same transaction that records what it is
+ * about (a file's quarantine, a run's failure, a pipeline turning late), so it exists exactly
+ * when the fact does; senders deliver it afterwards (sender.ts). One row per destination that
+ * wants the event. Alerts are about changes: within a destination's cooldown a second
+ * (pipeline, event) alert is kept as `suppressed`, and a run that had suppressed alerts ends
+ * with one digest.
+ */
+import type pg from 'pg';
+import { type AlertDestination, type AlertEvent, SEVERITY, wants } from './events.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** First key of the advisory locks that serialise alerts of one kind ("Alrt"). */
+const ALERT_LOCK_NAMESPACE = 0x416c_7274;
+
+export interface AlertFacts {
+  readonly event: AlertEvent;
+  /** @default the event's (see SEVERITY) */
+  readonly severity?: 'error' | 'warning' | 'info';
+  readonly pipeline: string | null;
+  /** Unique per event: `file.quarantined:12:1732550000000`. */
+  readonly dedupKey: string;
+  /** One line for people (the Slack text, the JSON summary). */
+  readonly summary: string;
+  readonly file?: { readonly id: number; readonly key: string; readonly version: string } | null;
+  readonly runId?: number | null;
+  readonly attempts?: number | null;
+  readonly error?: { readonly code: string; readonly step: string; readonly message: string } | null;
+  readonly counts?: Readonly<Record<string, number>> | null;
+}
+
+export interface OutboxSettings {
+  readonly destinations: readonly AlertDestination[];
+  /** The base of links: `${publicUrl}/ui#file-12`. */
+  readonly publicUrl: string;
+}
+
+/** The JSON payload every format is made from. */
+export function alertPayload(facts: AlertFacts, publicUrl: string, occurredAt = new Date()): Record<string, unknown> {
+  const link = facts.file ? `${publicUrl}/ui#file-${facts.file.id}` : `${publicUrl}/ui`;
+  return {
+    event: facts.event,
+    severity: facts.severity ?? SEVERITY[facts.event],
+    summary: facts.summary,
+    pipeline: facts.pipeline,
+    file: facts.file ? { key: facts.file.key, version: facts.file.version } : null,
+    run_id: facts.runId ?? null,
+    attempts: facts.attempts ?? null,
+    error: facts.error ?? null,
+    counts: facts.counts ?? null,
+    occurred_at: occurredAt.toISOString(),
+    dashboard: link,
+    dedup_key: facts.dedupKey,
+  };
+}
+
+/**
+ * Writes the event for each destination that wants it, on `client` (inside the caller's
+ * transaction). Returns how many rows will be sent (not suppressed).
+ */
+export async function enqueueAlert(client: Queryable, settings: OutboxSettings, facts: AlertFacts, options: { cooldown?: boolean } = {}): Promise<number> {
+  let sent = 0;
+  const payload = alertPayload(facts, settings.publicUrl);
+  for (const destination of settings.destinations) {
+    if (!wants(destination, facts.event)) continue;
+    // Cooldown: one alert per (destination, pipeline, event) per period; the others are kept,
+    // suppressed. Alerts of one kind are written one transaction at a time (a lock held to the
+    // commit), so that two files quarantined at once do not both see an empty period.
+    if (options.cooldown !== false && destination.cooldownMs > 0) {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ALERT_LOCK_NAMESPACE, `${destination.id}:${facts.pipeline ?? ''}:${facts.event}`]);
+    }
+    const cooling =
+      options.cooldown !== false && destination.cooldownMs > 0
+        ? (
+            await client.query(
+              `SELECT 1 FROM ferry_alerts
+                WHERE destination = $1 AND event = $2 AND pipeline IS NOT DISTINCT FROM $3 AND status <> 'suppressed'
+                  AND created_at > now() - make_interval(secs => $4::double precision / 1000) LIMIT 1`,
+              [destination.id, facts.event, facts.pipeline, destination.cooldownMs],
+            )
+          ).rowCount === 1
+        : false;
+    const inserted = await client.query(
+      `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload, status)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (destination, dedup_key) DO NOTHING`,
+      [
+        facts.event,
+        facts.pipeline,
+        destination.id,
+        facts.dedupKey,
+        JSON.stringify({ ...payload, run_id: facts.runId ?? null }),
+        cooling ? 'suppressed' : 'pending',
+      ],
+    );
+    if (!cooling && inserted.rowCount === 1) sent++;
+  }
+  return sent;
+}
+
+/**
+ * At the end of a run: the file alerts that the cooldown suppressed in it, as one digest per
+ * destination (which the cooldown does not hold back).
+ */
+export async function enqueueRunDigest(client: Queryable, settings: OutboxSettings, pipeline: string, runId: number): Promise<void> {
+  if (settings.destinations.length === 0) return;
+  const suppressed = await client.query<{ destination: string; event: string; count: number; keys: string[] }>(
+    `SELECT destination, event, count(*)::int AS count, (array_agg(payload->'file'->>'key' ORDER BY id))[1:10] AS keys
+       FROM ferry_alerts
+      WHERE status = 'suppressed' AND pipeline = $1 AND (payload->>'run_id')::bigint = $2 AND event IN ('file.quarantined', 'checks.failed')
+      GROUP BY destination, event`,
+    [pipeline, runId],
+  );
+  for (const row of suppressed.rows) {
+    const destination = settings.destinations.find((candidate) => candidate.id === row.destination);
+    // A destination gets the digest of the alerts it would have had.
+    if (destination === undefined) continue;
+    const what = row.event === 'file.quarantined' ? 'files quarantined' : 'files that failed their checks';
+    const facts: AlertFacts = {
+      event: 'run.digest',
+      pipeline,
+      dedupKey: `run.digest:${runId}:${row.event}`,
+      summary: `${pipeline}: ${row.count} more ${what} in run ${runId} (alerts held back by the cooldown): ${row.keys.join(', ')}${row.count > row.keys.length ? ', …' : ''}`,
+      runId,
+      counts: { [row.event]: row.count },
+    };
+    await client.query(
+      `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload)
+       VALUES ('run.digest', $1, $2, $3, $4) ON CONFLICT (destination, dedup_key) DO NOTHING`,
+      [pipeline, destination.id, facts.dedupKey, JSON.stringify(alertPayload(facts, settings.publicUrl))],
+    );
+  }
+}
