@@ -4,7 +4,10 @@
 #
 #   docker build -t ferry .
 #   docker run --rm -p 8000:8000 -e DATABASE_URL=… -e FERRY_STORAGE=s3://bucket/prefix \
-#     -v ./ferry.config.ts:/srv/ferry/ferry.config.ts:ro ferry
+#     -e FERRY_READ_TOKEN=… -v ./ferry.config.ts:/srv/ferry/ferry.config.ts:ro ferry
+#
+# HOST=0.0.0.0 inside the container: ferry then refuses to start without FERRY_READ_TOKEN (the
+# API and dashboard ask for it), unless FERRY_PUBLIC_READ=true says open reading is intended.
 #
 # Or everything at once, with PostgreSQL and an S3-compatible store: docker compose up
 

@@ -27,7 +27,21 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function startService(config: ResolvedConfig, log: Logger): Promise<Service> {
+  // Safe by default: reachable from other machines, the API and dashboard would show every file
+  // name, error and rejected value to anyone. Bound beyond loopback, a read token is required,
+  // unless FERRY_PUBLIC_READ=true says the exposure is intended.
+  if (!isLoopback(config.http.host) && config.readToken === null && !config.publicRead) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `HOST=${config.http.host} makes ferry reachable from other machines, and no read token is set: set FERRY_READ_TOKEN (the API and dashboard then ask for it), or FERRY_PUBLIC_READ=true if anyone who can reach the port may read the ledger`,
+    );
+  }
   let lock: InstanceLock | null = null;
   if (config.databaseUrl === null) lock = acquireInstanceLock(config.dataDir);
   let runtime: Runtime;

@@ -39,14 +39,21 @@ function until(time) {
   return `in ${Math.round(seconds / 3600)} h`;
 }
 
+function headers() {
+  return token ? { accept: 'application/json', authorization: `Bearer ${token}` } : { accept: 'application/json' };
+}
+
+class NeedsToken extends Error {}
+
 async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const response = await fetch(path, { headers: headers() });
+  if (response.status === 401) throw new NeedsToken(token ? 'the token was refused' : 'this ferry needs a token to read');
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
 
 async function post(path) {
-  const response = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  const response = await fetch(path, { method: 'POST', headers: headers() });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
   return body;
@@ -168,7 +175,7 @@ function renderQuarantine(files) {
 async function retry(files) {
   const message = $('#quarantine-message');
   if (!token) {
-    message.textContent = 'Type the admin token (FERRY_ADMIN_TOKEN) above to retry files.';
+    message.textContent = 'Type the admin token (FERRY_ADMIN_TOKEN) in the token field to retry files.';
     $('#token').focus();
     return;
   }
@@ -247,18 +254,35 @@ async function showFile(id) {
   section.scrollIntoView({ block: 'nearest' });
 }
 
+let auth = null;
+
 async function refresh() {
   try {
+    auth ??= await (await fetch('/ui/auth', { headers: { accept: 'application/json' } })).json();
+    if (auth.read_token_required && !token) {
+      $('#service').textContent = 'this ferry needs a token to read: type FERRY_READ_TOKEN (or the admin token) in the token field';
+      return;
+    }
     const [status, runs, quarantined] = await Promise.all([getJson('/status'), getJson('/runs?limit=50'), getJson('/files?status=quarantined&limit=200')]);
     renderPipelines(status);
     renderRuns(runs.runs);
     renderQuarantine(quarantined.files);
     if (openFileId !== null) await showFile(openFileId);
   } catch (error) {
+    if (error instanceof NeedsToken) {
+      // The API wants a token (FERRY_READ_TOKEN, or the admin token): ask for it.
+      $('#service').textContent = `${error.message}: type FERRY_READ_TOKEN (or the admin token) in the token field`;
+      $('#token').focus();
+      return;
+    }
     $('#service').textContent = `could not reach ferry: ${error.message}`;
   }
 }
 
+$('#token').addEventListener('change', (event) => {
+  token = event.target.value.trim();
+  refresh();
+});
 $('#token').addEventListener('input', (event) => {
   token = event.target.value.trim();
 });

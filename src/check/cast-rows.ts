@@ -58,7 +58,7 @@ export function castRows(raw: pl.DataFrame, check: ResolvedCheck, schema: Readon
   const failed = flagged.filter(pl.col(ANY));
   const tally: RuleTally = { id: check.id, failing: failed.height, samples: [], detail: null };
   if (failed.height > 0) {
-    tally.samples = samplesOf(failed, check.columns);
+    tally.samples = samplesOf(failed, check.columns, check.samples);
     const counts = check.columns.map(
       (name, index) =>
         `${name}: ${Number(

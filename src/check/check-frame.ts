@@ -87,11 +87,11 @@ function sampleValue(value: unknown): unknown {
   return value;
 }
 
-export function samplesOf(frame: pl.DataFrame, columns: readonly string[]): unknown[] {
-  if (columns.length === 0) return [];
+export function samplesOf(frame: pl.DataFrame, columns: readonly string[], limit = MAX_SAMPLES): unknown[] {
+  if (columns.length === 0 || limit <= 0) return [];
   return frame
     .select(...columns)
-    .head(MAX_SAMPLES)
+    .head(limit)
     .toRecords()
     .map((record) =>
       columns.length === 1 ? sampleValue(record[columns[0] as string]) : Object.fromEntries(Object.entries(record).map(([k, v]) => [k, sampleValue(v)])),
@@ -172,7 +172,7 @@ function tallyFlags(flagged: pl.DataFrame, rules: readonly IndexedCheck[], colum
   return rules.map(({ check, index }) => {
     const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
     const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
-    return { id: check.id, failing, samples: failing > 0 ? samplesOf(flagged.filter(pl.col(FLAG(index))), sampleColumns) : [], detail: null };
+    return { id: check.id, failing, samples: failing > 0 ? samplesOf(flagged.filter(pl.col(FLAG(index))), sampleColumns, check.samples) : [], detail: null };
   });
 }
 
@@ -183,7 +183,7 @@ function tallyRules(part: pl.DataFrame, rules: readonly IndexedCheck[], columns:
   return rules.map(({ check, index }) => {
     const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
     const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
-    return { id: check.id, failing, samples: failing > 0 ? samplesOf(part.filter(failureExpression(check)), sampleColumns) : [], detail: null };
+    return { id: check.id, failing, samples: failing > 0 ? samplesOf(part.filter(failureExpression(check)), sampleColumns, check.samples) : [], detail: null };
   });
 }
 
@@ -234,7 +234,7 @@ export class FileRuleState {
     const distinct = Number(keys.select(key().nUnique().alias('n')).getColumn('n').get(0));
     if (distinct === keys.height) return { failing: 0, samples: [] };
     const duplicated = keys.filter(key().isDuplicated());
-    return { failing: duplicated.height, samples: samplesOf(duplicated.unique({ maintainOrder: true }), check.columns) };
+    return { failing: duplicated.height, samples: samplesOf(duplicated.unique({ maintainOrder: true }), check.columns, check.samples) };
   }
 
   /** The file rules' tallies, once every part was added; `columns` are the file's after the transform. */
@@ -257,7 +257,7 @@ export class FileRuleState {
           const time = newest === undefined ? Number.NaN : timeOf(newest);
           tally.failing = Number.isNaN(time) || time < now - (check.withinMs as number) ? 1 : 0;
           tally.detail = newest === undefined ? 'no value' : `newest ${String(sampleValue(newest))}`;
-          if (tally.failing > 0 && newest !== undefined) tally.samples = [sampleValue(newest)];
+          if (tally.failing > 0 && newest !== undefined && check.samples > 0) tally.samples = [sampleValue(newest)];
           break;
         }
         case 'columns': {

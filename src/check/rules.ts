@@ -66,6 +66,8 @@ export interface ResolvedCheck {
   readonly required: readonly string[];
   readonly types: Readonly<Record<string, string>>;
   readonly expr: CheckExpression | null;
+  /** Sample values kept per rule (0: none: `checks: { samples: 0, rules }`). */
+  readonly samples: number;
 }
 
 export function isRowRule(rule: string): boolean {
@@ -96,8 +98,9 @@ export function resolveChecks(
   inputs: readonly CheckInput[],
   problem: (field: string, message: string) => void,
   sourceSchema: Readonly<Record<string, string>> = {},
+  samples = 20,
 ): ResolvedCheck[] {
-  const resolved = inputs.map((input, index) => resolveCheck(`${field}[${index}]`, input, problem, sourceSchema));
+  const resolved = inputs.map((input, index) => ({ ...resolveCheck(`${field}[${index}]`, input, problem, sourceSchema), samples }));
   const casts = resolved.flatMap((check, index) => (check.rule === 'cast' ? [index] : []));
   if (casts.length > 1) problem(`${field}[${casts[1]}]`, `rule ${casts[0]} is already the cast rule; one cast rule per pipeline (list its columns)`);
   const seen = new Map<string, number>();
@@ -116,7 +119,7 @@ function resolveCheck(
   input: CheckInput,
   problem: (field: string, message: string) => void,
   sourceSchema: Readonly<Record<string, string>>,
-): ResolvedCheck {
+): Omit<ResolvedCheck, 'samples'> {
   const kind = isRowRule(input.rule) ? 'row' : 'file';
   const action = input.action ?? 'quarantine';
   if (kind === 'file' && action === 'reject')
@@ -140,7 +143,7 @@ function resolveCheck(
     if (columns.length === 0) problem(`${field}.columns`, 'names no column');
     return columns;
   };
-  let check: Omit<ResolvedCheck, 'id'>;
+  let check: Omit<ResolvedCheck, 'id' | 'samples'>;
   let derived: string;
   switch (input.rule) {
     case 'notNull':

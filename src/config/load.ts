@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AlertDestination, destinationId, redactUrl } from '../alerts/index.ts';
-import { resolveChecks } from '../check/index.ts';
+import { type CheckInput, MAX_SAMPLES, resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { type ConfigFlags, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
 import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
@@ -204,6 +204,13 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
+  const flag = (name: string): boolean => {
+    const value = envValue(name)?.toLowerCase();
+    if (value === undefined || value === 'false' || value === '0' || value === 'no') return false;
+    if (value === 'true' || value === '1' || value === 'yes') return true;
+    problem(name, `"${env[name]}" is not true or false`);
+    return false;
+  };
 
   // storage: flag > env > file > default
   let storageField = 'storage';
@@ -241,7 +248,10 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     const prefix = (pipeline.source?.prefix ?? '').replace(/^\/+/, '');
     if (prefix.split('/').includes('..')) problem(`${field}.source.prefix`, 'must not contain ".."');
     const source = pipeline.source ?? {};
-    const checks = resolveChecks(`${field}.checks`, pipeline.checks ?? [], problem, source.schema ?? {});
+    // checks: a list of rules, or { samples, rules } (samples: 0 keeps no value from the file).
+    const checkInput = checkList(pipeline.checks);
+    const checksField = checkInput.listed ? `${field}.checks` : `${field}.checks.rules`;
+    const checks = resolveChecks(checksField, checkInput.rules, problem, source.schema ?? {}, checkInput.samples ?? MAX_SAMPLES);
     return {
       name,
       source: {
@@ -289,6 +299,8 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     problem('DATABASE_URL', 'must start with postgres:// or postgresql://');
   }
 
+  const publicRead = flag('FERRY_PUBLIC_READ');
+  const trustProxy = flag('FERRY_TRUST_PROXY');
   if (problems.length > 0) {
     // A value from the environment applies to every pipeline: its problem is said once, and
     // the file is not blamed for it.
@@ -311,6 +323,10 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     retry,
     limits,
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
+    readToken: envValue('FERRY_READ_TOKEN') ?? null,
+    metricsToken: envValue('FERRY_METRICS_TOKEN') ?? null,
+    publicRead,
+    trustProxy,
     ...resolveAlerts(input, duration),
     publicUrl: (envValue('FERRY_PUBLIC_URL') ?? input.http?.publicUrl ?? `http://${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host}:${port}`).replace(
       /\/+$/,
@@ -321,12 +337,19 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   });
 }
 
+/** `checks` as a list, or as `{ samples, rules }`. */
+function checkList(checks: PipelineInput['checks']): { rules: readonly CheckInput[]; samples?: number; listed: boolean } {
+  if (checks === undefined) return { rules: [], listed: true };
+  if ('rules' in checks) return { rules: checks.rules, ...(checks.samples === undefined ? {} : { samples: checks.samples }), listed: false };
+  return { rules: checks, listed: true };
+}
+
 function resolveSink(field: string, pipeline: PipelineInput, problem: (field: string, message: string) => void): SinkConfig {
   const sink = pipeline.sink ?? 'row-count';
   if (sink === 'row-count') {
     if (pipeline.transform !== undefined || pipeline.sql !== undefined)
       problem(`${field}.sink`, 'a transform or sql needs a table sink: sink: { table: "name" }');
-    (pipeline.checks ?? []).forEach((check, index) => {
+    checkList(pipeline.checks).rules.forEach((check: CheckInput, index: number) => {
       if (check.action === 'reject') problem(`${field}.checks[${index}].action`, 'the row-count sink loads no rows to set aside: use warn or quarantine');
     });
     return { kind: 'row-count' };

@@ -86,7 +86,7 @@ const pipelineSchema = z.strictObject({
       }),
     ])
     .optional(),
-  checks: z.array(checkSchema).optional(),
+  checks: z.union([z.array(checkSchema), z.strictObject({ samples: z.number().int().min(0).max(20).optional(), rules: z.array(checkSchema) })]).optional(),
   schedule: scheduleSchema.optional(),
   expectEvery: durationText.optional(),
 });

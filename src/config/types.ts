@@ -58,7 +58,8 @@ export interface PipelineInput {
   /** Or Polars SQL over the table `source` (table sinks). */
   readonly sql?: string;
   /** Data quality rules run on every file, in the pass that loads it (a row-count sink then reads the rows). @default [] */
-  readonly checks?: readonly CheckInput[];
+  /** Data quality rules (see Checks), or `{ samples: 0, rules: [...] }` to keep no sample values of failing rows. */
+  readonly checks?: readonly CheckInput[] | { readonly samples?: number; readonly rules: readonly CheckInput[] };
   /** @default 'row-count': one `etl_results` row per file version with its row count; or a table */
   readonly sink?: 'row-count' | TableSinkInput;
   /** `'5m'`, `'0 * * * *'`, `{ every: '5m' }` or `{ cron, timezone }`. @default { every: '5m' } */
@@ -168,6 +169,14 @@ export interface ResolvedConfig {
   };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
+  /** From FERRY_READ_TOKEN: when set, every route but /health (and the dashboard's assets) needs it or the admin token. */
+  readonly readToken: string | null;
+  /** From FERRY_METRICS_TOKEN: opens /metrics (as do the read and admin tokens). */
+  readonly metricsToken: string | null;
+  /** FERRY_PUBLIC_READ=true: reading without a token on a non-loopback address is intended. */
+  readonly publicRead: boolean;
+  /** FERRY_TRUST_PROXY=true: the client address comes from X-Forwarded-For (behind a reverse proxy). */
+  readonly trustProxy: boolean;
   /** The alert destinations whose URL is set. */
   readonly alerts: readonly AlertDestination[];
   /** Destinations left off (their URL's variable is unset): one line each, logged at start. */

@@ -4,7 +4,9 @@
  * keeps state of its own.
  */
 import crypto from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config/index.ts';
@@ -16,7 +18,7 @@ import { checkStoreAnswers } from '../runtime.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { buildStatusReport } from './status-report.ts';
-import { registerUi, sendPage, wantsHtml } from './ui.ts';
+import { PAGE_POLICY_DIRECTIVES, registerUi, sendPage, wantsHtml } from './ui.ts';
 
 export interface HttpAppOptions {
   readonly config: ResolvedConfig;
@@ -77,7 +79,42 @@ function invalid(error: z.ZodError): ErrorBody {
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, pool, store } = options;
   // Fastify's own request logging stays off: one line per scrape of /metrics or /health is noise.
-  const app = Fastify({ logger: false });
+  // Limits: small bodies (the API takes a pipeline name at most), timeouts for slow clients.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: 200 },
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    // Behind a reverse proxy, set FERRY_TRUST_PROXY so that limits count the client's address.
+    trustProxy: config.trustProxy,
+  });
+  // Security headers on every answer; the dashboard's policy allows only ferry's own assets.
+  void app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: PAGE_POLICY_DIRECTIVES },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: false, // ferry speaks plain HTTP; a TLS proxy in front sets HSTS
+  });
+  // Failed authentications are limited per client address; a valid token is never limited.
+  void app.register(rateLimit, {
+    global: true,
+    max: FAILED_AUTH_PER_MINUTE,
+    timeWindow: 60_000,
+    allowList: (request) => access(request, config).allowed,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`too many failed authentications from this address; try again in ${context.after}`), { statusCode: 429, code: 'rate_limited' }),
+  });
+  // Authentication after the rate limit (its check is a route's onRequest hook) and before any
+  // body is parsed: a refused request costs nothing, and its failures are counted.
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const verdict = access(request, config);
+    if (verdict.allowed) return payload;
+    return reply
+      .status(verdict.status)
+      .header('www-authenticate', 'Bearer')
+      .send(errorBody(verdict.status === 403 ? 'forbidden' : 'unauthorized', verdict.message));
+  });
   const log = options.log?.child({ component: 'http' });
   const metrics = createMetrics(pool);
 
@@ -90,120 +127,157 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  // A browser gets the dashboard; curl and API clients get JSON.
-  app.get('/', async (request, reply) => {
-    if (wantsHtml(request)) return sendPage(reply);
-    return {
-      name: 'ferry',
-      version: options.version,
-      pipelines: config.pipelines.map((pipeline) => ({ name: pipeline.name, schedule: pipeline.schedule.text })),
-      links: { dashboard: '/ui', health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
-    };
-  });
-  registerUi(app);
+  // The routes are registered after the plugins (helmet, rate-limit), so that the plugins'
+  // hooks cover them.
+  void app.register(async (api) => {
+    // A browser gets the dashboard; curl and API clients get JSON.
+    api.get('/', async (request, reply) => {
+      if (wantsHtml(request)) return sendPage(reply);
+      return {
+        name: 'ferry',
+        version: options.version,
+        pipelines: config.pipelines.map((pipeline) => ({ name: pipeline.name, schedule: pipeline.schedule.text })),
+        links: { dashboard: '/ui', health: '/health', status: '/status', runs: '/runs', files: '/files', metrics: '/metrics' },
+      };
+    });
+    registerUi(api, { read: config.readToken !== null, admin: config.adminToken !== null });
 
-  app.get('/health', async (_request, reply) => {
-    const [database, storage] = await Promise.all([
-      withTimeout(pool.query('SELECT 1'), HEALTH_TIMEOUT_MS).then(
-        () => 'ok',
-        (error: unknown) => `unreachable: ${errorMessage(error)}`,
-      ),
-      checkStoreAnswers(store, HEALTH_TIMEOUT_MS).then(
-        () => 'ok',
-        (error: unknown) => errorMessage(error),
-      ),
-    ]);
-    const ok = database === 'ok' && storage === 'ok';
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: { database, storage } });
-  });
+    api.get('/health', async (_request, reply) => {
+      const [database, storage] = await Promise.all([
+        withTimeout(pool.query('SELECT 1'), HEALTH_TIMEOUT_MS).then(
+          () => 'ok',
+          (error: unknown) => `unreachable: ${errorMessage(error)}`,
+        ),
+        checkStoreAnswers(store, HEALTH_TIMEOUT_MS).then(
+          () => 'ok',
+          (error: unknown) => errorMessage(error),
+        ),
+      ]);
+      const ok = database === 'ok' && storage === 'ok';
+      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: { database, storage } });
+    });
 
-  app.get('/status', async () =>
-    buildStatusReport({ pool, pipelines: config.pipelines, nextRun: options.nextRun ?? null, serviceStatus: options.serviceStatus?.() ?? 'running' }),
-  );
-
-  app.get('/runs', async (request, reply) => {
-    const query = runsQuery.safeParse(request.query);
-    if (!query.success) return reply.status(400).send(invalid(query.error));
-    return { runs: await listRuns(pool, query.data) };
-  });
-
-  app.get('/files', async (request, reply) => {
-    const query = filesQuery.safeParse(request.query);
-    if (!query.success) return reply.status(400).send(invalid(query.error));
-    return { files: await listFiles(pool, query.data) };
-  });
-
-  app.get('/files/:id', async (request, reply) => {
-    const params = fileParams.safeParse(request.params);
-    if (!params.success) return reply.status(400).send(invalid(params.error));
-    const found = await pool.query('SELECT * FROM ferry_files WHERE id = $1', [params.data.id]);
-    if (found.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
-    const file = found.rows[0];
-    // The other versions of the same key, newest first: what happened to it before and after.
-    const versions = await pool.query(
-      'SELECT id, version, status, attempts, rows, error_code, discovered_at, finished_at FROM ferry_files WHERE pipeline = $1 AND key = $2 AND id <> $3 ORDER BY id DESC LIMIT 50',
-      [file.pipeline, file.key, file.id],
+    api.get('/status', async () =>
+      buildStatusReport({ pool, pipelines: config.pipelines, nextRun: options.nextRun ?? null, serviceStatus: options.serviceStatus?.() ?? 'running' }),
     );
-    return { file, versions: versions.rows, checks: await listCheckResults(pool, params.data.id) };
-  });
 
-  app.get('/metrics', async (_request, reply) => {
-    const { contentType, body } = await metrics.render();
-    return reply.type(contentType).send(body);
-  });
+    api.get('/runs', async (request, reply) => {
+      const query = runsQuery.safeParse(request.query);
+      if (!query.success) return reply.status(400).send(invalid(query.error));
+      return { runs: await listRuns(pool, query.data) };
+    });
 
-  // Admin actions: refused unless FERRY_ADMIN_TOKEN is set and given as a bearer token.
-  const refuseUnlessAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isAuthorised(config.adminToken, request.headers.authorization)) return;
-    return reply
-      .status(config.adminToken === null ? 403 : 401)
-      .send(
-        config.adminToken === null
-          ? errorBody('forbidden', 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN')
-          : errorBody('unauthorized', 'missing or wrong bearer token'),
+    api.get('/files', async (request, reply) => {
+      const query = filesQuery.safeParse(request.query);
+      if (!query.success) return reply.status(400).send(invalid(query.error));
+      return { files: await listFiles(pool, query.data) };
+    });
+
+    api.get('/files/:id', async (request, reply) => {
+      const params = fileParams.safeParse(request.params);
+      if (!params.success) return reply.status(400).send(invalid(params.error));
+      const found = await pool.query('SELECT * FROM ferry_files WHERE id = $1', [params.data.id]);
+      if (found.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
+      const file = found.rows[0];
+      // The other versions of the same key, newest first: what happened to it before and after.
+      const versions = await pool.query(
+        'SELECT id, version, status, attempts, rows, error_code, discovered_at, finished_at FROM ferry_files WHERE pipeline = $1 AND key = $2 AND id <> $3 ORDER BY id DESC LIMIT 50',
+        [file.pipeline, file.key, file.id],
       );
-  };
+      return { file, versions: versions.rows, checks: await listCheckResults(pool, params.data.id) };
+    });
 
-  app.post('/files/:id/retry', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
-    const params = fileParams.safeParse(request.params);
-    if (!params.success) return reply.status(400).send(invalid(params.error));
-    const [file] = await requeueFiles(pool, { files: [String(params.data.id)] });
-    if (file === undefined) {
-      const existing = await pool.query<{ status: string }>('SELECT status FROM ferry_files WHERE id = $1', [params.data.id]);
-      if (existing.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
-      return reply
-        .status(409)
-        .send(errorBody('conflict', `file version ${params.data.id} is ${existing.rows[0]?.status}; only quarantined or waiting files can be retried`));
-    }
-    options.onRequeue?.();
-    return { file };
-  });
+    api.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
+    });
 
-  app.post('/runs', { onRequest: refuseUnlessAdmin }, async (request, reply) => {
-    const body = runBody.safeParse(request.body ?? {});
-    if (!body.success) return reply.status(400).send(invalid(body.error));
-    const name = body.data.pipeline;
-    if (name !== undefined && !config.pipelines.some((pipeline) => pipeline.name === name))
-      return reply.status(404).send(errorBody('not_found', `no pipeline named ${name}`, 'pipeline'));
-    if (options.runNow === undefined) return reply.status(503).send(errorBody('unavailable', 'runs cannot be started by this process'));
-    const runNow = options.runNow;
-    if (name !== undefined) {
-      const result = await runNow(name);
-      return reply.status(result.accepted ? 202 : 409).send({ pipeline: name, ...result });
-    }
-    // No pipeline named: every pipeline, as `ferry run --once` does.
-    const runs = await Promise.all(config.pipelines.map(async (pipeline) => ({ pipeline: pipeline.name, ...(await runNow(pipeline.name)) })));
-    return reply.status(runs.some((run) => run.accepted) ? 202 : 409).send({ runs });
+    // Admin actions (POST): refused unless FERRY_ADMIN_TOKEN is set and given (see access()).
+    api.post('/files/:id/retry', async (request, reply) => {
+      const params = fileParams.safeParse(request.params);
+      if (!params.success) return reply.status(400).send(invalid(params.error));
+      const [file] = await requeueFiles(pool, { files: [String(params.data.id)] });
+      if (file === undefined) {
+        const existing = await pool.query<{ status: string }>('SELECT status FROM ferry_files WHERE id = $1', [params.data.id]);
+        if (existing.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
+        return reply
+          .status(409)
+          .send(errorBody('conflict', `file version ${params.data.id} is ${existing.rows[0]?.status}; only quarantined or waiting files can be retried`));
+      }
+      options.onRequeue?.();
+      return { file };
+    });
+
+    api.post('/runs', async (request, reply) => {
+      const body = runBody.safeParse(request.body ?? {});
+      if (!body.success) return reply.status(400).send(invalid(body.error));
+      const name = body.data.pipeline;
+      if (name !== undefined && !config.pipelines.some((pipeline) => pipeline.name === name))
+        return reply.status(404).send(errorBody('not_found', `no pipeline named ${name}`, 'pipeline'));
+      if (options.runNow === undefined) return reply.status(503).send(errorBody('unavailable', 'runs cannot be started by this process'));
+      const runNow = options.runNow;
+      if (name !== undefined) {
+        const result = await runNow(name);
+        return reply.status(result.accepted ? 202 : 409).send({ pipeline: name, ...result });
+      }
+      // No pipeline named: every pipeline, as `ferry run --once` does.
+      const runs = await Promise.all(config.pipelines.map(async (pipeline) => ({ pipeline: pipeline.name, ...(await runNow(pipeline.name)) })));
+      return reply.status(runs.some((run) => run.accepted) ? 202 : 409).send({ runs });
+    });
   });
 
   return app;
 }
 
+/** Constant-time: a wrong token takes as long to refuse as a nearly right one. */
 function isAuthorised(token: string | null, header: string | undefined): boolean {
   if (token === null || header === undefined) return false;
-  const expected = Buffer.from(`Bearer ${token}`);
-  const given = Buffer.from(header);
-  return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  const expected = crypto.createHash('sha256').update(`Bearer ${token}`).digest();
+  const given = crypto.createHash('sha256').update(header).digest();
+  return crypto.timingSafeEqual(expected, given);
+}
+
+const FAILED_AUTH_PER_MINUTE = 30;
+
+/** What a route exposes, and so which token opens it. */
+export type RouteAccess = 'open' | 'metrics' | 'read' | 'admin';
+
+/**
+ * The access model. `open`: /health, and the dashboard's page and assets (they hold no data;
+ * the page asks for a token when the API wants one). `metrics`: /metrics — its own token, the
+ * read token or the admin token. `read`: every other GET — the read token or the admin token,
+ * when a read token is set (else open). `admin`: every POST — the admin token only, and off
+ * while none is set.
+ */
+export function routeAccess(method: string, url: string, acceptsHtml: boolean): RouteAccess {
+  const path = url.split('?')[0] ?? '';
+  if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') return 'admin';
+  if (path === '/health' || path === '/ui' || path.startsWith('/ui/') || (path === '/' && acceptsHtml)) return 'open';
+  if (path === '/metrics') return 'metrics';
+  return 'read';
+}
+
+function access(request: FastifyRequest, config: ResolvedConfig): { allowed: true } | { allowed: false; status: 401 | 403; message: string } {
+  const kind = routeAccess(request.method, request.url, wantsHtml(request));
+  const header = request.headers.authorization;
+  const admin = isAuthorised(config.adminToken, header);
+  switch (kind) {
+    case 'open':
+      return { allowed: true };
+    case 'admin':
+      if (config.adminToken === null) return { allowed: false, status: 403, message: 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN' };
+      return admin ? { allowed: true } : { allowed: false, status: 401, message: 'missing or wrong bearer token (this route needs FERRY_ADMIN_TOKEN)' };
+    case 'metrics':
+      if (config.metricsToken === null && config.readToken === null) return { allowed: true };
+      return admin || isAuthorised(config.metricsToken, header) || isAuthorised(config.readToken, header)
+        ? { allowed: true }
+        : { allowed: false, status: 401, message: 'missing or wrong bearer token (FERRY_METRICS_TOKEN, FERRY_READ_TOKEN or FERRY_ADMIN_TOKEN)' };
+    case 'read':
+      if (config.readToken === null) return { allowed: true };
+      return admin || isAuthorised(config.readToken, header)
+        ? { allowed: true }
+        : { allowed: false, status: 401, message: 'missing or wrong bearer token (FERRY_READ_TOKEN or FERRY_ADMIN_TOKEN)' };
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

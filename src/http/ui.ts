@@ -24,9 +24,18 @@ const ASSETS: Readonly<Record<string, { readonly file: () => string; readonly ty
   'uplot.css': { file: () => uplotFile('uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
 
-/** Only ferry's own scripts, styles and API: no inline script, nothing from elsewhere. */
-const PAGE_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/** Only ferry's own scripts, styles and API: no inline script, nothing from elsewhere (sent by helmet on every answer). */
+export const PAGE_POLICY_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  objectSrc: ["'none'"],
+};
 
 const cache = new Map<string, Buffer>();
 function read(file: string): Buffer {
@@ -45,14 +54,15 @@ export function wantsHtml(request: FastifyRequest): boolean {
 
 export function sendPage(reply: FastifyReply): FastifyReply {
   return reply
-    .header('content-security-policy', PAGE_POLICY)
     .header('cache-control', 'no-cache')
     .type('text/html; charset=utf-8')
     .send(read(path.join(UI_DIR, 'index.html')));
 }
 
-export function registerUi(app: FastifyInstance): void {
+export function registerUi(app: FastifyInstance, tokens: { readonly read: boolean; readonly admin: boolean }): void {
   app.get('/ui', async (_request, reply) => sendPage(reply));
+  // Which tokens the API wants, so that the page asks before it calls (an open route: no data).
+  app.get('/ui/auth', async () => ({ read_token_required: tokens.read, admin_enabled: tokens.admin }));
   app.get<{ Params: { asset: string } }>('/ui/:asset', async (request, reply) => {
     const asset = ASSETS[request.params.asset];
     if (asset === undefined) return reply.status(404).send({ error: { code: 'not_found', message: `no asset ${request.params.asset}` } });

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { enqueueAlert, type OutboxSettings } from '../alerts/index.ts';
 import { ChecksFailedError, evaluateChecks, mergeTallies, type PartResult } from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
-import { databaseErrorCode, errorEntry, errorMessage, FerryError } from '../errors/index.ts';
+import { databaseErrorCode, errorEntry, errorMessage, FerryError, maskDataValues } from '../errors/index.ts';
 import {
   type FileVersionRecord,
   lockClaimedFile,
@@ -278,11 +278,11 @@ async function recordFailure(
           event,
           pipeline: context.pipeline.name,
           dedupKey: `${event}:${file.id}:${Date.now()}`,
-          summary: `${context.pipeline.name}: ${file.key} quarantined at ${step} (${code}): ${message}`,
+          summary: `${context.pipeline.name}: ${file.key} quarantined at ${step} (${code}): ${maskDataValues(message)}`,
           file: { id: file.id, key: file.key, version: file.version },
           runId: run.id,
           attempts: file.attempts,
-          error: { code, step, message },
+          error: { code, step, message: maskDataValues(message) },
         });
       }
     });
@@ -291,7 +291,8 @@ async function recordFailure(
     // The database itself is failing: the lease will expire and the file will be claimed again.
     fileLog.error({ err: recordError }, 'could not record the failure; the file will be retried when its lease expires');
   }
-  fileLog.warn({ step, code: error.code, error: message, retryAt }, willRetry ? 'file failed, will retry' : 'file quarantined');
+  // The log gets the message with values from the file masked (the ledger keeps it whole).
+  fileLog.warn({ step, code: error.code, error: maskDataValues(message), retryAt }, willRetry ? 'file failed, will retry' : 'file quarantined');
   return { kind: willRetry ? 'retrying' : 'quarantined', key: file.key, step, code: error.code, error: message };
 }
 

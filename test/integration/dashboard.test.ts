@@ -17,6 +17,7 @@ import { projectDir } from '../helpers/fixtures.ts';
 const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../test-results/dashboard');
 const TOKEN = 'dashboard-test-token';
+const READ_TOKEN = 'dashboard-read-token';
 
 const skip = fs.existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (set FERRY_CHROMIUM)`;
 
@@ -38,7 +39,7 @@ before(async () => {
   );
   // The table refuses negative amounts: refused.csv is quarantined with LOAD_REJECTED.
   await db.pool.query('CREATE TABLE orders (id bigint, amount double precision CHECK (amount >= 0))');
-  ferry = await startFerry({ env: { DATABASE_URL: db.url, FERRY_STORAGE: inbox, FERRY_ADMIN_TOKEN: TOKEN }, cwd: project });
+  ferry = await startFerry({ env: { DATABASE_URL: db.url, FERRY_STORAGE: inbox, FERRY_ADMIN_TOKEN: TOKEN, FERRY_READ_TOKEN: READ_TOKEN }, cwd: project });
   fs.mkdirSync(SHOTS, { recursive: true });
   process.stdout.write(`dashboard screenshots: ${SHOTS}\n`);
 });
@@ -64,11 +65,19 @@ describe('the dashboard', { skip }, () => {
       page.on('request', (request) => requests.push(request.url()));
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
+      // Console errors include what the page's Content-Security-Policy refused.
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
       const origin = new URL(ferry?.url as string).origin;
 
       // A browser asking for / gets the page; the API stays JSON.
       await page.goto(`${origin}/`);
       await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+      // Reading needs a token here: the page asks for it before it calls the API.
+      await page.getByText('this ferry needs a token to read').waitFor();
+      await page.getByLabel('Token').fill(READ_TOKEN);
+      await page.getByLabel('Token').press('Tab');
       const row = page.locator('#pipelines tbody tr', { hasText: 'orders' });
       await row.waitFor();
       assert.match((await row.textContent()) ?? '', /every 1s/);
@@ -83,11 +92,13 @@ describe('the dashboard', { skip }, () => {
       await page.locator('#detail').waitFor({ state: 'visible' });
       assert.match((await page.locator('#detail').textContent()) ?? '', /LOAD_REJECTED at load/);
 
-      // Fix the cause, then retry from the page: first without the token (refused, asks for it), then with it.
+      // Fix the cause, then retry from the page: the read token cannot (the answer says which token
+      // it needs); the admin token can.
       await db.pool.query('ALTER TABLE orders DROP CONSTRAINT orders_amount_check');
       await quarantined.getByRole('button', { name: 'Retry refused.csv' }).click();
-      await page.getByText('Type the admin token').waitFor();
-      await page.getByLabel('Admin token').fill(TOKEN);
+      await page.getByText('Retry refused: missing or wrong bearer token (this route needs FERRY_ADMIN_TOKEN)').waitFor();
+      await page.getByLabel('Token').fill(TOKEN);
+      await page.getByLabel('Token').press('Tab');
       await quarantined.getByRole('button', { name: 'Retry refused.csv' }).click();
       await page.getByText('1 file put back in the queue.').waitFor();
 
@@ -106,12 +117,20 @@ describe('the dashboard', { skip }, () => {
         [['processed', 2]],
       );
 
-      assert.deepEqual(errors, [], 'no script error on the page');
+      // The one refused retry (401) is logged by Chromium as a failed resource; nothing else may be.
+      assert.deepEqual(
+        errors.filter((error) => !/status of 401/.test(error)),
+        [],
+        'no script error and nothing refused by the page policy',
+      );
       const elsewhere = requests.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'));
       assert.deepEqual(elsewhere, [], 'every asset and call is served by ferry');
 
       // curl and API clients still get JSON from /.
-      const json = (await (await fetch(`${origin}/`, { headers: { accept: 'application/json' } })).json()) as { name: string; links: { dashboard: string } };
+      const json = (await (await fetch(`${origin}/`, { headers: { accept: 'application/json', authorization: `Bearer ${READ_TOKEN}` } })).json()) as {
+        name: string;
+        links: { dashboard: string };
+      };
       assert.equal(json.name, 'ferry');
       assert.equal(json.links.dashboard, '/ui');
     } finally {

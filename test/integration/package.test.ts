@@ -180,7 +180,18 @@ describe('the packed package', () => {
     fs.mkdirSync(inbox);
     fs.chmodSync(inbox, 0o777);
     const port = await freePort();
-    const env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, HOST: '0.0.0.0', PORT: String(port), FERRY_LOG_FORMAT: 'json' };
+    const env = {
+      DATABASE_URL: db.url,
+      FERRY_STORAGE: inbox,
+      HOST: '0.0.0.0',
+      PORT: String(port),
+      FERRY_LOG_FORMAT: 'json',
+      FERRY_READ_TOKEN: 'image-read-token',
+    };
+    // Bound beyond loopback without a read token (or FERRY_PUBLIC_READ=true), it refuses to start.
+    const open = await run(bin, ['start'], { cwd: dir, env: { ...env, FERRY_READ_TOKEN: '' } });
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /HOST=0\.0\.0\.0 makes ferry reachable from other machines, and no read token is set: set FERRY_READ_TOKEN/);
     // As the image runs it: not root (setpriv keeps the environment, as Docker's USER does).
     // That user cannot enter root's home, where this Node may be: it gets a copy of its own.
     let nodeBin = NODE_BIN;
@@ -215,6 +226,10 @@ describe('the packed package', () => {
       assert.equal(JSON.parse(healthy?.stdout ?? '{}').status, 'ok');
       assert.match(log, /"msg":"ferry started"|listening/i);
       assert.match(log, /0\.0\.0\.0/, 'it listens on every interface');
+      const status = (token: string | null) =>
+        fetch(`http://127.0.0.1:${port}/status`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      assert.equal(await status(null), 401);
+      assert.equal(await status('image-read-token'), 200);
     } finally {
       child.kill('SIGTERM');
       await closed;

@@ -44,6 +44,8 @@ describe('deployment files', () => {
     assert.equal(env.FERRY_STORAGE, 's3://landing/');
     assert.equal(env.AWS_ENDPOINT_URL, 'http://minio:9000');
     assert.equal(env.HOST, '0.0.0.0');
+    // Beyond loopback ferry wants a read token, or this flag saying open reading is intended.
+    assert.equal(env.FERRY_PUBLIC_READ, 'true');
     assert.ok(Number.parseInt(ferry.stop_grace_period ?? '0', 10) > 9.5, 'the grace period outlasts the stop deadline');
     assert.deepEqual(Object.keys(compose.volumes).sort(), ['minio-data', 'postgres-data']);
     assert.ok(postgres.volumes?.some((v) => v.startsWith('postgres-data:')));
