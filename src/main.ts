@@ -9,7 +9,6 @@ import { selectsKey } from './discover/index.ts';
 import { FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
-import { isLate } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
 import { observeFile } from './metrics/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -135,20 +134,18 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     ...(process.env.FERRY_TEST_ALERT_LEASE_MS ? { leaseMs: Number(process.env.FERRY_TEST_ALERT_LEASE_MS) } : {}),
   });
   const scheduled = config.pipelines.filter((pipeline) => !refused.has(pipeline.name));
-  const lateness =
-    config.alerts.length > 0
-      ? setInterval(
-          () => {
-            checkLateness(runtime.pool, { destinations: config.alerts, publicUrl: config.publicUrl }, scheduled, isLate)
-              .then((raised) => {
-                if (raised > 0) sender?.kick();
-              })
-              .catch((error: unknown) => log.warn({ err: error }, 'looking for late pipelines failed'));
-          },
-          Math.max(1_000, Math.min(30_000, ...scheduled.map((pipeline) => pipeline.expectEveryMs / 4))),
-        )
-      : null;
-  lateness?.unref();
+  // (Also without alert destinations: ferry_pipeline_late, and the Prometheus rule on it, need it.)
+  const lateness = setInterval(
+    () => {
+      checkLateness(runtime.pool, { destinations: config.alerts, publicUrl: config.publicUrl }, scheduled)
+        .then((raised) => {
+          if (raised > 0) sender?.kick();
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'looking for late pipelines failed'));
+    },
+    Math.max(1_000, Math.min(30_000, ...scheduled.map((pipeline) => pipeline.expectEveryMs / 4))),
+  );
+  lateness.unref();
 
   scheduler = startScheduler({
     pipelines: scheduled,
@@ -180,7 +177,7 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     stopping = true;
     log.info('stopping: no new files are claimed; in-flight files finish');
     watcher?.close();
-    if (lateness !== null) clearInterval(lateness);
+    clearInterval(lateness);
     shutdown.abort();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS).unref());
     await Promise.race([scheduler?.stop(), deadline]);

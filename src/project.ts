@@ -65,9 +65,24 @@ export function findProjectRoot(from: string, env: NodeJS.ProcessEnv, flags: Con
  * line: no raw config in code.
  */
 export function configOrigin(options: LoadConfigOptions = {}): ConfigOrigin {
-  const env = options.env ?? process.env;
-  const flags = options.flags ?? {};
+  const { env, flags } = explicitConfigMadeAbsolute(options);
   const cwd = options.cwd ?? findProjectRoot(process.cwd(), env, flags) ?? process.cwd();
   const configFile = findConfigFile(cwd, env, flags);
   return { cwd, configFile, raw: configFile === null ? {} : null, env: { ...env }, flags: { ...flags } };
+}
+
+/**
+ * `--config conf/x.ts` and `FERRY_CONFIG=conf/x.ts` name a file from where the command was run:
+ * made absolute here, once, before the project's folder (the file's own) becomes the folder
+ * everything else is resolved in.
+ */
+export function explicitConfigMadeAbsolute(options: LoadConfigOptions): { env: NodeJS.ProcessEnv; flags: ConfigFlags } {
+  const from = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const absolute = (file: string | undefined) => (file === undefined || file === '' ? file : path.resolve(from, file));
+  return {
+    env: env.FERRY_CONFIG ? { ...env, FERRY_CONFIG: absolute(env.FERRY_CONFIG) } : env,
+    flags: flags.config ? { ...flags, config: absolute(flags.config) } : flags,
+  };
 }

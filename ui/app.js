@@ -188,7 +188,7 @@ async function retry(files) {
   await refresh();
 }
 
-async function showFile(id) {
+async function showFile(id, options = { scroll: true }) {
   openFileId = id;
   const detail = await getJson(`/files/${id}`);
   const file = detail.file;
@@ -251,7 +251,7 @@ async function showFile(id) {
           el('tbody', {}, checks),
         ),
   );
-  section.scrollIntoView({ block: 'nearest' });
+  if (options.scroll) section.scrollIntoView({ block: 'nearest' });
 }
 
 let auth = null;
@@ -267,7 +267,8 @@ async function refresh() {
     renderPipelines(status);
     renderRuns(runs.runs);
     renderQuarantine(quarantined.files);
-    if (openFileId !== null) await showFile(openFileId);
+    // A refresh keeps an open file's detail current without moving the page.
+    if (openFileId !== null) await showFile(openFileId, { scroll: false });
   } catch (error) {
     if (error instanceof NeedsToken) {
       // The API wants a token (FERRY_READ_TOKEN, or the admin token): ask for it.
@@ -287,10 +288,19 @@ $('#token').addEventListener('input', (event) => {
   token = event.target.value.trim();
 });
 $('#token-form').addEventListener('submit', (event) => event.preventDefault());
-$('#retry-all').addEventListener('click', async () => {
-  const quarantined = await getJson('/files?status=quarantined&limit=1000');
-  await retry(quarantined.files);
+$('#retry-all').addEventListener('click', () => {
+  getJson('/files?status=quarantined&limit=1000')
+    .then((quarantined) => retry(quarantined.files))
+    .catch(report);
 });
+
+function report(error) {
+  $('#quarantine-message').textContent = error instanceof NeedsToken ? `${error.message}: type a token in the token field` : `Failed: ${error.message}`;
+}
+
+// A link to a file (an alert's `dashboard`: /ui#file-12) opens its detail.
+const linked = /^#file-(\d+)$/.exec(location.hash);
+if (linked) openFileId = Number(linked[1]);
 window.addEventListener('resize', () => chart?.setSize({ width: Math.max(320, $('#runs-chart').clientWidth), height: 260 }));
 
 refresh();

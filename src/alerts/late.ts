@@ -13,19 +13,21 @@ export interface LatePipeline {
 }
 
 /** Looks at each pipeline once; returns the alerts written (late or recovered). */
-export async function checkLateness(pool: pg.Pool, settings: OutboxSettings, pipelines: readonly LatePipeline[], isLate: LateRule): Promise<number> {
+export async function checkLateness(pool: pg.Pool, settings: OutboxSettings, pipelines: readonly LatePipeline[]): Promise<number> {
   let raised = 0;
   for (const pipeline of pipelines) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('INSERT INTO ferry_pipeline_health (pipeline) VALUES ($1) ON CONFLICT DO NOTHING', [pipeline.name]);
-      const runs = await client.query<{ last: Date | null; first: Date | null }>(
-        `SELECT max(finished_at) FILTER (WHERE status = 'completed') AS last, min(started_at) AS first FROM ferry_runs WHERE pipeline = $1`,
-        [pipeline.name],
+      // Judged by the database's clock, which every instance shares (theirs may differ).
+      const runs = await client.query<{ last: Date | null; late: boolean }>(
+        `SELECT max(finished_at) FILTER (WHERE status = 'completed') AS last,
+                coalesce(coalesce(max(finished_at) FILTER (WHERE status = 'completed'), min(started_at)) < now() - make_interval(secs => $2::double precision / 1000), false) AS late
+           FROM ferry_runs WHERE pipeline = $1`,
+        [pipeline.name, pipeline.expectEveryMs],
       );
-      const { last, first } = runs.rows[0] ?? { last: null, first: null };
-      const late = isLate(last, first, pipeline.expectEveryMs);
+      const { last, late } = runs.rows[0] ?? { last: null, late: false };
       const changed = await client.query<{ changed_at: Date }>(
         'UPDATE ferry_pipeline_health SET late = $2, changed_at = now() WHERE pipeline = $1 AND late <> $2 RETURNING changed_at',
         [pipeline.name, late],
@@ -58,5 +60,3 @@ export async function checkLateness(pool: pg.Pool, settings: OutboxSettings, pip
   }
   return raised;
 }
-
-export type LateRule = (lastSuccess: Date | null, firstRun: Date | null, expectEveryMs: number) => boolean;

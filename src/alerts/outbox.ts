@@ -76,14 +76,15 @@ export async function enqueueAlert(client: Queryable, settings: OutboxSettings, 
             await client.query(
               `SELECT 1 FROM ferry_alerts
                 WHERE destination = $1 AND event = $2 AND pipeline IS NOT DISTINCT FROM $3 AND status <> 'suppressed'
-                  AND created_at > now() - make_interval(secs => $4::double precision / 1000) LIMIT 1`,
+                  AND created_at > clock_timestamp() - make_interval(secs => $4::double precision / 1000) LIMIT 1`,
               [destination.id, facts.event, facts.pipeline, destination.cooldownMs],
             )
           ).rowCount === 1
         : false;
     const inserted = await client.query(
-      `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload, status)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (destination, dedup_key) DO NOTHING`,
+      // clock_timestamp(), not now(): inside a long load's transaction now() is when it began.
+      `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp()) ON CONFLICT (destination, dedup_key) DO NOTHING`,
       [
         facts.event,
         facts.pipeline,

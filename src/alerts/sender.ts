@@ -34,8 +34,10 @@ interface ClaimedAlert {
 /** The body a destination gets: the JSON payload, or Slack's `{ text }`. */
 export function formatAlert(format: AlertFormat, payload: Record<string, unknown>): Record<string, unknown> {
   if (format === 'json') return payload;
+  // Slack reads <…> as links and mentions (<!channel>): a file name must not be able to make one.
+  const slackText = (text: unknown) => String(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
   const icon = payload.severity === 'error' ? ':rotating_light:' : payload.severity === 'warning' ? ':warning:' : ':white_check_mark:';
-  return { text: `${icon} ferry ${String(payload.event)}: ${String(payload.summary)} <${String(payload.dashboard)}|dashboard>` };
+  return { text: `${icon} ferry ${slackText(payload.event)}: ${slackText(payload.summary)} <${slackText(payload.dashboard)}|dashboard>` };
 }
 
 /** Posts one alert; resolves with null when it was taken (2xx), else the reason, with secrets hidden. */
@@ -70,9 +72,12 @@ export async function deliverDue(options: SenderOptions): Promise<number> {
     `UPDATE ferry_alerts SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
       WHERE id IN (SELECT id FROM ferry_alerts
                     WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                      AND destination = ANY($4::text[])
                     ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id, destination, event, attempts, payload`,
-    [owner, leaseMs, BATCH],
+    // Only alerts for destinations this process knows: another instance (or a later config) may
+    // have one whose URL is not set here; those wait for a sender that can reach them.
+    [owner, leaseMs, BATCH, options.destinations.map((destination) => destination.id)],
   );
   await Promise.all(
     claimed.rows.map(async (alert) => {

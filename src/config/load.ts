@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AlertDestination, destinationId, redactUrl } from '../alerts/index.ts';
 import { type CheckInput, MAX_SAMPLES, resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
-import { type ConfigFlags, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
+import { type ConfigFlags, explicitConfigMadeAbsolute, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
 import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
 import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
@@ -147,8 +147,7 @@ function locateSyntaxError(file: string): { line: number; column: number; excerp
 }
 
 export async function loadConfig(options: LoadConfigOptions & { readonly trusted?: boolean } = {}): Promise<ResolvedConfig> {
-  const env = options.env ?? process.env;
-  const flags = options.flags ?? {};
+  const { env, flags } = explicitConfigMadeAbsolute(options);
   // A folder given by the caller is the project; else the project around the current folder.
   const projectRoot = options.cwd ?? findProjectRoot(process.cwd(), env, flags);
   const cwd = projectRoot ?? process.cwd();

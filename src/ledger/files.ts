@@ -101,6 +101,10 @@ export async function recordProgress(pool: Pool, fileId: number, rows: number): 
   );
 }
 
+export async function clearProgress(pool: Pool, fileId: number): Promise<void> {
+  await pool.query('DELETE FROM ferry_progress WHERE file_id = $1', [fileId]);
+}
+
 /** Extends a lease while its worker is still busy with the file; false if the lease was lost. */
 export async function renewLease(pool: Pool, fileId: number, owner: string, leaseMs: number): Promise<boolean> {
   const result = await pool.query(

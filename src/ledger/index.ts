@@ -2,6 +2,7 @@ export { type CheckResultInput, type CheckResultRecord, listCheckResults, record
 export {
   type ClaimOptions,
   claimNextFile,
+  clearProgress,
   countDueFiles,
   type FileFailure,
   findProcessedFiles,

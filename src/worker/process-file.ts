@@ -12,6 +12,7 @@ import { ChecksFailedError, evaluateChecks, mergeTallies, type PartResult } from
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { databaseErrorCode, errorEntry, errorMessage, FerryError, maskDataValues } from '../errors/index.ts';
 import {
+  clearProgress,
   type FileVersionRecord,
   lockClaimedFile,
   markFileProcessed,
@@ -106,6 +107,8 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   } finally {
     clearInterval(renewal);
     clearInterval(progressTimer);
+    // The progress row has served once the file has an outcome.
+    if (progress.written > 0) void clearProgress(pool, file.id).catch(() => {});
   }
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { enqueueAlert, enqueueRunDigest } from '../alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { discoverFiles } from '../discover/index.ts';
-import { errorMessage } from '../errors/index.ts';
+import { errorMessage, maskDataValues } from '../errors/index.ts';
 import {
   claimNextFile,
   closeAbandonedRuns,
@@ -95,8 +95,10 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     let discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0 };
     const files: FileOutcome[] = [];
     let error: string | null = null;
+    let discovered = false;
     try {
       discovery = await discoverFiles(pool, store, pipeline, run.id);
+      discovered = true;
       if (context.onDiscovered) context.onDiscovered(pipeline.name, await countDueFiles(pool, pipeline.name));
     } catch (thrown) {
       error = `listing ${describeStorage(store.location)} failed: ${errorMessage(thrown)}`;
@@ -120,9 +122,9 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
           event: 'run.failed',
           pipeline: pipeline.name,
           dedupKey: `run.failed:${run.id}`,
-          summary: `${pipeline.name}: run ${run.id} failed: ${error}`,
+          summary: `${pipeline.name}: run ${run.id} failed: ${maskDataValues(error)}`,
           runId: run.id,
-          error: { code: 'RUN_FAILED', step: 'discover', message: error },
+          error: { code: 'RUN_FAILED', step: discovered ? 'load' : 'discover', message: maskDataValues(error) },
           counts: { ...countsOf(record) },
         });
       }

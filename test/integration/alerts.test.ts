@@ -227,6 +227,11 @@ describe('alerts', () => {
     assert.doesNotMatch(tested.stdout + tested.stderr, /very-secret-token/);
     assert.ok(receiver.received.some((r) => r.body.event === 'test' && r.answered === 200));
 
+    // A config named relative to where the command runs (a subfolder's): found, and its alerts used.
+    const parent = path.dirname(project);
+    const relative = await runFerry(['-c', path.join(path.basename(project), 'ferry.config.ts'), 'alerts', 'test'], { env: env(), cwd: parent });
+    assert.equal(relative.code, 0, relative.stderr);
+
     receiver.failNext = 1;
     const refused = await runFerry(['alerts', 'test'], { env: env(), cwd: project });
     assert.equal(refused.code, 1);
@@ -240,6 +245,9 @@ describe('alerts', () => {
       summary: 'orders: x.parquet quarantined',
       dashboard: 'http://h/ui#file-1',
     });
+    // A file name cannot make Slack mention the channel or show a link.
+    const named = formatAlert('slack', { event: 'file.quarantined', severity: 'error', summary: '<!channel> <https://evil|x>.csv', dashboard: 'http://h/ui' });
+    assert.match(String(named.text), /&lt;!channel&gt; &lt;https:\/\/evil\|x&gt;\.csv/);
     assert.deepEqual(slack, { text: ':rotating_light: ferry file.quarantined: orders: x.parquet quarantined <http://h/ui#file-1|dashboard>' });
   });
 });
