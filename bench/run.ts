@@ -2,6 +2,7 @@
  * `npm run bench`: ferry's load speed and memory, measured against `psql \copy` in the same run.
  *
  *   npm run bench -- [--rows 3000000] [--trials 3] [--big-rows 15000000 | --no-big]
+ *   npm run bench -- --small [--files 2000]
  *
  * 1. Speed: a Parquet file of --rows rows (5 columns) is loaded by `ferry run --once` into a new
  *    table, and the same rows, written beforehand as CSV, by `psql -c "\copy … FROM … (FORMAT csv)"`
@@ -13,6 +14,11 @@
  * 3. Memory: a file whose data is more than 2 GiB in memory (4 × 512 MiB) is loaded by ferry
  *    while the peak RSS of ferry and its reader processes together is read; `psql \copy` of
  *    the same rows is timed beside it.
+ *
+ * With --small, only many small files: --files Parquet files of 1,000 rows (bigint, double,
+ * text) loaded into one table by `ferry run --once`, against a shell loop of `psql \copy` per
+ * file (the same rows as CSV: what users script today) and ferry's own load of the same rows
+ * as one file; and the row-count pipeline on the same files.
  *
  * The database is BENCH_DATABASE_URL, else an embedded PostgreSQL in bench/.data/pg. `psql`
  * must be on the PATH (Debian: postgresql-client). Generated files are kept in bench/.data and
@@ -37,6 +43,8 @@ const { values: args } = parseArgs({
     trials: { type: 'string', default: '3' },
     'big-rows': { type: 'string', default: '15000000' },
     'no-big': { type: 'boolean', default: false },
+    small: { type: 'boolean', default: false },
+    files: { type: 'string', default: '2000' },
   },
 });
 const rows = Number(args.rows);
@@ -159,6 +167,87 @@ async function database(): Promise<{ url: string; stop: () => Promise<void>; whe
   return { url: embedded.connectionString, stop: () => embedded.stop(), where: 'embedded PostgreSQL' };
 }
 
+interface BenchHelpers {
+  createBaselineTable(table: string, parquet: string): Promise<void>;
+  checkpoint(): Promise<unknown>;
+  resetLedger(table: string): Promise<void>;
+}
+
+/** Many small files: files/s for table loads and row counts, beside a psql \copy loop and one file of the same rows. */
+async function smallFiles(count: number, db: { url: string; where: string }, client: pg.Client, cwd: string, helpers: BenchHelpers): Promise<void> {
+  const ROWS = 1000;
+  const dir = path.join(dataDir, `small-${count}`);
+  const parquetDir = path.join(dir, 'parquet');
+  const csvDir = path.join(dir, 'csv');
+  const oneFile = path.join(dir, 'one', 'all.parquet');
+  if (!fs.existsSync(oneFile)) {
+    log(`generating ${count} Parquet files of ${ROWS} rows, their CSV copies, and all the rows as one file…`);
+    for (const folder of [parquetDir, csvDir, path.dirname(oneFile)]) fs.mkdirSync(folder, { recursive: true });
+    const frames: pl.DataFrame[] = [];
+    for (let i = 0; i < count; i++) {
+      const frame = pl
+        .DataFrame([pl.intRange(i * ROWS, (i + 1) * ROWS, 1, pl.Int64, true).rename('id')])
+        .withColumns(pl.col('id').cast(pl.Float64).mul(0.5).alias('amount'), pl.lit('item-').add(pl.col('id').cast(pl.Utf8)).alias('name'));
+      const name = `part-${String(i).padStart(5, '0')}`;
+      frame.writeParquet(path.join(parquetDir, `${name}.parquet`));
+      frame.writeCSV(path.join(csvDir, `${name}.csv`), { includeHeader: false });
+      frames.push(frame);
+    }
+    pl.concat(frames).writeParquet(oneFile);
+  }
+  const totalRows = count * ROWS;
+  const sample = path.join(parquetDir, 'part-00000.parquet');
+
+  // What users script today: one psql \copy per file, in a shell loop.
+  await helpers.createBaselineTable('bench_small_psql', sample);
+  await helpers.checkpoint();
+  const loop = await timed(
+    'bash',
+    ['-c', `set -e; for f in "${csvDir}"/*.csv; do psql "$DB" -v ON_ERROR_STOP=1 -q -c "\\copy bench_small_psql FROM '$f' WITH (FORMAT csv)"; done`],
+    { env: { ...process.env, DB: db.url } },
+  );
+  const psqlRows = Number((await client.query('SELECT count(*)::bigint AS n FROM bench_small_psql')).rows[0].n);
+  if (psqlRows !== totalRows) throw new Error(`the psql loop loaded ${psqlRows} rows, not ${totalRows}`);
+
+  const ferry = async (folder: string, sink: string, table: string) => {
+    await helpers.resetLedger(table);
+    await helpers.checkpoint();
+    fs.writeFileSync(
+      path.join(cwd, 'ferry.config.ts'),
+      `export default { pipelines: { bench: { source: { glob: '*.parquet', modifiedWithin: null }, sink: ${sink} } } };\n`,
+    );
+    const run = await timed(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], {
+      env: { ...process.env, DATABASE_URL: db.url, FERRY_STORAGE: folder },
+      cwd,
+    });
+    const summary = JSON.parse(run.stdout);
+    const files = folder === parquetDir ? count : 1;
+    if (summary.files_processed !== files) throw new Error(`ferry processed ${summary.files_processed} files, not ${files}`);
+    return run.seconds;
+  };
+  const tableS = await ferry(parquetDir, "{ table: 'bench_small_ferry' }", 'bench_small_ferry');
+  const loaded = Number((await client.query('SELECT count(*)::bigint AS n FROM bench_small_ferry')).rows[0].n);
+  if (loaded !== totalRows) throw new Error(`ferry loaded ${loaded} rows, not ${totalRows}`);
+  const countS = await ferry(parquetDir, "'row-count'", 'bench_small_count');
+  const oneS = await ferry(path.dirname(oneFile), "{ table: 'bench_small_one' }", 'bench_small_one');
+
+  const line = (what: string, files: number, seconds: number, ratio: string) =>
+    `| ${what} | ${files.toLocaleString('en')} | ${totalRows.toLocaleString('en')} | ${seconds.toFixed(2)} s | ${rate(files, seconds)} | ${rate(totalRows, seconds)} | ${ratio} |`;
+  process.stdout.write(
+    [
+      `ferry bench --small — ${db.where}, ${os.cpus().length} cores, Node ${process.version}; whole processes, start to exit`,
+      '',
+      '| measurement | files | rows | time | files/s | rows/s | vs the psql loop |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      line('shell loop of `psql \\copy` per file (CSV; baseline)', count, loop.seconds, '1.00×'),
+      line('ferry `run --once`: the files into one table', count, tableS, `${(loop.seconds / tableS).toFixed(2)}×`),
+      line('ferry `run --once`: row-count pipeline (footers only)', count, countS, `${(loop.seconds / countS).toFixed(2)}×`),
+      line('ferry `run --once`: the same rows as one file', 1, oneS, `${(loop.seconds / oneS).toFixed(2)}×`),
+      '',
+    ].join('\n'),
+  );
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -175,10 +264,10 @@ async function main(): Promise<void> {
     throw new Error('psql is not on the PATH; the baseline needs it (Debian: apt-get install postgresql-client)');
   }
   const speedFile = path.join(dataDir, 'speed', `rows-${rows}.parquet`);
-  await writeDataset(speedFile, rows, false);
-  const speedCsv = await writeCsv(speedFile);
+  if (!args.small) await writeDataset(speedFile, rows, false);
+  const speedCsv = args.small ? '' : await writeCsv(speedFile);
   const bigFile = path.join(dataDir, 'big', `rows-${bigRows}.parquet`);
-  if (!args['no-big']) {
+  if (!args['no-big'] && !args.small) {
     await writeDataset(bigFile, bigRows, true);
     await writeCsv(bigFile);
   }
@@ -244,6 +333,14 @@ async function main(): Promise<void> {
    * The server's own binary COPY of the rows from a file it reads itself: the rows are first
    * written by the server (COPY … TO, binary) into a folder it can reach, then timed back in.
    */
+  if (args.small) {
+    await smallFiles(Number(args.files), db, client, cwd, { createBaselineTable, checkpoint, resetLedger });
+    await client.end();
+    await db.stop();
+    fs.rmSync(cwd, { recursive: true, force: true });
+    return;
+  }
+
   const serverCopyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-copy-'));
   fs.chmodSync(serverCopyDir, 0o777);
   const serverCopy = async (table: string, parquet: string): Promise<number | null> => {
