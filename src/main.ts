@@ -57,14 +57,14 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
   let stopping = false;
   let sender: ReturnType<typeof startSender> | undefined;
 
+  /** What every run of this service gets: the stop signal, the alert sender's kick, the metrics. */
+  const runContext = () => ({ ...runtime, signal: shutdown.signal, onAlerts: () => sender?.kick(), observe: observeFile });
+
   const runNow = async (pipelineName: string) => {
     const pipeline = config.pipelines.find((candidate) => candidate.name === pipelineName);
     if (pipeline === undefined || stopping) return { accepted: false, reason: stopping ? 'stopping' : 'no such pipeline' };
     if (refused.has(pipelineName)) return { accepted: false, reason: 'not scheduled: its transform does not fit its files (see the log, or ferry check)' };
-    const summary = await runPipeline(
-      { ...runtime, signal: shutdown.signal, onAlerts: () => sender?.kick(), observe: observeFile },
-      { pipeline, trigger: 'manual' },
-    ).catch((error: unknown) => {
+    const summary = await runPipeline(runContext(), { pipeline, trigger: 'manual' }).catch((error: unknown) => {
       log.error({ err: error, pipeline: pipelineName }, 'manual run failed');
       return null;
     });
@@ -151,7 +151,7 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     pipelines: scheduled,
     onTick: async (pipeline, tick) => {
       try {
-        const summary = await runPipeline({ ...runtime, signal: shutdown.signal, onAlerts: () => sender?.kick(), observe: observeFile }, { pipeline, ...tick });
+        const summary = await runPipeline(runContext(), { pipeline, ...tick });
         if (summary.status === 'skipped') log.info({ pipeline: pipeline.name, reason: summary.reason }, 'tick skipped');
       } catch (error) {
         // The database or store failed outside any one file; /health shows it and the next tick tries again.

@@ -81,20 +81,8 @@ export async function enqueueAlert(client: Queryable, settings: OutboxSettings, 
             )
           ).rowCount === 1
         : false;
-    const inserted = await client.query(
-      // clock_timestamp(), not now(): inside a long load's transaction now() is when it began.
-      `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload, status, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp()) ON CONFLICT (destination, dedup_key) DO NOTHING`,
-      [
-        facts.event,
-        facts.pipeline,
-        destination.id,
-        facts.dedupKey,
-        JSON.stringify({ ...payload, run_id: facts.runId ?? null }),
-        cooling ? 'suppressed' : 'pending',
-      ],
-    );
-    if (!cooling && inserted.rowCount === 1) sent++;
+    const inserted = await insertAlert(client, destination.id, facts, payload, cooling ? 'suppressed' : 'pending');
+    if (!cooling && inserted) sent++;
   }
   return sent;
 }
@@ -125,10 +113,23 @@ export async function enqueueRunDigest(client: Queryable, settings: OutboxSettin
       runId,
       counts: { [row.event]: row.count },
     };
-    await client.query(
-      `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload)
-       VALUES ('run.digest', $1, $2, $3, $4) ON CONFLICT (destination, dedup_key) DO NOTHING`,
-      [pipeline, destination.id, facts.dedupKey, JSON.stringify(alertPayload(facts, settings.publicUrl))],
-    );
+    await insertAlert(client, destination.id, facts, alertPayload(facts, settings.publicUrl), 'pending');
   }
+}
+
+/** One outbox row; false when the event was already there for that destination. */
+async function insertAlert(
+  client: Queryable,
+  destination: string,
+  facts: AlertFacts,
+  payload: Record<string, unknown>,
+  status: 'pending' | 'suppressed',
+): Promise<boolean> {
+  const inserted = await client.query(
+    // clock_timestamp(), not now(): inside a long load's transaction now() is when it began.
+    `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload, status, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp()) ON CONFLICT (destination, dedup_key) DO NOTHING`,
+    [facts.event, facts.pipeline, destination, facts.dedupKey, JSON.stringify(payload), status],
+  );
+  return inserted.rowCount === 1;
 }

@@ -11,10 +11,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
 
+let uplotDir: string | null = null;
 function uplotFile(name: string): string {
-  const main = createRequire(import.meta.url).resolve('uplot');
-  // uplot's entry is dist/uPlot.cjs.js: its other builds are beside it.
-  return path.join(path.dirname(main), name);
+  // uplot's entry is dist/uPlot.cjs.js: its other builds are beside it (resolved once).
+  uplotDir ??= path.dirname(createRequire(import.meta.url).resolve('uplot'));
+  return path.join(uplotDir, name);
 }
 
 const ASSETS: Readonly<Record<string, { readonly file: () => string; readonly type: string }>> = {
