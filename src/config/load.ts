@@ -26,6 +26,7 @@ export const DEFAULTS = {
   concurrency: 2,
   leaseDuration: '1m',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
+  batch: { files: 100, bytes: '16MiB' },
   limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB', maxRowGroupSize: '4GiB', maxReaderCrashes: 2 },
   inferSchemaLength: 10_000,
   pipelineName: 'default',
@@ -233,6 +234,12 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   const pipelineInputs = Object.entries(input.pipelines ?? { [DEFAULTS.pipelineName]: {} });
   if (pipelineInputs.length === 0) problem('pipelines', 'declares no pipeline');
 
+  const size = (field: string, text: string): number => {
+    const bytes = parseSize(text);
+    if (bytes === null) problem(field, `"${text}" is not a size (use e.g. 512MB, 16MiB, 10GB)`);
+    return bytes ?? 0;
+  };
+
   const pipelines: ResolvedPipeline[] = pipelineInputs.map(([name, pipeline]: [string, PipelineInput]) => {
     const field = `pipelines.${name}`;
     // The demo's row count looks at the last 24 h; a table pipeline loads whatever is there
@@ -257,6 +264,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         prefix,
         glob: source.glob ?? DEFAULTS.glob,
         modifiedWithinMs,
+        listFrom: source.listFrom ?? 'start',
         format: source.format ?? null,
         compression: source.compression ?? null,
         csv: source.csv ?? {},
@@ -270,6 +278,13 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
       sink: resolveSink(field, pipeline, problem),
       schedule,
       expectEveryMs: pipeline.expectEvery === undefined ? 2 * scheduleIntervalMs(schedule) : duration(`${field}.expectEvery`, pipeline.expectEvery),
+      batch:
+        pipeline.batch === false
+          ? { files: 1, bytes: 0 }
+          : {
+              files: pipeline.batch?.files ?? DEFAULTS.batch.files,
+              bytes: size(`${field}.batch.bytes`, pipeline.batch?.bytes ?? DEFAULTS.batch.bytes),
+            },
     };
   });
 
@@ -280,11 +295,6 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     maxDelayMs: duration('retry.maxDelay', input.retry?.maxDelay ?? DEFAULTS.retry.maxDelay),
   };
 
-  const size = (field: string, text: string): number => {
-    const bytes = parseSize(text);
-    if (bytes === null) problem(field, `"${text}" is not a size (use e.g. 512MB, 16MiB, 10GB)`);
-    return bytes ?? 0;
-  };
   const limits = {
     maxFileSize: size('limits.maxFileSize', input.limits?.maxFileSize ?? DEFAULTS.limits.maxFileSize),
     maxFooterSize: size('limits.maxFooterSize', input.limits?.maxFooterSize ?? DEFAULTS.limits.maxFooterSize),

@@ -60,6 +60,7 @@ const pipelineSchema = z.strictObject({
         })
         .optional(),
       inferSchemaLength: z.number().int().min(1).nullable().optional(),
+      listFrom: z.enum(['start', 'last-seen']).optional(),
       schema: z
         .record(
           z.string().min(1),
@@ -89,6 +90,7 @@ const pipelineSchema = z.strictObject({
   checks: z.union([z.array(checkSchema), z.strictObject({ samples: z.number().int().min(0).max(20).optional(), rules: z.array(checkSchema) })]).optional(),
   schedule: scheduleSchema.optional(),
   expectEvery: durationText.optional(),
+  batch: z.union([z.literal(false), z.strictObject({ files: z.number().int().min(1).max(1000).optional(), bytes: z.string().min(1).optional() })]).optional(),
 });
 export const configSchema = z.strictObject({
   storage: storageSchema.optional(),

@@ -52,6 +52,12 @@ export interface PipelineInput {
     readonly inferSchemaLength?: number | null;
     /** Column types that override inference, e.g. `{ zip: 'text', amount: 'double precision' }`. @default {} */
     readonly schema?: Readonly<Record<string, string>>;
+    /**
+     * `'last-seen'`: list only keys after the greatest key already in the ledger (S3 StartAfter),
+     * for keys that arrive in order (a date or a sequence number in the key); a key that sorts
+     * before it is then never seen. @default 'start': list everything under the prefix
+     */
+    readonly listFrom?: 'start' | 'last-seen';
   };
   /** A Polars transform applied to each file before it is loaded (table sinks). */
   readonly transform?: Transform;
@@ -66,6 +72,12 @@ export interface PipelineInput {
   readonly schedule?: string | { readonly every: string } | { readonly cron: string; readonly timezone?: string };
   /** The pipeline is late (an alert, and the dashboard says so) without a successful run this long. @default twice the schedule's interval */
   readonly expectEvery?: string;
+  /**
+   * Small files loaded together: up to `files` files and `bytes` bytes in one transaction (one
+   * COPY when their columns match), each recorded in the ledger in it. A file larger than a
+   * quarter of `bytes` is loaded alone; `false` loads every file alone. @default { files: 100, bytes: '16MiB' }
+   */
+  readonly batch?: false | { readonly files?: number; readonly bytes?: string };
 }
 
 export interface FerryConfigInput {
@@ -117,6 +129,13 @@ export interface ResolvedSource extends SourceFormat {
   readonly prefix: string;
   readonly glob: string;
   readonly modifiedWithinMs: number | null;
+  readonly listFrom: 'start' | 'last-seen';
+}
+
+/** How many small files go in one transaction (files: 1 is no batching). */
+export interface ResolvedBatch {
+  readonly files: number;
+  readonly bytes: number;
 }
 
 export interface ResolvedPipeline {
@@ -128,6 +147,7 @@ export interface ResolvedPipeline {
   readonly schedule: Schedule;
   /** See PipelineInput.expectEvery. */
   readonly expectEveryMs: number;
+  readonly batch: ResolvedBatch;
 }
 
 /**

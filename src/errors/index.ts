@@ -13,17 +13,22 @@ export interface FerryErrorOptions {
   /** @default the code's step in the error table */
   readonly step?: FileStep;
   readonly cause?: unknown;
+  /** In a batch of files, the key of the file the error is about. */
+  readonly file?: string;
 }
 
 export class FerryError extends Error {
   readonly code: ErrorCode;
   readonly step: FileStep | undefined;
+  /** In a batch of files, the key of the file the error is about (that file is then tried alone). */
+  readonly file: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: FerryErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'FerryError';
     this.code = code;
     this.step = options.step ?? errorEntry(code).step ?? undefined;
+    this.file = options.file;
   }
 
   /** Whether trying the same file again later can help (from the error table). */

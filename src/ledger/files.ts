@@ -66,21 +66,29 @@ export interface ClaimOptions {
  * expired. SKIP LOCKED lets any number of workers claim side by side without waiting.
  */
 export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<FileVersionRecord | null> {
+  return (await claimFiles(pool, options, 1))[0] ?? null;
+}
+
+/**
+ * Claims up to `limit` due file versions at once (in the order they became due), all under
+ * one owner: one statement for a batch of small files instead of one per file.
+ */
+export async function claimFiles(pool: Pool, options: ClaimOptions, limit: number): Promise<FileVersionRecord[]> {
   const result = await pool.query<FileVersionRecord>(
     `UPDATE ferry_files
         SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond',
             attempts = attempts + 1, open_claims = open_claims + 1, started_at = clock_timestamp(), run_id = $4
-      WHERE id = (
+      WHERE id IN (
         SELECT id FROM ferry_files
          WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
            AND (lease_expires_at IS NULL OR lease_expires_at < now())
          ORDER BY next_attempt_at, id
-         LIMIT 1
+         LIMIT $5
          FOR UPDATE SKIP LOCKED)
       RETURNING *`,
-    [options.pipeline, options.owner, options.leaseMs, options.runId],
+    [options.pipeline, options.owner, options.leaseMs, options.runId, limit],
   );
-  return result.rows[0] ?? null;
+  return result.rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
 /** File versions of a pipeline that a worker could claim now (for progress displays). */
@@ -112,6 +120,47 @@ export async function renewLease(pool: Pool, fileId: number, owner: string, leas
     [fileId, owner, leaseMs],
   );
   return result.rowCount === 1;
+}
+
+/** Extends the leases of a claim's file versions still in hand (one statement for a batch). */
+export async function renewLeases(pool: Pool, fileIds: readonly number[], owner: string, leaseMs: number): Promise<void> {
+  await pool.query(
+    `UPDATE ferry_files SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending'`,
+    [fileIds, owner, leaseMs],
+  );
+}
+
+/**
+ * Inside a batch's load transaction: locks the rows of the claim's file versions and returns
+ * the ids this worker still holds (the others' leases were lost: they are not loaded).
+ */
+export async function lockClaimedFiles(client: PoolClient, fileIds: readonly number[], owner: string): Promise<Set<number>> {
+  const result = await client.query<{ id: string | number }>(
+    `SELECT id FROM ferry_files WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending' ORDER BY id FOR UPDATE`,
+    [fileIds, owner],
+  );
+  return new Set(result.rows.map((row) => Number(row.id)));
+}
+
+export interface ProcessedFile {
+  readonly id: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly warnings: number;
+}
+
+/** Inside a batch's load transaction, after lockClaimedFiles: its file versions are processed (one statement). */
+export async function markFilesProcessed(client: PoolClient, files: readonly ProcessedFile[]): Promise<void> {
+  await client.query(
+    `UPDATE ferry_files f
+        SET status = 'processed', rows = p.rows, rows_rejected = p.rejected, warnings = p.warnings, error = NULL, error_step = NULL, error_code = NULL,
+            open_claims = 0, finished_at = clock_timestamp(), processed_by = f.lease_owner,
+            duration_ms = (extract(epoch FROM clock_timestamp() - f.started_at) * 1000)::int,
+            lease_owner = NULL, lease_expires_at = NULL
+       FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[]) AS p(id, rows, rejected, warnings)
+      WHERE f.id = p.id`,
+    [files.map((file) => file.id), files.map((file) => file.rows), files.map((file) => file.rejected), files.map((file) => file.warnings)],
+  );
 }
 
 /**
@@ -186,6 +235,17 @@ export async function releaseClaim(pool: Pool, fileId: number, owner: string): P
         SET lease_owner = NULL, lease_expires_at = NULL, attempts = GREATEST(attempts - 1, 0), open_claims = GREATEST(open_claims - 1, 0)
       WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
     [fileId, owner],
+  );
+}
+
+/** Gives back the leases of file versions claimed but not started (a batch's files over its size). */
+export async function releaseClaims(pool: Pool, fileIds: readonly number[], owner: string): Promise<void> {
+  if (fileIds.length === 0) return;
+  await pool.query(
+    `UPDATE ferry_files
+        SET lease_owner = NULL, lease_expires_at = NULL, attempts = GREATEST(attempts - 1, 0), open_claims = GREATEST(open_claims - 1, 0)
+      WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending'`,
+    [fileIds, owner],
   );
 }
 

@@ -1,9 +1,9 @@
 /**
- * Loads one file's rows into its table, inside the transaction that also records the file in
- * the ledger: the table made ready (table-ddl.ts), then the rows streamed into COPY in the
- * mode's way — `append` copies; `replace` first deletes the rows earlier versions of the same
- * key loaded; `merge` copies into a temporary table and upserts on the key (the last row of a
- * key within a file wins).
+ * Loads a file's rows (or a batch's of small files) into its table, inside the transaction
+ * that also records the files in the ledger: the table made ready (table-ddl.ts), then the
+ * rows streamed into COPY in the mode's way — `append` copies; `replace` first deletes the rows
+ * earlier versions of the same keys loaded; `merge` copies into a temporary table and upserts
+ * on the key (the last row of a key wins: within a file, and in a batch the later file's).
  */
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -24,15 +24,16 @@ export interface FileIdentity {
 }
 
 /**
- * Loads `rows` into the sink's table on `client`, and the rows checks rejected into its
- * rejects table (after the good rows, in the same transaction).
+ * Loads `rows` — one file's, or a batch's of files with the same columns, in one COPY — into
+ * the sink's table on `client`, and the rows checks rejected into its rejects table (after the
+ * good rows, in the same transaction).
  */
-export async function loadTable(client: PoolClient, sink: TableSink, file: FileIdentity, rows: RowSource): Promise<LoadResult> {
+export async function loadTable(client: PoolClient, sink: TableSink, files: readonly FileIdentity[], rows: RowSource): Promise<LoadResult> {
   const rejectsDir = rows.checked ? await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-rejects-')) : null;
   try {
     const reports: unknown[] = [];
-    const copied = await loadRows(client, sink, file, rows, (part) => (rejectsDir === null ? null : path.join(rejectsDir, `part-${part}.csv`)), reports);
-    const rejected = rejectsDir === null ? 0 : await loadRejects(client, sink, file, rejectsDir);
+    const copied = await loadRows(client, sink, files, rows, rejectsDir, reports);
+    const rejected = rejectsDir === null ? 0 : await loadRejects(client, sink, files, rejectsDir);
     return { rows: copied, rejected, parts: reports };
   } finally {
     if (rejectsDir !== null) await fs.rm(rejectsDir, { recursive: true, force: true });
@@ -40,36 +41,48 @@ export async function loadTable(client: PoolClient, sink: TableSink, file: FileI
 }
 
 /** The rejected rows the reader wrote (CSV, one file per part), copied into the rejects table; returns how many. */
-async function loadRejects(client: PoolClient, sink: TableSink, file: FileIdentity, dir: string): Promise<number> {
-  const files = (await fs.readdir(dir)).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+async function loadRejects(client: PoolClient, sink: TableSink, files: readonly FileIdentity[], dir: string): Promise<number> {
+  const what = describeFiles(files);
+  const written = (await fs.readdir(dir)).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
   const table = qualifiedRejectsName(sink);
-  if (sink.mode === 'replace' || files.length > 0) await prepareRejectsTable(client, sink);
+  if (sink.mode === 'replace' || written.length > 0) await prepareRejectsTable(client, sink);
   // A new version of a file replaces its earlier rejects as it replaces its rows.
-  if (sink.mode === 'replace') await client.query(`DELETE FROM ${table} WHERE ${quoteIdentifier(LINEAGE_COLUMNS.file)} = $1`, [file.key]);
-  if (files.length === 0) return 0;
+  if (sink.mode === 'replace') await client.query(`DELETE FROM ${table} WHERE ${quoteIdentifier(LINEAGE_COLUMNS.file)} = ANY($1::text[])`, [keysOf(files)]);
+  if (written.length === 0) return 0;
   const copy = client.query(copyFrom(`COPY ${table} (_ferry_file, _ferry_version, row_number, rules, "values") FROM STDIN WITH (FORMAT csv)`));
   async function* contents() {
-    for (const name of files) yield* createReadStream(path.join(dir, name), { highWaterMark: 1 << 20 });
+    for (const name of written) yield* createReadStream(path.join(dir, name), { highWaterMark: 1 << 20 });
   }
   try {
     await pipeline(contents(), copy);
   } catch (error) {
-    throw databaseError(`${file.key}: COPY into ${table} failed`, error);
+    throw databaseError(`${what}: COPY into ${table} failed`, error);
   }
   return copy.rowCount;
+}
+
+function keysOf(files: readonly FileIdentity[]): string[] {
+  return files.map((file) => file.key);
+}
+
+/** The file's key, or for a batch how many files and the first and last key. */
+function describeFiles(files: readonly FileIdentity[]): string {
+  const first = files[0]?.key ?? '';
+  return files.length === 1 ? first : `a batch of ${files.length} files (${first} … ${files[files.length - 1]?.key})`;
 }
 
 async function loadRows(
   client: PoolClient,
   sink: TableSink,
-  file: FileIdentity,
+  files: readonly FileIdentity[],
   rows: RowSource,
-  rejectsTarget: (part: number) => string | null,
+  rejectsDir: string | null,
   reports: unknown[],
 ): Promise<number> {
   const table = qualifiedTableName(sink);
   const { columns } = rows;
-  const tableTypes = await prepareTable(client, sink, table, file.key, columns);
+  const what = describeFiles(files);
+  const tableTypes = await prepareTable(client, sink, table, what, columns);
 
   // Binary COPY when every column has in the table the type ferry would give it (always, for
   // tables ferry created from such files); else CSV, whose text PostgreSQL converts to the
@@ -84,7 +97,7 @@ async function loadRows(
     copyColumns.push(LINEAGE_COLUMNS.file, LINEAGE_COLUMNS.version);
     kinds.push('text', 'text');
   }
-  const wire = { binary, lineage: sink.lineage ? { file: file.key, version: file.version } : null };
+  const wire = { binary, lineage: sink.lineage };
   const columnList = copyColumns.map(quoteIdentifier).join(', ');
   const format = binary ? 'binary' : 'csv';
 
@@ -96,7 +109,7 @@ async function loadRows(
         {
           count: rows.partCount,
           write: async (part, target) => {
-            reports[part] = await rows.write(part, target, wire, rejectsTarget(part));
+            reports[part] = await rows.write(part, target, wire, rejectsDir);
           },
           ...(rows.onRows ? { onRows: rows.onRows } : {}),
         },
@@ -105,7 +118,7 @@ async function loadRows(
     } catch (error) {
       // The reader's failure is already a FerryError (read, transform, or the reader's death).
       if (error instanceof CopySideError && error.side === 'polars') throw error.cause;
-      throw databaseError(`${file.key}: COPY into ${table} failed`, error instanceof CopySideError ? error.cause : error);
+      throw databaseError(`${what}: COPY into ${table} failed`, error instanceof CopySideError ? error.cause : error);
     }
   };
 
@@ -113,7 +126,7 @@ async function loadRows(
     case 'append':
       return copy(table);
     case 'replace':
-      await client.query(`DELETE FROM ${table} WHERE ${quoteIdentifier(LINEAGE_COLUMNS.file)} = $1`, [file.key]);
+      await client.query(`DELETE FROM ${table} WHERE ${quoteIdentifier(LINEAGE_COLUMNS.file)} = ANY($1::text[])`, [keysOf(files)]);
       return copy(table);
     case 'merge': {
       const stage = 'pg_temp.ferry_merge_stage';
@@ -132,7 +145,7 @@ async function loadRows(
            ON CONFLICT (${keyList}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
         );
       } catch (error) {
-        throw databaseError(`${file.key}: merging into ${table} failed`, error);
+        throw databaseError(`${what}: merging into ${table} failed`, error);
       }
       return rowCount;
     }

@@ -40,16 +40,18 @@ export function qualifiedTableName(sink: Pick<TableSink, 'schema' | 'table'>): s
   return sink.schema === null ? quoteIdentifier(sink.table) : `${quoteIdentifier(sink.schema)}.${quoteIdentifier(sink.table)}`;
 }
 
-/** How rows cross to COPY: Arrow IPC of the columns' binary wire forms, or CSV text; plus the lineage values. */
+/** How rows cross to COPY: Arrow IPC of the columns' binary wire forms, or CSV text; plus, when on, each file's lineage values. */
 export interface WireSpec {
   readonly binary: boolean;
-  readonly lineage: { readonly file: string; readonly version: string } | null;
+  readonly lineage: boolean;
 }
 
 /**
- * One file's rows, written by whoever holds Polars (a reader process): its columns after the
- * transform, and its rows in `partCount` parts (slices of a large file, or one), each written
- * on request to a path (a named pipe or a temp file) as a complete CSV or IPC stream.
+ * The rows of one file (or of a batch of small files with the same columns), written by
+ * whoever holds Polars (a reader process): the columns after the transform, and the rows in
+ * `partCount` parts (slices of a large file, or one), each written on request to a path (a
+ * named pipe or a temp file) as a complete CSV or IPC stream. Rows checks reject are written
+ * as CSV files into `rejectsDir`, named with a number that orders them.
  */
 export interface RowSource {
   readonly columns: readonly FrameColumn[];
@@ -57,7 +59,7 @@ export interface RowSource {
   /** Checks run on the rows: each write may also write rejected rows to `rejectsTarget`. */
   readonly checked: boolean;
   /** Resolves with what the writer reports of the part (its check tallies), kept in order for the caller. */
-  write(part: number, target: string, wire: WireSpec, rejectsTarget: string | null): Promise<unknown>;
+  write(part: number, target: string, wire: WireSpec, rejectsDir: string | null): Promise<unknown>;
   /** Told the rows copied so far (binary COPY), for progress displays. */
   readonly onRows?: (rows: number) => void;
 }

@@ -53,8 +53,20 @@ export function frameColumns(frame: pl.DataFrame): ColumnSchema[] {
  * column or a type error in the transform.
  */
 export function outputColumns(frame: pl.LazyDataFrame): ColumnSchema[] {
-  const native = (frame as unknown as { _ldf: { fetchSync(rows: number): unknown } })._ldf.fetchSync(0);
-  return frameColumns(pl._DataFrame(native));
+  const native = (frame as unknown as { _ldf: { fetchSync(rows: number): NativeFrame } })._ldf.fetchSync(0);
+  // Names and types straight from the native frame: wrapping it (and each column) in
+  // nodejs-polars' JavaScript objects cost more than the query, per small file.
+  try {
+    const types = native.dtypes().map((serialized) => (pl.DataType as unknown as { deserialize(value: unknown): pl.DataType }).deserialize(serialized));
+    return native.columns.map((name, index) => ({ name, dtype: dtypeText(types[index] as pl.DataType) }));
+  } catch {
+    return frameColumns(pl._DataFrame(native));
+  }
+}
+
+interface NativeFrame {
+  readonly columns: string[];
+  dtypes(): unknown[];
 }
 
 /** Decoded bytes per row of a sample, or null when Polars cannot say. */

@@ -3,6 +3,8 @@
  * Polars, and the writes of rows for COPY. Runs only in reader processes, where a native
  * crash costs one file, never the service.
  */
+
+import path from 'node:path';
 import pl from 'nodejs-polars';
 import {
   type CheckedRows,
@@ -19,14 +21,14 @@ import {
   type RuleTally,
 } from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
-import { FerryError } from '../errors/index.ts';
+import { coerceError, FerryError } from '../errors/index.ts';
 import { LINEAGE_COLUMNS, type WireSpec, wireExpressions } from '../load/index.ts';
 import { bytesPerRow, outputColumns, polarsMessage } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 import { describeFormat, type ReadFile, readFailure, readFile } from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { applyTransform, type TransformSpec } from '../transform/index.ts';
-import type { FileRef, OpenResult, PreviewResult } from './protocol.ts';
+import { type BatchFileResult, type EachResult, type FileRef, type OpenResult, type PreviewResult, serializeError } from './protocol.ts';
 
 /** What the checks of one file need, whatever path it takes (load, count, preview). */
 interface CheckContext {
@@ -65,6 +67,8 @@ interface OpenJob {
 
 /** Rows per slice are chosen so that a slice holds about this much decoded data. */
 const SLICE_BYTES = 16 * 2 ** 20;
+/** The fewest rows in a slice. */
+const MIN_SLICE_ROWS = 65_536;
 /** For tests of rules across slices only: this many rows per slice, whatever their size. */
 const TEST_SLICE_ROWS = Number(process.env.FERRY_TEST_SLICE_ROWS ?? 0);
 
@@ -118,12 +122,14 @@ export class FrameJobs {
     return { key: file.key, checks, cast, schema: pipeline.source.schema, transform, fileRules: new FileRuleState(checks) };
   }
 
-  async open(job: number, pipelineName: string, file: FileRef): Promise<OpenResult> {
+  /** Opens a file as `job`; `whole`: as one part, never in slices (a batch's small files). */
+  async open(job: number, pipelineName: string, file: FileRef, whole = false): Promise<OpenResult> {
     const pipeline = this.pipeline(pipelineName);
     const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
-      const { parts, offsets } = await partsOf(cast === null ? frame : read.opened.frame, read, transformed);
+      const source = cast === null ? frame : read.opened.frame;
+      const { parts, offsets } = whole ? { parts: [source], offsets: [0] } : await partsOf(source, read, transformed);
       const checks = pipeline.checks;
       const context = checks.length > 0 ? this.checkContext(pipeline, file, cast) : null;
       this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, context, wire: null });
@@ -144,14 +150,7 @@ export class FrameJobs {
     const open = this.jobs.get(job);
     const frame = open?.parts[part];
     if (open === undefined || frame === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job} with part ${part}`);
-    // The same expression objects for every part: expressions made anew for each slice kept
-    // about 120 MiB more of Polars' memory alive on a 2 GiB file.
-    const spec = JSON.stringify(wire);
-    if (open.wire?.spec !== spec) {
-      const lineage = wire.lineage === null ? null : { fileColumn: LINEAGE_COLUMNS.file, versionColumn: LINEAGE_COLUMNS.version, ...wire.lineage };
-      open.wire = { spec, expressions: wireExpressions(open.columns, wire.binary, lineage) };
-    }
-    const expressions = open.wire.expressions;
+    const expressions = wireOf(open, wire);
     const sink = (rows: pl.LazyDataFrame) =>
       wire.binary
         ? rows.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
@@ -187,6 +186,87 @@ export class FrameJobs {
     } catch (error) {
       throw await readFailure(open.read, open.file.key, error, open.transformed);
     }
+  }
+
+  /**
+   * Opens a batch's files, each as its job and in one part (a batch holds small files: its
+   * bytes are bounded by batch.bytes): the opened ones' columns, or each failure (that file is
+   * then tried alone, and fails there with its own error).
+   */
+  async openMany(pipelineName: string, files: readonly { readonly job: number; readonly file: FileRef }[]): Promise<EachResult<OpenResult>[]> {
+    const results: EachResult<OpenResult>[] = [];
+    for (const { job, file } of files) {
+      try {
+        results.push({ ok: true, value: await this.open(job, pipelineName, file, true) });
+      } catch (error) {
+        results.push({ ok: false, error: serializeError(coerceError(error)) });
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Writes the rows of a batch's jobs (files of one part each, with the same columns) to
+   * `target` as one stream, each file's rows with its own lineage; with checks, each file's rows
+   * through the rules and its rejected rows to `rejectsDir/file-<i>.csv`. A file that fails
+   * fails the write, naming itself (FerryError.file), so that it can be tried alone.
+   */
+  async writeMany(jobs: readonly number[], target: string, wire: WireSpec, rejectsDir: string | null): Promise<BatchFileResult[]> {
+    const written = await Promise.all(
+      jobs.map(async (job, index) => {
+        const open = this.jobs.get(job);
+        const frame = open?.parts[0];
+        if (open === undefined || frame === undefined || open.parts.length !== 1)
+          throw new FerryError('INTERNAL', `the reader has no open one-part job ${job}`);
+        const expressions = wireOf(open, wire);
+        try {
+          if (open.context === null) {
+            const rows = await frame.select(...expressions).collect();
+            return { rows, result: { rows: rows.height, part: null, fileTallies: [] } satisfies BatchFileResult };
+          }
+          const checked = await checkedPart(open.context, frame, 0);
+          const tallies = [...checked.tallies, ...checked.rest()];
+          open.context.fileRules.settle();
+          const fileTallies = open.context.fileRules.finish(open.columns);
+          if (checked.rejects !== null) {
+            if (rejectsDir === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects folder was named');
+            await checked.rejects
+              .lazy()
+              .select(pl.lit(open.file.key).alias('file'), pl.lit(open.file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
+              .sinkCSV(path.join(rejectsDir, `file-${index}.csv`), { includeHeader: false, maintainOrder: true })
+              .collect();
+          }
+          const rows = await checked.load
+            .lazy()
+            .select(...expressions)
+            .collect();
+          const part: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies };
+          return { rows, result: { rows: rows.height, part, fileTallies } satisfies BatchFileResult };
+        } catch (error) {
+          const failure = await readFailure(open.read, open.file.key, error, open.transformed);
+          throw new FerryError(failure.code, failure.message, { step: failure.step, cause: failure, file: open.file.key });
+        }
+      }),
+    );
+    const frames = written.map((each) => each.rows);
+    const all = frames.length === 1 ? (frames[0] as pl.DataFrame) : pl.concat(frames, { how: 'vertical' });
+    await (wire.binary
+      ? all.lazy().sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
+      : all.lazy().sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect());
+    return written.map((each) => each.result);
+  }
+
+  /** The rows of a batch's files for the row-count sink (with checks, their tallies): each count, or its error. */
+  async countMany(pipelineName: string, files: readonly FileRef[]): Promise<EachResult<{ rows: number; tallies: RuleTally[] | null }>[]> {
+    const results: EachResult<{ rows: number; tallies: RuleTally[] | null }>[] = [];
+    for (const file of files) {
+      try {
+        results.push({ ok: true, value: await this.count(pipelineName, file) });
+      } catch (error) {
+        results.push({ ok: false, error: serializeError(coerceError(error)) });
+      }
+    }
+    return results;
   }
 
   /** The file rules' tallies, once every part was written. */
@@ -336,9 +416,46 @@ async function checkedPart(context: CheckContext, part: pl.LazyDataFrame, offset
   };
 }
 
+/**
+ * The expressions that write an open file's rows for a wire spec, with the file's own lineage
+ * values; made once per job and spec. Files of one layout share the columns' expressions:
+ * nodejs-polars makes each expression a large JavaScript object, and making them anew cost
+ * more than reading a small file.
+ */
+function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
+  // The same expression objects for every part: expressions made anew for each slice kept
+  // about 120 MiB more of Polars' memory alive on a 2 GiB file.
+  const spec = JSON.stringify(wire);
+  if (open.wire?.spec !== spec) {
+    const layout = `${wire.binary}:${JSON.stringify(open.columns)}`;
+    let columns = layoutExpressions.get(layout);
+    if (columns === undefined) {
+      columns = wireExpressions(open.columns, wire.binary, null);
+      if (layoutExpressions.size >= MAX_LAYOUTS) layoutExpressions.delete(layoutExpressions.keys().next().value as string);
+      layoutExpressions.set(layout, columns);
+    }
+    const lineage = wire.lineage
+      ? wireExpressions([], wire.binary, {
+          fileColumn: LINEAGE_COLUMNS.file,
+          versionColumn: LINEAGE_COLUMNS.version,
+          file: open.file.key,
+          version: open.file.version,
+        })
+      : [];
+    open.wire = { spec, expressions: [...columns, ...lineage] };
+  }
+  return open.wire.expressions;
+}
+
+/** The columns' wire expressions by layout (binary or CSV, and the columns with their types). */
+const layoutExpressions = new Map<string, pl.Expr[]>();
+const MAX_LAYOUTS = 64;
+
 /** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */
 async function partsOf(frame: pl.LazyDataFrame, read: ReadFile, transformed: boolean): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
-  return !transformed && read.footer !== null ? sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
+  // A file no larger than the smallest slice is one part, without sampling its rows' size.
+  const sliced = !transformed && read.footer !== null && (read.footer.rows > MIN_SLICE_ROWS || TEST_SLICE_ROWS > 0);
+  return sliced && read.footer !== null ? sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
 }
 
 /**
@@ -351,7 +468,7 @@ async function partsOf(frame: pl.LazyDataFrame, read: ReadFile, transformed: boo
 async function sliceRows(frame: pl.LazyDataFrame, total: number): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
   const sample = await frame.head(4096).collect();
   const perRow = Math.max(8, bytesPerRow(sample) ?? 256);
-  const rows = TEST_SLICE_ROWS > 0 ? TEST_SLICE_ROWS : Math.min(4_000_000, Math.max(65_536, Math.floor(SLICE_BYTES / perRow)));
+  const rows = TEST_SLICE_ROWS > 0 ? TEST_SLICE_ROWS : Math.min(4_000_000, Math.max(MIN_SLICE_ROWS, Math.floor(SLICE_BYTES / perRow)));
   const parts: pl.LazyDataFrame[] = [];
   const offsets: number[] = [];
   for (let offset = 0; offset < total; offset += rows) {

@@ -1,3 +1,3 @@
-export type { FileRef, OpenResult, PreviewResult } from './protocol.ts';
+export type { BatchFileResult, FileRef, OpenResult, PreviewResult } from './protocol.ts';
 export { discardPrestartedReaders, prestartReaders, Reader, ReaderPool, takePrestartedReaders } from './reader-pool.ts';
 export { usesReaders } from './uses-readers.ts';

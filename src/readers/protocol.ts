@@ -2,9 +2,9 @@
  * The messages between ferry and its reader processes, over the child's IPC channel. Rows
  * never travel here: a reader writes them to a named pipe or temp file that ferry names.
  */
-import type { CheckResult } from '../check/index.ts';
+import type { CheckResult, PartResult, RuleTally } from '../check/index.ts';
 import type { ConfigOrigin } from '../config/index.ts';
-import type { ErrorCode, FileStep } from '../errors/index.ts';
+import type { ErrorCode, FerryError, FileStep } from '../errors/index.ts';
 import type { WireSpec } from '../load/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 
@@ -31,6 +31,18 @@ export type ReaderRequest =
     }
   /** The file rules' tallies of an open job, once all its parts are written. */
   | { readonly type: 'finish'; readonly job: number }
+  /** Open several small files at once (a batch): each opened as its job, or its error. */
+  | { readonly type: 'open-many'; readonly pipeline: string; readonly files: readonly { readonly job: number; readonly file: FileRef }[] }
+  /** Write the rows of several open one-part jobs with the same columns to `target`, one after the other, as one stream. */
+  | {
+      readonly type: 'write-many';
+      readonly jobs: readonly number[];
+      readonly target: string;
+      readonly wire: WireSpec;
+      readonly rejectsDir: string | null;
+    }
+  /** Count the rows of several files (a batch of the row-count sink): each count, or its error. */
+  | { readonly type: 'count-many'; readonly pipeline: string; readonly files: readonly FileRef[] }
   /** Release an open job (its temp copy). */
   | { readonly type: 'close'; readonly job: number }
   /** Count a file's rows (formats whose count needs Polars). */
@@ -41,6 +53,17 @@ export type ReaderRequest =
 export interface OpenResult {
   readonly columns: readonly FrameColumn[];
   readonly partCount: number;
+}
+
+/** One file of a request about several: its result, or why it failed. */
+export type EachResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SerializedError };
+
+/** What writing one file of a batch did: its rows loaded, its rows' check tallies, its file rules' tallies. */
+export interface BatchFileResult {
+  readonly rows: number;
+  /** With checks, the file's one part (rows read, rejected, tallies); null without checks. */
+  readonly part: PartResult | null;
+  readonly fileTallies: readonly RuleTally[];
 }
 
 export interface PreviewResult {
@@ -58,6 +81,8 @@ export interface SerializedError {
   readonly code: ErrorCode;
   readonly step: FileStep | undefined;
   readonly message: string;
+  /** In a batch, the key of the file the error is about. */
+  readonly file?: string | undefined;
 }
 
 export type ReaderReply =
@@ -67,4 +92,8 @@ export type ReaderReply =
 export interface ReaderEnvelope {
   readonly id: number;
   readonly request: ReaderRequest;
+}
+
+export function serializeError(error: FerryError): SerializedError {
+  return { code: error.code, step: error.step, message: error.message, ...(error.file === undefined ? {} : { file: error.file }) };
 }

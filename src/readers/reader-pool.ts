@@ -15,7 +15,7 @@ import type { PartResult, RuleTally } from '../check/index.ts';
 import type { ConfigOrigin } from '../config/index.ts';
 import { FerryError, type FileStep } from '../errors/index.ts';
 import type { WireSpec } from '../load/index.ts';
-import type { FileRef, OpenResult, PreviewResult, ReaderReply, ReaderRequest } from './protocol.ts';
+import type { BatchFileResult, EachResult, FileRef, OpenResult, PreviewResult, ReaderReply, ReaderRequest, SerializedError } from './protocol.ts';
 
 /** The entry point beside this file, with this file's extension (.ts in the repository, .js when compiled). */
 const READER_ENTRY = fileURLToPath(new URL(`./reader-process${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -70,7 +70,29 @@ export class Reader {
 
   /** Writes a part's rows (and, with checks, its rejected rows); the part's check tallies, or null without checks. */
   write(job: number, part: number, target: string, wire: WireSpec, key: string, rejectsTarget: string | null = null): Promise<PartResult | null> {
-    return this.request({ type: 'write', job, part, target, wire, rejectsTarget }, `writing the rows of ${key}`, 'load') as Promise<PartResult | null>;
+    // Polars reads a file as it writes it: a reader that dies here died reading it.
+    return this.request({ type: 'write', job, part, target, wire, rejectsTarget }, `reading ${key} and writing its rows`, 'read') as Promise<PartResult | null>;
+  }
+
+  /** Opens a batch's files (see FrameJobs.openMany). */
+  openMany(pipeline: string, files: readonly { readonly job: number; readonly file: FileRef }[]): Promise<EachResult<OpenResult>[]> {
+    return this.request({ type: 'open-many', pipeline, files }, `reading a batch of ${files.length} files`, 'read') as Promise<EachResult<OpenResult>[]>;
+  }
+
+  /** Writes a batch's rows as one stream (see FrameJobs.writeMany). */
+  writeMany(jobs: readonly number[], target: string, wire: WireSpec, rejectsDir: string | null): Promise<BatchFileResult[]> {
+    return this.request(
+      { type: 'write-many', jobs, target, wire, rejectsDir },
+      `reading a batch of ${jobs.length} files and writing their rows`,
+      'read',
+    ) as Promise<BatchFileResult[]>;
+  }
+
+  /** Counts a batch's files (see FrameJobs.countMany). */
+  countMany(pipeline: string, files: readonly FileRef[]): Promise<EachResult<{ rows: number; tallies: RuleTally[] | null }>[]> {
+    return this.request({ type: 'count-many', pipeline, files }, `counting the rows of a batch of ${files.length} files`, 'read') as Promise<
+      EachResult<{ rows: number; tallies: RuleTally[] | null }>[]
+    >;
   }
 
   finish(job: number, key: string): Promise<RuleTally[]> {
@@ -113,7 +135,7 @@ export class Reader {
     if (pending === undefined) return;
     this.pending.delete(reply.id);
     if (reply.ok) pending.resolve(reply.value);
-    else pending.reject(new FerryError(reply.error.code, reply.error.message, { step: reply.error.step }));
+    else pending.reject(deserializeError(reply.error));
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -142,6 +164,11 @@ export class Reader {
     this.child.kill('SIGKILL');
     await exited;
   }
+}
+
+/** A reader's error as a FerryError again (with its step, and in a batch its file). */
+export function deserializeError(error: SerializedError): FerryError {
+  return new FerryError(error.code, error.message, { step: error.step, ...(error.file === undefined ? {} : { file: error.file }) });
 }
 
 /** The line of a Rust panic (or a fatal error) in what a reader printed before it died. */

@@ -9,7 +9,7 @@ import { coerceError } from '../errors/index.ts';
 import { applyPolarsDefaults } from '../polars/index.ts';
 import { openObjectStore } from '../storage/index.ts';
 import { FrameJobs } from './frame-jobs.ts';
-import type { FileRef, ReaderEnvelope, ReaderReply, ReaderRequest } from './protocol.ts';
+import { type FileRef, type ReaderEnvelope, type ReaderReply, type ReaderRequest, serializeError } from './protocol.ts';
 
 /**
  * For tests of crash handling only: a reader that is asked to open a file whose key contains
@@ -36,6 +36,14 @@ async function handle(request: ReaderRequest): Promise<unknown> {
       return jobs.open(request.job, request.pipeline, request.file);
     case 'write':
       return jobs.write(request.job, request.part, request.target, request.wire, request.rejectsTarget);
+    case 'open-many':
+      for (const { file } of request.files) abortIfAsked(file);
+      return jobs.openMany(request.pipeline, request.files);
+    case 'write-many':
+      return jobs.writeMany(request.jobs, request.target, request.wire, request.rejectsDir);
+    case 'count-many':
+      for (const file of request.files) abortIfAsked(file);
+      return jobs.countMany(request.pipeline, request.files);
     case 'finish':
       return jobs.finish(request.job);
     case 'close':
@@ -57,7 +65,7 @@ process.on('message', (message: ReaderEnvelope) => {
     (value) => send({ id: message.id, ok: true, value: value ?? null }),
     (thrown: unknown) => {
       const error = coerceError(thrown);
-      send({ id: message.id, ok: false, error: { code: error.code, step: error.step, message: error.message } });
+      send({ id: message.id, ok: false, error: serializeError(error) });
     },
   );
 });

@@ -6,6 +6,7 @@
  * interruption (ferry stopping: rolled back, the lease given back as ferry exits).
  */
 
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { enqueueAlert, type OutboxSettings } from '../alerts/index.ts';
 import { ChecksFailedError, evaluateChecks, mergeTallies, type PartResult } from '../check/index.ts';
@@ -113,7 +114,7 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
 }
 
 /** What the load did, for the ledger. */
-interface Loaded {
+export interface Loaded {
   readonly rows: number;
   readonly rejected: number;
   readonly warnings: number;
@@ -157,11 +158,12 @@ async function loadAndRecord(
       const opened = await reader.open(job, pipeline.name, ref);
       const checked = pipeline.checks.length > 0;
       return await commit(async (client) => {
-        const loaded = await loadTable(client, sink, file, {
+        const loaded = await loadTable(client, sink, [file], {
           columns: opened.columns,
           partCount: opened.partCount,
           checked,
-          write: (part, target, wire, rejectsTarget) => reader.write(job, part, target, wire, file.key, rejectsTarget),
+          write: (part, target, wire, rejectsDir) =>
+            reader.write(job, part, target, wire, file.key, rejectsDir === null ? null : path.join(rejectsDir, `part-${part}.csv`)),
           onRows,
         });
         if (!checked) return { rows: loaded.rows, rejected: 0, warnings: 0 };
@@ -184,7 +186,24 @@ async function loadAndRecord(
   });
 }
 
-async function withReader<T>(readers: ReaderPool, use: (reader: Reader) => Promise<T>): Promise<T> {
+/** A loaded file whose checks rejected rows or warned: its alert, in the transaction that records the file. */
+export async function enqueueChecksAlert(client: PoolClient, context: ProcessFileContext, file: FileVersionRecord, loaded: Loaded): Promise<void> {
+  if ((loaded.rejected === 0 && loaded.warnings === 0) || context.alerts === undefined) return;
+  const what = [loaded.rejected > 0 ? `${loaded.rejected} rows rejected` : null, loaded.warnings > 0 ? `${loaded.warnings} rules warned` : null];
+  await enqueueAlert(client, context.alerts, {
+    event: 'checks.failed',
+    severity: 'warning',
+    pipeline: context.pipeline.name,
+    dedupKey: `checks.failed:${file.id}:loaded`,
+    summary: `${context.pipeline.name}: ${file.key} loaded ${loaded.rows} rows; its checks: ${what.filter((part) => part !== null).join(', ')}`,
+    file: { id: file.id, key: file.key, version: file.version },
+    runId: file.run_id ?? null,
+    attempts: file.attempts,
+    counts: { rows: loaded.rows, rows_rejected: loaded.rejected, warnings: loaded.warnings },
+  });
+}
+
+export async function withReader<T>(readers: ReaderPool, use: (reader: Reader) => Promise<T>): Promise<T> {
   const reader = await readers.acquire();
   try {
     return await use(reader);
@@ -212,20 +231,7 @@ async function recordInTransaction(
     const changed = await changedSince(context.store, file);
     if (changed !== null) throw new VersionChanged(changed);
     await markFileProcessed(client, file.id, loaded.rows, { rejected: loaded.rejected, warnings: loaded.warnings });
-    if ((loaded.rejected > 0 || loaded.warnings > 0) && context.alerts !== undefined) {
-      const what = [loaded.rejected > 0 ? `${loaded.rejected} rows rejected` : null, loaded.warnings > 0 ? `${loaded.warnings} rules warned` : null];
-      await enqueueAlert(client, context.alerts, {
-        event: 'checks.failed',
-        severity: 'warning',
-        pipeline: context.pipeline.name,
-        dedupKey: `checks.failed:${file.id}:loaded`,
-        summary: `${context.pipeline.name}: ${file.key} loaded ${loaded.rows} rows; its checks: ${what.filter((part) => part !== null).join(', ')}`,
-        file: { id: file.id, key: file.key, version: file.version },
-        runId: file.run_id ?? null,
-        attempts: file.attempts,
-        counts: { rows: loaded.rows, rows_rejected: loaded.rejected, warnings: loaded.warnings },
-      });
-    }
+    await enqueueChecksAlert(client, context, file, loaded);
     return loaded;
   }).catch((error: unknown) => {
     if (error instanceof VersionChanged) return { changed: error.message };
@@ -302,7 +308,7 @@ async function recordFailure(
 class VersionChanged extends Error {}
 
 /** Why the stored object is no longer the version claimed, or null when it still is. */
-async function changedSince(store: ObjectStore, file: FileVersionRecord): Promise<string | null> {
+export async function changedSince(store: ObjectStore, file: FileVersionRecord): Promise<string | null> {
   const current = await store.stat(file.key).catch((error: unknown) => {
     throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { cause: error });
   });

@@ -11,15 +11,18 @@ import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { discoverFiles } from '../discover/index.ts';
 import { errorMessage, maskDataValues } from '../errors/index.ts';
 import {
-  claimNextFile,
+  claimFiles,
   closeAbandonedRuns,
   countDueFiles,
+  type FileVersionRecord,
   findRunningRun,
   finishRun,
   isRunRunning,
   type RunCounts,
   type RunRecord,
   type RunTrigger,
+  releaseClaims,
+  renewLeases,
   startRun,
   tryLockPipeline,
   waitForRunClaims,
@@ -27,6 +30,7 @@ import {
 import { inTransaction, type Pool } from '../postgres/index.ts';
 import { type ReaderPool, usesReaders } from '../readers/index.ts';
 import { describeStorage, type ObjectStore } from '../storage/index.ts';
+import { processBatch } from './process-batch.ts';
 import { type FileOutcome, processFile } from './process-file.ts';
 
 /** Whether this process logged its first claimed file (once per process). */
@@ -173,12 +177,17 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
   // A pipeline whose files go through a reader waits for one before its first claim: a file's
   // lease is not held while a reader process starts.
   const needsReader = usesReaders(pipeline);
+  const record = (outcome: FileOutcome, seconds: number, bytes: number) => {
+    context.observe?.(pipeline.name, outcome.kind, seconds, bytes);
+    files.push(outcome);
+    context.onFile?.(outcome);
+  };
   const worker = async () => {
     if (needsReader) await readers.whenReady();
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;
-      const file = await claimNextFile(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id });
-      if (file === null) {
+      const claimed = await claimFiles(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id }, pipeline.batch.files);
+      if (claimed.length === 0) {
         if (!options.helping || !(await isRunRunning(pool, run.id))) return;
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
@@ -186,17 +195,82 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
       if (!firstClaimLogged) {
         firstClaimLogged = true;
         // How long the process took to reach its first file (the bench reads this line).
-        log.info({ file: file.key, msSinceStart: Math.round(performance.now()) }, 'first file claimed');
+        log.info({ file: claimed[0]?.key, msSinceStart: Math.round(performance.now()) }, 'first file claimed');
       }
-      context.onFileStarted?.(file.key);
-      const startedAt = performance.now();
-      const outcome = await processFile(fileContext, file, owner, run);
-      context.observe?.(pipeline.name, outcome.kind, (performance.now() - startedAt) / 1000, Number(file.size));
-      files.push(outcome);
-      context.onFile?.(outcome);
+      const { batch, alone, surplus } = planClaim(claimed, pipeline.batch);
+      await releaseClaims(
+        pool,
+        surplus.map((file) => file.id),
+        owner,
+      );
+      // The leases of every file of the claim are renewed until the worker is done with them.
+      const held = [...batch, ...alone].map((file) => file.id);
+      const renewal = setInterval(
+        () => {
+          renewLeases(pool, held, owner, config.leaseMs).catch(() => {});
+        },
+        Math.max(500, Math.floor(config.leaseMs / 3)),
+      );
+      renewal.unref();
+      try {
+        let singles = alone;
+        if (batch.length > 0) {
+          for (const file of batch) context.onFileStarted?.(file.key);
+          const startedAt = performance.now();
+          const result = await processBatch(fileContext, batch, owner, run);
+          const seconds = (performance.now() - startedAt) / 1000 / Math.max(1, result.outcomes.length);
+          const sizes = new Map(batch.map((file) => [file.key, Number(file.size)]));
+          for (const outcome of result.outcomes) record(outcome, seconds, sizes.get(outcome.key) ?? 0);
+          if (result.outcomes.length > 0) log.info({ files: result.outcomes.length, alone: result.alone.length }, 'batch loaded');
+          singles = [...result.alone, ...alone];
+        }
+        const started = new Set(batch.map((file) => file.id));
+        for (const file of singles) {
+          if (!started.has(file.id)) context.onFileStarted?.(file.key);
+          const startedAt = performance.now();
+          const outcome = context.signal?.aborted ? await giveBack(file, owner) : await processFile(fileContext, file, owner, run);
+          record(outcome, (performance.now() - startedAt) / 1000, Number(file.size));
+        }
+      } finally {
+        clearInterval(renewal);
+      }
     }
   };
+  /** A claimed file not started when ferry began to stop: its lease given back at once. */
+  const giveBack = async (file: FileVersionRecord, owner: string): Promise<FileOutcome> => {
+    await releaseClaims(pool, [file.id], owner).catch(() => {});
+    return { kind: 'interrupted', key: file.key };
+  };
   await Promise.all(Array.from({ length: config.concurrency }, worker));
+}
+
+/**
+ * What a worker does with the files of one claim: the small ones that can go together (a
+ * `batch`: within the pipeline's byte budget, and none whose earlier claim ended without an
+ * outcome — ferry died on it — which goes alone), the rest one at a time (`alone`: at most one
+ * file too large to batch per claim), and `surplus` to give back for other workers.
+ */
+export function planClaim(
+  claimed: readonly FileVersionRecord[],
+  limits: ResolvedPipeline['batch'],
+): { batch: FileVersionRecord[]; alone: FileVersionRecord[]; surplus: FileVersionRecord[] } {
+  if (limits.files <= 1 || claimed.length <= 1) return { batch: [], alone: [...claimed], surplus: [] };
+  const batch: FileVersionRecord[] = [];
+  const alone: FileVersionRecord[] = [];
+  const surplus: FileVersionRecord[] = [];
+  let bytes = 0;
+  for (const file of claimed) {
+    const size = Number(file.size);
+    const small = size <= limits.bytes / 4 && file.open_claims <= 1;
+    if (small && bytes + size <= limits.bytes) {
+      batch.push(file);
+      bytes += size;
+    } else if (!small && alone.length === 0) alone.push(file);
+    else surplus.push(file);
+  }
+  // One small file is no batch.
+  if (batch.length === 1) alone.unshift(...batch.splice(0));
+  return { batch, alone, surplus };
 }
 
 function countsOf(run: RunRecord): RunCounts {

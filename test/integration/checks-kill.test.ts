@@ -41,7 +41,7 @@ before(async () => {
   }
   fs.writeFileSync(
     path.join(project, 'ferry.config.ts'),
-    `export default { leaseDuration: '2s', pipelines: { load: { schedule: '1s', source: { modifiedWithin: null },
+    `export default { leaseDuration: '2s', pipelines: { load: { schedule: '1s', source: { modifiedWithin: null }, batch: { files: 8 },
       checks: [{ rule: 'range', column: 'amount', min: 0, action: 'reject' }], sink: { table: 'amounts', lineage: true } } } };\n`,
   );
   env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, PORT: '0' };
@@ -85,5 +85,7 @@ describe('checks under SIGKILL', () => {
     assert.deepEqual(ledger.rows[0], { rows: FILES * (ROWS - REJECTED), rejected: FILES * REJECTED });
     const results = await db.pool.query("SELECT count(*)::int AS n FROM ferry_check_results WHERE outcome = 'rejected' AND failing = $1", [REJECTED]);
     assert.equal(results.rows[0].n, FILES, 'one result per file version and rule');
+    const transactions = (await db.pool.query("SELECT count(DISTINCT xmin::text)::int AS n FROM ferry_files WHERE status = 'processed'")).rows[0].n;
+    assert.ok(transactions < FILES, `files were loaded in batches (${transactions} transactions for ${FILES} files)`);
   });
 });

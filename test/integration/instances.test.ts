@@ -30,7 +30,7 @@ before(async () => {
   project = tempDir('instances-');
   fs.writeFileSync(
     path.join(project, 'ferry.config.ts'),
-    "export default { leaseDuration: '10s', concurrency: 2, pipelines: { default: { schedule: '2s' } } };\n",
+    "export default { leaseDuration: '10s', concurrency: 2, pipelines: { default: { schedule: '2s', batch: { files: 20 } } } };\n",
   );
 });
 after(async () => {
@@ -69,6 +69,9 @@ describe('three instances', () => {
     const runs = await db.pool.query('SELECT trigger, count(*)::int AS n FROM ferry_runs GROUP BY trigger ORDER BY trigger');
     console.log(`three instances: files per instance ${JSON.stringify(byInstance.rows.map((r) => r.files))}; runs ${JSON.stringify(runs.rows)}`);
     assert.ok(byInstance.rows.length >= 2, 'the work was shared');
+    // Files were recorded in batches: rows one transaction wrote share its id (xmin).
+    const transactions = (await db.pool.query("SELECT count(DISTINCT xmin::text)::int AS n FROM ferry_files WHERE status = 'processed'")).rows[0].n;
+    assert.ok(transactions < FILES / 5, `${transactions} transactions for ${FILES} files`);
     const ticks = await db.pool.query("SELECT scheduled_for, count(*)::int AS n FROM ferry_runs WHERE trigger = 'schedule' GROUP BY 1 HAVING count(*) > 1");
     assert.equal(ticks.rowCount, 0, 'each schedule tick ran once across the instances');
   });

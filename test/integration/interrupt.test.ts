@@ -25,7 +25,11 @@ before(async () => {
   project = tempDir('interrupt-');
   const inbox = path.join(project, 'inbox');
   for (let i = 0; i < FILES; i++) writeParquet(path.join(inbox, `part-${String(i).padStart(2, '0')}.parquet`), ROWS, i * ROWS);
-  fs.writeFileSync(path.join(project, 'ferry.config.ts'), "export default { concurrency: 2, pipelines: { load: { sink: { table: 'parts' } } } };\n");
+  // Batches of 4 files: Ctrl-C comes while batches are being loaded.
+  fs.writeFileSync(
+    path.join(project, 'ferry.config.ts'),
+    "export default { concurrency: 2, pipelines: { load: { sink: { table: 'parts' }, batch: { files: 4 } } } };\n",
+  );
   env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox };
 });
 after(async () => {

@@ -13,7 +13,7 @@ import { cleanEnv, FERRY_BIN, startFerry, waitFor } from '../helpers/ferry-proce
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const KILLS = Number(process.env.FERRY_SOAK_KILLS ?? 8);
-const FILES = Number(process.env.FERRY_SOAK_FILES ?? 150);
+const FILES = Number(process.env.FERRY_SOAK_FILES ?? 1000);
 
 let db: TestDatabase;
 let project: string;
@@ -27,7 +27,7 @@ before(async () => {
   // Short leases, so that a killed worker's file is taken over within seconds.
   fs.writeFileSync(
     path.join(project, 'ferry.config.ts'),
-    "export default { leaseDuration: '2s', concurrency: 2, pipelines: { default: { schedule: '1s' } } };\n",
+    "export default { leaseDuration: '2s', concurrency: 2, pipelines: { default: { schedule: '1s', batch: { files: 5 } } } };\n",
   );
   env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, PORT: '0' };
 });
@@ -72,10 +72,13 @@ describe('kill loop', () => {
       assert.equal(row.n, 1, `${row.file_name} has ${row.n} results`);
       assert.equal(row.rows, 1 + (Number(/file-(\d+)/.exec(row.file_name)?.[1]) % 50));
     }
+    // Files were recorded in batches (rows one transaction wrote share its id, xmin).
+    const transactions = (await db.pool.query("SELECT count(DISTINCT xmin::text)::int AS n FROM ferry_files WHERE status = 'processed'")).rows[0].n;
+    assert.ok(transactions < FILES / 2, `${transactions} transactions for ${FILES} files`);
     const attempts = (await db.pool.query('SELECT max(attempts)::int AS max, sum(attempts)::int AS total FROM ferry_files')).rows[0];
     const takenOver = (await db.pool.query('SELECT count(*)::int AS n FROM ferry_files WHERE attempts > 1')).rows[0].n;
     console.log(
-      `kill loop: ${KILLS} kills, ${FILES} files; processed after each kill: ${progress.join(' ')}; files taken over after a kill: ${takenOver}; attempts max ${attempts.max}, total ${attempts.total}`,
+      `kill loop: ${KILLS} kills, ${FILES} files in batches of up to 5 (${transactions} transactions); processed after each kill: ${progress.join(' ')}; files taken over after a kill: ${takenOver}; attempts max ${attempts.max}, total ${attempts.total}`,
     );
   });
 });

@@ -126,8 +126,11 @@ describe('ledger', () => {
   it('shares many files among parallel workers and counts each once', async () => {
     const files = 200;
     for (let i = 0; i < files; i++) writeParquet(path.join(inbox, `part-${String(i).padStart(3, '0')}.parquet`), i % 50);
-    const rt = await open({}, { concurrency: 6 });
-    const other = await openTestRuntime({ databaseUrl: db.url, storage: inbox });
+    // One file per transaction, so that the helper starts before the run's workers are done
+    // (three instances with batches: instances.test.ts).
+    const raw = { pipelines: { default: { batch: false } } };
+    const rt = await open({}, { concurrency: 6, ...raw });
+    const other = await openTestRuntime({ databaseUrl: db.url, storage: inbox, raw });
     try {
       const pipeline = rt.config.pipelines[0]!;
       // Two processes' runs at once: one holds the pipeline's run lock, the other (started as

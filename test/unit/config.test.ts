@@ -39,6 +39,7 @@ describe('config', () => {
       inferSchemaLength: 10_000,
       schema: {},
       lenient: [],
+      listFrom: 'start',
     });
     assert.deepEqual(pipeline?.transform, { kind: 'none' });
     assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });
