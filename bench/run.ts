@@ -3,6 +3,7 @@
  *
  *   npm run bench -- [--rows 3000000] [--trials 3] [--big-rows 15000000 | --no-big]
  *   npm run bench -- --small [--files 2000]
+ *   npm run bench -- --scale all | curve,discovery,ledger   (see scale.ts)
  *
  * 1. Speed: a Parquet file of --rows rows (5 columns) is loaded by `ferry run --once` into a new
  *    table, and the same rows, written beforehand as CSV, by `psql -c "\copy … FROM … (FORMAT csv)"`
@@ -34,6 +35,7 @@ import pg from 'pg';
 import { tableColumnsFor } from '../src/load/index.ts';
 import { outputColumns } from '../src/polars/index.ts';
 import { createTableSql, startEmbeddedDatabase } from '../src/postgres/index.ts';
+import { runScale } from './scale.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = path.join(root, 'bench', '.data');
@@ -45,6 +47,7 @@ const { values: args } = parseArgs({
     'no-big': { type: 'boolean', default: false },
     small: { type: 'boolean', default: false },
     files: { type: 'string', default: '2000' },
+    scale: { type: 'string' },
   },
 });
 const rows = Number(args.rows);
@@ -173,9 +176,11 @@ interface BenchHelpers {
   resetLedger(table: string): Promise<void>;
 }
 
-/** Many small files: files/s for table loads and row counts, beside a psql \copy loop and one file of the same rows. */
-async function smallFiles(count: number, db: { url: string; where: string }, client: pg.Client, cwd: string, helpers: BenchHelpers): Promise<void> {
-  const ROWS = 1000;
+const SMALL_ROWS = 1000;
+
+/** The small-file set (generated once): `count` Parquet files of 1,000 rows, their CSV copies, and all the rows as one file. */
+async function smallSet(count: number): Promise<{ parquetDir: string; csvDir: string; oneFile: string }> {
+  const ROWS = SMALL_ROWS;
   const dir = path.join(dataDir, `small-${count}`);
   const parquetDir = path.join(dir, 'parquet');
   const csvDir = path.join(dir, 'csv');
@@ -195,7 +200,13 @@ async function smallFiles(count: number, db: { url: string; where: string }, cli
     }
     pl.concat(frames).writeParquet(oneFile);
   }
-  const totalRows = count * ROWS;
+  return { parquetDir, csvDir, oneFile };
+}
+
+/** Many small files: files/s for table loads and row counts, beside a psql \copy loop and one file of the same rows. */
+async function smallFiles(count: number, db: { url: string; where: string }, client: pg.Client, cwd: string, helpers: BenchHelpers): Promise<void> {
+  const { parquetDir, csvDir, oneFile } = await smallSet(count);
+  const totalRows = count * SMALL_ROWS;
   const sample = path.join(parquetDir, 'part-00000.parquet');
 
   // What users script today: one psql \copy per file, in a shell loop.
@@ -263,11 +274,12 @@ async function main(): Promise<void> {
   } catch {
     throw new Error('psql is not on the PATH; the baseline needs it (Debian: apt-get install postgresql-client)');
   }
+  const special = args.small || args.scale !== undefined;
   const speedFile = path.join(dataDir, 'speed', `rows-${rows}.parquet`);
-  if (!args.small) await writeDataset(speedFile, rows, false);
-  const speedCsv = args.small ? '' : await writeCsv(speedFile);
+  if (!special) await writeDataset(speedFile, rows, false);
+  const speedCsv = special ? '' : await writeCsv(speedFile);
   const bigFile = path.join(dataDir, 'big', `rows-${bigRows}.parquet`);
-  if (!args['no-big'] && !args.small) {
+  if (!args['no-big'] && !special) {
     await writeDataset(bigFile, bigRows, true);
     await writeCsv(bigFile);
   }
@@ -333,6 +345,14 @@ async function main(): Promise<void> {
    * The server's own binary COPY of the rows from a file it reads itself: the rows are first
    * written by the server (COPY … TO, binary) into a folder it can reach, then timed back in.
    */
+  if (args.scale !== undefined) {
+    const parts = args.scale === 'all' ? ['curve', 'discovery', 'ledger'] : args.scale.split(',');
+    await runScale(parts, { root, dataDir, db, client, cwd, log, checkpoint, resetLedger, smallSet: async () => (await smallSet(2000)).parquetDir });
+    await client.end();
+    await db.stop();
+    fs.rmSync(cwd, { recursive: true, force: true });
+    return;
+  }
   if (args.small) {
     await smallFiles(Number(args.files), db, client, cwd, { createBaselineTable, checkpoint, resetLedger });
     await client.end();

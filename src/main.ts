@@ -9,6 +9,7 @@ import { selectsKey } from './discover/index.ts';
 import { FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
+import { pruneLedger } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
 import { observeFile } from './metrics/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -19,6 +20,9 @@ import { checkPipelines, runPipeline } from './worker/index.ts';
 
 /** A stop must end within this, even if a file is still being read; its transaction then rolls back. */
 const STOP_DEADLINE_MS = 8_000;
+/** Retention runs this long after start, then every PRUNE_EVERY_MS. */
+const PRUNE_FIRST_MS = 60_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface Service {
   readonly runtime: Runtime;
@@ -147,6 +151,20 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
   );
   lateness.unref();
 
+  // Retention: the ledger rows that can no longer matter go, a minute after start and every hour.
+  const prune = () => {
+    if (config.retentionMs === null) return;
+    pruneLedger(runtime.pool, config.pipelines, config.retentionMs)
+      .then((counts) => {
+        if (Object.values(counts).some((count) => count > 0)) log.info(counts, 'ledger pruned (retention)');
+      })
+      .catch((error: unknown) => log.warn({ err: error }, 'pruning the ledger failed; it is tried again in an hour'));
+  };
+  const firstPrune = setTimeout(prune, PRUNE_FIRST_MS);
+  firstPrune.unref();
+  const pruning = setInterval(prune, PRUNE_EVERY_MS);
+  pruning.unref();
+
   scheduler = startScheduler({
     pipelines: scheduled,
     onTick: async (pipeline, tick) => {
@@ -178,6 +196,8 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
     log.info('stopping: no new files are claimed; in-flight files finish');
     watcher?.close();
     clearInterval(lateness);
+    clearTimeout(firstPrune);
+    clearInterval(pruning);
     shutdown.abort();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS).unref());
     await Promise.race([scheduler?.stop(), deadline]);

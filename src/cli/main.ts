@@ -14,6 +14,7 @@ import {
   listCheckResults,
   listFiles,
   listRuns,
+  pruneLedger,
   RUN_STATUSES,
   type RunStatus,
   reprocessFiles,
@@ -424,6 +425,25 @@ db.command('psql')
         child.on('exit', (exitCode) => resolve(exitCode ?? 1));
       });
       process.exitCode = code;
+    } finally {
+      await runtime.close();
+    }
+  });
+
+program
+  .command('prune')
+  .description('delete the ledger rows that can no longer matter (see retention in the config); the service does this every hour')
+  .option('--dry-run', 'count them, delete nothing')
+  .option('--json', 'print JSON')
+  .action(async (options: { dryRun?: boolean; json?: boolean }) => {
+    const config = await loadConfig({ flags: configFlags(program.opts()) });
+    if (config.retentionMs === null) throw new FerryError('CONFIG_INVALID', 'prune: retention is null in the config, so every ledger row is kept');
+    const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
+    try {
+      const counts = await pruneLedger(runtime.pool, config.pipelines, config.retentionMs, { dryRun: options.dryRun === true });
+      if (options.json) return printJson({ dryRun: options.dryRun === true, ...counts });
+      const what = `${counts.superseded} superseded and ${counts.processed} processed file versions, ${counts.runs} runs, ${counts.alerts} alerts`;
+      process.stdout.write(options.dryRun ? `would delete ${what}\n` : `deleted ${what}\n`);
     } finally {
       await runtime.close();
     }

@@ -25,6 +25,7 @@ export const DEFAULTS = {
   dataDir: '.ferry',
   concurrency: 2,
   leaseDuration: '1m',
+  retention: '30d',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
   batch: { files: 100, bytes: '16MiB' },
   limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB', maxRowGroupSize: '4GiB', maxReaderCrashes: 2 },
@@ -289,6 +290,8 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   });
 
   const leaseMs = duration('leaseDuration', input.leaseDuration ?? DEFAULTS.leaseDuration);
+  const retentionText = input.retention === undefined ? DEFAULTS.retention : input.retention;
+  const retentionMs = retentionText === null ? null : duration('retention', retentionText);
   const retry = {
     maxAttempts: input.retry?.maxAttempts ?? DEFAULTS.retry.maxAttempts,
     baseDelayMs: duration('retry.baseDelay', input.retry?.baseDelay ?? DEFAULTS.retry.baseDelay),
@@ -329,6 +332,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     dataDir: path.resolve(cwd, envValue('FERRY_DATA_DIR') ?? input.dataDir ?? DEFAULTS.dataDir),
     concurrency: input.concurrency ?? DEFAULTS.concurrency,
     leaseMs,
+    retentionMs,
     retry,
     limits,
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,

@@ -116,6 +116,7 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
   concurrency: z.number().int().min(1).max(64).optional(),
   leaseDuration: durationText.optional(),
+  retention: durationText.nullable().optional(),
   retry: z
     .strictObject({ maxAttempts: z.number().int().min(1).max(100).optional(), baseDelay: durationText.optional(), maxDelay: durationText.optional() })
     .optional(),

@@ -97,6 +97,12 @@ export interface FerryConfigInput {
   readonly concurrency?: number;
   /** How long a claimed file stays reserved for its worker; renewed while it is worked on. @default '1m' */
   readonly leaseDuration?: string;
+  /**
+   * Ledger rows that can no longer matter (superseded versions, processed versions older than
+   * their pipeline's time window, old runs and alerts) are deleted once finished this long ago;
+   * `null` keeps everything. @default '30d'
+   */
+  readonly retention?: string | null;
   readonly retry?: {
     /** @default 5 */
     readonly maxAttempts?: number;
@@ -179,6 +185,8 @@ export interface ResolvedConfig {
   readonly dataDir: string;
   readonly concurrency: number;
   readonly leaseMs: number;
+  /** See FerryConfigInput.retention; null keeps every row. */
+  readonly retentionMs: number | null;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly limits: {
     readonly maxFileSize: number;

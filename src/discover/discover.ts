@@ -1,9 +1,10 @@
 /**
- * The discover stage: list the store under the pipeline's prefix, keep what its source
- * selects, and record each listing page in the ledger in one statement (new versions become
- * pending; older pending versions of the same keys are superseded).
+ * The discover stage: list the store under the pipeline's prefix (with `listFrom: 'last-seen'`
+ * only after the greatest key already recorded), keep what its source selects, and record each
+ * listing page in the ledger in one statement (new versions become pending; older pending
+ * versions of the same keys are superseded).
  */
-import { type DiscoveryCounts, recordListingPage } from '../ledger/index.ts';
+import { type DiscoveryCounts, lastSeenKey, recordListingPage } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { type SourceSelection, sourceFilter } from './source-filter.ts';
@@ -17,7 +18,9 @@ export async function discoverFiles(
 ): Promise<DiscoveryCounts> {
   const counts = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0 };
   const matches = sourceFilter(pipeline.source, now);
-  for await (const page of store.list(pipeline.source.prefix)) {
+  // Keys that arrive in order: only the tail after the greatest key already recorded is listed.
+  const startAfter = pipeline.source.listFrom === 'last-seen' ? await lastSeenKey(pool, pipeline.name, pipeline.source.prefix) : null;
+  for await (const page of store.list(pipeline.source.prefix, 1000, startAfter)) {
     const wanted = page.filter((object) => {
       const verdict = matches(object);
       if (verdict === 'too-old') counts.files_outside_window++;

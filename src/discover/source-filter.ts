@@ -7,6 +7,8 @@ export interface SourceSelection {
   readonly prefix: string;
   readonly glob: string;
   readonly modifiedWithinMs: number | null;
+  /** 'last-seen': list only the keys after the greatest key in the ledger. @default 'start' */
+  readonly listFrom?: 'start' | 'last-seen';
 }
 
 export type SourceFilter = (object: StoredObject) => 'match' | 'no-match' | 'too-old';

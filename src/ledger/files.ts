@@ -54,6 +54,19 @@ export async function recordListingPage(pool: Pool, pipeline: string, runId: num
   return result.rows[0] as RecordPageResult;
 }
 
+/**
+ * The greatest key recorded for a pipeline under a prefix, in byte order (S3's listing order),
+ * or null: where a `listFrom: 'last-seen'` listing starts after. Any status counts — a key
+ * quarantined or superseded was seen.
+ */
+export async function lastSeenKey(pool: Pool, pipeline: string, prefix: string): Promise<string | null> {
+  const result = await pool.query<{ key: string }>(
+    `SELECT key FROM ferry_files WHERE pipeline = $1 AND starts_with(key, $2) ORDER BY key COLLATE "C" DESC LIMIT 1`,
+    [pipeline, prefix],
+  );
+  return result.rows[0]?.key ?? null;
+}
+
 export interface ClaimOptions {
   readonly pipeline: string;
   readonly owner: string;

@@ -8,6 +8,7 @@ export {
   type FileFailure,
   findProcessedFiles,
   type ListFilesOptions,
+  lastSeenKey,
   listFiles,
   lockClaimedFile,
   lockClaimedFiles,
@@ -28,6 +29,7 @@ export {
   reprocessFiles,
   requeueFiles,
 } from './files.ts';
+export { type PruneCounts, pruneLedger, type RetentionPipeline } from './retention.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export {
   closeAbandonedRuns,

@@ -53,7 +53,15 @@ export function frameColumns(frame: pl.DataFrame): ColumnSchema[] {
  * column or a type error in the transform.
  */
 export function outputColumns(frame: pl.LazyDataFrame): ColumnSchema[] {
-  const native = (frame as unknown as { _ldf: { fetchSync(rows: number): NativeFrame } })._ldf.fetchSync(0);
+  return nativeColumns((frame as unknown as { _ldf: { fetchSync(rows: number): NativeFrame } })._ldf.fetchSync(0));
+}
+
+/** The columns of a frame in memory (as frameColumns, without wrapping each column). */
+export function dataFrameColumns(frame: pl.DataFrame): ColumnSchema[] {
+  return nativeColumns((frame as unknown as { _df: NativeFrame })._df);
+}
+
+function nativeColumns(native: NativeFrame): ColumnSchema[] {
   // Names and types straight from the native frame: wrapping it (and each column) in
   // nodejs-polars' JavaScript objects cost more than the query, per small file.
   try {

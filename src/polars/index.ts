@@ -1,4 +1,4 @@
-export { bytesPerRow, type ColumnSchema, type CsvScanOptions, dtypeText, frameColumns, outputColumns, scanCsv } from './frame-schema.ts';
+export { bytesPerRow, type ColumnSchema, type CsvScanOptions, dataFrameColumns, dtypeText, frameColumns, outputColumns, scanCsv } from './frame-schema.ts';
 export { lenientCast } from './lenient-cast.ts';
 export { type PolarsErrorContext, polarsErrorCode, polarsMessage } from './polars-errors.ts';
 export { isSchemaTypeName, SCHEMA_TYPE_NAMES, schemaDataType } from './schema-types.ts';

@@ -3,6 +3,8 @@
  * limit, the format, a Parquet file's envelope and footer, then the file opened as a
  * LazyFrame. Nothing is decoded here beyond what Polars needs to plan.
  */
+import { Readable } from 'node:stream';
+import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
 import { polarsErrorCode, polarsMessage } from '../polars/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
@@ -37,6 +39,33 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
  * A Polars failure while the file's query ran, as a FerryError; for a text file that is not
  * UTF-8, with the line and offset of its first bad byte (Polars gives no position).
  */
+/**
+ * A small plain Parquet file (a batch's), read whole at once: the same checks as readFile
+ * (size, envelope, footer), then one eager read instead of a lazy scan — for a file of a few
+ * thousand rows, building and running a lazy plan cost more than the read. Null when the file
+ * is not read so (another format, compressed, or source.schema to apply): readFile opens it.
+ */
+export async function readWhole(
+  store: ObjectStore,
+  file: ParquetObject,
+  source: SourceFormat,
+  limits: ReadLimits,
+): Promise<(ReadFile & { readonly whole: pl.DataFrame }) | null> {
+  checkFileSize(file, limits);
+  const options = readOptionsFor(source, file.key, limits.maxDecompressedSize);
+  if (options.format !== 'parquet' || options.compression !== 'none' || Object.keys(options.schema).length > 0) return null;
+  store.readTarget(file.key); // refuses keys that cannot be read safely by name, before anything else
+  // One read of the version claimed (never more than its size), then the checks on the bytes in hand.
+  const bytes = await store.readRange(file.key, 0, file.size, file.etag);
+  const inHand: Pick<ObjectStore, 'readRange'> = {
+    readRange: async (_key, offset, length) => bytes.subarray(offset, offset + length),
+  };
+  const footer = await checkParquetFooter(inHand as ObjectStore, { ...file, size: bytes.length }, limits);
+  const whole = pl.readParquet(bytes);
+  const opened: OpenedFrame = { frame: whole.lazy(), bytes: async () => Readable.from([bytes]), dispose: async () => {} };
+  return { options, footer, opened, whole };
+}
+
 export async function readFailure(read: ReadFile, key: string, error: unknown, transformed: boolean): Promise<FerryError> {
   if (error instanceof FerryError) return error;
   const message = errorMessage(error);

@@ -23,9 +23,9 @@ import {
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
 import { LINEAGE_COLUMNS, type WireSpec, wireExpressions } from '../load/index.ts';
-import { bytesPerRow, outputColumns, polarsMessage } from '../polars/index.ts';
+import { bytesPerRow, dataFrameColumns, outputColumns, polarsMessage } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
-import { describeFormat, type ReadFile, readFailure, readFile } from '../read/index.ts';
+import { describeFormat, type ReadFile, readFailure, readFile, readWhole } from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { applyTransform, type TransformSpec } from '../transform/index.ts';
 import { type BatchFileResult, type EachResult, type FileRef, type OpenResult, type PreviewResult, serializeError } from './protocol.ts';
@@ -63,6 +63,8 @@ interface OpenJob {
   readonly context: CheckContext | null;
   /** The wire expressions of the file's parts, made once per wire spec (see write). */
   wire: { readonly spec: string; readonly expressions: pl.Expr[] } | null;
+  /** A small file read whole at open (a batch's), else null. */
+  readonly whole: pl.DataFrame | null;
 }
 
 /** Rows per slice are chosen so that a slice holds about this much decoded data. */
@@ -104,12 +106,7 @@ export class FrameJobs {
       } catch (error) {
         throw await readFailure(read, file.key, error, transformed);
       }
-      if (pipeline.sink.kind === 'table') {
-        checkColumns(file.key, columns, {
-          key: pipeline.sink.key,
-          reserved: pipeline.sink.lineage ? Object.values(LINEAGE_COLUMNS) : [],
-        });
-      }
+      checkTableColumns(pipeline, file, columns);
       return { read, frame, columns, cast };
     } catch (error) {
       await read.opened.dispose();
@@ -122,9 +119,33 @@ export class FrameJobs {
     return { key: file.key, checks, cast, schema: pipeline.source.schema, transform, fileRules: new FileRuleState(checks) };
   }
 
-  /** Opens a file as `job`; `whole`: as one part, never in slices (a batch's small files). */
+  /**
+   * Opens a file as `job`; `whole`: as one part, never in slices (a batch's small files), and a
+   * plain Parquet file without transform read at once (see readWhole).
+   */
   async open(job: number, pipelineName: string, file: FileRef, whole = false): Promise<OpenResult> {
     const pipeline = this.pipeline(pipelineName);
+    const plain = pipeline.transform.kind === 'none' && !pipeline.checks.some((check) => check.rule === 'cast');
+    const eager = whole && plain ? await readWhole(this.store, file, pipeline.source, this.config.limits) : null;
+    if (eager !== null) {
+      const columns = dataFrameColumns(eager.whole);
+      checkTableColumns(pipeline, file, columns);
+      const context = pipeline.checks.length > 0 ? this.checkContext(pipeline, file, null) : null;
+      const parts = [eager.opened.frame];
+      this.jobs.set(job, {
+        file,
+        read: eager,
+        columns,
+        parts,
+        offsets: [0],
+        transformed: false,
+        checks: pipeline.checks,
+        context,
+        wire: null,
+        whole: eager.whole,
+      });
+      return { columns, partCount: 1 };
+    }
     const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
     try {
@@ -132,7 +153,7 @@ export class FrameJobs {
       const { parts, offsets } = whole ? { parts: [source], offsets: [0] } : await partsOf(source, read, transformed);
       const checks = pipeline.checks;
       const context = checks.length > 0 ? this.checkContext(pipeline, file, cast) : null;
-      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, context, wire: null });
+      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, context, wire: null, whole: null });
       return { columns, partCount: parts.length };
     } catch (error) {
       await read.opened.dispose();
@@ -212,16 +233,18 @@ export class FrameJobs {
    * fails the write, naming itself (FerryError.file), so that it can be tried alone.
    */
   async writeMany(jobs: readonly number[], target: string, wire: WireSpec, rejectsDir: string | null): Promise<BatchFileResult[]> {
+    const opens = jobs.map((job) => {
+      const open = this.jobs.get(job);
+      if (open === undefined || open.parts.length !== 1) throw new FerryError('INTERNAL', `the reader has no open one-part job ${job}`);
+      return open;
+    });
+    // Each file's rows to load, in memory (a batch's bytes are bounded), through its checks.
     const written = await Promise.all(
-      jobs.map(async (job, index) => {
-        const open = this.jobs.get(job);
-        const frame = open?.parts[0];
-        if (open === undefined || frame === undefined || open.parts.length !== 1)
-          throw new FerryError('INTERNAL', `the reader has no open one-part job ${job}`);
-        const expressions = wireOf(open, wire);
+      opens.map(async (open, index) => {
+        const frame = open.parts[0] as pl.LazyDataFrame;
         try {
           if (open.context === null) {
-            const rows = await frame.select(...expressions).collect();
+            const rows = open.whole ?? (await frame.collect());
             return { rows, result: { rows: rows.height, part: null, fileTallies: [] } satisfies BatchFileResult };
           }
           const checked = await checkedPart(open.context, frame, 0);
@@ -236,10 +259,7 @@ export class FrameJobs {
               .sinkCSV(path.join(rejectsDir, `file-${index}.csv`), { includeHeader: false, maintainOrder: true })
               .collect();
           }
-          const rows = await checked.load
-            .lazy()
-            .select(...expressions)
-            .collect();
+          const rows = checked.load;
           const part: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies };
           return { rows, result: { rows: rows.height, part, fileTallies } satisfies BatchFileResult };
         } catch (error) {
@@ -248,11 +268,36 @@ export class FrameJobs {
         }
       }),
     );
+    // One frame of every file's rows, each row with its own file's lineage (gathered from one
+    // value per file), shaped for the wire by one set of expressions.
     const frames = written.map((each) => each.rows);
-    const all = frames.length === 1 ? (frames[0] as pl.DataFrame) : pl.concat(frames, { how: 'vertical' });
+    let all = frames.length === 1 ? (frames[0] as pl.DataFrame) : pl.concat(frames, { how: 'vertical' });
+    if (wire.lineage) {
+      const fileOfRow: number[] = [];
+      for (const [index, frame] of frames.entries()) for (let row = 0; row < frame.height; row++) fileOfRow.push(index);
+      const lineage: pl.Series[] = [
+        pl
+          .Series(
+            LINEAGE_COLUMNS.file,
+            opens.map((open) => open.file.key),
+            pl.Utf8,
+          )
+          .gather(fileOfRow),
+        pl
+          .Series(
+            LINEAGE_COLUMNS.version,
+            opens.map((open) => open.file.version),
+            pl.Utf8,
+          )
+          .gather(fileOfRow),
+      ];
+      all = all.hstack(lineage, false) as unknown as pl.DataFrame;
+    }
+    const expressions = batchExpressions(opens[0]?.columns ?? [], wire);
+    const rows = all.lazy().select(...expressions);
     await (wire.binary
-      ? all.lazy().sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
-      : all.lazy().sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect());
+      ? rows.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
+      : rows.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect());
     return written.map((each) => each.result);
   }
 
@@ -360,6 +405,12 @@ export class FrameJobs {
   }
 }
 
+/** A table sink's columns must be able to become table columns (see checkColumns). */
+function checkTableColumns(pipeline: ResolvedPipeline, file: FileRef, columns: readonly FrameColumn[]): void {
+  if (pipeline.sink.kind !== 'table') return;
+  checkColumns(file.key, columns, { key: pipeline.sink.key, reserved: pipeline.sink.lineage ? Object.values(LINEAGE_COLUMNS) : [] });
+}
+
 /**
  * One part of a file through the checks: the file rules take what they need, the row rules
  * flag its rows. A rule that cannot run on this file (a column it does not have, a type it
@@ -450,6 +501,19 @@ function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
 /** The columns' wire expressions by layout (binary or CSV, and the columns with their types). */
 const layoutExpressions = new Map<string, pl.Expr[]>();
 const MAX_LAYOUTS = 64;
+
+/** A batch's wire expressions: its layout's columns, then the lineage columns the batch's frame carries. */
+function batchExpressions(columns: readonly FrameColumn[], wire: WireSpec): pl.Expr[] {
+  const layout = `batch:${JSON.stringify(wire)}:${JSON.stringify(columns)}`;
+  let expressions = layoutExpressions.get(layout);
+  if (expressions === undefined) {
+    expressions = wireExpressions(columns, wire.binary, null);
+    if (wire.lineage) expressions.push(pl.col(LINEAGE_COLUMNS.file), pl.col(LINEAGE_COLUMNS.version));
+    if (layoutExpressions.size >= MAX_LAYOUTS) layoutExpressions.delete(layoutExpressions.keys().next().value as string);
+    layoutExpressions.set(layout, expressions);
+  }
+  return expressions;
+}
 
 /** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */
 async function partsOf(frame: pl.LazyDataFrame, read: ReadFile, transformed: boolean): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors/index.ts';
+import { compareKeys, listFolder } from './folder-lister.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
 
@@ -23,8 +24,11 @@ export type ReadTarget =
 
 export interface ObjectStore {
   readonly location: StorageLocation;
-  /** Lists objects under a prefix, recursively, a page at a time. */
-  list(prefix: string, pageSize?: number): AsyncIterable<readonly StoredObject[]>;
+  /**
+   * Lists objects under a prefix, recursively, a page at a time; with `startAfter`, only keys
+   * after it (S3's StartAfter; a local folder skips the subfolders that hold only earlier keys).
+   */
+  list(prefix: string, pageSize?: number, startAfter?: string | null): AsyncIterable<readonly StoredObject[]>;
   stat(key: string): Promise<StoredObject | null>;
   /** Succeeds when the store answers. */
   check(): Promise<void>;
@@ -116,14 +120,24 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
 
   return {
     location,
-    async *list(prefix, pageSize = 1000) {
-      const lister = await operator.lister(basePrefix + prefix, { recursive: true, limit: pageSize });
+    async *list(prefix, pageSize = 1000, startAfter = null) {
+      if (location.kind === 'fs') {
+        yield* listFolder(location.root, prefix, pageSize, startAfter);
+        return;
+      }
+      const lister = await operator.lister(basePrefix + prefix, {
+        recursive: true,
+        limit: pageSize,
+        ...(startAfter !== null && location.kind === 's3' ? { startAfter: basePrefix + startAfter } : {}),
+      });
       let page: StoredObject[] = [];
       for (;;) {
         const entry = await lister.next();
         if (entry === null) break;
         const entryPath = entry.path();
         if (entryPath.endsWith('/')) continue;
+        // Services that cannot start after a key list it all: the earlier keys are left out here.
+        if (startAfter !== null && compareKeys(entryPath.slice(basePrefix.length), startAfter) <= 0) continue;
         let meta = entry.metadata();
         // fs listings carry no size or time: ask for them (a local stat is cheap). An entry
         // that cannot be stat'ed (a name that is not UTF-8) is still listed, with what is

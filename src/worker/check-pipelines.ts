@@ -1,6 +1,6 @@
 /**
- * Each pipeline tried on one of its files — the first its source selects — through
- * read, transform and checks in a reader process, loading nothing. A transform that does not
+ * Each pipeline tried on one of its files — the first its source selects that can be read (up
+ * to five are tried) — through read, transform and checks in a reader process, loading nothing. A transform that does not
  * fit the files (a typo in a column name) shows here, not as a quarantined file per new file.
  */
 import type { ResolvedPipeline } from '../config/index.ts';
@@ -23,12 +23,12 @@ export async function checkPipelines(runtime: Runtime, pipelines: readonly Resol
   const results: PipelineCheck[] = [];
   for (const pipeline of pipelines) {
     const matches = sourceFilter(pipeline.source, new Date());
-    let sample: StoredObject | null = null;
+    const samples: StoredObject[] = [];
     for await (const page of runtime.store.list(pipeline.source.prefix)) {
-      sample = page.find((object) => matches(object) === 'match') ?? null;
-      if (sample !== null) break;
+      samples.push(...page.filter((object) => matches(object) === 'match').slice(0, MAX_SAMPLES - samples.length));
+      if (samples.length >= MAX_SAMPLES) break;
     }
-    if (sample === null) {
+    if (samples.length === 0) {
       results.push({
         pipeline: pipeline.name,
         status: 'no file',
@@ -38,31 +38,45 @@ export async function checkPipelines(runtime: Runtime, pipelines: readonly Resol
       });
       continue;
     }
+    results.push(await trySamples(runtime, pipeline, samples));
+  }
+  return results;
+}
+
+/** Files tried at most, when the first ones cannot be read (a corrupt file says nothing of the pipeline). */
+const MAX_SAMPLES = 5;
+/** Failures that are the pipeline's, whatever the file: not worth trying another file. */
+const PIPELINE_FAILURES: readonly ErrorCode[] = ['TRANSFORM_FAILED', 'CHECK_FAILED', 'COLUMNS_INVALID', 'CONFIG_INVALID'];
+
+async function trySamples(runtime: Runtime, pipeline: ResolvedPipeline, samples: readonly StoredObject[]): Promise<PipelineCheck> {
+  let failed: PipelineCheck | null = null;
+  for (const sample of samples) {
     const reader = await runtime.readers.acquire();
     try {
       const ref = { key: sample.key, version: versionIdentity(sample), size: sample.size, etag: sample.etag };
       const preview = await reader.preview(pipeline.name, ref, 0, true);
       const failing = (preview.checks ?? []).filter((check) => check.outcome !== 'passed');
       const checks = preview.checks === null ? '' : `; checks: ${failing.length === 0 ? 'all passed' : failing.map((c) => `${c.id} ${c.outcome}`).join(', ')}`;
-      results.push({
+      return {
         pipeline: pipeline.name,
         status: 'ok',
         file: sample.key,
         code: null,
         detail: `${preview.format}, ${preview.rows} rows, ${preview.columns.length} columns${preview.transformed ? ' after the transform' : ''}${checks}`,
-      });
+      };
     } catch (thrown) {
       const error = coerceError(thrown);
-      results.push({
+      failed = {
         pipeline: pipeline.name,
         status: 'failed',
         file: sample.key,
         code: error.code,
         detail: `${error.code} at ${error.step ?? 'read'}: ${error.message}`,
-      });
+      };
+      if (PIPELINE_FAILURES.includes(error.code)) return failed;
     } finally {
       runtime.readers.release(reader);
     }
   }
-  return results;
+  return failed as PipelineCheck;
 }

@@ -165,4 +165,22 @@ describe('S3 storage', () => {
       },
     );
   });
+
+  it("listFrom: 'last-seen' lists only the keys after the newest one recorded (StartAfter)", async () => {
+    for (const day of ['2026-11-01', '2026-11-02', '2026-11-03']) await put(`${day}/part.parquet`, parquetBytes(2));
+    const raw = { pipelines: { daily: { source: { glob: '**/*.parquet', modifiedWithin: null, listFrom: 'last-seen' } } } };
+    const first = await runOnce(await open(storage(), s3.env, raw));
+    assert.deepEqual([first.counts.files_listed, first.counts.files_processed], [3, 3]);
+    await put('2026-11-04/part.parquet', parquetBytes(4));
+    // A key that sorts before the newest one recorded is not listed: listFrom is for keys that arrive in order.
+    await put('2026-10-31/late.parquet', parquetBytes(1));
+    const second = await runOnce(await open(storage(), s3.env, raw));
+    assert.deepEqual([second.counts.files_listed, second.counts.files_processed], [1, 1]);
+    assert.deepEqual(
+      (await results()).map((row) => row.file_name),
+      ['2026-11-01/part.parquet', '2026-11-02/part.parquet', '2026-11-03/part.parquet', '2026-11-04/part.parquet'],
+    );
+    const third = await runOnce(await open(storage(), s3.env, raw));
+    assert.equal(third.counts.files_listed, 0);
+  });
 });

@@ -1,0 +1,334 @@
+/**
+ * `npm run bench -- --scale all` (or a list: `--scale curve,discovery,ledger`): how ferry scales, each part against a
+ * baseline measured in the same run.
+ *
+ * - curve: 1, 2 and 4 `ferry run --once` processes on one database (they share one run through
+ *   the ledger), each with concurrency 1 and 2, on 2,000 small Parquet files (the --small set)
+ *   and on 20 files of 1,000,000 rows; files/s and rows/s for each, beside 1 process × 1.
+ * - discovery: 100,000 objects (100 folders of 1,000) already in the ledger plus 100 new ones,
+ *   on a local folder and on s3rver: a bare listing of the store, ferry's discovery (listing
+ *   and one ledger statement per page of 1,000), and with `listFrom: 'last-seen'`.
+ * - ledger: a ledger of 1,000,000 file versions (1,000 of them pending): the claim statement
+ *   (a batch of 100 and one file), a discovery page of 1,000 keys, the last-seen key, and the
+ *   retention counts, timed (median of 7) with the plan each one uses (EXPLAIN ANALYZE).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pl from 'nodejs-polars';
+import { Operator } from 'opendal';
+import pg from 'pg';
+import { discoverFiles } from '../src/discover/index.ts';
+import { claimFiles, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
+import { migrate } from '../src/postgres/index.ts';
+import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
+
+export interface ScaleContext {
+  readonly root: string;
+  readonly dataDir: string;
+  readonly db: { readonly url: string; readonly where: string };
+  readonly client: pg.Client;
+  readonly cwd: string;
+  readonly log: (message: string) => void;
+  /** Generates (once) the --small set of 2,000 files and returns its folder. */
+  readonly smallSet: () => Promise<string>;
+  readonly checkpoint: () => Promise<unknown>;
+  readonly resetLedger: (table: string) => Promise<void>;
+}
+
+const rate = (count: number, seconds: number) => Math.round(count / seconds).toLocaleString('en');
+const ms = (seconds: number) => `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms`;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+export async function runScale(parts: readonly string[], context: ScaleContext): Promise<void> {
+  const out: string[] = [`ferry bench --scale — ${context.db.where}, ${os.cpus().length} cores, Node ${process.version}`, ''];
+  if (parts.includes('curve')) out.push(...(await curve(context)));
+  if (parts.includes('discovery')) out.push(...(await discovery(context)));
+  if (parts.includes('ledger')) out.push(...(await ledger(context)));
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** 1, 2 and 4 processes × concurrency 1 and 2, on small files and on 20 files of 1M rows. */
+async function curve(context: ScaleContext): Promise<string[]> {
+  const { client, cwd, db, root } = context;
+  const smallDir = await context.smallSet();
+  const bigDir = path.join(context.dataDir, 'scale-20x1m');
+  if (!fs.existsSync(path.join(bigDir, 'part-19.parquet'))) {
+    context.log('generating 20 Parquet files of 1,000,000 rows…');
+    fs.mkdirSync(bigDir, { recursive: true });
+    for (let i = 0; i < 20; i++) {
+      pl.DataFrame([pl.intRange(i * 1_000_000, (i + 1) * 1_000_000, 1, pl.Int64, true).rename('id')])
+        .withColumns(pl.col('id').cast(pl.Float64).mul(0.5).alias('amount'), pl.lit('item-').add(pl.col('id').cast(pl.Utf8)).alias('name'))
+        .writeParquet(path.join(bigDir, `part-${String(i).padStart(2, '0')}.parquet`));
+    }
+  }
+  const sets = [
+    { name: '2,000 files of 1,000 rows', dir: smallDir, files: 2000, rows: 2_000_000 },
+    { name: '20 files of 1,000,000 rows', dir: bigDir, files: 20, rows: 20_000_000 },
+  ];
+  const lines = [
+    '### More processes, more workers',
+    '',
+    '| files | processes × concurrency | time | files/s | rows/s | vs 1 × 1 |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const set of sets) {
+    let base: number | null = null;
+    for (const processes of [1, 2, 4]) {
+      for (const concurrency of [1, 2]) {
+        await context.resetLedger('bench_scale');
+        await context.checkpoint();
+        fs.writeFileSync(
+          path.join(cwd, 'ferry.config.ts'),
+          `export default { concurrency: ${concurrency}, pipelines: { bench: { source: { glob: '*.parquet', modifiedWithin: null }, sink: { table: 'bench_scale' } } } };\n`,
+        );
+        const env = { ...process.env, DATABASE_URL: db.url, FERRY_STORAGE: set.dir };
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: processes }, () =>
+            exits(spawn(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], { cwd, env, stdio: 'ignore' })),
+          ),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const loaded = Number((await client.query('SELECT count(*)::bigint AS n FROM bench_scale')).rows[0].n);
+        const done = (await client.query("SELECT count(*)::int AS n FROM ferry_files WHERE status = 'processed'")).rows[0].n;
+        if (loaded !== set.rows || done !== set.files)
+          throw new Error(`${processes} × ${concurrency}: ${done} files and ${loaded} rows, not ${set.files} and ${set.rows}`);
+        base ??= seconds;
+        context.log(`${set.name}: ${processes} × ${concurrency}: ${seconds.toFixed(2)} s`);
+        lines.push(
+          `| ${set.name} | ${processes} × ${concurrency} | ${seconds.toFixed(2)} s | ${rate(set.files, seconds)} | ${rate(set.rows, seconds)} | ${(base / seconds).toFixed(2)}× |`,
+        );
+      }
+    }
+  }
+  await context.resetLedger('bench_scale');
+  return [...lines, ''];
+}
+
+function exits(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ferry exited ${code}`))));
+  });
+}
+
+const OBJECTS = 100_000;
+const NEW_OBJECTS = 100;
+const objectKey = (i: number) => `day-${String(Math.floor(i / 1000)).padStart(4, '0')}/part-${String(i % 1000).padStart(4, '0')}.parquet`;
+
+/** Discovery at 100,000 objects with 100 new, against a bare listing; local folder and s3rver. */
+async function discovery(context: ScaleContext): Promise<string[]> {
+  const { client } = context;
+  await migrate(client);
+  const pool = new pg.Pool({ connectionString: context.db.url, max: 4 });
+  const lines = [
+    `### Discovery: ${OBJECTS.toLocaleString('en')} objects in the ledger, ${NEW_OBJECTS} new`,
+    '',
+    '| store | bare listing | discovery (list + ledger) | vs bare | `listFrom: last-seen` | vs bare |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  const folder = path.join(context.dataDir, 'discovery-100k');
+  if (!fs.existsSync(path.join(folder, objectKey(OBJECTS - 1)))) {
+    context.log(`writing ${OBJECTS.toLocaleString('en')} small objects to a local folder…`);
+    for (let i = 0; i < OBJECTS; i++) {
+      const file = path.join(folder, objectKey(i));
+      if (i % 1000 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, 'x');
+    }
+  }
+  const s3 = await startS3rver(path.join(context.dataDir, 's3rver-100k'));
+  try {
+    const bucket = new Operator('s3', {
+      bucket: 'bench',
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      access_key_id: 'S3RVER',
+      secret_access_key: 'S3RVER',
+      root: '/',
+    });
+    const marker = objectKey(OBJECTS - 1);
+    if (!(await bucket.exists(marker).catch(() => false))) {
+      context.log(`writing ${OBJECTS.toLocaleString('en')} small objects to s3rver (once; kept in bench/.data)…`);
+      for (let start = 0; start < OBJECTS; start += 64) {
+        await Promise.all(Array.from({ length: Math.min(64, OBJECTS - start) }, (_, j) => bucket.write(objectKey(start + j), Buffer.from('x'))));
+      }
+    }
+    const s3Settings = { region: 'us-east-1', endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const stores = [
+      {
+        name: 'local folder',
+        store: openObjectStore({ kind: 'fs', root: folder }, s3Settings),
+        add: (key: string) => fs.mkdirSync(path.dirname(path.join(folder, key)), { recursive: true }),
+        write: async (key: string) => fs.writeFileSync(path.join(folder, key), 'x'),
+        remove: async (key: string) => fs.rmSync(path.join(folder, key)),
+      },
+      {
+        name: 's3rver (S3 API)',
+        store: openObjectStore({ kind: 's3', bucket: 'bench', prefix: '' }, s3Settings),
+        add: () => {},
+        write: async (key: string) => {
+          await bucket.write(key, Buffer.from('x'));
+        },
+        remove: async (key: string) => bucket.delete(key),
+      },
+    ];
+    for (const { name, store, add, write, remove } of stores) {
+      const pipelineName = `bench-discovery-${name.split(' ')[0]}`;
+      await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
+      await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
+      const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipelineName]))
+        .rows[0].id;
+      const source = { prefix: '', glob: '**/*.parquet', modifiedWithinMs: null };
+      // The 100,000 existing objects, recorded and processed, as after earlier runs.
+      await discoverFiles(pool, store, { name: pipelineName, source }, run);
+      await client.query("UPDATE ferry_files SET status = 'processed', finished_at = now() WHERE pipeline = $1", [pipelineName]);
+      const fresh = Array.from({ length: NEW_OBJECTS }, (_, i) => `new-${String(i).padStart(4, '0')}/part.parquet`);
+      const bare: number[] = [];
+      const full: number[] = [];
+      const tail: number[] = [];
+      for (let trial = 0; trial < 3; trial++) {
+        for (const key of fresh) add(key);
+        await Promise.all(fresh.map(write));
+        let started = performance.now();
+        let listed = 0;
+        for await (const page of store.list('')) listed += page.length;
+        bare.push((performance.now() - started) / 1000);
+        if (listed !== OBJECTS + NEW_OBJECTS) throw new Error(`${name}: listed ${listed} objects`);
+        started = performance.now();
+        const counts = await discoverFiles(pool, store, { name: pipelineName, source }, run);
+        full.push((performance.now() - started) / 1000);
+        if (counts.files_discovered !== NEW_OBJECTS) throw new Error(`${name}: discovered ${counts.files_discovered}`);
+        // The same 100 new keys again, listed from the last key seen (they sort after every day folder).
+        await client.query("DELETE FROM ferry_files WHERE pipeline = $1 AND key LIKE 'new-%'", [pipelineName]);
+        started = performance.now();
+        const after = await discoverFiles(pool, store, { name: pipelineName, source: { ...source, listFrom: 'last-seen' } }, run);
+        tail.push((performance.now() - started) / 1000);
+        if (after.files_discovered !== NEW_OBJECTS || after.files_listed !== NEW_OBJECTS) throw new Error(`${name}: last-seen listed ${after.files_listed}`);
+        await client.query("DELETE FROM ferry_files WHERE pipeline = $1 AND key LIKE 'new-%'", [pipelineName]);
+        await Promise.all(fresh.map(remove));
+      }
+      const [b, f, t] = [median(bare), median(full), median(tail)];
+      context.log(`${name}: bare ${b.toFixed(2)} s, discovery ${f.toFixed(2)} s, last-seen ${t.toFixed(3)} s`);
+      lines.push(`| ${name} | ${b.toFixed(2)} s | ${f.toFixed(2)} s | ${(f / b).toFixed(2)}× | ${ms(t)} | ${(t / b).toFixed(3)}× |`);
+      await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
+      await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
+    }
+  } finally {
+    await s3.stop();
+    await pool.end();
+  }
+  return [...lines, ''];
+}
+
+/** s3rver in a child process on a kept folder, as the tests run it. */
+async function startS3rver(directory: string): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  fs.mkdirSync(directory, { recursive: true });
+  const main = path.join(import.meta.dirname, '..', 'test', 'helpers', 's3rver-main.ts');
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', main, directory, 'bench'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const found = /listening on (\d+)/.exec(text);
+      if (found) resolve(Number(found[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const LEDGER_ROWS = 1_000_000;
+const PENDING = 1_000;
+
+/** The claim and discovery statements on a ledger of 1,000,000 rows: times and plans. */
+async function ledger(context: ScaleContext): Promise<string[]> {
+  const { client } = context;
+  await migrate(client);
+  const pipeline = 'bench-ledger';
+  await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipeline]);
+  context.log(`filling a ledger of ${LEDGER_ROWS.toLocaleString('en')} file versions…`);
+  const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipeline])).rows[0].id;
+  await client.query(
+    `INSERT INTO ferry_files (pipeline, key, version, size, last_modified, status, finished_at, rows, discovered_run_id, run_id)
+     SELECT $1, 'day-' || lpad((i / 1000)::text, 5, '0') || '/part-' || lpad((i % 1000)::text, 4, '0') || '.parquet', 'v1', 30000,
+            now() - (($2 - i) || ' seconds')::interval,
+            CASE WHEN i >= $2 - $3 THEN 'pending' ELSE 'processed' END,
+            CASE WHEN i >= $2 - $3 THEN NULL ELSE now() - (($2 - i) || ' seconds')::interval END, 1000, $4, $4
+       FROM generate_series(0, $2 - 1) AS i`,
+    [pipeline, LEDGER_ROWS, PENDING, run],
+  );
+  await client.query('VACUUM ANALYZE ferry_files');
+  // Each statement runs on `client` inside a transaction that is rolled back (the ledger stays as
+  // it is); the statements it sent are captured and then explained, exactly as sent.
+  let captured: { text: string; values: unknown[] }[] = [];
+  const capturing = {
+    query: (text: string, values: unknown[] = []) => {
+      captured.push({ text, values });
+      return client.query(text, values);
+    },
+  } as unknown as pg.Pool;
+  const timedStatement = async (what: string, statement: (db: pg.Pool) => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let trial = 0; trial < 7; trial++) {
+      await client.query('BEGIN');
+      captured = [];
+      const started = performance.now();
+      await statement(capturing);
+      times.push((performance.now() - started) / 1000);
+      await client.query('ROLLBACK');
+    }
+    const plans: string[] = [];
+    await client.query('BEGIN');
+    for (const { text, values } of captured) {
+      plans.push(
+        ...(await client.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${text}`, values)).rows.map((row) => row['QUERY PLAN'] as string),
+      );
+    }
+    await client.query('ROLLBACK');
+    const plan = plans.join('\n');
+    const indexes = [...new Set(plan.match(/Scan(?: Backward)? using \w+ on ferry_files/g) ?? [])].map(
+      (scan) => `\`${scan.replace(/^.* using (\w+) on .*$/, '$1')}\``,
+    );
+    const scans = /Seq Scan on ferry_files/.test(plan) ? ['a sequential scan of ferry_files'] : [];
+    context.log(`${what}:\n${plan}`);
+    return `| ${what} | ${ms(median(times))} | ${[...indexes, ...scans].join(', ') || '—'} |`;
+  };
+  const page: StoredObject[] = Array.from({ length: 1000 }, (_, i) => {
+    const n = LEDGER_ROWS - 990 + i;
+    return {
+      key: `day-${String(Math.floor(n / 1000)).padStart(5, '0')}/part-${String(n % 1000).padStart(4, '0')}.parquet`,
+      etag: null,
+      size: 30000,
+      lastModified: new Date().toISOString(),
+    };
+  });
+  const lines = [
+    `### A ledger of ${LEDGER_ROWS.toLocaleString('en')} file versions (${PENDING.toLocaleString('en')} pending)`,
+    '',
+    '| statement | time (median of 7) | plan |',
+    '|---|---:|---|',
+    await timedStatement('claim a batch of 100 files', (db) => claimFiles(db, { pipeline, owner: 'bench', leaseMs: 60_000, runId: run }, 100)),
+    await timedStatement('claim one file', (db) => claimFiles(db, { pipeline, owner: 'bench', leaseMs: 60_000, runId: run }, 1)),
+    await timedStatement('record a listing page of 1,000 keys (990 known, 10 new)', (db) => recordListingPage(db, pipeline, run, page)),
+    await timedStatement('the last key seen (`listFrom: last-seen`)', (db) => lastSeenKey(db, pipeline, '')),
+    await timedStatement('retention (counted, not deleted)', (db) =>
+      pruneLedger(db, [{ name: pipeline, source: { modifiedWithinMs: 24 * 3600 * 1000 } }], 3600 * 1000, { dryRun: true }),
+    ),
+  ];
+  await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipeline]);
+  await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipeline]);
+  return [...lines, ''];
+}
