@@ -188,6 +188,8 @@ async function discovery(context: ScaleContext): Promise<string[]> {
       // The 100,000 existing objects, recorded and processed, as after earlier runs.
       await discoverFiles(pool, store, { name: pipelineName, source }, run);
       await client.query("UPDATE ferry_files SET status = 'processed', finished_at = now() WHERE pipeline = $1", [pipelineName]);
+      // Statistics as autovacuum leaves them after such runs.
+      await client.query('ANALYZE ferry_files');
       const fresh = Array.from({ length: NEW_OBJECTS }, (_, i) => `new-${String(i).padStart(4, '0')}/part.parquet`);
       const bare: number[] = [];
       const full: number[] = [];
@@ -262,8 +264,8 @@ async function ledger(context: ScaleContext): Promise<string[]> {
   context.log(`filling a ledger of ${LEDGER_ROWS.toLocaleString('en')} file versions…`);
   const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipeline])).rows[0].id;
   await client.query(
-    `INSERT INTO ferry_files (pipeline, key, version, size, last_modified, status, finished_at, rows, discovered_run_id, run_id)
-     SELECT $1, 'day-' || lpad((i / 1000)::text, 5, '0') || '/part-' || lpad((i % 1000)::text, 4, '0') || '.parquet', 'v1', 30000,
+    `INSERT INTO ferry_files (pipeline, key, version, etag, size, last_modified, status, finished_at, rows, discovered_run_id, run_id)
+     SELECT $1, 'day-' || lpad((i / 1000)::text, 5, '0') || '/part-' || lpad((i % 1000)::text, 4, '0') || '.parquet', 'etag:v1', 'v1', 30000,
             now() - (($2 - i) || ' seconds')::interval,
             CASE WHEN i >= $2 - $3 THEN 'pending' ELSE 'processed' END,
             CASE WHEN i >= $2 - $3 THEN NULL ELSE now() - (($2 - i) || ' seconds')::interval END, 1000, $4, $4
@@ -306,14 +308,11 @@ async function ledger(context: ScaleContext): Promise<string[]> {
     context.log(`${what}:\n${plan}`);
     return `| ${what} | ${ms(median(times))} | ${[...indexes, ...scans].join(', ') || '—'} |`;
   };
+  // A page as a listing gives it: 990 keys the ledger has (processed, same version), 10 new ones.
   const page: StoredObject[] = Array.from({ length: 1000 }, (_, i) => {
-    const n = LEDGER_ROWS - 990 + i;
-    return {
-      key: `day-${String(Math.floor(n / 1000)).padStart(5, '0')}/part-${String(n % 1000).padStart(4, '0')}.parquet`,
-      etag: null,
-      size: 30000,
-      lastModified: new Date().toISOString(),
-    };
+    const n = LEDGER_ROWS / 2 + i;
+    const key = i < 990 ? `day-${String(Math.floor(n / 1000)).padStart(5, '0')}/part-${String(n % 1000).padStart(4, '0')}.parquet` : `new/part-${i}.parquet`;
+    return { key, etag: 'v1', size: 30000, lastModified: new Date().toISOString() };
   });
   const lines = [
     `### A ledger of ${LEDGER_ROWS.toLocaleString('en')} file versions (${PENDING.toLocaleString('en')} pending)`,

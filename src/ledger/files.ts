@@ -24,23 +24,29 @@ export interface RecordPageResult {
 export async function recordListingPage(pool: Pool, pipeline: string, runId: number, objects: readonly StoredObject[]): Promise<RecordPageResult> {
   if (objects.length === 0) return { discovered: 0, superseded: 0, pending: 0 };
   const result = await pool.query<{ discovered: number; superseded: number }>(
+    // Each key's versions are looked up once, by the unique index (pipeline, key, version): the
+    // plan does not depend on how many versions are pending, nor on fresh statistics. Only keys
+    // not known in the listed version are inserted (ON CONFLICT covers another instance's insert).
     `WITH page AS (
        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
          AS p(key, version, etag, size, last_modified)
+     ), existing AS MATERIALIZED (
+       SELECT p.key, p.version AS listed, o.id, o.version, o.status FROM page p
+         CROSS JOIN LATERAL (SELECT id, version, status FROM ferry_files o WHERE o.pipeline = $1 AND o.key = p.key) o
      ), superseded AS (
        UPDATE ferry_files f SET status = 'superseded', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-         FROM page p
-        WHERE f.pipeline = $1 AND f.key = p.key AND f.version <> p.version AND f.status = 'pending'
+         FROM existing e
+        WHERE f.id = e.id AND e.version <> e.listed AND e.status = 'pending'
        RETURNING f.id
      ), inserted AS (
        INSERT INTO ferry_files (pipeline, key, version, etag, size, last_modified, discovered_run_id)
-       SELECT $1, key, version, etag, size, last_modified, $7 FROM page
+       SELECT $1, p.key, p.version, p.etag, p.size, p.last_modified, $7 FROM page p
+        WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.key = p.key AND e.version = p.version)
        ON CONFLICT (pipeline, key, version) DO NOTHING
        RETURNING id
      )
      SELECT (SELECT count(*) FROM inserted) AS discovered, (SELECT count(*) FROM superseded) AS superseded,
-            (SELECT count(*) FROM page p JOIN ferry_files f ON f.pipeline = $1 AND f.key = p.key AND f.version = p.version
-              WHERE f.status = 'pending') AS pending`,
+            (SELECT count(*) FROM existing WHERE version = listed AND status = 'pending') AS pending`,
     [
       pipeline,
       objects.map((object) => object.key),
@@ -52,6 +58,15 @@ export async function recordListingPage(pool: Pool, pipeline: string, runId: num
     ],
   );
   return result.rows[0] as RecordPageResult;
+}
+
+/**
+ * Refreshes the planner's statistics of the ledger: after a listing recorded many new versions
+ * (a first run over a large bucket), a plan made for a small table would read every version of
+ * the pipeline for each page. Best effort: a role that may not analyze leaves it to autovacuum.
+ */
+export async function analyzeLedger(pool: Pool): Promise<void> {
+  await pool.query('ANALYZE ferry_files').catch(() => {});
 }
 
 /**

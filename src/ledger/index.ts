@@ -1,5 +1,6 @@
 export { type CheckResultInput, type CheckResultRecord, listCheckResults, recordCheckResults } from './check-results.ts';
 export {
+  analyzeLedger,
   type ClaimOptions,
   claimFiles,
   claimNextFile,
