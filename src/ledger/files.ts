@@ -36,7 +36,7 @@ export async function recordListingPage(pool: Pool, pipeline: string, runId: num
      ), superseded AS (
        UPDATE ferry_files f SET status = 'superseded', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
          FROM existing e
-        WHERE f.id = e.id AND e.version <> e.listed AND e.status = 'pending'
+        WHERE f.id = e.id AND e.version <> e.listed AND e.status = 'pending' AND f.status = 'pending'
        RETURNING f.id
      ), inserted AS (
        INSERT INTO ferry_files (pipeline, key, version, etag, size, last_modified, discovered_run_id)
@@ -94,27 +94,60 @@ export interface ClaimOptions {
  * expired. SKIP LOCKED lets any number of workers claim side by side without waiting.
  */
 export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<FileVersionRecord | null> {
-  return (await claimFiles(pool, options, 1))[0] ?? null;
+  const result = await pool.query<FileVersionRecord>(
+    `UPDATE ferry_files
+        SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond',
+            attempts = attempts + 1, open_claims = open_claims + 1, started_at = clock_timestamp(), run_id = $4
+      WHERE id = (
+        SELECT id FROM ferry_files
+         WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
+           AND (lease_expires_at IS NULL OR lease_expires_at < now())
+         ORDER BY next_attempt_at, id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [options.pipeline, options.owner, options.leaseMs, options.runId],
+  );
+  return result.rows[0] ?? null;
+}
+
+/** A due file version, as a worker weighs it before claiming (see planClaim). */
+export interface ClaimCandidate {
+  readonly id: number;
+  readonly size: number;
+  /** Claims that ended without any outcome (ferry died on the file). */
+  readonly open_claims: number;
+  readonly reader_crashes: number;
+}
+
+/** The next due versions of a pipeline, in the order they became due; nothing is locked. */
+export async function dueCandidates(pool: Pool, pipeline: string, limit: number): Promise<ClaimCandidate[]> {
+  const result = await pool.query<ClaimCandidate>(
+    `SELECT id, size, open_claims, reader_crashes FROM ferry_files
+      WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
+      ORDER BY next_attempt_at, id
+      LIMIT $2`,
+    [pipeline, limit],
+  );
+  return result.rows.map((row) => ({ ...row, id: Number(row.id), size: Number(row.size) }));
 }
 
 /**
- * Claims up to `limit` due file versions at once (in the order they became due), all under
- * one owner: one statement for a batch of small files instead of one per file.
+ * Claims the chosen due versions under one owner, in one statement — those another worker
+ * has not claimed meanwhile (SKIP LOCKED; the due conditions are checked again).
  */
-export async function claimFiles(pool: Pool, options: ClaimOptions, limit: number): Promise<FileVersionRecord[]> {
+export async function claimFiles(pool: Pool, options: ClaimOptions, ids: readonly number[]): Promise<FileVersionRecord[]> {
   const result = await pool.query<FileVersionRecord>(
     `UPDATE ferry_files
         SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond',
             attempts = attempts + 1, open_claims = open_claims + 1, started_at = clock_timestamp(), run_id = $4
       WHERE id IN (
         SELECT id FROM ferry_files
-         WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
+         WHERE id = ANY($5::bigint[]) AND pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
            AND (lease_expires_at IS NULL OR lease_expires_at < now())
-         ORDER BY next_attempt_at, id
-         LIMIT $5
          FOR UPDATE SKIP LOCKED)
       RETURNING *`,
-    [options.pipeline, options.owner, options.leaseMs, options.runId, limit],
+    [options.pipeline, options.owner, options.leaseMs, options.runId, ids],
   );
   return result.rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
@@ -152,8 +185,10 @@ export async function renewLease(pool: Pool, fileId: number, owner: string, leas
 
 /** Extends the leases of a claim's file versions still in hand (one statement for a batch). */
 export async function renewLeases(pool: Pool, fileIds: readonly number[], owner: string, leaseMs: number): Promise<void> {
+  // Rows the worker's own batch transaction holds locked are skipped, not waited for.
   await pool.query(
-    `UPDATE ferry_files SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending'`,
+    `UPDATE ferry_files SET lease_expires_at = now() + $3 * interval '1 millisecond'
+      WHERE id IN (SELECT id FROM ferry_files WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending' FOR UPDATE SKIP LOCKED)`,
     [fileIds, owner, leaseMs],
   );
 }

@@ -1,11 +1,13 @@
 export { type CheckResultInput, type CheckResultRecord, listCheckResults, recordCheckResults } from './check-results.ts';
 export {
   analyzeLedger,
+  type ClaimCandidate,
   type ClaimOptions,
   claimFiles,
   claimNextFile,
   clearProgress,
   countDueFiles,
+  dueCandidates,
   type FileFailure,
   findProcessedFiles,
   type ListFilesOptions,

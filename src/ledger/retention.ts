@@ -10,7 +10,9 @@
  * - finished runs no file refers to (the newest run of each pipeline is always kept);
  * - alerts delivered, suppressed or given up.
  * Never pending or quarantined versions, nor processed versions of a pipeline without a time
- * window: those rows are what keeps a file from being loaded twice. Deleted in batches, so a
+ * window: those rows are what keeps a file from being loaded twice. Two cases do load a pruned
+ * file again (the README says so): a window widened after the prune, and an object rewritten
+ * in place with the same ETag, which gets a new time and so comes back into the window. Deleted in batches, so a
  * large first prune never holds many locks or a long transaction.
  */
 import type { Pool } from '../postgres/index.ts';
@@ -45,7 +47,9 @@ export async function pruneLedger(
     if (options.dryRun) return (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} WHERE ${where}`, params)).rows[0]?.n ?? 0;
     let total = 0;
     for (;;) {
-      const result = await pool.query(`DELETE FROM ${from} WHERE id IN (SELECT id FROM ${from} WHERE ${where} LIMIT ${BATCH})`, params);
+      // The conditions are checked again on each row as it is deleted: a row changed meanwhile
+      // (requeued by ferry reprocess, say) stays.
+      const result = await pool.query(`DELETE FROM ${from} WHERE id IN (SELECT id FROM ${from} WHERE ${where} LIMIT ${BATCH}) AND ${where}`, params);
       total += result.rowCount ?? 0;
       if ((result.rowCount ?? 0) < BATCH) return total;
     }

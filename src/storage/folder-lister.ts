@@ -25,7 +25,10 @@ export function compareKeys(a: string, b: string): number {
 
 export async function* listFolder(root: string, prefix: string, pageSize: number, startAfter: string | null): AsyncGenerator<StoredObject[]> {
   let page: StoredObject[] = [];
-  for await (const objects of walk(root, prefix, startAfter)) {
+  // A prefix is a beginning of keys, as on S3 (`sales` lists `sales/a.csv` and `sales-2.csv`):
+  // the walk starts in the folder that holds it.
+  const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+  for await (const objects of walk(root, folder, startAfter, prefix)) {
     for (const object of objects) {
       page.push(object);
       if (page.length >= pageSize) {
@@ -37,8 +40,8 @@ export async function* listFolder(root: string, prefix: string, pageSize: number
   if (page.length > 0) yield page;
 }
 
-/** One folder's objects in key order (statted together), then each subfolder's in turn. */
-async function* walk(root: string, folder: string, startAfter: string | null): AsyncGenerator<StoredObject[]> {
+/** One folder's objects under `prefix` in key order (statted together), then each subfolder's in turn. */
+async function* walk(root: string, folder: string, startAfter: string | null, prefix: string): AsyncGenerator<StoredObject[]> {
   let entries: Dirent[];
   try {
     entries = await fs.readdir(path.join(root, folder), { withFileTypes: true });
@@ -68,13 +71,14 @@ async function* walk(root: string, folder: string, startAfter: string | null): A
   };
   for (const { entry, key, sortKey, bytes } of named) {
     if (entry.isDirectory()) {
+      if (!sortKey.startsWith(prefix) && !prefix.startsWith(sortKey)) continue;
       // Every key under this folder sorts before startAfter unless startAfter is under it.
       if (after !== null && startAfter !== null && Buffer.compare(bytes, after) < 0 && !startAfter.startsWith(sortKey)) continue;
       yield* flush();
-      yield* walk(root, sortKey, startAfter);
+      yield* walk(root, sortKey, startAfter, prefix);
       continue;
     }
-    if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+    if ((!entry.isFile() && !entry.isSymbolicLink()) || !key.startsWith(prefix)) continue;
     if (after !== null && Buffer.compare(bytes, after) <= 0) continue;
     files.push(key);
     if (files.length >= CHUNK) yield* flush();

@@ -11,9 +11,11 @@ import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { discoverFiles } from '../discover/index.ts';
 import { errorMessage, maskDataValues } from '../errors/index.ts';
 import {
+  type ClaimCandidate,
   claimFiles,
   closeAbandonedRuns,
   countDueFiles,
+  dueCandidates,
   type FileVersionRecord,
   findRunningRun,
   finishRun,
@@ -186,23 +188,25 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     if (needsReader) await readers.whenReady();
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;
-      const claimed = await claimFiles(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id }, pipeline.batch.files);
-      if (claimed.length === 0) {
+      // The due files are weighed first, then only the chosen ones claimed: a claim never holds
+      // files it will not start (large files go one per claim, so every worker gets some).
+      const candidates = await dueCandidates(pool, pipeline.name, pipeline.batch.files);
+      if (candidates.length === 0) {
         if (!options.helping || !(await isRunRunning(pool, run.id))) return;
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
       }
+      const plan = planClaim(candidates, pipeline.batch);
+      const claimed = await claimFiles(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id }, plan.ids);
+      // Another worker took them first: look again.
+      if (claimed.length === 0) continue;
       if (!firstClaimLogged) {
         firstClaimLogged = true;
         // How long the process took to reach its first file (the bench reads this line).
         log.info({ file: claimed[0]?.key, msSinceStart: Math.round(performance.now()) }, 'first file claimed');
       }
-      const { batch, alone, surplus } = planClaim(claimed, pipeline.batch);
-      await releaseClaims(
-        pool,
-        surplus.map((file) => file.id),
-        owner,
-      );
+      const batch = plan.batch && claimed.length >= 2 ? claimed : [];
+      const alone = batch.length > 0 ? [] : claimed;
       // The leases of every file of the claim are renewed until the worker is done with them.
       const held = [...batch, ...alone].map((file) => file.id);
       const renewal = setInterval(
@@ -245,32 +249,24 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
 }
 
 /**
- * What a worker does with the files of one claim: the small ones that can go together (a
- * `batch`: within the pipeline's byte budget, and none whose earlier claim ended without an
- * outcome — ferry died on it — which goes alone), the rest one at a time (`alone`: at most one
- * file too large to batch per claim), and `surplus` to give back for other workers.
+ * Which due files a worker claims: the small ones at the head of the queue that can go
+ * together (a `batch`: each at most a quarter of the pipeline's byte budget, together within
+ * it, none that ferry died on before or that killed a reader — those go alone), or else the
+ * first file alone.
  */
-export function planClaim(
-  claimed: readonly FileVersionRecord[],
-  limits: ResolvedPipeline['batch'],
-): { batch: FileVersionRecord[]; alone: FileVersionRecord[]; surplus: FileVersionRecord[] } {
-  if (limits.files <= 1 || claimed.length <= 1) return { batch: [], alone: [...claimed], surplus: [] };
-  const batch: FileVersionRecord[] = [];
-  const alone: FileVersionRecord[] = [];
-  const surplus: FileVersionRecord[] = [];
+export function planClaim(candidates: readonly ClaimCandidate[], limits: ResolvedPipeline['batch']): { ids: number[]; batch: boolean } {
+  const first = candidates[0];
+  if (first === undefined) return { ids: [], batch: false };
+  const small = (file: ClaimCandidate) => file.size <= limits.bytes / 4 && file.open_claims === 0 && file.reader_crashes === 0;
+  if (limits.files <= 1 || !small(first)) return { ids: [first.id], batch: false };
+  const ids: number[] = [];
   let bytes = 0;
-  for (const file of claimed) {
-    const size = Number(file.size);
-    const small = size <= limits.bytes / 4 && file.open_claims <= 1;
-    if (small && bytes + size <= limits.bytes) {
-      batch.push(file);
-      bytes += size;
-    } else if (!small && alone.length === 0) alone.push(file);
-    else surplus.push(file);
+  for (const file of candidates) {
+    if (ids.length >= limits.files || !small(file) || bytes + file.size > limits.bytes) break;
+    ids.push(file.id);
+    bytes += file.size;
   }
-  // One small file is no batch.
-  if (batch.length === 1) alone.unshift(...batch.splice(0));
-  return { batch, alone, surplus };
+  return { ids, batch: ids.length >= 2 };
 }
 
 function countsOf(run: RunRecord): RunCounts {

@@ -13,7 +13,7 @@ import { cleanEnv, FERRY_BIN, startFerry, waitFor } from '../helpers/ferry-proce
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const KILLS = Number(process.env.FERRY_SOAK_KILLS ?? 8);
-const FILES = Number(process.env.FERRY_SOAK_FILES ?? 2000);
+const FILES = Number(process.env.FERRY_SOAK_FILES ?? 3000);
 
 let db: TestDatabase;
 let project: string;
@@ -27,7 +27,7 @@ before(async () => {
   // Short leases, so that a killed worker's file is taken over within seconds.
   fs.writeFileSync(
     path.join(project, 'ferry.config.ts'),
-    "export default { leaseDuration: '2s', concurrency: 2, pipelines: { default: { schedule: '1s', batch: { files: 3 } } } };\n",
+    "export default { leaseDuration: '2s', concurrency: 2, pipelines: { default: { schedule: '1s', batch: { files: 2 } } } };\n",
   );
   env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, PORT: '0' };
 });
@@ -74,11 +74,11 @@ describe('kill loop', () => {
     }
     // Files were recorded in batches (rows one transaction wrote share its id, xmin).
     const transactions = (await db.pool.query("SELECT count(DISTINCT xmin::text)::int AS n FROM ferry_files WHERE status = 'processed'")).rows[0].n;
-    assert.ok(transactions < FILES / 2, `${transactions} transactions for ${FILES} files`);
+    assert.ok(transactions < FILES * 0.75, `${transactions} transactions for ${FILES} files`);
     const attempts = (await db.pool.query('SELECT max(attempts)::int AS max, sum(attempts)::int AS total FROM ferry_files')).rows[0];
     const takenOver = (await db.pool.query('SELECT count(*)::int AS n FROM ferry_files WHERE attempts > 1')).rows[0].n;
     console.log(
-      `kill loop: ${KILLS} kills, ${FILES} files in batches of up to 3 (${transactions} transactions); processed after each kill: ${progress.join(' ')}; files taken over after a kill: ${takenOver}; attempts max ${attempts.max}, total ${attempts.total}`,
+      `kill loop: ${KILLS} kills, ${FILES} files in batches of up to 2 (${transactions} transactions); processed after each kill: ${progress.join(' ')}; files taken over after a kill: ${takenOver}; attempts max ${attempts.max}, total ${attempts.total}`,
     );
   });
 });

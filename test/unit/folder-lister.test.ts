@@ -92,6 +92,19 @@ describe('local folder listing', () => {
       ['2026/01/31/x.parquet', '2026/02/01/y.parquet', '2026/02/01/z.parquet'],
     );
     assert.deepEqual(await all(listFolder(root, 'missing/', 1000, null)), []);
+    // A prefix is a beginning of keys, as on S3 (and as OpenDAL listed): not only a folder.
+    assert.deepEqual(
+      (await all(listFolder(root, '2026', 1000, null))).map((object) => object.key),
+      ['2026-summary.parquet', '2026/01/31/x.parquet', '2026/02/01/y.parquet', '2026/02/01/z.parquet'],
+    );
+    assert.deepEqual(
+      (await all(listFolder(root, '2026/0', 1000, null))).map((object) => object.key),
+      ['2026/01/31/x.parquet', '2026/02/01/y.parquet', '2026/02/01/z.parquet'],
+    );
+    assert.deepEqual(
+      (await all(listFolder(root, 'other/deep/er/w', 1000, null))).map((object) => object.key),
+      ['other/deep/er/w.parquet'],
+    );
   });
 
   it('after a key: exactly the later keys, whatever folder they are in', async () => {
