@@ -17,12 +17,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
-import { Operator } from 'opendal';
 import pg from 'pg';
 import { discoverFiles } from '../src/discover/index.ts';
 import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
 import { migrate } from '../src/postgres/index.ts';
 import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
+import { startS3Server } from '../test/helpers/s3-server.ts';
 
 export interface ScaleContext {
   readonly root: string;
@@ -142,16 +142,10 @@ async function discovery(context: ScaleContext): Promise<string[]> {
       fs.writeFileSync(file, 'x');
     }
   }
-  const s3 = await startS3rver(path.join(context.dataDir, 's3rver-100k'));
+  const s3 = await startS3Server('bench', { directory: path.join(context.dataDir, 's3rver-100k') });
   try {
-    const bucket = new Operator('s3', {
-      bucket: 'bench',
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      access_key_id: 'S3RVER',
-      secret_access_key: 'S3RVER',
-      root: '/',
-    });
+    const bucket = s3.operator();
+
     const marker = objectKey(OBJECTS - 1);
     if (!(await bucket.exists(marker).catch(() => false))) {
       context.log(`writing ${OBJECTS.toLocaleString('en')} small objects to s3rver (once; kept in bench/.data)…`);
@@ -226,30 +220,6 @@ async function discovery(context: ScaleContext): Promise<string[]> {
     await pool.end();
   }
   return [...lines, ''];
-}
-
-/** s3rver in a child process on a kept folder, as the tests run it. */
-async function startS3rver(directory: string): Promise<{ endpoint: string; stop: () => Promise<void> }> {
-  fs.mkdirSync(directory, { recursive: true });
-  const main = path.join(import.meta.dirname, '..', 'test', 'helpers', 's3rver-main.ts');
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', main, directory, 'bench'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const found = /listening on (\d+)/.exec(text);
-      if (found) resolve(Number(found[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 const LEDGER_ROWS = 1_000_000;

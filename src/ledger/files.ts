@@ -89,28 +89,6 @@ export interface ClaimOptions {
   readonly runId: number;
 }
 
-/**
- * Claims the next pending file version whose retry time has come and whose lease (if any) has
- * expired. SKIP LOCKED lets any number of workers claim side by side without waiting.
- */
-export async function claimNextFile(pool: Pool, options: ClaimOptions): Promise<FileVersionRecord | null> {
-  const result = await pool.query<FileVersionRecord>(
-    `UPDATE ferry_files
-        SET lease_owner = $2, lease_expires_at = now() + $3 * interval '1 millisecond',
-            attempts = attempts + 1, open_claims = open_claims + 1, started_at = clock_timestamp(), run_id = $4
-      WHERE id = (
-        SELECT id FROM ferry_files
-         WHERE pipeline = $1 AND status = 'pending' AND next_attempt_at <= now()
-           AND (lease_expires_at IS NULL OR lease_expires_at < now())
-         ORDER BY next_attempt_at, id
-         LIMIT 1
-         FOR UPDATE SKIP LOCKED)
-      RETURNING *`,
-    [options.pipeline, options.owner, options.leaseMs, options.runId],
-  );
-  return result.rows[0] ?? null;
-}
-
 /** A due file version, as a worker weighs it before claiming (see planClaim). */
 export interface ClaimCandidate {
   readonly id: number;
@@ -174,16 +152,10 @@ export async function clearProgress(pool: Pool, fileId: number): Promise<void> {
   await pool.query('DELETE FROM ferry_progress WHERE file_id = $1', [fileId]);
 }
 
-/** Extends a lease while its worker is still busy with the file; false if the lease was lost. */
-export async function renewLease(pool: Pool, fileId: number, owner: string, leaseMs: number): Promise<boolean> {
-  const result = await pool.query(
-    `UPDATE ferry_files SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
-    [fileId, owner, leaseMs],
-  );
-  return result.rowCount === 1;
-}
-
-/** Extends the leases of a claim's file versions still in hand (one statement for a batch). */
+/**
+ * Extends the leases of a claim's file versions still in hand, while its worker is busy with
+ * them, so that a short lease covers a long file and a crashed worker's files are taken over soon.
+ */
 export async function renewLeases(pool: Pool, fileIds: readonly number[], owner: string, leaseMs: number): Promise<void> {
   // Rows the worker's own batch transaction holds locked are skipped, not waited for.
   await pool.query(
@@ -212,7 +184,7 @@ export interface ProcessedFile {
   readonly warnings: number;
 }
 
-/** Inside a batch's load transaction, after lockClaimedFiles: its file versions are processed (one statement). */
+/** Inside the load transaction, after lockClaimedFile(s): the file versions are processed (one statement for a batch). */
 export async function markFilesProcessed(client: PoolClient, files: readonly ProcessedFile[]): Promise<void> {
   await client.query(
     `UPDATE ferry_files f
@@ -231,26 +203,7 @@ export async function markFilesProcessed(client: PoolClient, files: readonly Pro
  * it. False means the lease was lost (taken over after expiry, or superseded): roll back.
  */
 export async function lockClaimedFile(client: PoolClient, fileId: number, owner: string): Promise<boolean> {
-  const result = await client.query(`SELECT 1 FROM ferry_files WHERE id = $1 AND lease_owner = $2 AND status = 'pending' FOR UPDATE`, [fileId, owner]);
-  return result.rowCount === 1;
-}
-
-/** Inside the load transaction, after lockClaimedFile: the file version is processed. */
-export async function markFileProcessed(
-  client: PoolClient,
-  fileId: number,
-  rows: number,
-  checks: { readonly rejected: number; readonly warnings: number } = { rejected: 0, warnings: 0 },
-): Promise<void> {
-  await client.query(
-    `UPDATE ferry_files
-        SET status = 'processed', rows = $2, rows_rejected = $3, warnings = $4, error = NULL, error_step = NULL, error_code = NULL, open_claims = 0,
-            finished_at = clock_timestamp(), processed_by = lease_owner,
-            duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
-            lease_owner = NULL, lease_expires_at = NULL
-      WHERE id = $1`,
-    [fileId, rows, checks.rejected, checks.warnings],
-  );
+  return (await lockClaimedFiles(client, [fileId], owner)).has(Number(fileId));
 }
 
 export interface FileFailure {
@@ -291,17 +244,7 @@ export async function markFileSuperseded(pool: Pool, fileId: number, owner: stri
   );
 }
 
-/** Gives back one claim's lease (its load was interrupted): due again at once, not counted as an attempt. */
-export async function releaseClaim(pool: Pool, fileId: number, owner: string): Promise<void> {
-  await pool.query(
-    `UPDATE ferry_files
-        SET lease_owner = NULL, lease_expires_at = NULL, attempts = GREATEST(attempts - 1, 0), open_claims = GREATEST(open_claims - 1, 0)
-      WHERE id = $1 AND lease_owner = $2 AND status = 'pending'`,
-    [fileId, owner],
-  );
-}
-
-/** Gives back the leases of file versions claimed but not started (a batch's files over its size). */
+/** Gives back claims whose loads did not happen (interrupted, or not started as ferry stops): due again at once, not counted as attempts. */
 export async function releaseClaims(pool: Pool, fileIds: readonly number[], owner: string): Promise<void> {
   if (fileIds.length === 0) return;
   await pool.query(

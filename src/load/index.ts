@@ -3,7 +3,7 @@ export { binaryExpression, copyExpression, jsonText, wireExpressions } from './c
 export { type CopyEncoding, type CopyParts, CopySideError, copyFrame } from './copy-stream.ts';
 export { type FileIdentity, loadTable } from './load-table.ts';
 export { type BinaryKind, binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch, encodeNumeric } from './pg-binary.ts';
-export { recordRowCount, recordRowCounts } from './row-count.ts';
+export { recordRowCounts } from './row-count.ts';
 export { tableColumnsFor } from './table-ddl.ts';
 export {
   LINEAGE_COLUMNS,

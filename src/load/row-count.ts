@@ -4,12 +4,7 @@
  */
 import type { PoolClient } from '../postgres/index.ts';
 
-export async function recordRowCount(client: PoolClient, runId: number, key: string, rows: number): Promise<void> {
-  // The run's time from the database itself: a JavaScript Date would drop its microseconds.
-  await client.query('INSERT INTO etl_results ("timestamp", file_name, row_count) SELECT started_at, $2, $3 FROM ferry_runs WHERE id = $1', [runId, key, rows]);
-}
-
-/** One `etl_results` row for each of a batch's files (one statement). */
+/** One `etl_results` row for each file (one statement for a batch), stamped with the run's time from the database itself (a JavaScript Date would drop its microseconds). */
 export async function recordRowCounts(client: PoolClient, runId: number, counts: readonly { readonly key: string; readonly rows: number }[]): Promise<void> {
   await client.query(
     `INSERT INTO etl_results ("timestamp", file_name, row_count)

@@ -197,11 +197,7 @@ export class FrameJobs {
       const result: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies: [...checked.tallies, ...rest] };
       if (rejects !== null) {
         if (rejectsTarget === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects file was named');
-        await rejects
-          .lazy()
-          .select(pl.lit(open.file.key).alias('file'), pl.lit(open.file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
-          .sinkCSV(rejectsTarget, { includeHeader: false, maintainOrder: true })
-          .collect();
+        await writeRejects(rejects, open.file, rejectsTarget);
       }
       return result;
     } catch (error) {
@@ -215,15 +211,7 @@ export class FrameJobs {
    * then tried alone, and fails there with its own error).
    */
   async openMany(pipelineName: string, files: readonly { readonly job: number; readonly file: FileRef }[]): Promise<EachResult<OpenResult>[]> {
-    const results: EachResult<OpenResult>[] = [];
-    for (const { job, file } of files) {
-      try {
-        results.push({ ok: true, value: await this.open(job, pipelineName, file, true) });
-      } catch (error) {
-        results.push({ ok: false, error: serializeError(coerceError(error)) });
-      }
-    }
-    return results;
+    return eachSettled(files, ({ job, file }) => this.open(job, pipelineName, file, true));
   }
 
   /**
@@ -253,11 +241,7 @@ export class FrameJobs {
           const fileTallies = open.context.fileRules.finish(open.columns);
           if (checked.rejects !== null) {
             if (rejectsDir === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects folder was named');
-            await checked.rejects
-              .lazy()
-              .select(pl.lit(open.file.key).alias('file'), pl.lit(open.file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
-              .sinkCSV(path.join(rejectsDir, `file-${index}.csv`), { includeHeader: false, maintainOrder: true })
-              .collect();
+            await writeRejects(checked.rejects, open.file, path.join(rejectsDir, `file-${index}.csv`));
           }
           const rows = checked.load;
           const part: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies };
@@ -303,15 +287,7 @@ export class FrameJobs {
 
   /** The rows of a batch's files for the row-count sink (with checks, their tallies): each count, or its error. */
   async countMany(pipelineName: string, files: readonly FileRef[]): Promise<EachResult<{ rows: number; tallies: RuleTally[] | null }>[]> {
-    const results: EachResult<{ rows: number; tallies: RuleTally[] | null }>[] = [];
-    for (const file of files) {
-      try {
-        results.push({ ok: true, value: await this.count(pipelineName, file) });
-      } catch (error) {
-        results.push({ ok: false, error: serializeError(coerceError(error)) });
-      }
-    }
-    return results;
+    return eachSettled(files, (file) => this.count(pipelineName, file));
   }
 
   /** The file rules' tallies, once every part was written. */
@@ -478,13 +454,6 @@ function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
   // about 120 MiB more of Polars' memory alive on a 2 GiB file.
   const spec = JSON.stringify(wire);
   if (open.wire?.spec !== spec) {
-    const layout = `${wire.binary}:${JSON.stringify(open.columns)}`;
-    let columns = layoutExpressions.get(layout);
-    if (columns === undefined) {
-      columns = wireExpressions(open.columns, wire.binary, null);
-      if (layoutExpressions.size >= MAX_LAYOUTS) layoutExpressions.delete(layoutExpressions.keys().next().value as string);
-      layoutExpressions.set(layout, columns);
-    }
     const lineage = wire.lineage
       ? wireExpressions([], wire.binary, {
           fileColumn: LINEAGE_COLUMNS.file,
@@ -493,7 +462,7 @@ function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
           version: open.file.version,
         })
       : [];
-    open.wire = { spec, expressions: [...columns, ...lineage] };
+    open.wire = { spec, expressions: [...columnExpressions(open.columns, wire.binary), ...lineage] };
   }
   return open.wire.expressions;
 }
@@ -502,17 +471,43 @@ function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
 const layoutExpressions = new Map<string, pl.Expr[]>();
 const MAX_LAYOUTS = 64;
 
-/** A batch's wire expressions: its layout's columns, then the lineage columns the batch's frame carries. */
-function batchExpressions(columns: readonly FrameColumn[], wire: WireSpec): pl.Expr[] {
-  const layout = `batch:${JSON.stringify(wire)}:${JSON.stringify(columns)}`;
+function columnExpressions(columns: readonly FrameColumn[], binary: boolean): pl.Expr[] {
+  const layout = `${binary}:${JSON.stringify(columns)}`;
   let expressions = layoutExpressions.get(layout);
   if (expressions === undefined) {
-    expressions = wireExpressions(columns, wire.binary, null);
-    if (wire.lineage) expressions.push(pl.col(LINEAGE_COLUMNS.file), pl.col(LINEAGE_COLUMNS.version));
+    expressions = wireExpressions(columns, binary, null);
     if (layoutExpressions.size >= MAX_LAYOUTS) layoutExpressions.delete(layoutExpressions.keys().next().value as string);
     layoutExpressions.set(layout, expressions);
   }
   return expressions;
+}
+
+/** A batch's wire expressions: its layout's columns, then the lineage columns the batch's frame carries. */
+function batchExpressions(columns: readonly FrameColumn[], wire: WireSpec): pl.Expr[] {
+  const expressions = columnExpressions(columns, wire.binary);
+  return wire.lineage ? [...expressions, pl.col(LINEAGE_COLUMNS.file), pl.col(LINEAGE_COLUMNS.version)] : expressions;
+}
+
+/** A file's rejected rows as CSV for the rejects table: file, version, row number, rules, values. */
+async function writeRejects(rejects: pl.DataFrame, file: FileRef, target: string): Promise<void> {
+  await rejects
+    .lazy()
+    .select(pl.lit(file.key).alias('file'), pl.lit(file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
+    .sinkCSV(target, { includeHeader: false, maintainOrder: true })
+    .collect();
+}
+
+/** `work` on each item in turn: each result, or its error (for the requests about a batch's files). */
+async function eachSettled<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<EachResult<R>[]> {
+  const results: EachResult<R>[] = [];
+  for (const item of items) {
+    try {
+      results.push({ ok: true, value: await work(item) });
+    } catch (error) {
+      results.push({ ok: false, error: serializeError(coerceError(error)) });
+    }
+  }
+  return results;
 }
 
 /** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */

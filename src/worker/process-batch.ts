@@ -26,8 +26,8 @@ import {
 import { loadTable, recordRowCounts, type TableSink } from '../load/index.ts';
 import { type FrameColumn, inTransaction, type PoolClient } from '../postgres/index.ts';
 import { countParquetRows, readOptionsFor } from '../read/index.ts';
-import type { BatchFileResult, FileRef } from '../readers/index.ts';
-import { changedSince, enqueueChecksAlert, type FileOutcome, type ProcessFileContext, withReader } from './process-file.ts';
+import type { BatchFileResult } from '../readers/index.ts';
+import { changedSince, enqueueChecksAlert, type FileOutcome, type ProcessFileContext, refOf, withReader } from './process-file.ts';
 
 export interface BatchResult {
   /** The outcomes of the files the batch settled: processed, or lease lost (another worker has them). */
@@ -94,10 +94,6 @@ function logBatchFailure(log: Logger, files: number, error: FerryError, culprit:
   const detail = { files, file: error.file, code: error.code, error: maskDataValues(error.message) };
   if (culprit !== undefined) log.info(detail, 'a file failed in a batch: it is processed alone, the others again as a batch');
   else log.info(detail, 'a batch failed: its files are processed alone');
-}
-
-function refOf(file: FileVersionRecord): FileRef {
-  return { key: file.key, version: file.version, size: file.size, etag: file.etag };
 }
 
 /** A batch of a table sink: opened together, one COPY, one transaction. */

@@ -16,19 +16,18 @@ import {
   clearProgress,
   type FileVersionRecord,
   lockClaimedFile,
-  markFileProcessed,
   markFileSuperseded,
+  markFilesProcessed,
   type RunRecord,
   recordCheckResults,
   recordFileFailure,
   recordProgress,
-  releaseClaim,
-  renewLease,
+  releaseClaims,
 } from '../ledger/index.ts';
-import { loadTable, recordRowCount } from '../load/index.ts';
+import { loadTable, recordRowCounts } from '../load/index.ts';
 import { inTransaction, type Pool, type PoolClient } from '../postgres/index.ts';
 import { countParquetRows, readOptionsFor } from '../read/index.ts';
-import type { Reader, ReaderPool } from '../readers/index.ts';
+import type { FileRef, Reader, ReaderPool } from '../readers/index.ts';
 import { type ObjectStore, versionIdentity } from '../storage/index.ts';
 import { retryDelayMs } from './backoff.ts';
 
@@ -45,7 +44,6 @@ export interface ProcessFileContext {
   readonly readers: ReaderPool;
   readonly pipeline: ResolvedPipeline;
   readonly retry: ResolvedConfig['retry'];
-  readonly leaseMs: number;
   readonly limits: ResolvedConfig['limits'];
   readonly log: Logger;
   /** Told a file's rows copied so far, for progress displays. */
@@ -62,15 +60,7 @@ const PROGRESS_MS = 2_000;
 export async function processFile(context: ProcessFileContext, file: FileVersionRecord, owner: string, run: RunRecord): Promise<FileOutcome> {
   const { pool, log } = context;
   const fileLog = log.child({ file: file.key, version: file.version, attempt: file.attempts });
-  // Renew the lease while the file is worked on, so that a short lease covers a long file and
-  // a crashed worker's file is taken over soon.
-  const renewal = setInterval(
-    () => {
-      renewLease(pool, file.id, owner, context.leaseMs).catch(() => {});
-    },
-    Math.max(500, Math.floor(context.leaseMs / 3)),
-  );
-  renewal.unref();
+  // (The worker that claimed the file renews its lease while it is worked on.)
   // Rows so far, written beside the ledger every few seconds (the dashboard's "in progress").
   const progress = { rows: 0, written: 0 };
   const progressTimer = setInterval(() => {
@@ -106,7 +96,6 @@ export async function processFile(context: ProcessFileContext, file: FileVersion
   } catch (thrown) {
     return recordFailure(context, file, owner, run, thrown, fileLog);
   } finally {
-    clearInterval(renewal);
     clearInterval(progressTimer);
     // The progress row has served once the file has an outcome.
     if (progress.written > 0) void clearProgress(pool, file.id).catch(() => {});
@@ -131,7 +120,7 @@ async function loadAndRecord(
   onRows: (rows: number) => void,
 ): Promise<Recorded> {
   const { pipeline, store, readers } = context;
-  const ref = { key: file.key, version: file.version, size: file.size, etag: file.etag };
+  const ref = refOf(file);
   const commit = (load: (client: PoolClient) => Promise<Loaded>) => recordInTransaction(context, file, owner, load);
 
   if (pipeline.sink.kind === 'row-count') {
@@ -145,7 +134,7 @@ async function loadAndRecord(
     const verdict = counted.tallies === null ? null : evaluateChecks(pipeline.checks, counted.tallies, counted.rows);
     if (verdict !== null && verdict.quarantinedBy.length > 0) throw new ChecksFailedError(file.key, verdict);
     return commit(async (client) => {
-      await recordRowCount(client, run.id, file.key, counted.rows);
+      await recordRowCounts(client, run.id, [{ key: file.key, rows: counted.rows }]);
       if (verdict !== null) await recordCheckResults(client, file.id, pipeline.name, verdict.results);
       return { rows: counted.rows, rejected: 0, warnings: verdict?.warnings ?? 0 };
     });
@@ -203,6 +192,11 @@ export async function enqueueChecksAlert(client: PoolClient, context: ProcessFil
   });
 }
 
+/** What a reader is told of a claimed file version. */
+export function refOf(file: FileVersionRecord): FileRef {
+  return { key: file.key, version: file.version, size: file.size, etag: file.etag };
+}
+
 export async function withReader<T>(readers: ReaderPool, use: (reader: Reader) => Promise<T>): Promise<T> {
   const reader = await readers.acquire();
   try {
@@ -230,7 +224,7 @@ async function recordInTransaction(
     // discovered and processed instead.
     const changed = await changedSince(context.store, file);
     if (changed !== null) throw new VersionChanged(changed);
-    await markFileProcessed(client, file.id, loaded.rows, { rejected: loaded.rejected, warnings: loaded.warnings });
+    await markFilesProcessed(client, [{ id: file.id, ...loaded }]);
     await enqueueChecksAlert(client, context, file, loaded);
     return loaded;
   }).catch((error: unknown) => {
@@ -252,7 +246,7 @@ async function recordFailure(
   if (error.code === 'INTERRUPTED') {
     // ferry is stopping: the transaction rolled back; the lease is given back now, so that the
     // next run (or another instance) claims the file at once.
-    await releaseClaim(context.pool, file.id, owner).catch(() => {});
+    await releaseClaims(context.pool, [file.id], owner).catch(() => {});
     fileLog.info('interrupted by the stop; rolled back and released');
     return { kind: 'interrupted', key: file.key };
   }

@@ -169,7 +169,6 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     readers,
     pipeline,
     retry: config.retry,
-    leaseMs: config.leaseMs,
     limits: config.limits,
     log,
     alerts: { destinations: config.alerts, publicUrl: config.publicUrl },
@@ -207,8 +206,9 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
       }
       const batch = plan.batch && claimed.length >= 2 ? claimed : [];
       const alone = batch.length > 0 ? [] : claimed;
-      // The leases of every file of the claim are renewed until the worker is done with them.
-      const held = [...batch, ...alone].map((file) => file.id);
+      // The claim's leases are renewed while the worker is busy with its files, so that a short
+      // lease covers a long file and a crashed worker's files are taken over soon.
+      const held = claimed.map((file) => file.id);
       const renewal = setInterval(
         () => {
           renewLeases(pool, held, owner, config.leaseMs).catch(() => {});

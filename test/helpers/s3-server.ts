@@ -3,6 +3,7 @@
  * can block it), on a free port, with one bucket.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Operator } from 'opendal';
@@ -20,8 +21,10 @@ export interface S3Server {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function startS3Server(bucket = 'ferry-test', options: { anySecret?: boolean } = {}): Promise<S3Server> {
-  const directory = tempDir('s3rver-');
+/** `directory`: where s3rver keeps the objects (a fresh temp folder unless given, e.g. to keep the bench's between runs). */
+export async function startS3Server(bucket = 'ferry-test', options: { anySecret?: boolean; directory?: string } = {}): Promise<S3Server> {
+  const directory = options.directory ?? tempDir('s3rver-');
+  fs.mkdirSync(directory, { recursive: true });
   // s3rver encrypts listing continuation tokens with a cipher that OpenSSL 3 only has in its legacy provider.
   const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', path.join(here, 's3rver-main.ts'), directory, bucket], {
     stdio: ['ignore', 'pipe', 'inherit'],

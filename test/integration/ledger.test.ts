@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { claimNextFile, lockClaimedFile, recordListingPage, startRun } from '../../src/ledger/index.ts';
+import { claimFiles, dueCandidates, lockClaimedFile, recordListingPage, startRun } from '../../src/ledger/index.ts';
 import { inTransaction } from '../../src/postgres/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -171,7 +171,15 @@ describe('ledger', () => {
     const rt = await open();
     const run = await startRun(rt.pool, { pipeline: 'default', trigger: 'manual', scheduledFor: null, instance: 'test' });
     await recordListingPage(rt.pool, 'default', run!.id, [{ key: 'x.parquet', etag: 'e', size: 1, lastModified: null }]);
-    const claim = (owner: string, leaseMs: number) => claimNextFile(rt.pool, { pipeline: 'default', owner, leaseMs, runId: run!.id });
+    // A worker's claim of one file: the due files weighed, then the first one claimed.
+    const claim = async (owner: string, leaseMs: number) =>
+      (
+        await claimFiles(
+          rt.pool,
+          { pipeline: 'default', owner, leaseMs, runId: run!.id },
+          (await dueCandidates(rt.pool, 'default', 1)).map((f) => f.id),
+        )
+      )[0] ?? null;
 
     const first = await claim('worker-a', 60_000);
     assert.equal(first?.key, 'x.parquet');
