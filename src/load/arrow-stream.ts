@@ -7,7 +7,8 @@
  * Format: optional file magic `ARROW1\0\0`, then messages — 0xFFFFFFFF, int32 metadata length,
  * a flatbuffer `Message` (header type, header, body length), the body — until a zero length.
  */
-import type { Readable } from 'node:stream';
+import fs from 'node:fs/promises';
+import net from 'node:net';
 
 /** One record batch: its row count, per column (node) the null count, and the body buffers in schema order. */
 export interface RecordBatchBuffers {
@@ -21,37 +22,71 @@ const CONTINUATION = 0xffffffff;
 /** Bytes buffered ahead of the encoder before the pipe is left to fill (and Polars to wait). */
 const QUEUE_HIGH = 8 << 20;
 const QUEUE_LOW = 2 << 20;
+/** Size of the buffers bytes are read into; each is reused once its bytes are taken. */
+const READ_BUFFER = 1 << 20;
 const HEADER_SCHEMA = 1;
 const HEADER_DICTIONARY_BATCH = 2;
 const HEADER_RECORD_BATCH = 3;
 
-/** A queue of chunks from which exact byte counts are taken without re-copying what is left. */
-class ByteQueue {
+/**
+ * Memory kept across the streams of one COPY (the parts of a file are read one after the
+ * other): the buffer the current record batch's body is copied into (a batch is encoded
+ * completely before the next is read), and the read buffers whose bytes were all taken.
+ * Without it every read and every batch would be new garbage the size of the data, and V8
+ * answers that much off-heap garbage with full collections: a 3M-row file saw 18 of them.
+ */
+export interface StreamBuffers {
+  spare: Buffer | null;
+  readonly free: Buffer[];
+}
+
+export function streamBuffers(): StreamBuffers {
+  return { spare: null, free: [] };
+}
+
+/**
+ * A queue of the bytes read from a pipe or a file, from which exact byte counts are taken.
+ * Bytes are read into buffers of READ_BUFFER bytes from `buffers.free`, and a buffer goes back
+ * there once every byte of it was taken, so take() always copies: into `reuse` for a batch
+ * body, into a small new buffer for the messages' metadata.
+ */
+abstract class ByteQueue {
   private chunks: Buffer[] = [];
   private size = 0;
   private ended = false;
   private waiter: (() => void) | null = null;
   private failure: unknown = null;
+  protected readonly buffers: StreamBuffers;
 
-  constructor(source: Readable) {
-    source.on('data', (chunk: Buffer) => {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
-      if (this.size > QUEUE_HIGH) source.pause();
-      this.wake();
-    });
-    source.on('end', () => {
-      this.ended = true;
-      this.wake();
-    });
-    source.on('error', (error) => {
-      this.failure = error;
-      this.wake();
-    });
-    this.resume = () => source.resume();
+  constructor(buffers: StreamBuffers) {
+    this.buffers = buffers;
   }
 
-  private resume: () => void;
+  /** Lets the source go on after it was paused. */
+  protected abstract resume(): void;
+
+  /** A buffer to read into. */
+  protected readBuffer(): Buffer {
+    return this.buffers.free.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER);
+  }
+
+  /** Adds bytes read into a buffer from readBuffer(); false when the source should pause. */
+  protected push(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    this.wake();
+    return this.size <= QUEUE_HIGH;
+  }
+
+  protected end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  protected fail(error: unknown): void {
+    this.failure = error;
+    this.wake();
+  }
 
   private wake(): void {
     const waiter = this.waiter;
@@ -59,46 +94,37 @@ class ByteQueue {
     waiter?.();
   }
 
-  /** Exactly `count` bytes, or null at the end of the stream before any byte of them. */
+  private recycle(chunk: Buffer): void {
+    if (chunk.buffer.byteLength === READ_BUFFER) this.buffers.free.push(Buffer.from(chunk.buffer));
+  }
+
+  /**
+   * Exactly `count` bytes, or null at the end of the stream before any byte of them. They are
+   * copied into `reuse` when it is large enough, else into a new buffer.
+   */
   async take(count: number, reuse: Buffer | null = null): Promise<Buffer | null> {
-    // A large message (a record batch's body: tens of MiB) is copied into its buffer as the
-    // chunks arrive, so the chunks and the whole body are never held at once; `reuse`, when
-    // large enough, is that buffer (the previous body, which its reader is done with).
-    const out = count > QUEUE_HIGH ? (reuse !== null && reuse.length >= count ? reuse.subarray(0, count) : Buffer.allocUnsafe(count)) : null;
+    // A large message (a record batch's body: up to tens of MiB) is copied into its buffer as
+    // the chunks arrive, so the chunks and the whole body are never held at once.
+    const out = reuse !== null && reuse.length >= count ? reuse.subarray(0, count) : Buffer.allocUnsafe(count);
     let filled = 0;
     while (this.size < count - filled) {
       if (this.failure !== null) throw this.failure;
-      if (out !== null && this.size > 0) {
+      if (this.size > 0) {
         filled += this.moveInto(out, filled, this.size);
         continue;
       }
       if (this.ended) {
-        if (this.size === 0 && filled === 0) return null;
-        throw new Error(`Arrow IPC stream ended inside a message (${this.size + filled} of ${count} bytes)`);
+        if (filled === 0) return null;
+        throw new Error(`Arrow IPC stream ended inside a message (${filled} of ${count} bytes)`);
       }
       this.resume();
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
     }
-    if (out !== null) {
-      this.moveInto(out, filled, count - filled);
-      if (this.size < QUEUE_LOW) this.resume();
-      return out;
-    }
-    let result: Buffer;
-    const first = this.chunks[0] as Buffer;
-    if (first.length >= count) {
-      result = first.subarray(0, count);
-      if (first.length === count) this.chunks.shift();
-      else this.chunks[0] = first.subarray(count);
-      this.size -= count;
-    } else {
-      result = Buffer.allocUnsafe(count);
-      this.moveInto(result, 0, count);
-    }
+    this.moveInto(out, filled, count - filled);
     if (this.size < QUEUE_LOW) this.resume();
-    return result;
+    return out;
   }
 
   /** Moves `count` queued bytes into `out` at `at`; returns `count`. */
@@ -109,8 +135,10 @@ class ByteQueue {
       const n = Math.min(chunk.length, count - filled);
       chunk.copy(out, at + filled, 0, n);
       filled += n;
-      if (n === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(n);
+      if (n === chunk.length) {
+        this.chunks.shift();
+        this.recycle(chunk);
+      } else this.chunks[0] = chunk.subarray(n);
     }
     this.size -= count;
     return count;
@@ -118,17 +146,95 @@ class ByteQueue {
 
   /** Reads and drops everything left (a file's footer), so that the writer can finish. */
   async drain(): Promise<void> {
-    while (!this.ended) {
-      if (this.failure !== null) throw this.failure;
+    for (;;) {
+      for (const chunk of this.chunks) this.recycle(chunk);
       this.chunks = [];
       this.size = 0;
+      if (this.failure !== null) throw this.failure;
+      if (this.ended) return;
       this.resume();
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
     }
-    this.chunks = [];
-    this.size = 0;
+  }
+}
+
+/** The bytes of a pipe, as Polars writes them. */
+export class PipeQueue extends ByteQueue {
+  /** The socket on the pipe's read end; destroy it to stop reading. */
+  readonly socket: net.Socket;
+
+  /** `fd`: the pipe's read end, opened non-blocking. */
+  constructor(fd: number, buffers: StreamBuffers) {
+    super(buffers);
+    this.socket = new net.Socket({
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: () => this.readBuffer(),
+        // Node reads next into another buffer from `buffer`: this one is the queue's now.
+        callback: (bytes, buffer) => this.push(Buffer.from(buffer.buffer, buffer.byteOffset, bytes)),
+      },
+    });
+    this.socket.on('end', () => this.end());
+    this.socket.on('error', (error) => this.fail(error));
+  }
+
+  protected resume(): void {
+    this.socket.resume();
+  }
+}
+
+/** The bytes of a file that Polars has finished writing. */
+export class FileQueue extends ByteQueue {
+  private wakeReader: (() => void) | null = null;
+  private paused = false;
+  private closed = false;
+
+  constructor(file: string, buffers: StreamBuffers) {
+    super(buffers);
+    this.read(file).then(
+      () => this.end(),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  private async read(file: string): Promise<void> {
+    const handle = await fs.open(file, 'r');
+    try {
+      while (!this.closed) {
+        if (this.paused) {
+          await new Promise<void>((resolve) => {
+            this.wakeReader = resolve;
+          });
+          continue;
+        }
+        const buffer = this.readBuffer();
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) {
+          this.buffers.free.push(buffer);
+          return;
+        }
+        this.paused = !this.push(buffer.subarray(0, bytesRead));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  protected resume(): void {
+    this.paused = false;
+    const wake = this.wakeReader;
+    this.wakeReader = null;
+    wake?.();
+  }
+
+  /** Stops reading (the file is left as it is). */
+  close(): void {
+    this.closed = true;
+    this.resume();
   }
 }
 
@@ -175,17 +281,11 @@ class Table {
   }
 }
 
-/** Yields the record batches of an Arrow IPC stream or file as they arrive. */
 /**
- * Where the body buffer of large record batches is kept between streams of one COPY: the
- * parts of a file are read one after the other, each batch encoded before the next is read.
+ * Yields the record batches of an Arrow IPC stream or file as they arrive. A batch's buffers
+ * are views into `buffers.spare`: valid until the next batch is asked for.
  */
-export interface BodyBuffer {
-  spare: Buffer | null;
-}
-
-export async function* readRecordBatches(source: Readable, bodies: BodyBuffer = { spare: null }): AsyncGenerator<RecordBatchBuffers> {
-  const queue = new ByteQueue(source);
+export async function* readRecordBatches(queue: PipeQueue | FileQueue, buffers: StreamBuffers): AsyncGenerator<RecordBatchBuffers> {
   let word = await queue.take(4);
   if (word === null) return;
   if (word.toString('latin1') === 'ARRO') {
@@ -209,8 +309,8 @@ export async function* readRecordBatches(source: Readable, bodies: BodyBuffer = 
     const headerType = message.uint8(1);
     const bodyLength = message.int64(3);
     // One body buffer for the whole stream: a batch is encoded completely before the next is read.
-    const body: Buffer = bodyLength > 0 ? ((await queue.take(bodyLength, bodies.spare)) as Buffer) : Buffer.alloc(0);
-    if (body.length > QUEUE_HIGH && (bodies.spare === null || body.buffer !== bodies.spare.buffer)) bodies.spare = body;
+    const body: Buffer = bodyLength > 0 ? ((await queue.take(bodyLength, buffers.spare)) as Buffer) : Buffer.alloc(0);
+    if (body.length > 0 && body.buffer !== buffers.spare?.buffer) buffers.spare = body;
     if (headerType === HEADER_RECORD_BATCH) {
       const header = message.table(2);
       if (header === null) throw new Error('Arrow IPC record batch without a header');

@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../postgres/index.ts';
-import { type BodyBuffer, readRecordBatches } from './arrow-stream.ts';
+import { FileQueue, PipeQueue, readRecordBatches, streamBuffers } from './arrow-stream.ts';
 import { type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch } from './pg-binary.ts';
 
 const run = promisify(execFile);
@@ -69,24 +69,26 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
   let polarsFailure: CopySideError | null = null;
 
   const sink = (index: number, target: string) => parts.write(index, target);
-  const bodies: BodyBuffer = { spare: null };
+  // CSV goes to the COPY as it is read; Arrow IPC is read into reused buffers and encoded.
+  const kinds = encoding.format === 'binary' ? encoding.kinds : null;
+  const buffers = streamBuffers();
   let sent = 0;
-  const rowsOf = (source: Readable): AsyncIterable<Buffer> =>
-    encoding.format === 'csv'
-      ? (source as AsyncIterable<Buffer>)
-      : (async function* () {
-          for await (const batch of readRecordBatches(source, bodies)) {
-            yield* encodeBatch(batch, encoding.kinds);
-            sent += batch.length;
-            parts.onRows?.(sent);
-          }
-        })();
+  /** Binary COPY rows from Arrow IPC. */
+  async function* encoded(source: PipeQueue | FileQueue, kinds: readonly BinaryKind[]): AsyncGenerator<Buffer> {
+    for await (const batch of readRecordBatches(source, buffers)) {
+      yield* encodeBatch(batch, kinds);
+      sent += batch.length;
+      parts.onRows?.(sent);
+    }
+  }
 
   /** One query streamed through a pipe: Polars and PostgreSQL work at the same time. */
   async function* piped(part: number): AsyncGenerator<Buffer> {
     const fifo = path.join(dir, 'rows');
     await run('mkfifo', ['-m', '600', fifo]);
-    const reader = new net.Socket({ fd: await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+    const fd = await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const queue = kinds === null ? null : new PipeQueue(fd, buffers);
+    const reader = queue?.socket ?? new net.Socket({ fd, readable: true, writable: false });
     const hold = await openFd(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     const sunk = sink(part, fifo).then(
       () => null,
@@ -94,7 +96,7 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
     );
     sunk.finally(() => closeFd(hold)).catch(() => {});
     try {
-      yield* rowsOf(reader);
+      yield* queue === null || kinds === null ? reader : encoded(queue, kinds);
     } finally {
       // When the COPY failed first, closing the read end makes Polars stop (broken pipe).
       reader.destroy();
@@ -125,11 +127,13 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
         throw failure;
       }
       if (index + 1 < count) next = write(index + 1);
-      const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+      const queue = kinds === null ? null : new FileQueue(file, buffers);
+      const stream = queue === null ? createReadStream(file, { highWaterMark: 1 << 20 }) : null;
       try {
-        yield* rowsOf(stream);
+        yield* queue === null || kinds === null ? (stream as AsyncIterable<Buffer>) : encoded(queue, kinds);
       } finally {
-        stream.destroy();
+        queue?.close();
+        stream?.destroy();
         await fs.rm(file, { force: true });
         if (index + 1 < count) {
           // Wait for a slice in progress before leaving (its file is removed with the folder).

@@ -46,159 +46,236 @@ function bufferCount(kind: BinaryKind): number {
   return FIXED_WIDTH[kind] !== undefined || kind === 'bool' || kind === 'interval' ? 2 : 3;
 }
 
-/** Column kinds as small integers, for the row loop. */
-const FIXED = 0;
-const BOOL = 1;
-const INTERVAL = 2;
-const BYTES = 3; // text, bytea
-const JSONB = 4;
-const NUMERIC = 5;
-
 interface EncodedColumn {
-  readonly code: number;
-  readonly width: number;
-  readonly validity: Buffer | null;
-  readonly a: Buffer;
-  readonly b: Buffer;
+  readonly kind: BinaryKind;
+  /** Arrow's validity bitmap, or null when the column has no nulls in this batch. */
+  readonly validity: Uint8Array | null;
+  /** The values' bytes (int2, bool, interval). */
+  readonly bytes: Buffer;
+  /** The values as 32-bit words (4- and 8-byte kinds), or a variable-width column's offsets. */
+  readonly words: Uint32Array;
+  /** A variable-width column's data. */
+  readonly data: Buffer;
+  /** Numerics encoded while sizing the rows, by row. */
+  numerics: (Buffer | undefined)[] | null;
 }
 
-/** Little-endian uint32 at `at` (offsets into a variable-width column's data). */
-function u32(buffer: Buffer, at: number): number {
-  return ((buffer[at] as number) | ((buffer[at + 1] as number) << 8) | ((buffer[at + 2] as number) << 16) | ((buffer[at + 3] as number) << 24)) >>> 0;
+const NO_WORDS = new Uint32Array(0);
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * A buffer as little-endian 32-bit words: Arrow's byte order, which ferry's hosts share
+ * (x86-64, arm64). Arrow aligns buffers to 8 bytes in the body; a body that arrived at an odd
+ * place in memory is copied once.
+ */
+function wordsOf(buffer: Buffer): Uint32Array {
+  if (buffer.byteOffset % 4 === 0) return new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2);
+  const copy = new Uint8Array(buffer.length);
+  copy.set(buffer);
+  return new Uint32Array(copy.buffer, 0, buffer.length >>> 2);
 }
 
-/** Arrow's 64-bit offsets; batches hold far less than 4 GiB of data per column. */
-function offset64(buffer: Buffer, index: number): number {
-  return u32(buffer, index * 8) + u32(buffer, index * 8 + 4) * 4_294_967_296;
-}
+const isValid = (validity: Uint8Array, row: number): boolean => ((validity[row >> 3] as number) & (1 << (row & 7))) !== 0;
+
+/** Bytes of output written column by column before the next rows are sized: stays in the CPU's cache. */
+const GROUP_BYTES = 64 << 10;
 
 /**
  * Encodes one record batch as binary COPY rows, yielding chunks of about `chunkSize` bytes.
- * `kinds` are the columns' wire kinds, in the batch's column order. The loop writes bytes
- * directly (no Buffer method per field): it runs for every field of every row.
+ * `kinds` are the columns' wire kinds, in the batch's column order.
+ *
+ * It works column by column: first every row's size (from the offsets of variable-width
+ * columns and the validity bitmaps), which places each row in the chunk; then, for a group of
+ * rows that fits in the CPU's cache, each column writes its fields into the rows' places in
+ * one tight loop of its own kind. A loop over one column's typed array, writing big-endian
+ * words through a DataView, is about twice as fast as a row loop that branches on each field's kind.
  */
 export function* encodeBatch(batch: RecordBatchBuffers, kinds: readonly BinaryKind[], chunkSize = 4 << 20): Generator<Buffer> {
+  const rows = batch.length;
   let first = 0;
   const columns: EncodedColumn[] = kinds.map((kind, index) => {
     const validity = batch.buffers[first] as Buffer;
+    const values = batch.buffers[first + 1] as Buffer;
+    const variable = bufferCount(kind) === 3;
     const column: EncodedColumn = {
-      code:
-        FIXED_WIDTH[kind] !== undefined
-          ? FIXED
-          : kind === 'bool'
-            ? BOOL
-            : kind === 'interval'
-              ? INTERVAL
-              : kind === 'jsonb'
-                ? JSONB
-                : kind === 'numeric'
-                  ? NUMERIC
-                  : BYTES,
-      width: FIXED_WIDTH[kind] ?? 0,
+      kind,
       validity: (batch.nullCounts[index] ?? 0) > 0 && validity.length > 0 ? validity : null,
-      a: batch.buffers[first + 1] as Buffer,
-      b: (batch.buffers[first + 2] as Buffer | undefined) ?? Buffer.alloc(0),
+      bytes: values,
+      words: variable || (FIXED_WIDTH[kind] ?? 0) >= 4 ? wordsOf(values) : NO_WORDS,
+      data: variable ? (batch.buffers[first + 2] as Buffer) : NO_BYTES,
+      numerics: null,
     };
     first += bufferCount(kind);
     return column;
   });
-  const fieldCount = kinds.length;
-  // Room for a row's fixed-width part: the field count, and per field a length and 16 bytes.
-  const rowRoom = 2 + fieldCount * 20;
-  let out = Buffer.allocUnsafe(chunkSize);
-  let o = 0;
 
-  for (let row = 0; row < batch.length; row++) {
-    if (o + rowRoom > out.length) {
-      yield out.subarray(0, o);
-      out = Buffer.allocUnsafe(chunkSize);
-      o = 0;
-    }
-    out[o] = fieldCount >> 8;
-    out[o + 1] = fieldCount & 0xff;
-    o += 2;
-    for (let c = 0; c < fieldCount; c++) {
-      const column = columns[c] as EncodedColumn;
-      const validity = column.validity;
-      if (validity !== null && ((validity[row >> 3] as number) & (1 << (row & 7))) === 0) {
-        out[o] = 0xff;
-        out[o + 1] = 0xff;
-        out[o + 2] = 0xff;
-        out[o + 3] = 0xff;
-        o += 4;
-        continue;
+  // Every row's size: a part common to all rows, plus per row what varies.
+  let common = 2;
+  const sizes = new Int32Array(rows);
+  for (const column of columns) {
+    common += 4;
+    const { kind, validity, words: offsets } = column;
+    const width = kind === 'bool' ? 1 : kind === 'interval' ? 16 : FIXED_WIDTH[kind];
+    if (width !== undefined) {
+      if (validity === null) common += width;
+      else for (let row = 0; row < rows; row++) if (isValid(validity, row)) sizes[row] = (sizes[row] as number) + width;
+    } else if (kind === 'numeric') {
+      const numerics: (Buffer | undefined)[] = new Array(rows);
+      column.numerics = numerics;
+      for (let row = 0; row < rows; row++) {
+        if (validity !== null && !isValid(validity, row)) continue;
+        const bytes = encodeNumeric(column.data.toString('latin1', offsets[2 * row], offsets[2 * row + 2]));
+        numerics[row] = bytes;
+        sizes[row] = (sizes[row] as number) + bytes.length;
       }
-      const a = column.a;
-      switch (column.code) {
-        case FIXED: {
-          // Arrow is little-endian, PostgreSQL big-endian: the same bytes, reversed.
-          const width = column.width;
-          out[o] = 0;
-          out[o + 1] = 0;
-          out[o + 2] = 0;
-          out[o + 3] = width;
-          o += 4;
-          let at = row * width + width - 1;
-          for (let i = 0; i < width; i++) out[o++] = a[at--] as number;
-          break;
-        }
-        case BOOL:
-          out[o] = 0;
-          out[o + 1] = 0;
-          out[o + 2] = 0;
-          out[o + 3] = 1;
-          out[o + 4] = ((a[row >> 3] as number) >> (row & 7)) & 1;
-          o += 5;
-          break;
-        case INTERVAL: {
-          out[o] = 0;
-          out[o + 1] = 0;
-          out[o + 2] = 0;
-          out[o + 3] = 16;
-          o += 4;
-          let at = row * 8 + 7;
-          for (let i = 0; i < 8; i++) out[o++] = a[at--] as number;
-          out.fill(0, o, o + 8); // days, months
-          o += 8;
-          break;
-        }
-        default: {
-          const start = offset64(a, row);
-          const end = offset64(a, row + 1);
-          const data = column.b;
-          let bytes: Buffer | null = null;
-          let length = end - start;
-          if (column.code === NUMERIC) {
-            bytes = encodeNumeric(data.toString('latin1', start, end));
-            length = bytes.length;
-          } else if (column.code === JSONB) length += 1;
-          if (o + 4 + length + rowRoom > out.length) {
-            yield out.subarray(0, o);
-            out = Buffer.allocUnsafe(Math.max(chunkSize, 4 + length + rowRoom));
-            o = 0;
-          }
-          out[o] = length >>> 24;
-          out[o + 1] = (length >>> 16) & 0xff;
-          out[o + 2] = (length >>> 8) & 0xff;
-          out[o + 3] = length & 0xff;
-          o += 4;
-          if (bytes !== null) {
-            bytes.copy(out, o);
-            o += length;
-            break;
-          }
-          if (column.code === JSONB) out[o++] = 1; // jsonb's binary form: version 1, then the text
-          if (end - start < 48) {
-            for (let i = start; i < end; i++) out[o++] = data[i] as number;
-          } else {
-            data.copy(out, o, start, end);
-            o += end - start;
-          }
-        }
+    } else {
+      const version = kind === 'jsonb' ? 1 : 0; // jsonb's binary form: a version byte, then the text
+      for (let row = 0; row < rows; row++) {
+        if (validity !== null && !isValid(validity, row)) continue;
+        sizes[row] = (sizes[row] as number) + (offsets[2 * row + 2] as number) - (offsets[2 * row] as number) + version;
       }
     }
   }
+
+  // Rows placed in chunks, a cache-sized group at a time, then written column by column.
+  const places = new Int32Array(rows);
+  let out = Buffer.allocUnsafe(chunkSize);
+  let o = 0;
+  let start = 0;
+  while (start < rows) {
+    let end = start;
+    const groupEnd = o + GROUP_BYTES;
+    while (end < rows && o < groupEnd) {
+      const size = common + (sizes[end] as number);
+      if (o + size > out.length) {
+        if (end > start) break;
+        if (o > 0) yield out.subarray(0, o);
+        out = Buffer.allocUnsafe(Math.max(chunkSize, size));
+        o = 0;
+      }
+      places[end] = o;
+      o += size;
+      end++;
+    }
+    writeRows(out, columns, places, start, end);
+    start = end;
+  }
   if (o > 0) yield out.subarray(0, o);
+}
+
+/** Writes rows `start`…`end` at their places, advancing each place past what was written. */
+function writeRows(out: Buffer, columns: readonly EncodedColumn[], places: Int32Array, start: number, end: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, out.length);
+  for (let row = start; row < end; row++) {
+    const o = places[row] as number;
+    view.setUint16(o, columns.length);
+    places[row] = o + 2;
+  }
+  for (const column of columns) {
+    const { kind } = column;
+    if (kind === 'int8' || kind === 'float8') writeWide(view, column, places, start, end);
+    else if (kind === 'int4' || kind === 'float4') writeNarrow(view, column, places, start, end);
+    else if (kind === 'text' || kind === 'bytea' || kind === 'jsonb') writeBytes(out, view, column, places, start, end);
+    else writeOther(out, view, column, places, start, end);
+  }
+}
+
+/** 8-byte values: Arrow's two little-endian words, high first, each big-endian. */
+function writeWide(view: DataView, column: EncodedColumn, places: Int32Array, start: number, end: number): void {
+  const { validity, words } = column;
+  for (let row = start; row < end; row++) {
+    const o = places[row] as number;
+    if (validity !== null && !isValid(validity, row)) {
+      view.setInt32(o, -1);
+      places[row] = o + 4;
+      continue;
+    }
+    view.setUint32(o, 8);
+    view.setUint32(o + 4, words[2 * row + 1] as number);
+    view.setUint32(o + 8, words[2 * row] as number);
+    places[row] = o + 12;
+  }
+}
+
+function writeNarrow(view: DataView, column: EncodedColumn, places: Int32Array, start: number, end: number): void {
+  const { validity, words } = column;
+  for (let row = start; row < end; row++) {
+    const o = places[row] as number;
+    if (validity !== null && !isValid(validity, row)) {
+      view.setInt32(o, -1);
+      places[row] = o + 4;
+      continue;
+    }
+    view.setUint32(o, 4);
+    view.setUint32(o + 4, words[row] as number);
+    places[row] = o + 8;
+  }
+}
+
+/** text, bytea, jsonb: the length, jsonb's version byte, the bytes. */
+function writeBytes(out: Buffer, view: DataView, column: EncodedColumn, places: Int32Array, start: number, end: number): void {
+  const { validity, words: offsets, data } = column;
+  const jsonb = column.kind === 'jsonb';
+  for (let row = start; row < end; row++) {
+    let o = places[row] as number;
+    if (validity !== null && !isValid(validity, row)) {
+      view.setInt32(o, -1);
+      places[row] = o + 4;
+      continue;
+    }
+    const from = offsets[2 * row] as number;
+    const to = offsets[2 * row + 2] as number;
+    if (jsonb) {
+      view.setUint32(o, to - from + 1);
+      out[o + 4] = 1;
+      o += 5;
+    } else {
+      view.setUint32(o, to - from);
+      o += 4;
+    }
+    // A byte loop beats Buffer#copy's call for short values.
+    if (to - from < 48) for (let i = from; i < to; i++) out[o++] = data[i] as number;
+    else {
+      data.copy(out, o, from, to);
+      o += to - from;
+    }
+    places[row] = o;
+  }
+}
+
+/** int2, bool, interval and numeric: rarer, one loop. */
+function writeOther(out: Buffer, view: DataView, column: EncodedColumn, places: Int32Array, start: number, end: number): void {
+  const { kind, validity, bytes, numerics } = column;
+  for (let row = start; row < end; row++) {
+    let o = places[row] as number;
+    if (validity !== null && !isValid(validity, row)) {
+      view.setInt32(o, -1);
+      places[row] = o + 4;
+      continue;
+    }
+    if (kind === 'int2') {
+      view.setUint32(o, 2);
+      out[o + 4] = bytes[2 * row + 1] as number;
+      out[o + 5] = bytes[2 * row] as number;
+      o += 6;
+    } else if (kind === 'bool') {
+      view.setUint32(o, 1);
+      out[o + 4] = ((bytes[row >> 3] as number) >> (row & 7)) & 1;
+      o += 5;
+    } else if (kind === 'interval') {
+      // Microseconds, then zero days and zero months.
+      view.setUint32(o, 16);
+      for (let i = 0; i < 8; i++) out[o + 4 + i] = bytes[8 * row + 7 - i] as number;
+      out.fill(0, o + 12, o + 20);
+      o += 20;
+    } else {
+      const encoded = (numerics as (Buffer | undefined)[])[row] as Buffer;
+      view.setUint32(o, encoded.length);
+      encoded.copy(out, o + 4);
+      o += 4 + encoded.length;
+    }
+    places[row] = o;
+  }
 }
 
 /** PostgreSQL's binary numeric from decimal text (`-123.4500`, `18446744073709551615`, `NaN`). */
