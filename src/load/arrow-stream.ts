@@ -7,7 +7,7 @@
  * Format: optional file magic `ARROW1\0\0`, then messages — 0xFFFFFFFF, int32 metadata length,
  * a flatbuffer `Message` (header type, header, body length), the body — until a zero length.
  */
-import fs from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import net from 'node:net';
 
 /** One record batch: its row count, per column (node) the null count, and the body buffers in schema order. */
@@ -31,7 +31,7 @@ const HEADER_RECORD_BATCH = 3;
 /**
  * Memory kept across the streams of one COPY (the parts of a file are read one after the
  * other): the buffer the current record batch's body is copied into (a batch is encoded
- * completely before the next is read), and the read buffers whose bytes were all taken.
+ * completely before the next is read), and a pipe's read buffers whose bytes were all taken.
  * Without it every read and every batch would be new garbage the size of the data, and V8
  * answers that much off-heap garbage with full collections: a 3M-row file saw 18 of them.
  */
@@ -45,47 +45,59 @@ export function streamBuffers(): StreamBuffers {
 }
 
 /**
- * A queue of the bytes read from a pipe or a file, from which exact byte counts are taken.
- * Bytes are read into buffers of READ_BUFFER bytes from `buffers.free`, and a buffer goes back
- * there once every byte of it was taken, so take() always copies: into `reuse` for a batch
- * body, into a small new buffer for the messages' metadata.
+ * The bytes of a pipe, as Polars writes them, from which exact byte counts are taken. They are
+ * read into buffers of READ_BUFFER bytes from `buffers.free` (net.Socket's `onread`), and a
+ * buffer goes back there once every byte of it was taken, so take() always copies: into
+ * `reuse` for a batch body, into a small new buffer for the messages' metadata.
  */
-abstract class ByteQueue {
+export class PipeQueue {
+  /** The socket on the pipe's read end; destroy it to stop reading. */
+  readonly socket: net.Socket;
   private chunks: Buffer[] = [];
   private size = 0;
   private ended = false;
   private waiter: (() => void) | null = null;
   private failure: unknown = null;
-  protected readonly buffers: StreamBuffers;
+  private readonly buffers: StreamBuffers;
 
-  constructor(buffers: StreamBuffers) {
+  /** `fd`: the pipe's read end, opened non-blocking. */
+  constructor(fd: number, buffers: StreamBuffers) {
     this.buffers = buffers;
+    this.socket = new net.Socket({
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: () => this.readBuffer(),
+        // Node reads next into another buffer from `buffer`: this one is the queue's now.
+        callback: (bytes, buffer) => this.push(Buffer.from(buffer.buffer, buffer.byteOffset, bytes)),
+      },
+    });
+    this.socket.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    this.socket.on('error', (error) => {
+      this.failure = error;
+      this.wake();
+    });
   }
 
-  /** Lets the source go on after it was paused. */
-  protected abstract resume(): void;
+  private resume(): void {
+    this.socket.resume();
+  }
 
   /** A buffer to read into. */
-  protected readBuffer(): Buffer {
+  private readBuffer(): Buffer {
     return this.buffers.free.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER);
   }
 
-  /** Adds bytes read into a buffer from readBuffer(); false when the source should pause. */
-  protected push(chunk: Buffer): boolean {
+  /** Adds bytes read into a buffer from readBuffer(); false when the socket should pause. */
+  private push(chunk: Buffer): boolean {
     this.chunks.push(chunk);
     this.size += chunk.length;
     this.wake();
     return this.size <= QUEUE_HIGH;
-  }
-
-  protected end(): void {
-    this.ended = true;
-    this.wake();
-  }
-
-  protected fail(error: unknown): void {
-    this.failure = error;
-    this.wake();
   }
 
   private wake(): void {
@@ -160,81 +172,41 @@ abstract class ByteQueue {
   }
 }
 
-/** The bytes of a pipe, as Polars writes them. */
-export class PipeQueue extends ByteQueue {
-  /** The socket on the pipe's read end; destroy it to stop reading. */
-  readonly socket: net.Socket;
+/**
+ * The bytes of a file that Polars has finished writing, read where they are needed: each
+ * message straight into its buffer (a batch body into `reuse`), with a positional read on this
+ * thread. The file is complete and was just written, so a read is a copy from the page cache
+ * (a 7 MiB body in about 2 ms); through the thread pool the same reads made PostgreSQL wait,
+ * each one queued behind the other processes' work on a busy machine.
+ */
+export class FileSource {
+  private readonly fd: number;
+  private position = 0;
 
-  /** `fd`: the pipe's read end, opened non-blocking. */
-  constructor(fd: number, buffers: StreamBuffers) {
-    super(buffers);
-    this.socket = new net.Socket({
-      fd,
-      readable: true,
-      writable: false,
-      onread: {
-        buffer: () => this.readBuffer(),
-        // Node reads next into another buffer from `buffer`: this one is the queue's now.
-        callback: (bytes, buffer) => this.push(Buffer.from(buffer.buffer, buffer.byteOffset, bytes)),
-      },
-    });
-    this.socket.on('end', () => this.end());
-    this.socket.on('error', (error) => this.fail(error));
+  constructor(file: string) {
+    this.fd = openSync(file, 'r');
   }
 
-  protected resume(): void {
-    this.socket.resume();
-  }
-}
-
-/** The bytes of a file that Polars has finished writing. */
-export class FileQueue extends ByteQueue {
-  private wakeReader: (() => void) | null = null;
-  private paused = false;
-  private closed = false;
-
-  constructor(file: string, buffers: StreamBuffers) {
-    super(buffers);
-    this.read(file).then(
-      () => this.end(),
-      (error: unknown) => this.fail(error),
-    );
-  }
-
-  private async read(file: string): Promise<void> {
-    const handle = await fs.open(file, 'r');
-    try {
-      while (!this.closed) {
-        if (this.paused) {
-          await new Promise<void>((resolve) => {
-            this.wakeReader = resolve;
-          });
-          continue;
-        }
-        const buffer = this.readBuffer();
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-        if (bytesRead === 0) {
-          this.buffers.free.push(buffer);
-          return;
-        }
-        this.paused = !this.push(buffer.subarray(0, bytesRead));
+  async take(count: number, reuse: Buffer | null = null): Promise<Buffer | null> {
+    const out = reuse !== null && reuse.length >= count ? reuse.subarray(0, count) : Buffer.allocUnsafe(count);
+    let filled = 0;
+    while (filled < count) {
+      const read = readSync(this.fd, out, filled, count - filled, this.position + filled);
+      if (read === 0) {
+        if (filled === 0) return null;
+        throw new Error(`Arrow IPC stream ended inside a message (${filled} of ${count} bytes)`);
       }
-    } finally {
-      await handle.close();
+      filled += read;
     }
+    this.position += count;
+    return out;
   }
 
-  protected resume(): void {
-    this.paused = false;
-    const wake = this.wakeReader;
-    this.wakeReader = null;
-    wake?.();
-  }
+  /** Nothing to drain: the file is complete. */
+  async drain(): Promise<void> {}
 
-  /** Stops reading (the file is left as it is). */
   close(): void {
-    this.closed = true;
-    this.resume();
+    closeSync(this.fd);
   }
 }
 
@@ -285,7 +257,7 @@ class Table {
  * Yields the record batches of an Arrow IPC stream or file as they arrive. A batch's buffers
  * are views into `buffers.spare`: valid until the next batch is asked for.
  */
-export async function* readRecordBatches(queue: PipeQueue | FileQueue, buffers: StreamBuffers): AsyncGenerator<RecordBatchBuffers> {
+export async function* readRecordBatches(queue: PipeQueue | FileSource, buffers: StreamBuffers): AsyncGenerator<RecordBatchBuffers> {
   let word = await queue.take(4);
   if (word === null) return;
   if (word.toString('latin1') === 'ARRO') {

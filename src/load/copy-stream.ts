@@ -17,18 +17,74 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../postgres/index.ts';
-import { FileQueue, PipeQueue, readRecordBatches, streamBuffers } from './arrow-stream.ts';
-import { type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeBatch } from './pg-binary.ts';
+import { FileSource, PipeQueue, readRecordBatches, streamBuffers } from './arrow-stream.ts';
+import { BinaryEncoder, type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './pg-binary.ts';
 
 const run = promisify(execFile);
 const BROKEN_PIPE = /broken pipe|os error 32|EPIPE/i;
 const openFd = promisify(open);
 const closeFd = (fd: number): Promise<void> => new Promise((resolve) => close(fd, () => resolve()));
+
+/** Chunks written into the COPY and not yet sent: the encoder works ahead of the socket by this many. */
+const WINDOW = 3;
+/**
+ * A chunk at least this large was sent when the COPY calls back for it: its write exceeded the
+ * socket's buffer limit (16 or 64 KiB), so pg-copy-streams waited for the socket to drain.
+ */
+const SENT_WHEN_CALLED_BACK = 1 << 20;
+
+/**
+ * Writes `chunks` into the COPY, at most WINDOW of them waiting to be sent, and gives each large
+ * chunk to `sent` once the socket has written it (the encoder fills it again). Ends the COPY
+ * when the chunks end; on a failure of either side, destroys it (pg-copy-streams then sends
+ * CopyFail) and throws the failure.
+ */
+async function feed(copy: Writable, chunks: AsyncIterable<Buffer>, sent: (chunk: Buffer) => void): Promise<void> {
+  let waiting = 0;
+  let wake: (() => void) | null = null;
+  let failure: unknown = null;
+  const woken = () => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  // Kept after a failure: a destroyed COPY emits its error again, and the failure is thrown here.
+  copy.on('error', (error) => {
+    failure ??= error;
+    woken();
+  });
+  try {
+    for await (const chunk of chunks) {
+      // A COPY that failed while the chunk was made takes no more writes.
+      if (failure !== null) throw failure;
+      waiting++;
+      copy.write(chunk, (error) => {
+        waiting--;
+        if (error === null || error === undefined) {
+          if (chunk.length >= SENT_WHEN_CALLED_BACK) sent(chunk);
+        } else failure ??= error;
+        woken();
+      });
+      while (waiting >= WINDOW && failure === null) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+      if (failure !== null) throw failure;
+    }
+    if (failure !== null) throw failure;
+    copy.end();
+    await finished(copy);
+  } catch (error) {
+    copy.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+}
 
 /** Which side failed: Polars (reading/transforming the file) or PostgreSQL (the COPY). */
 export class CopySideError extends Error {
@@ -70,13 +126,13 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
 
   const sink = (index: number, target: string) => parts.write(index, target);
   // CSV goes to the COPY as it is read; Arrow IPC is read into reused buffers and encoded.
-  const kinds = encoding.format === 'binary' ? encoding.kinds : null;
+  const encoder = encoding.format === 'binary' ? new BinaryEncoder(encoding.kinds) : null;
   const buffers = streamBuffers();
   let sent = 0;
   /** Binary COPY rows from Arrow IPC. */
-  async function* encoded(source: PipeQueue | FileQueue, kinds: readonly BinaryKind[]): AsyncGenerator<Buffer> {
+  async function* encoded(source: PipeQueue | FileSource, encoder: BinaryEncoder): AsyncGenerator<Buffer> {
     for await (const batch of readRecordBatches(source, buffers)) {
-      yield* encodeBatch(batch, kinds);
+      yield* encoder.rows(batch);
       sent += batch.length;
       parts.onRows?.(sent);
     }
@@ -87,7 +143,7 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
     const fifo = path.join(dir, 'rows');
     await run('mkfifo', ['-m', '600', fifo]);
     const fd = await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const queue = kinds === null ? null : new PipeQueue(fd, buffers);
+    const queue = encoder === null ? null : new PipeQueue(fd, buffers);
     const reader = queue?.socket ?? new net.Socket({ fd, readable: true, writable: false });
     const hold = await openFd(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     const sunk = sink(part, fifo).then(
@@ -96,7 +152,7 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
     );
     sunk.finally(() => closeFd(hold)).catch(() => {});
     try {
-      yield* queue === null || kinds === null ? reader : encoded(queue, kinds);
+      yield* queue === null || encoder === null ? reader : encoded(queue, encoder);
     } finally {
       // When the COPY failed first, closing the read end makes Polars stop (broken pipe).
       reader.destroy();
@@ -127,10 +183,10 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
         throw failure;
       }
       if (index + 1 < count) next = write(index + 1);
-      const queue = kinds === null ? null : new FileQueue(file, buffers);
+      const queue = encoder === null ? null : new FileSource(file);
       const stream = queue === null ? createReadStream(file, { highWaterMark: 1 << 20 }) : null;
       try {
-        yield* queue === null || kinds === null ? (stream as AsyncIterable<Buffer>) : encoded(queue, kinds);
+        yield* queue === null || encoder === null ? (stream as AsyncIterable<Buffer>) : encoded(queue, encoder);
       } finally {
         queue?.close();
         stream?.destroy();
@@ -144,17 +200,19 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
   }
 
   async function* data(): AsyncGenerator<Buffer> {
-    if (encoding.format === 'binary') yield COPY_BINARY_HEADER;
+    if (encoder !== null) yield COPY_BINARY_HEADER;
     if (parts.count === 1) yield* piped(0);
     else yield* relayed(parts.count);
-    if (encoding.format === 'binary') yield COPY_BINARY_TRAILER;
+    if (encoder !== null) {
+      yield* encoder.end();
+      yield COPY_BINARY_TRAILER;
+    }
   }
 
   try {
     const copy = client.query(copyFrom(copySql));
     try {
-      // At most two encoded chunks (4 MiB each) wait for the socket: Readable.from would buffer 16.
-      await pipeline(Readable.from(data(), { highWaterMark: 2 }), copy);
+      await feed(copy, data(), (chunk) => encoder?.reuse(chunk));
     } catch (error) {
       // A COPY that failed closed the pipe, and Polars then failed writing to it ("broken
       // pipe"): the COPY's error is the cause. A Polars failure of its own ends the data

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
-import { FileQueue, type RecordBatchBuffers, readRecordBatches, streamBuffers } from '../../src/load/arrow-stream.ts';
+import { FileSource, type RecordBatchBuffers, readRecordBatches, streamBuffers } from '../../src/load/arrow-stream.ts';
 import { binaryExpression } from '../../src/load/copy-expressions.ts';
 import { type BinaryKind, binaryKind, encodeBatch } from '../../src/load/pg-binary.ts';
 import { outputColumns } from '../../src/polars/index.ts';
@@ -66,7 +66,7 @@ async function batchesOf(df: pl.DataFrame): Promise<{ batches: RecordBatchBuffer
   const buffers = streamBuffers();
   const batches: RecordBatchBuffers[] = [];
   // A batch's buffers are views into memory reused by the next batch: each is copied here.
-  for await (const batch of readRecordBatches(new FileQueue(ipc, buffers), buffers)) {
+  for await (const batch of readRecordBatches(new FileSource(ipc), buffers)) {
     batches.push({ ...batch, buffers: batch.buffers.map((buffer) => Buffer.from(buffer)) });
   }
   return { batches, kinds: columns.map(binaryKind) };
