@@ -23,7 +23,7 @@ import {
   redactConnectionString,
   startEmbeddedDatabase,
 } from './postgres/index.ts';
-import { sweepStaleTempDirs } from './read/index.ts';
+import { sweepStaleTempDirs, tempRoots } from './read/index.ts';
 import { ReaderPool, takePrestartedReaders, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
@@ -62,7 +62,8 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
     );
   }
   applyPolarsDefaults();
-  void sweepStaleTempDirs().then((removed) => {
+  void Promise.all(tempRoots().map((root) => sweepStaleTempDirs(root))).then((counts) => {
+    const removed = counts.reduce((sum, count) => sum + count, 0);
     if (removed > 0) log.info({ removed }, 'removed temp folders left by loads that were killed');
   });
   // One reader ahead of need (perhaps started before the config was loaded): the first file does

@@ -22,6 +22,7 @@ import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../postgres/index.ts';
+import { relayRoot } from '../read/index.ts';
 import { FileSource, PipeQueue, readRecordBatches, streamBuffers } from './arrow-stream.ts';
 import { BinaryEncoder, type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './pg-binary.ts';
 
@@ -121,7 +122,7 @@ export interface CopyParts {
  * stream; at most one query runs at a time.
  */
 export async function copyFrame(client: PoolClient, copySql: string, parts: CopyParts, encoding: CopyEncoding): Promise<number> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-'));
+  const dir = await fs.mkdtemp(path.join(relayRoot(), 'ferry-copy-'));
   let polarsFailure: CopySideError | null = null;
 
   const sink = (index: number, target: string) => parts.write(index, target);

@@ -16,5 +16,5 @@ export {
 export { checkFileSize, checkParquetEnvelope, checkParquetFooter, countParquetRows, type ParquetLimits, type ParquetObject } from './parquet-envelope.ts';
 export type { FooterInfo } from './parquet-footer.ts';
 export { type ReadFile, type ReadLimits, readFailure, readFile, readWhole } from './read-file.ts';
-export { sweepStaleTempDirs } from './temp-files.ts';
+export { relayRoot, sweepStaleTempDirs, tempRoots } from './temp-files.ts';
 export { findInvalidUtf8, type Utf8Error } from './utf8.ts';

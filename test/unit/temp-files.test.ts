@@ -1,9 +1,10 @@
 /** Stale temp folders of killed loads are swept at start; fresh ones and others' are kept. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { STALE_AFTER_MS, sweepStaleTempDirs } from '../../src/read/temp-files.ts';
+import { relayRoot, STALE_AFTER_MS, sweepStaleTempDirs, tempRoots } from '../../src/read/temp-files.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 describe('temp folders', () => {
@@ -23,5 +24,27 @@ describe('temp folders', () => {
     assert.equal(await sweepStaleTempDirs(root), 2);
     assert.deepEqual(fs.readdirSync(root).sort(), ['ferry-copy-fresh', 'someone-else-old']);
     assert.equal(await sweepStaleTempDirs(path.join(root, 'missing')), 0);
+  });
+
+  it('relays slices through /dev/shm when it has room and TMPDIR is not set, else through the temp folder', () => {
+    const saved = process.env.TMPDIR;
+    try {
+      process.env.TMPDIR = tempDir('relay-');
+      assert.equal(relayRoot(), process.env.TMPDIR);
+      assert.deepEqual(tempRoots(), [process.env.TMPDIR]);
+      delete process.env.TMPDIR;
+      let roomy = false;
+      try {
+        const stats = fs.statfsSync('/dev/shm');
+        roomy = process.platform === 'linux' && stats.bavail * stats.bsize >= 2 ** 30;
+      } catch {
+        // no /dev/shm
+      }
+      assert.equal(relayRoot(), roomy ? '/dev/shm' : os.tmpdir());
+      assert.ok(tempRoots().includes(os.tmpdir()) && tempRoots().includes(relayRoot()));
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 });
