@@ -247,9 +247,14 @@ async function ledger(context: ScaleContext): Promise<string[]> {
   // it is); the statements it sent are captured and then explained, exactly as sent.
   let captured: { text: string; values: unknown[] }[] = [];
   const capturing = {
-    query: (text: string, values: unknown[] = []) => {
-      captured.push({ text, values });
-      return client.query(text, values);
+    query: (statement: string | pg.QueryConfig, values: unknown[] = []) => {
+      // A statement is a text with values, or a named (prepared) statement's config.
+      if (typeof statement !== 'string') {
+        captured.push({ text: statement.text, values: statement.values ?? [] });
+        return client.query(statement);
+      }
+      captured.push({ text: statement, values });
+      return client.query(statement, values);
     },
   } as unknown as pg.Pool;
   const timedStatement = async (what: string, statement: (db: pg.Pool) => Promise<unknown>) => {
@@ -278,12 +283,16 @@ async function ledger(context: ScaleContext): Promise<string[]> {
     context.log(`${what}:\n${plan}`);
     return `| ${what} | ${ms(median(times))} | ${[...indexes, ...scans].join(', ') || '—'} |`;
   };
-  // A page as a listing gives it: 990 keys the ledger has (processed, same version), 10 new ones.
-  const page: StoredObject[] = Array.from({ length: 1000 }, (_, i) => {
-    const n = LEDGER_ROWS / 2 + i;
-    const key = i < 990 ? `day-${String(Math.floor(n / 1000)).padStart(5, '0')}/part-${String(n % 1000).padStart(4, '0')}.parquet` : `new/part-${i}.parquet`;
-    return { key, etag: 'v1', size: 30000, lastModified: new Date().toISOString() };
-  });
+  // A page as a listing gives it, in key order: 990 keys the ledger has (processed, same
+  // version) and 10 new ones among them.
+  const ledgerKey = (n: number) => `day-${String(Math.floor(n / 1000)).padStart(5, '0')}/part-${String(n % 1000).padStart(4, '0')}`;
+  const listed = (key: string): StoredObject => ({ key, etag: 'v1', size: 30000, lastModified: new Date().toISOString() });
+  const page: StoredObject[] = Array.from({ length: 990 }, (_, i) => ledgerKey(LEDGER_ROWS / 2 + i)).flatMap((key, i) =>
+    i % 99 === 0 ? [listed(`${key}.parquet`), listed(`${key}-new.parquet`)] : [listed(`${key}.parquet`)],
+  );
+  // A page whose keys span half the ledger (the store lost the keys between them): its keys are
+  // looked up one by one.
+  const sparse: StoredObject[] = Array.from({ length: 1000 }, (_, i) => listed(`${ledgerKey(i * 500)}.parquet`));
   const lines = [
     `### A ledger of ${LEDGER_ROWS.toLocaleString('en')} file versions (${PENDING.toLocaleString('en')} pending)`,
     '',
@@ -305,6 +314,7 @@ async function ledger(context: ScaleContext): Promise<string[]> {
       ),
     ),
     await timedStatement('record a listing page of 1,000 keys (990 known, 10 new)', (db) => recordListingPage(db, pipeline, run, page)),
+    await timedStatement('the same, a page whose keys span 500,000 ledger rows (key by key)', (db) => recordListingPage(db, pipeline, run, sparse)),
     await timedStatement('the last key seen (`listFrom: last-seen`)', (db) => lastSeenKey(db, pipeline, '')),
     await timedStatement('retention (counted, not deleted)', (db) =>
       pruneLedger(db, [{ name: pipeline, source: { modifiedWithinMs: 24 * 3600 * 1000 } }], 3600 * 1000, { dryRun: true }),

@@ -167,6 +167,39 @@ describe('ledger', () => {
     ]);
   });
 
+  it('records a page by the range of its keys, or key by key when the ledger holds many more keys in that range', async () => {
+    const rt = await open();
+    const run = await startRun(rt.pool, { pipeline: 'ranges', trigger: 'manual', scheduledFor: null, instance: 'test' });
+    const object = (key: string, etag = 'e') => ({ key, etag, size: 1, lastModified: '2026-01-02T03:04:05.123456789Z' });
+    // Keys that need escaping in an array literal, and one that spells NULL, round-trip as keys.
+    const odd = ['q"uote.parquet', 'back\\slash.parquet', 'com,ma {x}.parquet', 'NULL'].map((key) => object(key));
+    assert.deepEqual(await recordListingPage(rt.pool, 'ranges', run!.id, odd), { discovered: 4, superseded: 0, pending: 0 });
+    assert.deepEqual(await recordListingPage(rt.pool, 'ranges', run!.id, odd), { discovered: 0, superseded: 0, pending: 4 });
+    const keys = await db.pool.query('SELECT key FROM ferry_files WHERE pipeline = \'ranges\' ORDER BY key COLLATE "C"');
+    assert.deepEqual(
+      keys.rows.map((row) => row.key),
+      odd.map((o) => o.key).sort(),
+    );
+
+    // 2,000 keys loaded earlier, then gone from the store but for two: a page of those two and a
+    // new key between them spans 2,000 ledger rows, more than four a key.
+    const old = Array.from({ length: 2000 }, (_, i) => object(`day/${String(i).padStart(5, '0')}.parquet`));
+    for (let i = 0; i < old.length; i += 1000) await recordListingPage(rt.pool, 'ranges', run!.id, old.slice(i, i + 1000));
+    await db.pool.query("UPDATE ferry_files SET status = 'processed' WHERE pipeline = 'ranges' AND key LIKE 'day/%'");
+    const sparse = [old[0], object('day/01000x.parquet'), old[1999]].map((o) => o as ReturnType<typeof object>);
+    assert.deepEqual(await recordListingPage(rt.pool, 'ranges', run!.id, sparse), { discovered: 1, superseded: 0, pending: 0 });
+    // The new key changes while pending: superseded, in the key-by-key plan too.
+    const changed = [old[0], object('day/01000x.parquet', 'f'), old[1999]].map((o) => o as ReturnType<typeof object>);
+    assert.deepEqual(await recordListingPage(rt.pool, 'ranges', run!.id, changed), { discovered: 1, superseded: 1, pending: 0 });
+    // A dense page of the same keys: the range plan gives the same answers.
+    assert.deepEqual(await recordListingPage(rt.pool, 'ranges', run!.id, old.slice(0, 1000)), { discovered: 0, superseded: 0, pending: 0 });
+    const versions = await db.pool.query("SELECT version, status FROM ferry_files WHERE key = 'day/01000x.parquet' ORDER BY id");
+    assert.deepEqual(versions.rows, [
+      { version: 'etag:e', status: 'superseded' },
+      { version: 'etag:f', status: 'pending' },
+    ]);
+  });
+
   it('lets a live lease stand, takes over an expired one, and refuses the load of the worker that lost it', async () => {
     const rt = await open();
     const run = await startRun(rt.pool, { pipeline: 'default', trigger: 'manual', scheduledFor: null, instance: 'test' });
