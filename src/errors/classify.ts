@@ -25,6 +25,8 @@ export function databaseErrorCode(error: unknown, fallback: ErrorCode = 'LOAD_RE
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code === 'string') {
+    // ferry's own temp space (a load's pipe or slices) was full: not the rows' fault.
+    if (code === 'ENOSPC' || code === 'EDQUOT') return 'TEMP_SPACE_FULL';
     if (code.startsWith('08')) return 'DATABASE_UNREACHABLE';
     const transient = TRANSIENT_SQLSTATES[code];
     if (transient !== undefined) return transient;

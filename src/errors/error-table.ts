@@ -31,6 +31,11 @@ export const ERROR_TABLE = {
   DATABASE_CONFLICT: { step: 'load', outcome: 'retry', meaning: 'a serialization failure or deadlock (40001, 40P01); tried again' },
   STORAGE_UNREACHABLE: { step: 'read', outcome: 'retry', meaning: 'the object store did not answer' },
   STORAGE_ERROR: { step: 'read', outcome: 'retry', meaning: 'the store or network failed while the file was read (timeouts, 5xx, 429, resets)' },
+  TEMP_SPACE_FULL: {
+    step: 'read',
+    outcome: 'retry',
+    meaning: "the machine's temp space was full (the OS temp folder, or /dev/shm where a load's slices go): the machine's problem, not the file's",
+  },
   // The version read is gone.
   FILE_NOT_FOUND: { step: 'read', outcome: 'supersede', meaning: 'the object was deleted before or while it was read' },
   FILE_CHANGED: { step: 'read', outcome: 'supersede', meaning: 'the object was overwritten while it was read; the new version is processed instead' },

@@ -41,6 +41,9 @@ export class FerryError extends Error {
 export function coerceError(error: unknown, fallback: ErrorCode = 'INTERNAL'): FerryError {
   if (error instanceof FerryError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  // A temp folder that is full is the machine's problem: the file is tried again later.
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new FerryError('TEMP_SPACE_FULL', message, { cause: error });
   return new FerryError(fallback, message, { cause: error });
 }
 

@@ -9,6 +9,8 @@ import type { ErrorCode } from '../errors/index.ts';
 const TRANSIENT_STORE_ERROR =
   /object-store error|error sending request|connection (?:refused|reset|closed)|timed out|timeout|status code: (5\d\d|429)|dns error|reset by peer|broken pipe/i;
 const NOT_FOUND = /not found|No such file or directory|os error 2\b/i;
+/** A full disk or quota where Polars wrote a slice, a pipe's overflow or rejects: not the file's fault. */
+const NO_SPACE = /No space left on device|os error 28\b|Disk quota exceeded|os error 122\b/i;
 const INFERENCE =
   /infer_schema_length|could not parse .* as dtype|error deserializing value|got non-null value for NULL-typed column|cannot (?:infer|determine) .*schema/i;
 const ENCODING = /utf-?8/i;
@@ -23,6 +25,7 @@ export interface PolarsErrorContext {
 
 /** The code for an error Polars raised while reading (and transforming) a file. */
 export function polarsErrorCode(message: string, context: PolarsErrorContext): ErrorCode {
+  if (NO_SPACE.test(message)) return 'TEMP_SPACE_FULL';
   if (TRANSIENT_STORE_ERROR.test(message) && !/parquet:|out of specification/i.test(message)) return 'STORAGE_ERROR';
   if (NOT_FOUND.test(message) && !/column/i.test(message)) return 'FILE_NOT_FOUND';
   if (INFERENCE.test(message)) return 'SCHEMA_INFERENCE_FAILED';

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { coerceError, databaseErrorCode, errorEntry } from '../../src/errors/index.ts';
+import { polarsErrorCode } from '../../src/polars/index.ts';
 import { relayRoot, STALE_AFTER_MS, sweepStaleTempDirs, tempRoots } from '../../src/read/temp-files.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
@@ -46,5 +48,18 @@ describe('temp folders', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }
+  });
+
+  it("a full temp space is the machine's problem: the file is tried again, not quarantined", () => {
+    const full = Object.assign(new Error("ENOSPC: no space left on device, mkdtemp '/dev/shm/ferry-copy-XXXXXX'"), { code: 'ENOSPC' });
+    assert.equal(coerceError(full).code, 'TEMP_SPACE_FULL');
+    assert.equal(databaseErrorCode(full), 'TEMP_SPACE_FULL');
+    // Polars writing a slice into a full folder.
+    assert.equal(polarsErrorCode('failed to write IPC: No space left on device (os error 28)', { transformed: false }), 'TEMP_SPACE_FULL');
+    assert.equal(polarsErrorCode('Disk quota exceeded (os error 122)', { transformed: true }), 'TEMP_SPACE_FULL');
+    assert.equal(errorEntry('TEMP_SPACE_FULL').outcome, 'retry');
+    // Other errors keep their codes.
+    assert.equal(polarsErrorCode('parquet: File out of specification: bad footer', { transformed: false }), 'FILE_CORRUPT');
+    assert.equal(coerceError(new Error('boom')).code, 'INTERNAL');
   });
 });
