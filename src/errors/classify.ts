@@ -14,6 +14,15 @@ const TRANSIENT_SQLSTATES: Readonly<Record<string, ErrorCode>> = {
   '40001': 'DATABASE_CONFLICT', // serialization_failure
   '40P01': 'DATABASE_CONFLICT', // deadlock_detected
 };
+/** Node's errors for a full disk or quota: ferry's temp space, the machine's problem. */
+const NO_SPACE_ERRORS = new Set(['ENOSPC', 'EDQUOT']);
+
+/** Whether Node failed because the temp space (a load's pipe, slices, a copy of an object) is full. */
+export function isTempSpaceFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NO_SPACE_ERRORS.has(code);
+}
+
 /** Node's socket errors from `pg` when the server is not there. */
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
@@ -24,9 +33,9 @@ const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 export function databaseErrorCode(error: unknown, fallback: ErrorCode = 'LOAD_REJECTED'): ErrorCode {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
+  // ferry's own temp space (a load's pipe or slices) was full: not the rows' fault.
+  if (isTempSpaceFull(error)) return 'TEMP_SPACE_FULL';
   if (typeof code === 'string') {
-    // ferry's own temp space (a load's pipe or slices) was full: not the rows' fault.
-    if (code === 'ENOSPC' || code === 'EDQUOT') return 'TEMP_SPACE_FULL';
     if (code.startsWith('08')) return 'DATABASE_UNREACHABLE';
     const transient = TRANSIENT_SQLSTATES[code];
     if (transient !== undefined) return transient;

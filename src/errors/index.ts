@@ -3,6 +3,7 @@
  * FerryError: a `code` from the error table (which decides whether retrying can help), the
  * step it happened in, and the original cause. `coerceError` turns anything else into one.
  */
+import { isTempSpaceFull } from './classify.ts';
 import { type ErrorCode, errorEntry, type FileStep } from './error-table.ts';
 
 export { databaseErrorCode } from './classify.ts';
@@ -42,8 +43,7 @@ export function coerceError(error: unknown, fallback: ErrorCode = 'INTERNAL'): F
   if (error instanceof FerryError) return error;
   const message = error instanceof Error ? error.message : String(error);
   // A temp folder that is full is the machine's problem: the file is tried again later.
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new FerryError('TEMP_SPACE_FULL', message, { cause: error });
+  if (isTempSpaceFull(error)) return new FerryError('TEMP_SPACE_FULL', message, { cause: error });
   return new FerryError(fallback, message, { cause: error });
 }
 

@@ -84,7 +84,7 @@ const ARRAY_ESCAPED = /[\\"]/;
  * store) than the statement's own round trip. Here values without NULLs, `"` or `\` (keys and
  * versions, nearly always) are joined at once; others go one by one.
  */
-export function arrayLiteral(values: readonly (string | null)[]): string {
+function arrayLiteral(values: readonly (string | null)[]): string {
   if (!values.includes(null) && !ARRAY_ESCAPED.test(values.join(''))) return values.length === 0 ? '{}' : `{"${values.join('","')}"}`;
   const parts = values.map((value) => (value === null ? 'NULL' : `"${value.replace(/[\\"]/g, '\\$&')}"`));
   return `{${parts.join(',')}}`;

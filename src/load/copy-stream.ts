@@ -184,12 +184,12 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
         throw failure;
       }
       if (index + 1 < count) next = write(index + 1);
-      const queue = encoder === null ? null : new FileSource(file);
-      const stream = queue === null ? createReadStream(file, { highWaterMark: 1 << 20 }) : null;
+      const source = encoder === null ? null : new FileSource(file);
+      const stream = source === null ? createReadStream(file, { highWaterMark: 1 << 20 }) : null;
       try {
-        yield* queue === null || encoder === null ? (stream as AsyncIterable<Buffer>) : encoded(queue, encoder);
+        yield* source === null || encoder === null ? (stream as AsyncIterable<Buffer>) : encoded(source, encoder);
       } finally {
-        queue?.close();
+        source?.close();
         stream?.destroy();
         await fs.rm(file, { force: true });
         if (index + 1 < count) {

@@ -155,13 +155,6 @@ export class BinaryEncoder {
   }
 }
 
-/** One record batch as binary COPY rows, in chunks of about `chunkSize` bytes. */
-export function* encodeBatch(batch: RecordBatchBuffers, kinds: readonly BinaryKind[], chunkSize = 4 << 20): Generator<Buffer> {
-  const encoder = new BinaryEncoder(kinds, chunkSize);
-  yield* encoder.rows(batch);
-  yield* encoder.end();
-}
-
 /** A batch's columns, and every row's size: a part common to all rows, plus per row what varies. */
 function sized(batch: RecordBatchBuffers, kinds: readonly BinaryKind[]): { columns: EncodedColumn[]; common: number; sizes: Int32Array } {
   const rows = batch.length;

@@ -9,11 +9,18 @@ import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { FileSource, type RecordBatchBuffers, readRecordBatches, streamBuffers } from '../../src/load/arrow-stream.ts';
 import { binaryExpression } from '../../src/load/copy-expressions.ts';
-import { type BinaryKind, binaryKind, encodeBatch } from '../../src/load/pg-binary.ts';
+import { BinaryEncoder, type BinaryKind, binaryKind } from '../../src/load/pg-binary.ts';
 import { outputColumns } from '../../src/polars/index.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 const ROWS = 5_000;
+
+/** One batch alone through an encoder: its chunks, the last one included. */
+function* encodeBatch(batch: RecordBatchBuffers, kinds: readonly BinaryKind[], chunkSize?: number): Generator<Buffer> {
+  const encoder = new BinaryEncoder(kinds, chunkSize);
+  yield* encoder.rows(batch);
+  yield* encoder.end();
+}
 
 /** Rows with NULLs at different places per column, text of every length up to 300 bytes. */
 function frame(): pl.DataFrame {
