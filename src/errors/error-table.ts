@@ -43,6 +43,22 @@ export const ERROR_TABLE = {
   FORMAT_UNKNOWN: { step: 'read', outcome: 'quarantine', meaning: 'the format is not known from the extension; set source.format' },
   FILE_TOO_LARGE: { step: 'read', outcome: 'quarantine', meaning: 'over limits.maxFileSize, limits.maxDecompressedSize or limits.maxRowGroupSize' },
   FILE_CORRUPT: { step: 'read', outcome: 'quarantine', meaning: 'not a valid file of its format (bad magic, footer, pages, truncated)' },
+  FILE_UNSUPPORTED: {
+    step: 'read',
+    outcome: 'quarantine',
+    meaning: "a valid file that ferry's reader cannot read correctly (the message names the feature and the column); refused rather than loaded wrong",
+  },
+  READ_MISMATCH: {
+    step: 'read',
+    outcome: 'quarantine',
+    meaning:
+      "what was decoded differs from what the file declares (rows, or a column's nulls in the Parquet footer); the message names the column and both numbers",
+  },
+  VALUE_TOO_LARGE: {
+    step: 'read',
+    outcome: 'quarantine',
+    meaning: "a value over PostgreSQL's 1 GB limit for one field; found before COPY",
+  },
   ENCODING_INVALID: { step: 'read', outcome: 'quarantine', meaning: 'a text file that is not UTF-8; the message gives the line and byte offset' },
   SCHEMA_INFERENCE_FAILED: {
     step: 'read',

@@ -96,7 +96,8 @@ export interface CsvScanOptions {
   readonly quoteChar: string;
   readonly nullValues?: readonly string[];
   readonly inferSchemaLength: number;
-  readonly schema?: Record<string, pl.DataType>;
+  /** Types for some columns, the others inferred. */
+  readonly overwriteDtype?: Record<string, pl.DataType>;
   readonly cloudOptions?: Record<string, string>;
 }
 

@@ -3,3 +3,4 @@ export { lenientCast } from './lenient-cast.ts';
 export { type PolarsErrorContext, polarsErrorCode, polarsMessage } from './polars-errors.ts';
 export { isSchemaTypeName, SCHEMA_TYPE_NAMES, schemaDataType } from './schema-types.ts';
 export { applyPolarsDefaults } from './settings.ts';
+export { type InferredText, inferTextTypes, type TextInference } from './text-inference.ts';

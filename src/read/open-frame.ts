@@ -16,9 +16,11 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
-import { polarsErrorCode, polarsMessage, scanCsv, schemaDataType } from '../polars/index.ts';
+import { type InferredText, inferTextTypes, outputColumns, polarsErrorCode, polarsMessage, scanCsv, schemaDataType } from '../polars/index.ts';
 import type { ObjectStore, ReadTarget } from '../storage/index.ts';
 import { formatSize } from '../units/index.ts';
+import { type CsvDialect, sniffCsvDialect } from './csv-dialect.ts';
+import { findInvalidUtf8 } from './utf8.ts';
 
 export const FILE_FORMATS = ['parquet', 'csv', 'ndjson', 'json', 'ipc'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -110,6 +112,8 @@ export function readOptionsFor(source: SourceFormat, key: string, maxDecompresse
 /** A file opened for reading; `dispose` removes any temp copy. */
 export interface OpenedFrame {
   readonly frame: pl.LazyDataFrame;
+  /** How a CSV file was read (dialect, inference decisions); null for other formats. */
+  readonly csv?: CsvReading | null;
   /** The bytes Polars reads (decompressed), again: to find where an encoding error is. */
   bytes(): Promise<Readable>;
   dispose(): Promise<void>;
@@ -125,12 +129,12 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
   }
   const inPlace =
     options.compression === 'none' && (target.kind === 'path' || (target.kind === 'cloud' && ['parquet', 'csv', 'ndjson'].includes(options.format)));
+  const reading: { csv: CsvReading | null } = { csv: null };
   if (inPlace) {
-    return {
-      frame: await scanLocal(target as ScanTarget, key, options),
-      bytes: async () => (target.kind === 'path' ? createReadStream(target.path) : store.readStream(key)),
-      dispose: async () => {},
-    };
+    const head = () => (target.kind === 'path' ? readHead(createReadStream(target.path, { end: HEAD_BYTES - 1 })) : store.readStream(key).then(readHead));
+    const bytes = async () => (target.kind === 'path' ? createReadStream(target.path) : store.readStream(key));
+    const frame = await scanLocal(target as ScanTarget, key, options, head, reading).catch((error) => placeEncodingError(error, key, bytes));
+    return { frame, csv: reading.csv, bytes, dispose: async () => {} };
   }
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-read-'));
@@ -140,7 +144,10 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
     const local = path.join(dir, 'object');
     const source = target.kind === 'path' ? createReadStream(target.path) : await store.readStream(key);
     await pipeline([source, ...decompressor(key, options), createWriteStream(local, { mode: 0o600 })]);
-    return { frame: await scanLocal({ kind: 'path', path: local }, key, options), bytes: async () => createReadStream(local), dispose };
+    const head = () => readHead(createReadStream(local, { end: HEAD_BYTES - 1 }));
+    const bytes = async () => createReadStream(local);
+    const frame = await scanLocal({ kind: 'path', path: local }, key, options, head, reading).catch((error) => placeEncodingError(error, key, bytes));
+    return { frame, csv: reading.csv, bytes, dispose };
   } catch (error) {
     await dispose();
     if (error instanceof FerryError) throw error;
@@ -173,7 +180,16 @@ function decompressor(key: string, options: ReadOptions): Transform[] {
   return [decoder, limit];
 }
 
-async function scanLocal(target: ScanTarget, key: string, options: ReadOptions): Promise<pl.LazyDataFrame> {
+/** The first bytes of the file, for sniffing a CSV file's dialect. */
+type HeadReader = () => Promise<Buffer>;
+
+async function scanLocal(
+  target: ScanTarget,
+  key: string,
+  options: ReadOptions,
+  head: HeadReader,
+  reading: { csv: CsvReading | null },
+): Promise<pl.LazyDataFrame> {
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
   const { csv } = options;
@@ -191,25 +207,8 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
     switch (options.format) {
       case 'parquet':
         return cast(pl.scanParquet(location, { glob: false, ...cloudOptions }));
-      case 'csv': {
-        const scan = (inferSchemaLength: number, schema?: Record<string, pl.DataType>) =>
-          scanCsv(location, {
-            sep: csv.delimiter ?? (formatExtension(key) === '.tsv' ? '\t' : ','),
-            hasHeader: csv.header ?? true,
-            quoteChar: csv.quote ?? '"',
-            ...(csv.nullValues ? { nullValues: csv.nullValues } : {}),
-            inferSchemaLength,
-            ...(schema ? { schema } : {}),
-            ...cloudOptions,
-          });
-        // Polars' CSV reader has no "all rows": it is given the file's line count (never
-        // more: it reserves room for as many rows as it is told).
-        const inferRows = options.inferSchemaLength ?? Math.max(1, await countLines(target, key));
-        if (!hasOverrides) return scan(inferRows);
-        // A CSV schema must name every column: inferred ones, with the overrides put in.
-        const inferred = (await scan(inferRows).head(0).collect()).schema as Record<string, pl.DataType>;
-        return scan(inferRows, { ...inferred, ...overrides });
-      }
+      case 'csv':
+        return await scanCsvFile(target, key, options, overrides, head, reading);
       case 'ndjson':
         return pl.scanJson(location, {
           inferSchemaLength: options.inferSchemaLength,
@@ -232,6 +231,115 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions):
       cause: error,
     });
   }
+}
+
+/** How a CSV file was read: its dialect and what inference decided, for `ferry preview`. */
+export interface CsvReading {
+  readonly dialect: CsvDialect;
+  readonly decisions: readonly InferredText[];
+}
+
+/** Bytes of a file's head judged for its dialect. */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * A CSV file as a LazyFrame: its dialect sniffed from its head (unless configured), Polars'
+ * inference on the first `inferSchemaLength` rows, refined without loss (see
+ * polars/text-inference.ts), `source.schema` over both.
+ */
+async function scanCsvFile(
+  target: ScanTarget,
+  key: string,
+  options: ReadOptions,
+  overrides: Record<string, pl.DataType>,
+  head: HeadReader,
+  reading: { csv: CsvReading | null },
+): Promise<pl.LazyDataFrame> {
+  const { csv } = options;
+  const location = target.kind === 'path' ? target.path : target.url;
+  const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
+  const headText = (await head()).toString('utf8');
+  const dialect = sniffCsvDialect(headText, csv, formatExtension(key) === '.tsv');
+  const scan = (inferSchemaLength: number, overwrite: Record<string, pl.DataType>) =>
+    scanCsv(location, {
+      sep: dialect.delimiter,
+      hasHeader: csv.header ?? true,
+      quoteChar: dialect.quote,
+      ...(csv.nullValues ? { nullValues: csv.nullValues } : {}),
+      inferSchemaLength,
+      ...(Object.keys(overwrite).length > 0 ? { overwriteDtype: overwrite } : {}),
+      ...cloudOptions,
+    });
+  // Polars' CSV reader has no "all rows": it is given the file's line count (never more: it
+  // reserves room for as many rows as it is told).
+  const inferRows = options.inferSchemaLength ?? Math.max(1, await countLines(target, key));
+  const inferred = new Map(outputColumns(scan(inferRows, {})).map((column) => [column.name, column.dtype]));
+  if (inferred.size > MAX_TABLE_COLUMNS) {
+    throw new FerryError(
+      'COLUMNS_INVALID',
+      `${key} has ${inferred.size} columns (delimiter ${dialect.delimiter === '\t' ? 'tab' : JSON.stringify(dialect.delimiter)}); a PostgreSQL table holds at most ${MAX_TABLE_COLUMNS}`,
+    );
+  }
+  // The sample as text, to judge what Polars' inference would lose.
+  const sample = await scan(0, {}).head(inferRows).collect();
+  if (sample.height === 0 && (csv.header ?? true) && hasDataLines(headText)) {
+    throw new FerryError(
+      'FILE_CORRUPT',
+      `${key} has lines after its header, but no rows could be read from them: its header line ${JSON.stringify(firstLine(headText))} has an unmatched quote (${dialect.quote}) that runs to the end of the file`,
+    );
+  }
+  const inference = inferTextTypes(sample, inferred, new Set(Object.keys(options.schema)));
+  const asText = Object.fromEntries(inference.asText.map((column) => [column, pl.Utf8]));
+  const frame = scan(inferRows, { ...asText, ...overrides });
+  reading.csv = { dialect, decisions: inference.decisions };
+  return inference.parses.length > 0 ? frame.withColumns(...inference.parses) : frame;
+}
+
+/** PostgreSQL's limit on a table's columns. */
+const MAX_TABLE_COLUMNS = 1600;
+
+function firstLine(text: string): string {
+  const end = text.search(/\r?\n/);
+  return end >= 0 ? text.slice(0, end) : text;
+}
+
+/** An encoding error found while the file was opened, with the line of its first bad byte. */
+async function placeEncodingError(error: unknown, key: string, bytes: () => Promise<Readable>): Promise<never> {
+  if (error instanceof FerryError && error.code === 'ENCODING_INVALID') {
+    const found = await bytes()
+      .then(findInvalidUtf8)
+      .catch(() => null);
+    if (found !== null) {
+      throw new FerryError('ENCODING_INVALID', `${key} is not valid UTF-8 at line ${found.line} (byte offset ${found.offset}): ${error.message}`, {
+        cause: error,
+      });
+    }
+  }
+  throw error;
+}
+
+/** Up to HEAD_BYTES of a stream, which is then closed. */
+async function readHead(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= HEAD_BYTES) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+}
+
+/** A line with something on it after the first line of the head. */
+function hasDataLines(text: string): boolean {
+  return text
+    .split(/\r?\n/)
+    .slice(1)
+    .some((line) => line.trim() !== '');
 }
 
 /** Lines in a local file or an object (for inferring CSV types over all rows). */

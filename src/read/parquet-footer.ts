@@ -15,6 +15,29 @@ export interface ColumnChunkInfo {
   readonly start: number;
   readonly compressedSize: number;
   readonly uncompressedSize: number;
+  /** The leaf's path in the schema (`path_in_schema`), e.g. `['tags', 'list', 'element']`. */
+  readonly path: readonly string[];
+  /** Values in the chunk, counting nulls and empty lists (one per repetition/definition level). */
+  readonly values: number;
+  /** Nulls in the chunk as its statistics declare them, or null when not written. */
+  readonly nullCount: number | null;
+  /** The compression codec (CompressionCodec: 0 none, 1 snappy, 2 gzip, 6 zstd, …). */
+  readonly codec: number;
+}
+
+/** A node of the file's schema tree, as the footer declares it. */
+export interface SchemaNode {
+  readonly name: string;
+  /** Physical type (Type: 0 BOOLEAN … 3 INT96 … 7 FIXED_LEN_BYTE_ARRAY), null for a group. */
+  readonly type: number | null;
+  readonly typeLength: number | null;
+  /** 0 required, 1 optional, 2 repeated. */
+  readonly repetition: number;
+  /** ConvertedType (legacy annotation: 1 MAP, 2 MAP_KEY_VALUE, 3 LIST, …), or null. */
+  readonly convertedType: number | null;
+  /** The LogicalType union's field id (3 LIST, 2 MAP, 8 TIMESTAMP, 15 FLOAT16, …), or null. */
+  readonly logicalType: number | null;
+  readonly children: readonly SchemaNode[];
 }
 
 export interface RowGroupInfo {
@@ -27,6 +50,8 @@ export interface RowGroupInfo {
 export interface FooterInfo {
   readonly rows: number;
   readonly rowGroups: readonly RowGroupInfo[];
+  /** The schema's root's children (the file's top-level columns); empty when the footer has none. */
+  readonly schema: readonly SchemaNode[];
 }
 
 // Compact protocol types.
@@ -129,6 +154,13 @@ class Reader {
     this.at += count;
   }
 
+  /** A binary field as UTF-8 text (names in the schema). */
+  text(): string {
+    const length = Number(this.varint());
+    this.advance(length);
+    return this.bytes.toString('utf8', this.at - length, this.at);
+  }
+
   listHeader(): { size: number; elementType: number } {
     const header = this.byte();
     let size = header >> 4;
@@ -157,7 +189,14 @@ export function readFooter(bytes: Buffer): FooterInfo {
   const reader = new Reader(bytes);
   let rows = 0;
   const rowGroups: RowGroupInfo[] = [];
+  let elements: FlatElement[] = [];
   reader.struct((id, type) => {
+    if (id === 2 && type === LIST) {
+      const { size } = reader.listHeader();
+      elements = [];
+      for (let i = 0; i < size; i++) elements.push(readSchemaElement(reader));
+      return true;
+    }
     if (id === 3 && type === I64) {
       rows = reader.int();
       return true;
@@ -169,7 +208,62 @@ export function readFooter(bytes: Buffer): FooterInfo {
     }
     return false;
   });
-  return { rows, rowGroups };
+  return { rows, rowGroups, schema: schemaTree(elements) };
+}
+
+/** A SchemaElement as the footer lists it: depth first, each group followed by its children. */
+interface FlatElement extends Omit<SchemaNode, 'children'> {
+  readonly childCount: number;
+}
+
+function readSchemaElement(reader: Reader): FlatElement {
+  let name = '';
+  let type: number | null = null;
+  let typeLength: number | null = null;
+  let repetition = 0;
+  let childCount = 0;
+  let convertedType: number | null = null;
+  let logicalType: number | null = null;
+  reader.struct((id, wire) => {
+    if (id === 4 && wire === BINARY) {
+      name = reader.text();
+      return true;
+    }
+    if (id === 10 && wire === STRUCT) {
+      // A union: one field, whose id names the logical type (its contents are skipped).
+      reader.struct((member, memberType) => {
+        logicalType = member;
+        reader.skip(memberType);
+        return true;
+      });
+      return true;
+    }
+    if (wire !== I32) return false;
+    const value = reader.int();
+    if (id === 1) type = value;
+    else if (id === 2) typeLength = value;
+    else if (id === 3) repetition = value;
+    else if (id === 5) childCount = value;
+    else if (id === 6) convertedType = value;
+    return true;
+  });
+  return { name, type, typeLength, repetition, childCount, convertedType, logicalType };
+}
+
+/** The flat element list as a tree; the root's children are returned. */
+function schemaTree(elements: readonly FlatElement[]): SchemaNode[] {
+  let at = 0;
+  const node = (depth: number): SchemaNode => {
+    if (depth > MAX_DEPTH) throw new Error('the schema nests too deeply');
+    const element = elements[at++];
+    if (element === undefined) throw new Error('the schema declares more children than it lists');
+    const children: SchemaNode[] = [];
+    for (let i = 0; i < element.childCount; i++) children.push(node(depth + 1));
+    const { childCount: _, ...rest } = element;
+    return { ...rest, type: element.childCount > 0 ? null : element.type, children };
+  };
+  if (elements.length === 0) return [];
+  return [...node(0).children];
 }
 
 function readRowGroup(reader: Reader): RowGroupInfo {
@@ -206,17 +300,42 @@ function readColumnChunk(reader: Reader): ColumnChunkInfo | null {
     let dictionaryPage = -1;
     let compressedSize = 0;
     let uncompressedSize = 0;
+    let values = 0;
+    let nullCount: number | null = null;
+    let codec = 0;
+    const path: string[] = [];
     reader.struct((field, fieldType) => {
+      if (field === 3 && fieldType === LIST) {
+        const { size } = reader.listHeader();
+        for (let i = 0; i < size; i++) path.push(reader.text());
+        return true;
+      }
+      if (field === 4 && fieldType === I32) {
+        codec = reader.int();
+        return true;
+      }
+      if (field === 12 && fieldType === STRUCT) {
+        reader.struct((stat, statType) => {
+          if (stat !== 3 || statType !== I64) return false;
+          nullCount = reader.int();
+          return true;
+        });
+        return true;
+      }
       if (fieldType !== I64) return false;
-      if (field === 6) uncompressedSize = reader.int();
+      if (field === 5) values = reader.int();
+      else if (field === 6) uncompressedSize = reader.int();
       else if (field === 7) compressedSize = reader.int();
       else if (field === 9) dataPage = reader.int();
       else if (field === 11) dictionaryPage = reader.int();
       else return false;
       return true;
     });
-    const start = dictionaryPage >= 0 && (dataPage < 0 || dictionaryPage < dataPage) ? dictionaryPage : dataPage;
-    info = { start, compressedSize, uncompressedSize };
+    // Some writers put 0 in dictionary_page_offset to mean "no dictionary" (0 is the magic
+    // bytes, never a page): read as absent, as parquet-mr and Arrow do.
+    const hasDictionary = dictionaryPage >= 4;
+    const start = hasDictionary && (dataPage < 0 || dictionaryPage < dataPage) ? dictionaryPage : dataPage;
+    info = { start, compressedSize, uncompressedSize, path, values, nullCount, codec };
     return true;
   });
   return info;

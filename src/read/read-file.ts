@@ -6,11 +6,12 @@
 import { Readable } from 'node:stream';
 import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
-import { polarsErrorCode, polarsMessage } from '../polars/index.ts';
+import { type InferredText, polarsErrorCode, polarsMessage } from '../polars/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { describeFormat, type OpenedFrame, openFrame, type ReadOptions, readOptionsFor, type SourceFormat } from './open-frame.ts';
 import { checkFileSize, checkParquetFooter, type ParquetObject } from './parquet-envelope.ts';
 import type { FooterInfo } from './parquet-footer.ts';
+import { refuseUnreadableSchema } from './parquet-schema.ts';
 import { findInvalidUtf8 } from './utf8.ts';
 
 export interface ReadLimits {
@@ -31,6 +32,7 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
   checkFileSize(file, limits);
   const options = readOptionsFor(source, file.key, limits.maxDecompressedSize);
   const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
+  if (footer !== null) refuseUnreadableSchema(file.key, footer);
   const opened = await openFrame(store, file.key, options);
   return { options, footer, opened };
 }
@@ -61,6 +63,7 @@ export async function readWhole(
     readRange: async (_key, offset, length) => bytes.subarray(offset, offset + length),
   };
   const footer = await checkParquetFooter(inHand as ObjectStore, { ...file, size: bytes.length }, limits);
+  refuseUnreadableSchema(file.key, footer);
   const whole = pl.readParquet(bytes);
   const opened: OpenedFrame = { frame: whole.lazy(), bytes: async () => Readable.from([bytes]), dispose: async () => {} };
   return { options, footer, opened, whole };
@@ -74,6 +77,14 @@ export async function readFailure(read: ReadFile, key: string, error: unknown, t
     return new FerryError(
       'CAST_FAILED',
       `${key}: column ${cast} has a value that does not fit its type in source.schema: ${polarsMessage(error)}; a check { rule: 'cast', action: 'reject' } keeps such rows aside instead`,
+      { cause: error },
+    );
+  }
+  const inferred = inferredFailure(read, message);
+  if (inferred !== null) {
+    return new FerryError(
+      'SCHEMA_INFERENCE_FAILED',
+      `${key}: column ${JSON.stringify(inferred.column)} was inferred as ${inferred.type} from the first rows (${inferred.reason}), but a later value is not one: ${polarsMessage(error)}; set its type in source.schema (text keeps every value), or source.inferSchemaLength`,
       { cause: error },
     );
   }
@@ -98,6 +109,13 @@ export async function readFailure(read: ReadFile, key: string, error: unknown, t
   }
   const what = code === 'TRANSFORM_FAILED' ? 'could not be transformed' : `could not be read as ${describeFormat(read.options)}`;
   return new FerryError(code, `${key} ${what}: ${polarsMessage(error)}`, { cause: error });
+}
+
+/** The column typed by inference (a date or timestamp parsed from text) that a strict parse error names. */
+function inferredFailure(read: ReadFile, message: string): InferredText | null {
+  const column = /conversion from `str` to `[^`]+` failed in column '([^']+)'/.exec(message)?.[1];
+  if (column === undefined) return null;
+  return read.opened.csv?.decisions.find((decision) => decision.column === column && decision.type !== 'text') ?? null;
 }
 
 /** The `source.schema` column a Polars parse or cast error names, if it names one. */

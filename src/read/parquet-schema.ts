@@ -1,0 +1,141 @@
+/**
+ * What a Parquet file's schema (from its footer, see parquet-footer.ts) says before any value is
+ * decoded: the columns a reader is known to get wrong, and what the footer declares about each
+ * column, so that what was decoded can be compared with it (see read-guard.ts).
+ *
+ * Pure: no Polars here. Nothing in this module trusts a reader; it reads the footer's words.
+ */
+import { FerryError } from '../errors/index.ts';
+import type { FooterInfo, SchemaNode } from './parquet-footer.ts';
+
+const REPEATED = 2;
+const INT96 = 3;
+const FIXED_LEN_BYTE_ARRAY = 7;
+const CONVERTED_MAP = 1;
+const CONVERTED_MAP_KEY_VALUE = 2;
+const CONVERTED_LIST = 3;
+const LOGICAL_MAP = 2;
+const LOGICAL_LIST = 3;
+const LOGICAL_FLOAT16 = 15;
+/** LogicalType union members defined by the Parquet format up to 2.11 (9 is unused). */
+const KNOWN_LOGICAL_TYPES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+
+const isList = (node: SchemaNode) => node.convertedType === CONVERTED_LIST || node.logicalType === LOGICAL_LIST;
+const isMap = (node: SchemaNode) => node.convertedType === CONVERTED_MAP || node.convertedType === CONVERTED_MAP_KEY_VALUE || node.logicalType === LOGICAL_MAP;
+
+/** A list written in one of the encodings older writers used, which readers decode differently. */
+export interface LegacyList {
+  /** The column's path, dotted (`a.b`). */
+  readonly column: string;
+  readonly encoding: string;
+}
+
+/**
+ * The first list in a legacy encoding, or null. The Parquet format's backward-compatibility
+ * rules name them: a `repeated` field outside a LIST or MAP group (a one-level list), and a
+ * LIST group whose repeated child is itself the element (two-level: a repeated primitive, a
+ * repeated group of several fields, or one named `array` or `<name>_tuple`). Polars reads such
+ * columns as empty lists without an error, so the file is refused instead of loaded empty.
+ */
+export function findLegacyList(schema: readonly SchemaNode[]): LegacyList | null {
+  const visit = (node: SchemaNode, parent: SchemaNode | null, path: readonly string[]): LegacyList | null => {
+    const here = [...path, node.name];
+    const column = here.join('.');
+    if (node.repetition === REPEATED && (parent === null || !(isList(parent) || isMap(parent)))) {
+      return {
+        column,
+        encoding: `a repeated ${node.type === null ? 'group' : 'field'} "${node.name}" without a LIST annotation (a one-level list)`,
+      };
+    }
+    if (isList(node)) {
+      const [child] = node.children;
+      if (node.children.length === 1 && child !== undefined && child.repetition === REPEATED) {
+        const twoLevel =
+          child.type !== null
+            ? 'a repeated primitive inside the LIST group'
+            : child.children.length !== 1
+              ? 'a repeated group of several fields inside the LIST group'
+              : child.name === 'array' || child.name === `${node.name}_tuple`
+                ? `a repeated group named "${child.name}" inside the LIST group`
+                : null;
+        if (twoLevel !== null) return { column, encoding: `the two-level list encoding (${twoLevel})` };
+        // The standard three-level list: look inside its element.
+        const element = child.children[0] as SchemaNode;
+        return visit(element, child, [...here, child.name]);
+      }
+    }
+    for (const inner of node.children) {
+      const found = visit(inner, node, here);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  for (const column of schema) {
+    const found = visit(column, null, []);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** Top-level columns of one physical/logical kind that ferry decodes or checks itself. */
+export interface SpecialColumns {
+  /** INT96 timestamps: Polars reads them as nanoseconds and saturates past 2262-04-11. */
+  readonly int96: readonly string[];
+  /** Float16 (FIXED_LEN_BYTE_ARRAY(2) with the FLOAT16 logical type): Polars hands over the raw bytes. */
+  readonly float16: readonly string[];
+  /** Columns with a logical type the format did not define when this was written. */
+  readonly unknownLogical: readonly { readonly column: string; readonly id: number }[];
+}
+
+export function specialColumns(schema: readonly SchemaNode[]): SpecialColumns {
+  const int96: string[] = [];
+  const float16: string[] = [];
+  const unknownLogical: { column: string; id: number }[] = [];
+  const visit = (node: SchemaNode, path: string) => {
+    if (node.logicalType !== null && !KNOWN_LOGICAL_TYPES.has(node.logicalType)) unknownLogical.push({ column: path, id: node.logicalType });
+    for (const child of node.children) visit(child, `${path}.${child.name}`);
+  };
+  for (const column of schema) {
+    if (column.type === INT96) int96.push(column.name);
+    if (column.type === FIXED_LEN_BYTE_ARRAY && column.logicalType === LOGICAL_FLOAT16 && column.typeLength === 2) float16.push(column.name);
+    visit(column, column.name);
+  }
+  return { int96, float16, unknownLogical };
+}
+
+/** What the footer declares about a file's top-level flat columns, summed over its row groups. */
+export interface DeclaredCounts {
+  readonly rows: number;
+  /** Column → nulls declared, for the flat top-level columns whose every chunk has a null count. */
+  readonly nulls: Readonly<Record<string, number>>;
+}
+
+/** The row count and, per flat top-level column, the nulls the footer declares. */
+export function declaredCounts(footer: FooterInfo): DeclaredCounts {
+  const flat = new Set(footer.schema.filter((node) => node.type !== null && node.repetition !== REPEATED).map((node) => node.name));
+  const nulls: Record<string, number> = {};
+  const missing = new Set<string>();
+  for (const group of footer.rowGroups) {
+    for (const chunk of group.columns) {
+      const [name] = chunk.path;
+      if (chunk.path.length !== 1 || name === undefined || !flat.has(name)) continue;
+      // A flat chunk holds one value per row, nulls included; one that says otherwise is not
+      // a declaration to hold the decoded values to.
+      if (chunk.nullCount === null || chunk.values !== group.rows) missing.add(name);
+      else nulls[name] = (nulls[name] ?? 0) + chunk.nullCount;
+    }
+  }
+  for (const name of missing) delete nulls[name];
+  return { rows: footer.rows, nulls };
+}
+
+/** Refuses a file whose schema holds what Polars is known to read wrongly without an error. */
+export function refuseUnreadableSchema(key: string, footer: FooterInfo): void {
+  const legacy = findLegacyList(footer.schema);
+  if (legacy !== null) {
+    throw new FerryError(
+      'FILE_UNSUPPORTED',
+      `${key}: column ${JSON.stringify(legacy.column)} is a list in ${legacy.encoding}, which ferry's Parquet reader does not read correctly; rewrite the file with a current writer (three-level LIST)`,
+    );
+  }
+}
