@@ -58,6 +58,7 @@ function nullKept(col: pl.Expr, text: pl.Expr): pl.Expr {
 /** A list, array or struct column as JSON text (NULL stays NULL). */
 export function jsonText(column: FrameColumn): pl.Expr {
   const col = pl.col(column.name);
+  if (column.dtype === 'Json') return col;
   // Polars encodes structs as JSON; a list is wrapped in a one-field struct and unwrapped.
   const json = column.dtype.startsWith('Struct')
     ? col.struct.jsonEncode()

@@ -33,6 +33,8 @@ const SIMPLE: Readonly<Record<string, string>> = {
   Date: 'date',
   Time: 'time',
   Binary: 'bytea',
+  /** ferry's own: a text column holding JSON as the file wrote it (see read/json-records.ts). */
+  Json: 'jsonb',
 };
 
 export function postgresType(column: FrameColumn): string {

@@ -20,6 +20,7 @@ import { type InferredText, inferTextTypes, outputColumns, polarsErrorCode, pola
 import type { ObjectStore, ReadTarget } from '../storage/index.ts';
 import { formatSize } from '../units/index.ts';
 import { type CsvDialect, sniffCsvDialect } from './csv-dialect.ts';
+import { JsonRecords } from './json-records.ts';
 import { findInvalidUtf8 } from './utf8.ts';
 
 export const FILE_FORMATS = ['parquet', 'csv', 'ndjson', 'json', 'ipc'] as const;
@@ -114,6 +115,10 @@ export interface OpenedFrame {
   readonly frame: pl.LazyDataFrame;
   /** How a CSV file was read (dialect, inference decisions); null for other formats. */
   readonly csv?: CsvReading | null;
+  /** Columns of a JSON file read as the JSON text of their values (they load as jsonb). */
+  readonly jsonColumns?: readonly string[];
+  /** What inference decided beyond Polars' own (CSV and JSON), for errors and preview. */
+  readonly inferred?: readonly InferredText[];
   /** The bytes Polars reads (decompressed), again: to find where an encoding error is. */
   bytes(): Promise<Readable>;
   dispose(): Promise<void>;
@@ -127,14 +132,16 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
   if (options.format === 'parquet' && options.compression !== 'none') {
     throw new FerryError('FILE_CORRUPT', `${key}: Parquet compresses its own pages; a ${options.compression}-compressed Parquet file is not read`);
   }
+  const json = options.format === 'json' || options.format === 'ndjson';
+  // JSON is always rewritten (see json-records.ts) into a temp file before Polars reads it.
   const inPlace =
-    options.compression === 'none' && (target.kind === 'path' || (target.kind === 'cloud' && ['parquet', 'csv', 'ndjson'].includes(options.format)));
-  const reading: { csv: CsvReading | null } = { csv: null };
+    !json && options.compression === 'none' && (target.kind === 'path' || (target.kind === 'cloud' && ['parquet', 'csv'].includes(options.format)));
+  const reading: Reading = { csv: null, jsonColumns: [] };
   if (inPlace) {
     const head = () => (target.kind === 'path' ? readHead(createReadStream(target.path, { end: HEAD_BYTES - 1 })) : store.readStream(key).then(readHead));
     const bytes = async () => (target.kind === 'path' ? createReadStream(target.path) : store.readStream(key));
     const frame = await scanLocal(target as ScanTarget, key, options, head, reading).catch((error) => placeEncodingError(error, key, bytes));
-    return { frame, csv: reading.csv, bytes, dispose: async () => {} };
+    return { frame, csv: reading.csv, jsonColumns: [], inferred: reading.csv?.decisions ?? [], bytes, dispose: async () => {} };
   }
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-read-'));
@@ -142,12 +149,19 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
   try {
     // Never named after the key: keys are untrusted input.
     const local = path.join(dir, 'object');
-    const source = target.kind === 'path' ? createReadStream(target.path) : await store.readStream(key);
-    await pipeline([source, ...decompressor(key, options), createWriteStream(local, { mode: 0o600 })]);
+    const open = async () => (target.kind === 'path' ? createReadStream(target.path) : await store.readStream(key));
+    if (json) {
+      const jsonKeys = await nestedKeys(await open(), key, options);
+      reading.jsonColumns = [...jsonKeys];
+      const records = new JsonRecords({ format: options.format as 'json' | 'ndjson', jsonKeys });
+      await pipeline([await open(), ...decompressor(key, options), records, createWriteStream(local, { mode: 0o600 })]);
+    } else {
+      await pipeline([await open(), ...decompressor(key, options), createWriteStream(local, { mode: 0o600 })]);
+    }
     const head = () => readHead(createReadStream(local, { end: HEAD_BYTES - 1 }));
     const bytes = async () => createReadStream(local);
     const frame = await scanLocal({ kind: 'path', path: local }, key, options, head, reading).catch((error) => placeEncodingError(error, key, bytes));
-    return { frame, csv: reading.csv, bytes, dispose };
+    return { frame, csv: reading.csv, jsonColumns: reading.jsonColumns, inferred: reading.csv?.decisions ?? reading.jsonDecisions ?? [], bytes, dispose };
   } catch (error) {
     await dispose();
     if (error instanceof FerryError) throw error;
@@ -180,16 +194,41 @@ function decompressor(key: string, options: ReadOptions): Transform[] {
   return [decoder, limit];
 }
 
+/** What opening a file found out, beside its frame. */
+interface Reading {
+  csv: CsvReading | null;
+  jsonColumns: readonly string[];
+  jsonDecisions?: readonly InferredText[];
+}
+
+/**
+ * The top-level keys that hold an array or object in the inference sample of a JSON file (its
+ * first `inferSchemaLength` records; all of a JSON array's).
+ */
+async function nestedKeys(source: Readable, key: string, options: ReadOptions): Promise<Set<string>> {
+  const nested = new Set<string>();
+  const limit = options.format === 'json' || options.inferSchemaLength === null ? Number.POSITIVE_INFINITY : options.inferSchemaLength;
+  const records = new JsonRecords({ format: options.format as 'json' | 'ndjson', jsonKeys: new Set() }, (name, isNested) => {
+    if (isNested) nested.add(name);
+  });
+  const stages = [source, ...decompressor(key, options), records];
+  const done = pipeline(stages);
+  try {
+    for await (const _ of records) if (records.recordCount >= limit) break;
+  } catch (error) {
+    // An error in the sample is the file's; the rewrite meets it again and reports it.
+    if (!(error instanceof FerryError)) throw error;
+  } finally {
+    source.destroy();
+    await done.catch(() => {});
+  }
+  return nested;
+}
+
 /** The first bytes of the file, for sniffing a CSV file's dialect. */
 type HeadReader = () => Promise<Buffer>;
 
-async function scanLocal(
-  target: ScanTarget,
-  key: string,
-  options: ReadOptions,
-  head: HeadReader,
-  reading: { csv: CsvReading | null },
-): Promise<pl.LazyDataFrame> {
+async function scanLocal(target: ScanTarget, key: string, options: ReadOptions, head: HeadReader, reading: Reading): Promise<pl.LazyDataFrame> {
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
   const { csv } = options;
@@ -210,15 +249,28 @@ async function scanLocal(
       case 'csv':
         return await scanCsvFile(target, key, options, overrides, head, reading);
       case 'ndjson':
-        return pl.scanJson(location, {
-          inferSchemaLength: options.inferSchemaLength,
-          ...(hasOverrides ? { schemaOverrides: overrides } : {}),
-          ...cloudOptions,
-        });
       case 'json': {
-        // A JSON array has no streaming reader in Polars: it is parsed whole, and so its types
-        // are inferred from all of its rows (0 means all, in readJSON).
-        return cast(pl.readJSON(await fs.readFile(location), { format: 'json', inferSchemaLength: 0 }).lazy());
+        // Rewritten as NDJSON (see openFrame); a JSON array's types are inferred from all of
+        // its rows, as it was always parsed whole.
+        const inferSchemaLength = options.format === 'json' ? null : options.inferSchemaLength;
+        const asJson = Object.fromEntries(reading.jsonColumns.filter((column) => overrides[column] === undefined).map((column) => [column, pl.Utf8]));
+        const schemaOverrides = { ...asJson, ...overrides };
+        const frame = pl.scanJson(location, {
+          inferSchemaLength,
+          ...(Object.keys(schemaOverrides).length > 0 ? { schemaOverrides } : {}),
+        });
+        // Dates and timestamps in JSON strings, as in CSV fields.
+        const inferred = new Map(outputColumns(frame).map((column) => [column.name, column.dtype]));
+        const text = [...inferred].filter(([, dtype]) => dtype === 'String').map(([name]) => name);
+        const skip = new Set([...Object.keys(options.schema), ...reading.jsonColumns]);
+        if (text.every((name) => skip.has(name))) return frame;
+        const sample = await frame
+          .select(...text.map((name) => pl.col(name)))
+          .head(inferSchemaLength ?? Number.MAX_SAFE_INTEGER)
+          .collect();
+        const inference = inferTextTypes(sample, inferred, skip);
+        reading.jsonDecisions = inference.decisions;
+        return inference.parses.length > 0 ? frame.withColumns(...inference.parses) : frame;
       }
       case 'ipc':
         // The stream format has no lazy reader in Polars either.
@@ -253,7 +305,7 @@ async function scanCsvFile(
   options: ReadOptions,
   overrides: Record<string, pl.DataType>,
   head: HeadReader,
-  reading: { csv: CsvReading | null },
+  reading: Reading,
 ): Promise<pl.LazyDataFrame> {
   const { csv } = options;
   const location = target.kind === 'path' ? target.path : target.url;

@@ -115,7 +115,7 @@ export async function readFailure(read: ReadFile, key: string, error: unknown, t
 function inferredFailure(read: ReadFile, message: string): InferredText | null {
   const column = /conversion from `str` to `[^`]+` failed in column '([^']+)'/.exec(message)?.[1];
   if (column === undefined) return null;
-  return read.opened.csv?.decisions.find((decision) => decision.column === column && decision.type !== 'text') ?? null;
+  return read.opened.inferred?.find((decision) => decision.column === column && decision.type !== 'text') ?? null;
 }
 
 /** The `source.schema` column a Polars parse or cast error names, if it names one. */

@@ -102,7 +102,7 @@ export class FrameJobs {
         const typed =
           cast === null ? read.opened.frame : read.opened.frame.withColumns(...castExpressions(cast, pipeline.source.schema, outputColumns(read.opened.frame)));
         frame = applyTransform(pipeline.transform, typed, file.key);
-        columns = outputColumns(frame);
+        columns = markJsonColumns(outputColumns(frame), read.opened.jsonColumns ?? []);
       } catch (error) {
         throw await readFailure(read, file.key, error, transformed);
       }
@@ -379,6 +379,17 @@ export class FrameJobs {
   async closeAll(): Promise<void> {
     for (const job of [...this.jobs.keys()]) await this.close(job);
   }
+}
+
+/**
+ * Columns a JSON file's values were read into as their JSON text (see read/json-records.ts)
+ * load as jsonb: still text when they come out of the read (or a transform), they are typed
+ * `Json`, ferry's own name for that.
+ */
+function markJsonColumns(columns: FrameColumn[], jsonColumns: readonly string[]): FrameColumn[] {
+  if (jsonColumns.length === 0) return columns;
+  const json = new Set(jsonColumns);
+  return columns.map((column) => (json.has(column.name) && column.dtype === 'String' ? { ...column, dtype: 'Json' } : column));
 }
 
 /** A table sink's columns must be able to become table columns (see checkColumns). */

@@ -1,5 +1,6 @@
 /**
- * CSV read as the file holds it: the dialect found when not configured, types inferred without
+ * CSV and JSON read as the file holds it. JSON: nested values load as jsonb exactly as written,
+ * whatever their shape row by row; dates in strings are typed. CSV: the dialect found when not configured, types inferred without
  * loss (leading zeros stay text, ISO dates and timestamps typed, offsets converted to UTC), a
  * header that swallows the file refused, and a table's column limit named.
  */
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
-const test = useTestRuntime('csv-inference-');
+const test = useTestRuntime('text-inference-');
 
 async function load(glob: string, table: string, source: Record<string, unknown> = {}) {
   return runOnce(await test.open({ raw: { pipelines: { [table]: { source: { modifiedWithin: null, glob, ...source }, sink: { table } } } } }));
@@ -114,5 +115,29 @@ describe('CSV inference and dialect', () => {
     const failed = await ledger('wide.csv');
     assert.equal(failed.error_code, 'COLUMNS_INVALID', failed.error);
     assert.match(failed.error, /2000 columns.*1600/);
+  });
+
+  it('JSON: nested values of mixed depth and shape load as jsonb exactly as written; dates in strings are typed', async () => {
+    const features = [
+      { id: 1, arcs: [[0, 1, 2]], props: { name: 'a "quoted" \\ name', tags: ['x'] }, day: '2026-01-02' },
+      { id: 2, arcs: [[[0, 1], [2]]], props: { name: 'b', extra: { deep: [1.5, null, true] } }, day: '2026-01-03' },
+      { id: 3, arcs: null, props: 'plain', day: null },
+      { id: 4, arcs: [], props: {}, day: '2026-01-04' },
+    ];
+    fs.writeFileSync(path.join(test.inbox, 'shapes.json'), JSON.stringify(features, null, 2));
+    fs.writeFileSync(path.join(test.inbox, 'shapes.ndjson'), `${features.map((f) => JSON.stringify(f)).join('\n')}\n`);
+    for (const [file, table] of [
+      ['shapes.json', 'shapes_json'],
+      ['shapes.ndjson', 'shapes_ndjson'],
+    ] as const) {
+      const run = await load(file, table);
+      assert.equal(run.counts.files_processed, 1, (await ledger(file))?.error);
+      assert.deepEqual(await columnTypes(table), { id: 'bigint', arcs: 'jsonb', props: 'jsonb', day: 'date' });
+      const rows = (await test.db.pool.query(`SELECT id::int, arcs, props, day::text FROM ${table} ORDER BY id`)).rows;
+      assert.deepEqual(
+        rows,
+        features.map((f) => ({ ...f })),
+      );
+    }
   });
 });
