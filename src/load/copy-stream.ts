@@ -113,6 +113,8 @@ export interface CopyParts {
   write(index: number, target: string): Promise<void>;
   /** Told the rows sent so far, as record batches are encoded (binary COPY), for progress displays. */
   readonly onRows?: (rows: number) => void;
+  /** Told each record batch's nulls per column (binary COPY): Arrow carries them, so this costs nothing. */
+  readonly onNulls?: (nullCounts: readonly number[]) => void;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
   async function* encoded(source: PipeQueue | FileSource, encoder: BinaryEncoder): AsyncGenerator<Buffer> {
     for await (const batch of readRecordBatches(source, buffers)) {
       yield* encoder.rows(batch);
+      parts.onNulls?.(batch.nullCounts);
       sent += batch.length;
       parts.onRows?.(sent);
     }

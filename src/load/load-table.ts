@@ -112,6 +112,7 @@ async function loadRows(
             reports[part] = await rows.write(part, target, wire, rejectsDir);
           },
           ...(rows.onRows ? { onRows: rows.onRows } : {}),
+          ...(rows.onNulls ? { onNulls: rows.onNulls } : {}),
         },
         binary ? { format: 'binary', kinds } : { format: 'csv' },
       );

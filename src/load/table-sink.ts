@@ -62,6 +62,8 @@ export interface RowSource {
   write(part: number, target: string, wire: WireSpec, rejectsDir: string | null): Promise<unknown>;
   /** Told the rows copied so far (binary COPY), for progress displays. */
   readonly onRows?: (rows: number) => void;
+  /** Told each Arrow record batch's nulls per column as it is encoded (binary COPY), for the read guard. */
+  readonly onNulls?: (nullCounts: readonly number[]) => void;
 }
 
 /** What a load did: rows copied into the table and into its rejects table, and each part's report. */

@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
-import { type InferredText, inferTextTypes, outputColumns, polarsErrorCode, polarsMessage, scanCsv, schemaDataType } from '../polars/index.ts';
+import { float16Decoded, type InferredText, inferTextTypes, outputColumns, polarsErrorCode, polarsMessage, scanCsv, schemaDataType } from '../polars/index.ts';
 import type { ObjectStore, ReadTarget } from '../storage/index.ts';
 import { formatSize } from '../units/index.ts';
 import { type CsvDialect, sniffCsvDialect } from './csv-dialect.ts';
@@ -93,6 +93,8 @@ export interface ReadOptions {
   readonly schema: Readonly<Record<string, string>>;
   readonly lenient: readonly string[];
   readonly maxDecompressedSize: number;
+  /** Parquet columns of Float16, which Polars reads as bytes: decoded before any cast (see polars/parquet-fixes.ts). */
+  readonly float16?: readonly string[];
 }
 
 /** The source's format, else the one the key's extension names. */
@@ -244,8 +246,11 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions, 
   const cast = (frame: pl.LazyDataFrame) => (casts.length > 0 ? frame.withColumns(...casts) : frame);
   try {
     switch (options.format) {
-      case 'parquet':
-        return cast(pl.scanParquet(location, { glob: false, ...cloudOptions }));
+      case 'parquet': {
+        const scanned = pl.scanParquet(location, { glob: false, ...cloudOptions });
+        const float16 = options.float16 ?? [];
+        return cast(float16.length > 0 ? scanned.withColumns(...float16.map(float16Decoded)) : scanned);
+      }
       case 'csv':
         return await scanCsvFile(target, key, options, overrides, head, reading);
       case 'ndjson':

@@ -154,6 +154,11 @@ class Reader {
     this.at += count;
   }
 
+  /** Bytes read so far. */
+  get position(): number {
+    return this.at;
+  }
+
   /** A binary field as UTF-8 text (names in the schema). */
   text(): string {
     const length = Number(this.varint());
@@ -182,6 +187,31 @@ class Reader {
       if (!field(id, type)) this.skip(type, depth);
     }
   }
+}
+
+/** A page's header: its kind (0 data, 2 dictionary, 3 data v2), its sizes, and its own length in bytes. */
+export interface PageHeaderInfo {
+  readonly type: number;
+  readonly uncompressedSize: number;
+  readonly compressedSize: number;
+  readonly headerLength: number;
+}
+
+/** Parses the PageHeader at the start of `bytes` (Thrift compact). Throws on a malformed one. */
+export function readPageHeader(bytes: Buffer): PageHeaderInfo {
+  const reader = new Reader(bytes);
+  let type = -1;
+  let uncompressedSize = -1;
+  let compressedSize = -1;
+  reader.struct((id, wire) => {
+    if (wire !== I32 || id > 3) return false;
+    const value = reader.int();
+    if (id === 1) type = value;
+    else if (id === 2) uncompressedSize = value;
+    else compressedSize = value;
+    return true;
+  });
+  return { type, uncompressedSize, compressedSize, headerLength: reader.position };
 }
 
 /** Parses a footer (the FileMetaData bytes between the data and the length). Throws with a reason on a malformed one. */

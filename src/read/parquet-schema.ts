@@ -139,3 +139,39 @@ export function refuseUnreadableSchema(key: string, footer: FooterInfo): void {
     );
   }
 }
+
+/** Rows and nulls per column as decoded, summed over a file's parts. */
+export class DecodedCounts {
+  rows = 0;
+  readonly nulls: Record<string, number> = {};
+
+  add(rows: number, nulls: Readonly<Record<string, number>>): void {
+    this.rows += rows;
+    for (const [column, count] of Object.entries(nulls)) this.nulls[column] = (this.nulls[column] ?? 0) + count;
+  }
+}
+
+/**
+ * Refuses a file whose decoded rows or nulls differ from what its footer declares: a reader
+ * that dropped, repeated or blanked values, whatever its bug, is caught before the rows load.
+ */
+export function compareDecoded(key: string, declared: DeclaredCounts, decoded: DecodedCounts): void {
+  if (decoded.rows !== declared.rows) {
+    throw new FerryError('READ_MISMATCH', `${key}: ${decoded.rows} rows were decoded, but the file's footer declares ${declared.rows}; nothing was loaded`);
+  }
+  for (const [column, nulls] of Object.entries(declared.nulls)) {
+    const got = decoded.nulls[column];
+    if (got !== undefined && got !== nulls) {
+      throw new FerryError(
+        'READ_MISMATCH',
+        `${key}: column ${JSON.stringify(column)} decoded with ${got} nulls, but the file's footer declares ${nulls}; nothing was loaded`,
+      );
+    }
+  }
+}
+
+/** Columns with a logical type the format did not define when this was written, named for a refusal. */
+export function unknownLogicalTypes(footer: FooterInfo): string | null {
+  const { unknownLogical } = specialColumns(footer.schema);
+  return unknownLogical.length === 0 ? null : unknownLogical.map(({ column, id }) => `${JSON.stringify(column)} (logical type ${id})`).join(', ');
+}

@@ -6,12 +6,13 @@
 import { Readable } from 'node:stream';
 import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
-import { type InferredText, polarsErrorCode, polarsMessage } from '../polars/index.ts';
+import { float16Decoded, type InferredText, polarsErrorCode, polarsMessage, saturatedTimestamps } from '../polars/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { describeFormat, type OpenedFrame, openFrame, type ReadOptions, readOptionsFor, type SourceFormat } from './open-frame.ts';
 import { checkFileSize, checkParquetFooter, type ParquetObject } from './parquet-envelope.ts';
 import type { FooterInfo } from './parquet-footer.ts';
-import { refuseUnreadableSchema } from './parquet-schema.ts';
+import { gzipPagesReadable } from './parquet-pages.ts';
+import { refuseUnreadableSchema, specialColumns, unknownLogicalTypes } from './parquet-schema.ts';
 import { findInvalidUtf8 } from './utf8.ts';
 
 export interface ReadLimits {
@@ -26,15 +27,73 @@ export interface ReadFile {
   /** A plain Parquet file's footer (rows, row groups), checked before Polars opened the file. */
   readonly footer: FooterInfo | null;
   readonly opened: OpenedFrame;
+  /** The store the file is read from (to judge a failure: see parquet-pages.ts). */
+  readonly store: Pick<ObjectStore, 'readRange'>;
+  readonly file: ParquetObject;
 }
 
 export async function readFile(store: ObjectStore, file: ParquetObject, source: SourceFormat, limits: ReadLimits): Promise<ReadFile> {
   checkFileSize(file, limits);
   const options = readOptionsFor(source, file.key, limits.maxDecompressedSize);
   const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
-  if (footer !== null) refuseUnreadableSchema(file.key, footer);
-  const opened = await openFrame(store, file.key, options);
-  return { options, footer, opened };
+  if (footer === null) return { options, footer, opened: await openFrame(store, file.key, options), store, file };
+  refuseUnreadableSchema(file.key, footer);
+  const special = specialColumns(footer.schema);
+  let opened: OpenedFrame;
+  try {
+    opened = await openFrame(store, file.key, { ...options, float16: special.float16 });
+  } catch (error) {
+    throw await judgeParquetFailure(error, { store, file, footer });
+  }
+  const read: ReadFile = { options, footer, opened, store, file };
+  try {
+    await refuseSaturated(file.key, opened.frame, special.int96);
+  } catch (error) {
+    await opened.dispose();
+    throw error instanceof FerryError ? error : await readFailure(read, file.key, error, false);
+  }
+  return read;
+}
+
+/** INT96 timestamps that Polars saturated (past 2262-04-11 or before 1677-09-21) are refused, not loaded as another date. */
+async function refuseSaturated(key: string, frame: pl.LazyDataFrame, int96: readonly string[]): Promise<void> {
+  const saturated = await saturatedTimestamps(frame, int96);
+  if (saturated.length > 0) {
+    throw new FerryError(
+      'FILE_UNSUPPORTED',
+      `${key}: INT96 timestamps in column ${saturated.map((name) => JSON.stringify(name)).join(', ')} lie outside 1677-09-21…2262-04-11, which ferry's Parquet reader cannot decode (it would load 2262-04-11 instead); write them as INT64 timestamps (microseconds), e.g. Spark's spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS`,
+    );
+  }
+}
+
+/**
+ * A Parquet failure of Polars, judged with the footer: a logical type the reader does not
+ * know, or GZIP pages that Node's zlib decompresses, make a valid file the reader cannot read
+ * (FILE_UNSUPPORTED), not a corrupt one.
+ */
+async function judgeParquetFailure(
+  error: unknown,
+  read: { readonly store: Pick<ObjectStore, 'readRange'>; readonly file: ParquetObject; readonly footer: FooterInfo | null },
+): Promise<unknown> {
+  if (!(error instanceof FerryError) || error.code !== 'FILE_CORRUPT' || read.footer === null) return error;
+  const unknown = unknownLogicalTypes(read.footer);
+  if (unknown !== null && /LogicalType/i.test(error.message)) {
+    return new FerryError(
+      'FILE_UNSUPPORTED',
+      `${read.file.key}: columns ${unknown} have a logical type ferry's Parquet reader does not know: ${error.message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (await gzipPagesReadable(read.store as ObjectStore, read.file, read.footer).catch(() => false)) {
+    return new FerryError(
+      'FILE_UNSUPPORTED',
+      `${read.file.key}: its GZIP pages are valid (zlib reads them: pages of several gzip members, which the format allows), but ferry's Parquet reader cannot decompress them: ${error.message}`,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /**
@@ -64,9 +123,24 @@ export async function readWhole(
   };
   const footer = await checkParquetFooter(inHand as ObjectStore, { ...file, size: bytes.length }, limits);
   refuseUnreadableSchema(file.key, footer);
-  const whole = pl.readParquet(bytes);
+  const special = specialColumns(footer.schema);
+  let whole: pl.DataFrame;
+  try {
+    whole = pl.readParquet(bytes);
+    if (special.float16.length > 0) whole = whole.withColumns(...special.float16.map(float16Decoded));
+  } catch (error) {
+    const failure = new FerryError(
+      polarsErrorCode(errorMessage(error), { transformed: false }),
+      `${file.key} could not be read as Parquet: ${polarsMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
+    throw await judgeParquetFailure(failure, { store: inHand, file, footer });
+  }
+  await refuseSaturated(file.key, whole.lazy(), special.int96);
   const opened: OpenedFrame = { frame: whole.lazy(), bytes: async () => Readable.from([bytes]), dispose: async () => {} };
-  return { options, footer, opened, whole };
+  return { options, footer, opened, whole, store: inHand, file };
 }
 
 export async function readFailure(read: ReadFile, key: string, error: unknown, transformed: boolean): Promise<FerryError> {
@@ -89,6 +163,10 @@ export async function readFailure(read: ReadFile, key: string, error: unknown, t
     );
   }
   const code = polarsErrorCode(message, { transformed });
+  if (code === 'FILE_CORRUPT' && read.footer !== null) {
+    const judged = await judgeParquetFailure(new FerryError(code, `${key} could not be read as Parquet: ${polarsMessage(error)}`, { cause: error }), read);
+    if (judged instanceof FerryError && judged.code === 'FILE_UNSUPPORTED') return judged;
+  }
   if (code === 'ENCODING_INVALID') {
     const found = await read.opened
       .bytes()

@@ -25,7 +25,17 @@ import { coerceError, FerryError } from '../errors/index.ts';
 import { LINEAGE_COLUMNS, type WireSpec, wireExpressions } from '../load/index.ts';
 import { bytesPerRow, dataFrameColumns, outputColumns, polarsMessage } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
-import { describeFormat, type ReadFile, readFailure, readFile, readWhole } from '../read/index.ts';
+import {
+  compareDecoded,
+  type DeclaredCounts,
+  DecodedCounts,
+  declaredCounts,
+  describeFormat,
+  type ReadFile,
+  readFailure,
+  readFile,
+  readWhole,
+} from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { applyTransform, type TransformSpec } from '../transform/index.ts';
 import { type BatchFileResult, type EachResult, type FileRef, type OpenResult, type PreviewResult, serializeError } from './protocol.ts';
@@ -39,6 +49,8 @@ interface CheckContext {
   readonly schema: Readonly<Record<string, string>>;
   readonly transform: TransformSpec;
   readonly fileRules: FileRuleState;
+  /** A plain Parquet file's declared counts and what its parts decoded (see read/parquet-schema.ts); else null. */
+  readonly decoded: { readonly declared: DeclaredCounts; readonly counts: DecodedCounts } | null;
 }
 
 interface Prepared {
@@ -65,6 +77,8 @@ interface OpenJob {
   wire: { readonly spec: string; readonly expressions: pl.Expr[] } | null;
   /** A small file read whole at open (a batch's), else null. */
   readonly whole: pl.DataFrame | null;
+  /** What a plain Parquet file's footer declares, to hold the decoded rows to; else null. */
+  readonly declared: DeclaredCounts | null;
 }
 
 /** Rows per slice are chosen so that a slice holds about this much decoded data. */
@@ -114,9 +128,10 @@ export class FrameJobs {
     }
   }
 
-  private checkContext(pipeline: ResolvedPipeline, file: FileRef, cast: ResolvedCheck | null): CheckContext {
+  private checkContext(pipeline: ResolvedPipeline, file: FileRef, cast: ResolvedCheck | null, declared: DeclaredCounts | null): CheckContext {
     const { checks, transform } = pipeline;
-    return { key: file.key, checks, cast, schema: pipeline.source.schema, transform, fileRules: new FileRuleState(checks) };
+    const decoded = declared === null ? null : { declared, counts: new DecodedCounts() };
+    return { key: file.key, checks, cast, schema: pipeline.source.schema, transform, fileRules: new FileRuleState(checks), decoded };
   }
 
   /**
@@ -130,7 +145,8 @@ export class FrameJobs {
     if (eager !== null) {
       const columns = dataFrameColumns(eager.whole);
       checkTableColumns(pipeline, file, columns);
-      const context = pipeline.checks.length > 0 ? this.checkContext(pipeline, file, null) : null;
+      if (eager.footer !== null) compareDecoded(file.key, declaredCounts(eager.footer), decodedOf(eager.whole));
+      const context = pipeline.checks.length > 0 ? this.checkContext(pipeline, file, null, null) : null;
       const parts = [eager.opened.frame];
       this.jobs.set(job, {
         file,
@@ -143,8 +159,9 @@ export class FrameJobs {
         context,
         wire: null,
         whole: eager.whole,
+        declared: null,
       });
-      return { columns, partCount: 1 };
+      return { columns, partCount: 1, declared: null };
     }
     const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     const transformed = pipeline.transform.kind !== 'none';
@@ -152,9 +169,12 @@ export class FrameJobs {
       const source = cast === null ? frame : read.opened.frame;
       const { parts, offsets } = whole ? { parts: [source], offsets: [0] } : await partsOf(source, read, transformed);
       const checks = pipeline.checks;
-      const context = checks.length > 0 ? this.checkContext(pipeline, file, cast) : null;
-      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, context, wire: null, whole: null });
-      return { columns, partCount: parts.length };
+      // The rows as read are held to the footer where they are the rows loaded (no transform,
+      // no cast rule): by the parent as it encodes them, or here where checks collect them.
+      const declared = read.footer !== null && !transformed && cast === null ? declaredCounts(read.footer) : null;
+      const context = checks.length > 0 ? this.checkContext(pipeline, file, cast, declared) : null;
+      this.jobs.set(job, { file, read, columns, parts, offsets, transformed, checks, context, wire: null, whole: null, declared });
+      return { columns, partCount: parts.length, declared: context === null ? declared : null };
     } catch (error) {
       await read.opened.dispose();
       throw await readFailure(read, file.key, error, transformed);
@@ -233,9 +253,11 @@ export class FrameJobs {
         try {
           if (open.context === null) {
             const rows = open.whole ?? (await frame.collect());
+            if (open.whole === null && open.declared !== null) compareDecoded(open.file.key, open.declared, decodedOf(rows));
             return { rows, result: { rows: rows.height, part: null, fileTallies: [] } satisfies BatchFileResult };
           }
           const checked = await checkedPart(open.context, frame, 0);
+          compareContext(open.context);
           const tallies = [...checked.tallies, ...checked.rest()];
           open.context.fileRules.settle();
           const fileTallies = open.context.fileRules.finish(open.columns);
@@ -294,6 +316,7 @@ export class FrameJobs {
   finish(job: number): RuleTally[] {
     const open = this.jobs.get(job);
     if (open === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job}`);
+    if (open.context !== null) compareContext(open.context);
     return open.context?.fileRules.finish(open.columns) ?? [];
   }
 
@@ -317,7 +340,7 @@ export class FrameJobs {
     const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     try {
       const { parts, offsets } = await partsOf(cast === null ? frame : read.opened.frame, read, pipeline.transform.kind !== 'none');
-      const context = this.checkContext(pipeline, file, cast);
+      const context = this.checkContext(pipeline, file, cast, null);
       const partTallies: RuleTally[][] = [];
       let rows = 0;
       for (const [index, part] of parts.entries()) {
@@ -356,7 +379,7 @@ export class FrameJobs {
       let checks: CheckResult[] | null = null;
       if (withChecks && pipeline.checks.length > 0) {
         // The rules on the whole file, as a load would run them, without loading anything.
-        const context = this.checkContext(pipeline, file, cast);
+        const context = this.checkContext(pipeline, file, cast, null);
         const part = await checkedPart(context, cast === null ? frame : read.opened.frame, 0);
         checks = [...evaluateChecks(pipeline.checks, [...part.tallies, ...part.rest(), ...context.fileRules.finish(columns)], part.rows).results];
       }
@@ -379,6 +402,19 @@ export class FrameJobs {
   async closeAll(): Promise<void> {
     for (const job of [...this.jobs.keys()]) await this.close(job);
   }
+}
+
+/** A frame's rows and nulls per column (Polars keeps null counts: no pass over the values). */
+function decodedOf(frame: pl.DataFrame): DecodedCounts {
+  const counts = new DecodedCounts();
+  const nulls = frame.width === 0 ? {} : (frame.nullCount().toRecords()[0] as Record<string, number | bigint>);
+  counts.add(frame.height, Object.fromEntries(Object.entries(nulls).map(([column, count]) => [column, Number(count)])));
+  return counts;
+}
+
+/** Holds what a file's parts decoded to its footer, once every part was read (see checkedPart). */
+function compareContext(context: CheckContext): void {
+  if (context.decoded !== null) compareDecoded(context.key, context.decoded.declared, context.decoded.counts);
 }
 
 /**
@@ -438,7 +474,14 @@ function checkPart(
  */
 async function checkedPart(context: CheckContext, part: pl.LazyDataFrame, offset: number): Promise<CheckedRows> {
   const { key, checks, cast, fileRules } = context;
-  if (cast === null) return checkPart(key, checks, fileRules, await part.collect(), offset);
+  if (cast === null) {
+    const rows = await part.collect();
+    if (context.decoded !== null) {
+      const decoded = decodedOf(rows);
+      context.decoded.counts.add(decoded.rows, decoded.nulls);
+    }
+    return checkPart(key, checks, fileRules, rows, offset);
+  }
   const casted = castRows(await part.collect(), cast, context.schema, offset);
   const transformed = context.transform.kind !== 'none';
   const rows = transformed ? await applyTransform(context.transform, casted.rows.lazy(), key).collect() : casted.rows;

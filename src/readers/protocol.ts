@@ -7,6 +7,7 @@ import type { ConfigOrigin } from '../config/index.ts';
 import type { ErrorCode, FerryError, FileStep } from '../errors/index.ts';
 import type { WireSpec } from '../load/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
+import type { DeclaredCounts } from '../read/index.ts';
 
 /** The file version a request is about. */
 export interface FileRef {
@@ -53,6 +54,11 @@ export type ReaderRequest =
 export interface OpenResult {
   readonly columns: readonly FrameColumn[];
   readonly partCount: number;
+  /**
+   * What a plain Parquet file's footer declares (rows, nulls per column), for the parent to
+   * hold the rows it encodes to (see load/copy-stream.ts); null where the reader does it.
+   */
+  readonly declared: DeclaredCounts | null;
 }
 
 /** One file of a request about several: its result, or why it failed. */

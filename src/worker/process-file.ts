@@ -26,7 +26,7 @@ import {
 } from '../ledger/index.ts';
 import { loadTable, recordRowCounts } from '../load/index.ts';
 import { inTransaction, type Pool, type PoolClient } from '../postgres/index.ts';
-import { countParquetRows, readOptionsFor } from '../read/index.ts';
+import { compareDecoded, countParquetRows, DecodedCounts, readOptionsFor } from '../read/index.ts';
 import type { FileRef, Reader, ReaderPool } from '../readers/index.ts';
 import { type ObjectStore, versionIdentity } from '../storage/index.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -147,6 +147,7 @@ async function loadAndRecord(
       const opened = await reader.open(job, pipeline.name, ref);
       const checked = pipeline.checks.length > 0;
       return await commit(async (client) => {
+        const nulls = opened.declared === null ? null : { batches: 0, sums: new Array<number>(opened.columns.length).fill(0) };
         const loaded = await loadTable(client, sink, [file], {
           columns: opened.columns,
           partCount: opened.partCount,
@@ -154,7 +155,9 @@ async function loadAndRecord(
           write: (part, target, wire, rejectsDir) =>
             reader.write(job, part, target, wire, file.key, rejectsDir === null ? null : path.join(rejectsDir, `part-${part}.csv`)),
           onRows,
+          ...(nulls === null ? {} : { onNulls: (counts: readonly number[]) => addNulls(nulls, counts) }),
         });
+        if (opened.declared !== null && nulls !== null) compareDecoded(file.key, opened.declared, decodedCounts(opened.columns, loaded.rows, nulls));
         if (!checked) return { rows: loaded.rows, rejected: 0, warnings: 0 };
         // The rules' verdict on the whole file, from every part's tallies and the file rules';
         // a quarantine rolls back everything this transaction loaded.
@@ -190,6 +193,26 @@ export async function enqueueChecksAlert(client: PoolClient, context: ProcessFil
     attempts: file.attempts,
     counts: { rows: loaded.rows, rows_rejected: loaded.rejected, warnings: loaded.warnings },
   });
+}
+
+/** Adds a record batch's nulls per column (the columns first; lineage columns after them are not counted). */
+function addNulls(nulls: { batches: number; readonly sums: number[] }, counts: readonly number[]): void {
+  nulls.batches++;
+  for (let i = 0; i < nulls.sums.length; i++) nulls.sums[i] = (nulls.sums[i] as number) + (counts[i] ?? 0);
+}
+
+/**
+ * What the COPY took of a file: its rows, and nulls per column where record batches were
+ * encoded (binary COPY; a CSV COPY tells no nulls, and only the rows are compared).
+ */
+function decodedCounts(
+  columns: readonly { readonly name: string }[],
+  rows: number,
+  nulls: { readonly batches: number; readonly sums: readonly number[] },
+): DecodedCounts {
+  const counts = new DecodedCounts();
+  counts.add(rows, nulls.batches > 0 ? Object.fromEntries(columns.map((column, index) => [column.name, nulls.sums[index] ?? 0])) : {});
+  return counts;
 }
 
 /** What a reader is told of a claimed file version. */
