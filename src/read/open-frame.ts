@@ -233,13 +233,11 @@ type HeadReader = () => Promise<Buffer>;
 async function scanLocal(target: ScanTarget, key: string, options: ReadOptions, head: HeadReader, reading: Reading): Promise<pl.LazyDataFrame> {
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
-  const { csv } = options;
   // Text formats parse the declared types as they read (a cast rule's columns as text); typed
   // formats are cast after the scan, strictly (a value that does not fit fails the file).
   const overrides = Object.fromEntries(
     Object.entries(options.schema).map(([column, type]) => [column, options.lenient.includes(column) ? pl.Utf8 : schemaDataType(type)]),
   );
-  const hasOverrides = Object.keys(overrides).length > 0;
   const casts = Object.entries(options.schema)
     .filter(([column]) => !options.lenient.includes(column))
     .map(([column, type]) => pl.col(column).cast(schemaDataType(type), true));
