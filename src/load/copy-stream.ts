@@ -15,7 +15,6 @@ import { execFile } from 'node:child_process';
 import { close, constants, createReadStream, open } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
