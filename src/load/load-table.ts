@@ -117,8 +117,11 @@ async function loadRows(
         binary ? { format: 'binary', kinds } : { format: 'csv' },
       );
     } catch (error) {
-      // The reader's failure is already a FerryError (read, transform, or the reader's death).
+      // The reader's failure is already a FerryError (read, transform, or the reader's death);
+      // so is the encoder's refusal of a value (VALUE_TOO_LARGE).
       if (error instanceof CopySideError && error.side === 'polars') throw error.cause;
+      const cause = error instanceof CopySideError ? error.cause : error;
+      if (cause instanceof FerryError) throw new FerryError(cause.code, `${what}: ${cause.message}`, { step: cause.step, cause });
       throw databaseError(`${what}: COPY into ${table} failed`, error instanceof CopySideError ? error.cause : error);
     }
   };

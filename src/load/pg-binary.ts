@@ -8,6 +8,7 @@
  * 2000-01-01, dates as days since then, lists and structs as JSON text, numerics as decimal
  * text; this module then only reorders bytes and frames the fields.
  */
+import { FerryError } from '../errors/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 import { postgresType } from '../postgres/index.ts';
 import type { RecordBatchBuffers } from './arrow-stream.ts';
@@ -156,6 +157,26 @@ export class BinaryEncoder {
 }
 
 /** A batch's columns, and every row's size: a part common to all rows, plus per row what varies. */
+/**
+ * PostgreSQL's limit on one field (MaxAllocSize, 1 GB, less a varlena header). A longer value
+ * sent in a COPY desynchronises the protocol; it is refused here, before a byte of it is sent.
+ */
+export const MAX_FIELD_BYTES = 0x3fffffff - 4;
+
+function refuseLargeValues(column: EncodedColumn, rows: number, index: number): void {
+  const { validity, words: offsets } = column;
+  for (let row = 0; row < rows; row++) {
+    if (validity !== null && !isValid(validity, row)) continue;
+    const length = (offsets[2 * row + 2] as number) - (offsets[2 * row] as number);
+    if (length > MAX_FIELD_BYTES) {
+      throw new FerryError(
+        'VALUE_TOO_LARGE',
+        `column ${index + 1} holds a value of ${length} bytes in a row; PostgreSQL takes at most ${MAX_FIELD_BYTES} bytes in one field`,
+      );
+    }
+  }
+}
+
 function sized(batch: RecordBatchBuffers, kinds: readonly BinaryKind[]): { columns: EncodedColumn[]; common: number; sizes: Int32Array } {
   const rows = batch.length;
   let first = 0;
@@ -195,6 +216,8 @@ function sized(batch: RecordBatchBuffers, kinds: readonly BinaryKind[]): { colum
       }
     } else {
       const version = kind === 'jsonb' ? 1 : 0; // jsonb's binary form: a version byte, then the text
+      // Only a batch whose values add up to more than the limit can hold one over it.
+      if ((offsets[2 * rows] as number) - (offsets[0] as number) > MAX_FIELD_BYTES) refuseLargeValues(column, rows, columns.indexOf(column));
       for (let row = 0; row < rows; row++) {
         if (validity !== null && !isValid(validity, row)) continue;
         sizes[row] = (sizes[row] as number) + (offsets[2 * row + 2] as number) - (offsets[2 * row] as number) + version;

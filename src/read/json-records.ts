@@ -23,6 +23,58 @@ const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
+/** PostgreSQL's limit on one field (see load/pg-binary.ts): a longer nested value is refused as it is read. */
+const MAX_VALUE_BYTES = 0x3fffffff - 4;
+
+/** Bytes appended one at a time into a growing buffer (a number[] would take 8 bytes per byte). */
+class ByteSink {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  length = 0;
+
+  push(byte: number): void {
+    if (this.length === this.buffer.length) {
+      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.buffer[this.length++] = byte;
+  }
+
+  /** The bytes so far (a copy), and the sink emptied. */
+  take(): Buffer {
+    const taken = Buffer.from(this.buffer.subarray(0, this.length));
+    this.length = 0;
+    return taken;
+  }
+
+  /** Appends `bytes[from, to)`. */
+  appendBytes(bytes: Buffer, from: number, to: number): void {
+    const count = to - from;
+    if (this.length + count > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + count));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    bytes.copy(this.buffer, this.length, from, to);
+    this.length += count;
+  }
+
+  /** Appends another sink's bytes. */
+  append(other: ByteSink): void {
+    this.appendBytes(other.buffer, 0, other.length);
+  }
+}
+
+/** Where a run of string bytes with no quote, backslash or line break ends (from `start`). */
+function plainRunEnd(chunk: Buffer, start: number): number {
+  let end = chunk.length;
+  for (const stop of [QUOTE, BACKSLASH, NEWLINE]) {
+    const at = chunk.indexOf(stop, start);
+    if (at !== -1 && at < end) end = at;
+  }
+  return end;
+}
+
 const isSpace = (byte: number) => byte === SPACE || byte === NEWLINE || byte === 0x0d || byte === 0x09;
 
 export interface JsonRecordsOptions {
@@ -54,10 +106,13 @@ export class JsonRecords extends Transform {
   private readingKey = false;
   private currentKey = '';
   /** A captured top-level value (nested, or any value of a JSON key): its bytes, escaped. */
-  private capture: number[] | null = null;
+  private capture: ByteSink | null = null;
+  private readonly captured = new ByteSink();
   private captureDepth = 0;
-  private out: number[] = [];
+  private readonly out = new ByteSink();
   private records = 0;
+  /** Bytes of the current record: a record over PostgreSQL's field limit is refused as it is read. */
+  private recordBytes = 0;
 
   constructor(options: JsonRecordsOptions, onKey: ((key: string, nested: boolean) => void) | null = null) {
     super();
@@ -74,11 +129,22 @@ export class JsonRecords extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      for (let i = 0; i < chunk.length; i++) this.byte(chunk[i] as number);
-      if (this.out.length > 0) {
-        this.push(Buffer.from(this.out));
-        this.out = [];
+      for (let i = 0; i < chunk.length; i++) {
+        // The inside of a plain string value is copied as a run, up to its next quote,
+        // backslash or line break: long text values are most of many files' bytes.
+        if (this.inString && this.state === 'record' && this.capture === null && !this.readingKey && !this.escaped) {
+          const end = plainRunEnd(chunk, i);
+          if (end > i) {
+            this.recordBytes += end - i;
+            if (this.recordBytes > MAX_VALUE_BYTES) this.byte(chunk[i] as number); // refuses the record
+            this.out.appendBytes(chunk, i, end);
+            i = end - 1;
+            continue;
+          }
+        }
+        this.byte(chunk[i] as number);
       }
+      if (this.out.length > 0) this.push(this.out.take());
       callback();
     } catch (error) {
       callback(error as Error);
@@ -94,7 +160,7 @@ export class JsonRecords extends Transform {
       callback(new FerryError('FILE_CORRUPT', 'the JSON array is not closed (truncated, or not a JSON array of records)'));
       return;
     }
-    if (this.out.length > 0) this.push(Buffer.from(this.out));
+    if (this.out.length > 0) this.push(this.out.take());
     callback();
   }
 
@@ -118,12 +184,19 @@ export class JsonRecords extends Transform {
           throw new FerryError('FILE_CORRUPT', `record ${this.records + 1} is not a JSON object (it starts with ${JSON.stringify(String.fromCharCode(byte))})`);
         }
         this.state = 'record';
+        this.recordBytes = 1;
         this.depth = 1;
         this.expectKey = true;
         this.awaitingValue = false;
         this.out.push(byte);
         return;
       case 'record':
+        if (++this.recordBytes > MAX_VALUE_BYTES) {
+          throw new FerryError(
+            'VALUE_TOO_LARGE',
+            `record ${this.records + 1} is over ${MAX_VALUE_BYTES} bytes; PostgreSQL takes at most that in one field, and ferry reads no record that large`,
+          );
+        }
         this.recordByte(byte);
     }
   }
@@ -153,7 +226,8 @@ export class JsonRecords extends Transform {
       this.onKey?.(this.currentKey, nested);
       this.awaitingValue = false;
       if (nested || (this.jsonKeys.has(this.currentKey) && byte !== 0x6e) /* null stays null */) {
-        this.capture = [];
+        this.capture = this.captured;
+        this.capture.length = 0;
         this.captureDepth = 0;
         this.out.push(QUOTE);
         this.captureByte(byte);
@@ -184,7 +258,13 @@ export class JsonRecords extends Transform {
 
   /** A byte of a captured value: written escaped into the JSON string that replaces it. */
   private captureByte(byte: number): void {
-    const capture = this.capture as number[];
+    const capture = this.capture as ByteSink;
+    if (capture.length > MAX_VALUE_BYTES) {
+      throw new FerryError(
+        'VALUE_TOO_LARGE',
+        `record ${this.records + 1} holds a value over ${MAX_VALUE_BYTES} bytes in key ${JSON.stringify(this.currentKey)}; PostgreSQL takes at most that in one field`,
+      );
+    }
     if (this.inString) {
       if (this.escaped) this.escaped = false;
       else if (byte === BACKSLASH) this.escaped = true;
@@ -195,7 +275,8 @@ export class JsonRecords extends Transform {
     }
     if (byte === QUOTE) {
       this.inString = true;
-      capture.push(BACKSLASH, byte);
+      capture.push(BACKSLASH);
+      capture.push(byte);
       return;
     }
     if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.captureDepth++;
@@ -215,7 +296,7 @@ export class JsonRecords extends Transform {
   }
 
   private finishCapture(): void {
-    for (const byte of this.capture as number[]) this.out.push(byte);
+    this.out.append(this.capture as ByteSink);
     this.out.push(QUOTE);
     this.capture = null;
   }

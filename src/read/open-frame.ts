@@ -156,7 +156,9 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
       const jsonKeys = await nestedKeys(await open(), key, options);
       reading.jsonColumns = [...jsonKeys];
       const records = new JsonRecords({ format: options.format as 'json' | 'ndjson', jsonKeys });
-      await pipeline([await open(), ...decompressor(key, options), records, createWriteStream(local, { mode: 0o600 })]);
+      await pipeline([await open(), ...decompressor(key, options), records, createWriteStream(local, { mode: 0o600 })]).catch((error) => {
+        throw error instanceof FerryError && !error.message.startsWith(key) ? new FerryError(error.code, `${key}: ${error.message}`, { cause: error }) : error;
+      });
     } else {
       await pipeline([await open(), ...decompressor(key, options), createWriteStream(local, { mode: 0o600 })]);
     }
@@ -218,8 +220,8 @@ async function nestedKeys(source: Readable, key: string, options: ReadOptions): 
   try {
     for await (const _ of records) if (records.recordCount >= limit) break;
   } catch (error) {
-    // An error in the sample is the file's; the rewrite meets it again and reports it.
-    if (!(error instanceof FerryError)) throw error;
+    // The file's own errors (not JSON, a record too large) are reported from here.
+    throw error instanceof FerryError ? new FerryError(error.code, `${key}: ${error.message}`, { cause: error }) : error;
   } finally {
     source.destroy();
     await done.catch(() => {});

@@ -140,4 +140,20 @@ describe('CSV inference and dialect', () => {
       );
     }
   });
+
+  it("a JSON value over PostgreSQL's 1 GB field limit is refused before COPY (VALUE_TOO_LARGE), in bounded memory", async () => {
+    const file = path.join(test.inbox, 'huge.ndjson');
+    const out = fs.openSync(file, 'w');
+    fs.writeSync(out, '{"id":1,"v":"ok"}\n{"id":2,"v":"');
+    const block = Buffer.alloc(64 * 2 ** 20, 0x61);
+    for (let written = 0; written <= 2 ** 30; written += block.length) fs.writeSync(out, block);
+    fs.writeSync(out, '"}\n');
+    fs.closeSync(out);
+    await load('huge.ndjson', 'huge');
+    const failed = await ledger('huge.ndjson');
+    assert.equal(failed.status, 'quarantined');
+    assert.equal(failed.error_code, 'VALUE_TOO_LARGE', failed.error);
+    assert.match(failed.error, /huge\.ndjson: record 2/);
+    fs.rmSync(file);
+  });
 });
