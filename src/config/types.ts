@@ -10,6 +10,7 @@ import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../read/
 import type { Schedule } from '../schedule/index.ts';
 import type { S3Settings, StorageInput, StorageLocation } from '../storage/index.ts';
 import type { TransformFunction, TransformSpec } from '../transform/index.ts';
+import type { TrustProxy } from './trust-proxy.ts';
 
 export { LINEAGE_COLUMNS, SCHEMA_DRIFT_POLICIES, SINK_MODES } from '../load/index.ts';
 
@@ -203,8 +204,8 @@ export interface ResolvedConfig {
   readonly metricsToken: string | null;
   /** FERRY_PUBLIC_READ=true: reading without a token on a non-loopback address is intended. */
   readonly publicRead: boolean;
-  /** FERRY_TRUST_PROXY=true: the client address comes from X-Forwarded-For (behind a reverse proxy). */
-  readonly trustProxy: boolean;
+  /** FERRY_TRUST_PROXY: the proxies whose X-Forwarded-For entries are believed (see trust-proxy.ts). */
+  readonly trustProxy: TrustProxy;
   /** The alert destinations whose URL is set. */
   readonly alerts: readonly AlertDestination[];
   /** Destinations left off (their URL's variable is unset): one line each, logged at start. */

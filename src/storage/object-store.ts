@@ -3,6 +3,7 @@
  * that readers use. S3 credentials come from the standard AWS_* variables here and nowhere
  * else, and are never part of anything that is logged or shown.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
@@ -168,6 +169,13 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       }
     },
     async check() {
+      // OpenDAL lists a missing folder as empty (and would create it): a local inbox that was
+      // moved away or replaced by a file must fail the check, not look like an empty inbox.
+      if (location.kind === 'fs') {
+        const found = await fs.stat(location.root).catch(() => null);
+        if (found === null) throw new Error(`the folder ${location.root} does not exist`);
+        if (!found.isDirectory()) throw new Error(`${location.root} is not a folder`);
+      }
       // One listing request under the root. (OpenDAL's own check asks for a single key, which
       // makes some S3-compatible servers build a continuation token; a page of up to 1,000
       // keys answers the same question without one in all but the largest folders.)
