@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors/index.ts';
 import { compareKeys, listFolder } from './folder-lister.ts';
+import { readLocalRange, statLocalFile } from './local-files.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
 
@@ -161,6 +162,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       if (page.length > 0) yield page;
     },
     async stat(key) {
+      if (location.kind === 'fs') return statLocalFile(location.root, key);
       try {
         return toObject(basePrefix + key, await operator.stat(basePrefix + key));
       } catch (error) {
@@ -192,6 +194,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     },
     async readRange(key, offset, length, etag) {
       refuseUnsafeKey(key);
+      if (location.kind === 'fs') return readLocalRange(location.root, key, offset, length);
       try {
         return await operator.read(basePrefix + key, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
       } catch (error) {
