@@ -267,6 +267,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         glob: source.glob ?? DEFAULTS.glob,
         modifiedWithinMs,
         listFrom: source.listFrom ?? 'start',
+        includeHidden: source.includeHidden ?? false,
         format: source.format ?? null,
         compression: source.compression ?? null,
         csv: source.csv ?? {},

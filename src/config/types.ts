@@ -59,6 +59,13 @@ export interface PipelineInput {
      * before it is then never seen. @default 'start': list everything under the prefix
      */
     readonly listFrom?: 'start' | 'last-seen';
+    /**
+     * Load hidden files too: those with a name (or a folder in their key) that starts with `.`.
+     * They are left out by default — editors, sync tools and uploads in progress leave such
+     * files (`.~lock.x.csv`, `.x.parquet.part`) — and each run counts them (`files_hidden`).
+     * @default false
+     */
+    readonly includeHidden?: boolean;
   };
   /** A Polars transform applied to each file before it is loaded (table sinks). */
   readonly transform?: Transform;
@@ -137,6 +144,7 @@ export interface ResolvedSource extends SourceFormat {
   readonly glob: string;
   readonly modifiedWithinMs: number | null;
   readonly listFrom: 'start' | 'last-seen';
+  readonly includeHidden: boolean;
 }
 
 /** How many small files go in one transaction (files: 1 is no batching). */
