@@ -28,7 +28,7 @@ import { openRuntime } from '../runtime.ts';
 import { nextFireTime } from '../schedule/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { VERSION } from '../version.ts';
-import { printJson, printTable } from './output.ts';
+import { printBlock, printJson, printLine, printTable } from './output.ts';
 
 /** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
 const HARD_EXIT_MS = 9_500;
@@ -265,8 +265,8 @@ program
       if (version === undefined) throw new FerryError('CONFIG_INVALID', `checks: no file version ${file} in the ledger`);
       const checks = await listCheckResults(runtime.pool, version.id);
       if (options.json) return printJson({ file: version, checks });
-      process.stdout.write(
-        `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${version.rows ?? 0} rows loaded, ${version.rows_rejected} rejected, ${version.warnings} rules warned\n`,
+      printLine(
+        `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${version.rows ?? 0} rows loaded, ${version.rows_rejected} rejected, ${version.warnings} rules warned`,
       );
       if (checks.length === 0) {
         process.stdout.write('no check results (the pipeline has no checks, or the file was not checked)\n');
@@ -311,10 +311,10 @@ program
       const unknown = await unknownFiles(runtime.pool, files);
       if (unknown.length > 0) {
         process.exitCode = 1;
-        process.stderr.write(`ferry: not found in the ledger: ${unknown.join(', ')} (give a file version id or a key, as ferry files shows them)\n`);
+        printLine(`ferry: not found in the ledger: ${unknown.join(', ')} (give a file version id or a key, as ferry files shows them)`, process.stderr);
       }
       if (options.json) return printJson({ requeued });
-      for (const file of requeued) process.stdout.write(`requeued ${file.id} ${file.pipeline} ${file.key}\n`);
+      for (const file of requeued) printLine(`requeued ${file.id} ${file.pipeline} ${file.key}`);
       if (requeued.length > 0) process.stdout.write(`${requeued.length} requeued; they are processed at the next run (or now: ferry run --once)\n`);
       else if (unknown.length < files.length || options.allQuarantined)
         process.stdout.write('nothing to requeue (only quarantined or waiting file versions can be retried)\n');
@@ -361,7 +361,7 @@ program
         found.map((file) => file.id),
       );
       if (options.json) return printJson({ reprocess: requeued });
-      for (const file of requeued) process.stdout.write(`reprocess ${file.id} ${file.pipeline} ${file.key}\n`);
+      for (const file of requeued) printLine(`reprocess ${file.id} ${file.pipeline} ${file.key}`);
       process.stdout.write(`${requeued.length} queued; they are loaded at the next run (or now: ferry run --once)\n`);
     } finally {
       await runtime.close();
@@ -511,9 +511,7 @@ alerts
     for (const destination of config.alerts) {
       const failure = await post(destination, payload);
       if (failure !== null) failed++;
-      process.stdout.write(
-        `${failure === null ? 'delivered' : 'FAILED   '} ${destination.shown} (${destination.format})${failure === null ? '' : `: ${failure}`}\n`,
-      );
+      printLine(`${failure === null ? 'delivered' : 'FAILED   '} ${destination.shown} (${destination.format})${failure === null ? '' : `: ${failure}`}`);
     }
     process.exitCode = failed > 0 ? 1 : 0;
   });
@@ -539,7 +537,7 @@ program
       process.stdout.write(`${body}\n`);
       process.exitCode = response.status === 200 ? 0 : 1;
     } catch (error) {
-      process.stderr.write(`ferry: ${url.href} did not answer: ${(error as Error).message}\n`);
+      printLine(`ferry: ${url.href} did not answer: ${(error as Error).message}`, process.stderr);
       process.exitCode = 1;
     }
   });
@@ -549,7 +547,10 @@ try {
 } catch (thrown) {
   const error = coerceError(thrown);
   const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
-  process.stderr.write(`ferry: ${redactSecrets(error.message, secrets)}\n`);
+  // A config error can show the config file's lines (a syntax error's code frame); any other
+  // is one line, whatever file name or value it quotes.
+  const print = error.code === 'CONFIG_INVALID' ? printBlock : printLine;
+  print(`ferry: ${redactSecrets(error.message, secrets)}`, process.stderr);
   process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
   await discardPrestartedReaders();
 }
