@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
@@ -156,6 +156,13 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // client's address: the first one from the right that is not a trusted proxy.
     trustProxy: fastifyTrustProxy(config.trustProxy),
     clientErrorHandler: answerClientError,
+    // Errors Fastify answers before routing (a path that is not valid percent-encoding): the same shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      const message =
+        error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid (a bad percent-encoding)' : status === 500 ? 'internal error' : errorMessage(error);
+      void (reply as FastifyReply).status(status).send(errorBody(codeForStatus(status), message));
+    },
   });
   // Security headers on every answer; the dashboard's policy allows only ferry's own assets.
   void app.register(helmet, {

@@ -257,6 +257,13 @@ describe('HTTP API', () => {
       ['no such route', { method: 'GET', url: '/nope' }, 404, 'not_found'],
       ['no such method', { method: 'DELETE', url: '/runs', headers: auth }, 404, 'not_found'],
       ['a bad parameter', { method: 'GET', url: '/files/abc' }, 400, 'invalid_request'],
+      ['a path that is not valid percent-encoding', { method: 'GET', url: '/files/%zz' }, 400, 'invalid_request'],
+      [
+        'a body shorter than its Content-Length',
+        { method: 'POST', url: '/runs', headers: { ...auth, 'content-type': 'application/json', 'content-length': '5' }, payload: '{}' },
+        400,
+        'invalid_request',
+      ],
       ['an unknown query field', { method: 'GET', url: '/runs?nope=1' }, 400, 'invalid_request'],
     ];
     for (const [what, request, status, code] of cases) {
