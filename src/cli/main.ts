@@ -172,9 +172,10 @@ program
       };
       const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun, serviceStatus: service });
       if (options.json) return printJson(report);
-      process.stdout.write(
-        `service: ${service}\nlast run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`,
-      );
+      printLine(`service: ${service}`);
+      printLine(`last run: ${report.last_run?.toISOString() ?? 'never'}`);
+      printLine(`file versions processed: ${report.total_files_processed}`);
+      process.stdout.write('\n');
       printTable(
         report.pipelines.map((p) => ({
           pipeline: p.name,
@@ -380,7 +381,10 @@ program
       const results = await checkPipelines(runtime);
       if (options.json) printJson({ database: runtime.databaseDescription, pipelines: results });
       else {
-        process.stdout.write(`config: ok (${config.configFile ?? 'no config file: defaults'})\ndatabase: ok (${runtime.databaseDescription})\nstorage: ok\n\n`);
+        printLine(`config: ok (${config.configFile ?? 'no config file: defaults'})`);
+        printLine(`database: ok (${runtime.databaseDescription})`);
+        printLine('storage: ok');
+        process.stdout.write('\n');
         printTable(results, ['pipeline', 'status', 'file', 'detail']);
       }
       if (results.some((result) => result.status === 'failed')) process.exitCode = 1;
@@ -500,7 +504,7 @@ alerts
   .action(async () => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     const { alertPayload, post } = await import('../alerts/index.ts');
-    for (const line of config.alertsOff) process.stderr.write(`${line}\n`);
+    for (const line of config.alertsOff) printLine(line, process.stderr);
     if (config.alerts.length === 0)
       throw new FerryError('CONFIG_INVALID', 'no alert destination is configured (alerts in ferry.config.ts, with their URLs set)');
     const payload = alertPayload(
@@ -534,7 +538,8 @@ program
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       const body = await response.text();
-      process.stdout.write(`${body}\n`);
+      // Ferry's answer is JSON (no raw control characters); another server's is shown escaped.
+      printLine(body);
       process.exitCode = response.status === 200 ? 0 : 1;
     } catch (error) {
       printLine(`ferry: ${url.href} did not answer: ${(error as Error).message}`, process.stderr);
