@@ -80,6 +80,8 @@ describe('hostile file names', () => {
     for (const shown of ['\\e[2J\\e]0;pwned\\x07.csv', 'zz\\r\\e[2K[18:00:00.000] ERROR: forged.csv', 'line\\nbreak.csv', '\\rleading-cr.csv']) {
       assert.ok(output.includes(`ok      ${shown} (1 rows)`), `the per-file line of ${shown}:\n${output}`);
     }
+    // The progress line was drawn (the names of files in hand in it are covered by the check above).
+    assert.match(output, /\[names\] \d\/4 files · /);
     // The pretty log line of the quarantined file, and the summary's failure line.
     assert.match(output, /\[broken\] broken\\e\]0;pwned\\x07\\n\.parquet: file quarantined/);
     assert.match(output, /quarantined broken\\e\]0;pwned\\x07\\n\.parquet at read \(FILE_CORRUPT\)/);
