@@ -536,7 +536,9 @@ program
     }
     const url = new URL('/health', base);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      // With the read token (when this environment has it), /health also says why a part failed.
+      const token = process.env.FERRY_READ_TOKEN?.trim();
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: token ? { authorization: `Bearer ${token}` } : {} });
       const body = await response.text();
       // Ferry's answer is JSON (no raw control characters); another server's is shown escaped.
       printLine(body);

@@ -243,6 +243,15 @@ describe('/health to whom', () => {
       assert.match(body.details.database, /^unreachable: /);
       assert.match(body.details.storage, /does not exist/);
       assert.equal((await app.inject({ url: '/health', headers: bearer('wrong') })).json().details, undefined);
+      // `ferry health` (the container's health check) sends the read token when its environment has it.
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      const plain = await runFerry(['health', '--url', url], { env: {} });
+      assert.equal(plain.code, 1);
+      assert.deepEqual(JSON.parse(plain.stdout), { status: 'degraded', checks: { database: 'failed', storage: 'failed' } });
+      const told = await runFerry(['health', '--url', url], { env: { FERRY_READ_TOKEN: READ } });
+      assert.equal(told.code, 1);
+      assert.match(JSON.parse(told.stdout).details.storage, /does not exist/);
     } finally {
       await app.close();
       await deadPool.end();
