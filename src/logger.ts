@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
 import { FerryError } from './errors/index.ts';
+import { terminalSafe, terminalSafeDeep } from './terminal-text.ts';
 
 /** pino-pretty, loaded only for a terminal (it costs a command's start-up about 20 ms). */
 const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
@@ -47,8 +48,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redact: { paths: ['req.headers.authorization', '*.authorization', 'password', '*.password'], censor: '***' },
   };
   if (format === 'json') return pino(settings, pino.destination({ fd, sync: true }));
+  // Readable lines are for a terminal: every value a file can carry (its name in `file`, a
+  // message that quotes it) is shown with its control characters escaped (see terminal-text.ts).
+  const safe = {
+    ...settings,
+    formatters: {
+      log: (object: Record<string, unknown>) => terminalSafeDeep(object) as Record<string, unknown>,
+      // A child logger's fields (`pipeline`, `file`) are serialized apart from each line's.
+      bindings: (bindings: Record<string, unknown>) => terminalSafeDeep(bindings) as Record<string, unknown>,
+    },
+    serializers: { err: safeError },
+  };
   return pino(
-    settings,
+    safe,
     loadPretty()({
       destination: fd,
       sync: true,
@@ -56,13 +68,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,service,pipeline,file',
       // The pipeline and file lead the message, where the eye looks for them.
-      messageFormat: '{if pipeline}[{pipeline}] {end}{if file}{file}: {end}{msg}',
+      messageFormat: (line, messageKey) =>
+        terminalSafe(`${line.pipeline ? `[${line.pipeline}] ` : ''}${line.file ? `${line.file}: ` : ''}${line[messageKey] ?? ''}`),
       hideObject: false,
       // Only `err` is an error to print with its stack; an `error` field is a run's reason (or null).
       errorLikeObjectKeys: ['err'],
       singleLine: true,
     }),
   );
+}
+
+/** An error for a readable line: its stack keeps its lines, but the message inside it (which can quote a file name) is one line. */
+function safeError(error: Error): unknown {
+  const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(error) };
+  const { message, stack } = serialized;
+  if (typeof message === 'string' && typeof stack === 'string') serialized.stack = stack.replace(message, () => terminalSafe(message));
+  return terminalSafeDeep(serialized);
 }
 
 function envValue(name: string): string | undefined {

@@ -40,12 +40,27 @@ export function formatAlert(format: AlertFormat, payload: Record<string, unknown
   return { text: `${icon} ferry ${slackText(payload.event)}: ${slackText(payload.summary)} <${slackText(payload.dashboard)}|dashboard>` };
 }
 
+/**
+ * A webhook URL with credentials in it (`https://user:pw@host/…`, as many receivers are given)
+ * is sent with them as HTTP basic auth: fetch refuses such a URL as it is ("did not answer:
+ * TypeError"). Redirects stay refused, so the credentials go to that host only.
+ */
+export function webhookRequest(url: string): { readonly url: string; readonly headers: Readonly<Record<string, string>> } {
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return { url, headers: {} };
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
+}
+
 /** Posts one alert; resolves with null when it was taken (2xx), else the reason, with secrets hidden. */
 export async function post(destination: AlertDestination, payload: Record<string, unknown>): Promise<string | null> {
   try {
-    const response = await fetch(destination.url, {
+    const target = webhookRequest(destination.url);
+    const response = await fetch(target.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'ferry-alerts' },
+      headers: { 'content-type': 'application/json', 'user-agent': 'ferry-alerts', ...target.headers },
       body: JSON.stringify(formatAlert(destination.format, payload)),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       redirect: 'error',

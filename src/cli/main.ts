@@ -28,7 +28,7 @@ import { openRuntime } from '../runtime.ts';
 import { nextFireTime } from '../schedule/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { VERSION } from '../version.ts';
-import { printJson, printTable } from './output.ts';
+import { printBlock, printJson, printLine, printTable } from './output.ts';
 
 /** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
 const HARD_EXIT_MS = 9_500;
@@ -172,9 +172,10 @@ program
       };
       const report = await buildStatusReport({ pool: runtime.pool, pipelines: config.pipelines, nextRun, serviceStatus: service });
       if (options.json) return printJson(report);
-      process.stdout.write(
-        `service: ${service}\nlast run: ${report.last_run?.toISOString() ?? 'never'}\nfile versions processed: ${report.total_files_processed}\n\n`,
-      );
+      printLine(`service: ${service}`);
+      printLine(`last run: ${report.last_run?.toISOString() ?? 'never'}`);
+      printLine(`file versions processed: ${report.total_files_processed}`);
+      process.stdout.write('\n');
       printTable(
         report.pipelines.map((p) => ({
           pipeline: p.name,
@@ -265,8 +266,8 @@ program
       if (version === undefined) throw new FerryError('CONFIG_INVALID', `checks: no file version ${file} in the ledger`);
       const checks = await listCheckResults(runtime.pool, version.id);
       if (options.json) return printJson({ file: version, checks });
-      process.stdout.write(
-        `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${version.rows ?? 0} rows loaded, ${version.rows_rejected} rejected, ${version.warnings} rules warned\n`,
+      printLine(
+        `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${version.rows ?? 0} rows loaded, ${version.rows_rejected} rejected, ${version.warnings} rules warned`,
       );
       if (checks.length === 0) {
         process.stdout.write('no check results (the pipeline has no checks, or the file was not checked)\n');
@@ -311,10 +312,10 @@ program
       const unknown = await unknownFiles(runtime.pool, files);
       if (unknown.length > 0) {
         process.exitCode = 1;
-        process.stderr.write(`ferry: not found in the ledger: ${unknown.join(', ')} (give a file version id or a key, as ferry files shows them)\n`);
+        printLine(`ferry: not found in the ledger: ${unknown.join(', ')} (give a file version id or a key, as ferry files shows them)`, process.stderr);
       }
       if (options.json) return printJson({ requeued });
-      for (const file of requeued) process.stdout.write(`requeued ${file.id} ${file.pipeline} ${file.key}\n`);
+      for (const file of requeued) printLine(`requeued ${file.id} ${file.pipeline} ${file.key}`);
       if (requeued.length > 0) process.stdout.write(`${requeued.length} requeued; they are processed at the next run (or now: ferry run --once)\n`);
       else if (unknown.length < files.length || options.allQuarantined)
         process.stdout.write('nothing to requeue (only quarantined or waiting file versions can be retried)\n');
@@ -361,7 +362,7 @@ program
         found.map((file) => file.id),
       );
       if (options.json) return printJson({ reprocess: requeued });
-      for (const file of requeued) process.stdout.write(`reprocess ${file.id} ${file.pipeline} ${file.key}\n`);
+      for (const file of requeued) printLine(`reprocess ${file.id} ${file.pipeline} ${file.key}`);
       process.stdout.write(`${requeued.length} queued; they are loaded at the next run (or now: ferry run --once)\n`);
     } finally {
       await runtime.close();
@@ -380,7 +381,10 @@ program
       const results = await checkPipelines(runtime);
       if (options.json) printJson({ database: runtime.databaseDescription, pipelines: results });
       else {
-        process.stdout.write(`config: ok (${config.configFile ?? 'no config file: defaults'})\ndatabase: ok (${runtime.databaseDescription})\nstorage: ok\n\n`);
+        printLine(`config: ok (${config.configFile ?? 'no config file: defaults'})`);
+        printLine(`database: ok (${runtime.databaseDescription})`);
+        printLine('storage: ok');
+        process.stdout.write('\n');
         printTable(results, ['pipeline', 'status', 'file', 'detail']);
       }
       if (results.some((result) => result.status === 'failed')) process.exitCode = 1;
@@ -500,7 +504,7 @@ alerts
   .action(async () => {
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     const { alertPayload, post } = await import('../alerts/index.ts');
-    for (const line of config.alertsOff) process.stderr.write(`${line}\n`);
+    for (const line of config.alertsOff) printLine(line, process.stderr);
     if (config.alerts.length === 0)
       throw new FerryError('CONFIG_INVALID', 'no alert destination is configured (alerts in ferry.config.ts, with their URLs set)');
     const payload = alertPayload(
@@ -511,9 +515,7 @@ alerts
     for (const destination of config.alerts) {
       const failure = await post(destination, payload);
       if (failure !== null) failed++;
-      process.stdout.write(
-        `${failure === null ? 'delivered' : 'FAILED   '} ${destination.shown} (${destination.format})${failure === null ? '' : `: ${failure}`}\n`,
-      );
+      printLine(`${failure === null ? 'delivered' : 'FAILED   '} ${destination.shown} (${destination.format})${failure === null ? '' : `: ${failure}`}`);
     }
     process.exitCode = failed > 0 ? 1 : 0;
   });
@@ -534,12 +536,15 @@ program
     }
     const url = new URL('/health', base);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      // With the read token (when this environment has it), /health also says why a part failed.
+      const token = process.env.FERRY_READ_TOKEN?.trim();
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: token ? { authorization: `Bearer ${token}` } : {} });
       const body = await response.text();
-      process.stdout.write(`${body}\n`);
+      // Ferry's answer is JSON (no raw control characters); another server's is shown escaped.
+      printLine(body);
       process.exitCode = response.status === 200 ? 0 : 1;
     } catch (error) {
-      process.stderr.write(`ferry: ${url.href} did not answer: ${(error as Error).message}\n`);
+      printLine(`ferry: ${url.href} did not answer: ${(error as Error).message}`, process.stderr);
       process.exitCode = 1;
     }
   });
@@ -549,7 +554,10 @@ try {
 } catch (thrown) {
   const error = coerceError(thrown);
   const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
-  process.stderr.write(`ferry: ${redactSecrets(error.message, secrets)}\n`);
+  // A config error can show the config file's lines (a syntax error's code frame); any other
+  // is one line, whatever file name or value it quotes.
+  const print = error.code === 'CONFIG_INVALID' ? printBlock : printLine;
+  print(`ferry: ${redactSecrets(error.message, secrets)}`, process.stderr);
   process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
   await discardPrestartedReaders();
 }

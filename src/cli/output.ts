@@ -1,4 +1,22 @@
-/** Printing for the CLI: JSON when asked, aligned text otherwise. */
+/**
+ * Printing for the CLI: JSON when asked, aligned text otherwise. Text goes through
+ * `terminalSafe`: a file name's control characters are shown escaped, never sent raw.
+ */
+import { terminalSafe } from '../terminal-text.ts';
+
+/**
+ * One line of text for a person: control characters in it (from file names, errors) escaped.
+ * A leading line feed (a blank line before it) is the printer's own and is kept.
+ */
+export function printLine(text: string, stream: NodeJS.WritableStream = process.stdout): void {
+  const blank = text.startsWith('\n') ? '\n' : '';
+  stream.write(`${blank}${terminalSafe(blank ? text.slice(1) : text)}\n`);
+}
+
+/** A block of lines (a formatted table, DDL): line feeds kept, every other control character escaped. */
+export function printBlock(text: string, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(`${terminalSafe(text, { lines: true })}\n`);
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -17,8 +35,8 @@ export function printTable<Row extends object>(rows: readonly Row[], columns: re
     process.stdout.write('(none)\n');
     return;
   }
-  const cell = (value: unknown) =>
-    (value instanceof Date ? value.toISOString() : value === null || value === undefined ? '-' : String(value)).replace(/\s*\n\s*/g, ' ');
+  // A value's control characters (a line feed in an error, an ESC in a file name) are shown escaped.
+  const cell = (value: unknown) => terminalSafe(value instanceof Date ? value.toISOString() : value === null || value === undefined ? '-' : String(value));
   const last = columns.length - 1;
   const widths = columns.map((column, i) =>
     i === last ? 0 : Math.min(MAX_WIDTH, Math.max(column.length, ...rows.map((row) => cell((row as Record<string, unknown>)[column]).length))),

@@ -12,7 +12,7 @@ import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
 import { ReaderPool } from '../readers/index.ts';
 import { openObjectStore, versionIdentity } from '../storage/index.ts';
-import { printJson } from './output.ts';
+import { printBlock, printJson, printLine } from './output.ts';
 
 export async function preview(
   config: ResolvedConfig,
@@ -64,19 +64,21 @@ export async function preview(
     return;
   }
   const after = result.transformed ? ' after the transform' : '';
-  process.stdout.write(`pipeline ${pipeline.name}, ${file} (${result.format}): ${result.rows} ${result.rows === 1 ? 'row' : 'rows'}${after}\n\nschema:\n`);
-  for (const column of schema) process.stdout.write(`  ${column.column}: ${column.polars} → ${column.postgres}\n`);
-  process.stdout.write(`\nfirst ${Math.min(options.rows, result.rows)} rows:\n${result.table}\n`);
-  process.stdout.write(ddl === null ? `\nsink: row-count (one etl_results row with ${result.rows})\n` : `\ntable:\n${ddl}\n`);
+  // The file's name, its columns' names and its values are the file's: printed terminal-safe.
+  printLine(`pipeline ${pipeline.name}, ${file} (${result.format}): ${result.rows} ${result.rows === 1 ? 'row' : 'rows'}${after}`);
+  printLine('\nschema:');
+  for (const column of schema) printLine(`  ${column.column}: ${column.polars} → ${column.postgres}`);
+  printLine(`\nfirst ${Math.min(options.rows, result.rows)} rows:`);
+  printBlock(result.table);
+  if (ddl === null) printLine(`\nsink: row-count (one etl_results row with ${result.rows})`);
+  else printBlock(`\ntable:\n${ddl}`);
   if (options.checks) {
-    if (result.checks === null) process.stdout.write('\nchecks: the pipeline has none\n');
+    if (result.checks === null) printLine('\nchecks: the pipeline has none');
     else {
-      process.stdout.write('\nchecks (nothing loaded):\n');
+      printLine('\nchecks (nothing loaded):');
       for (const check of result.checks) {
         const samples = check.samples.length > 0 ? ` e.g. ${JSON.stringify(check.samples.slice(0, 5))}` : '';
-        process.stdout.write(
-          `  ${check.outcome.padEnd(11)} ${check.id}: ${check.failing} of ${check.total}${check.detail ? ` (${check.detail})` : ''}${samples}\n`,
-        );
+        printLine(`  ${check.outcome.padEnd(11)} ${check.id}: ${check.failing} of ${check.total}${check.detail ? ` (${check.detail})` : ''}${samples}`);
       }
     }
   }

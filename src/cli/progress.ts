@@ -2,7 +2,10 @@
  * The live progress line of `ferry run --once` in a terminal: the pipeline, files done of the
  * files due, rows loaded, the rate, the time so far and the files being worked on, redrawn in
  * place; finished files are printed above it as they end. Nothing of it when output is piped.
+ * File names are shown with their control characters escaped (terminalSafe): a name holding
+ * `\r` or an ESC sequence must not move the cursor or clear the line this class draws.
  */
+import { terminalSafe } from '../terminal-text.ts';
 
 const REDRAW_MS = 100;
 
@@ -49,14 +52,14 @@ export class ProgressLine {
     this.done++;
     this.rows += rows;
     this.clear();
-    this.out.write(`${line}\n`);
+    this.out.write(`${terminalSafe(line)}\n`);
     this.draw();
   }
 
   /** Prints a line above the progress line. */
   say(line: string): void {
     this.clear();
-    this.out.write(`${line}\n`);
+    this.out.write(`${terminalSafe(line)}\n`);
     this.draw();
   }
 
@@ -82,7 +85,9 @@ export class ProgressLine {
       .map(([key, sofar]) => (sofar > 0 ? `${key} (${sofar.toLocaleString('en')} rows)` : key))
       .join(', ');
     const more = this.inFlight.size > 2 ? ` +${this.inFlight.size - 2}` : '';
-    const text = `[${this.pipeline}] ${this.done}/${this.total} files · ${rows.toLocaleString('en')} rows · ${rate.toLocaleString('en')} rows/s · ${seconds.toFixed(1)}s${current ? ` · ${current}${more}` : ''}`;
+    const text = terminalSafe(
+      `[${this.pipeline}] ${this.done}/${this.total} files · ${rows.toLocaleString('en')} rows · ${rate.toLocaleString('en')} rows/s · ${seconds.toFixed(1)}s${current ? ` · ${current}${more}` : ''}`,
+    );
     const width = this.out.columns ?? 120;
     this.clear();
     this.out.write(text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text);

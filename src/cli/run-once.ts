@@ -5,7 +5,7 @@ import { FerryError } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
 import { type FileOutcome, type RunSummary, runPipeline } from '../worker/index.ts';
-import { printJson } from './output.ts';
+import { printJson, printLine } from './output.ts';
 import { ProgressLine } from './progress.ts';
 
 /** How long a manual run waits for a run of the same pipeline (the service's) to finish. */
@@ -65,8 +65,9 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     return 130;
   }
 
-  const total = (field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped' | 'files_outside_window') =>
-    summaries.reduce((sum, { summary }) => sum + ('counts' in summary ? summary.counts[field] : 0), 0);
+  const total = (
+    field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped' | 'files_outside_window' | 'files_hidden',
+  ) => summaries.reduce((sum, { summary }) => sum + ('counts' in summary ? summary.counts[field] : 0), 0);
   const ok = summaries.every(({ summary }) => summary.status === 'completed');
   const report = {
     status: ok ? 'completed' : 'failed',
@@ -76,6 +77,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     files_retrying: total('files_retrying'),
     files_skipped: total('files_skipped'),
     files_outside_window: total('files_outside_window'),
+    files_hidden: total('files_hidden'),
     runs: summaries.map(({ pipeline, summary }) =>
       'counts' in summary
         ? { pipeline, run_id: summary.run.id, status: summary.status, ...summary.counts, error: summary.error }
@@ -94,15 +96,15 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   if (options.json) printJson(report);
   else {
     for (const run of report.runs) {
-      if (run.status === 'skipped') process.stdout.write(`${run.pipeline}: skipped (${'reason' in run ? run.reason : ''})\n`);
+      if (run.status === 'skipped') printLine(`${run.pipeline}: skipped (${'reason' in run ? run.reason : ''})`);
       else if ('files_processed' in run) {
-        process.stdout.write(
-          `${run.pipeline}: run ${run.run_id} ${run.status}: ${run.files_processed} processed, ${run.files_failed} failed, ${run.files_retrying} to retry, ${run.files_skipped} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.error ? ` (${run.error})` : ''}\n`,
+        printLine(
+          `${run.pipeline}: run ${run.run_id} ${run.status}: ${run.files_processed} processed, ${run.files_failed} failed, ${run.files_retrying} to retry, ${run.files_skipped} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.files_hidden > 0 ? `; ${run.files_hidden} hidden (a name starting with "."), not loaded (source.includeHidden loads them)` : ''}${run.error ? ` (${run.error})` : ''}`,
         );
       }
     }
     for (const failure of report.failures)
-      process.stdout.write(`  ${failure.will_retry ? 'will retry' : 'quarantined'} ${failure.file} at ${failure.step} (${failure.code}): ${failure.error}\n`);
+      printLine(`  ${failure.will_retry ? 'will retry' : 'quarantined'} ${failure.file} at ${failure.step} (${failure.code}): ${failure.error}`);
   }
   return ok ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 export { CONFIG_FILE_NAMES, type ConfigFlags, configOrigin, DEFAULTS, findProjectRoot, loadConfig, resolveConfig } from './load.ts';
+export { fastifyTrustProxy, isLoopbackHost, type TrustProxy } from './trust-proxy.ts';
 export type {
   ConfigOrigin,
   FerryConfigInput,

@@ -16,6 +16,7 @@ import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule
 import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
 import { type FerryConfigInput, LINEAGE_COLUMNS, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
 
 export const DEFAULTS = {
@@ -266,6 +267,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         glob: source.glob ?? DEFAULTS.glob,
         modifiedWithinMs,
         listFrom: source.listFrom ?? 'start',
+        includeHidden: source.includeHidden ?? false,
         format: source.format ?? null,
         compression: source.compression ?? null,
         csv: source.csv ?? {},
@@ -312,7 +314,9 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   }
 
   const publicRead = flag('FERRY_PUBLIC_READ');
-  const trustProxy = flag('FERRY_TRUST_PROXY');
+  const trustProxyParsed = parseTrustProxy(envValue('FERRY_TRUST_PROXY'), host);
+  if ('problem' in trustProxyParsed) problem('FERRY_TRUST_PROXY', trustProxyParsed.problem);
+  const trustProxy: TrustProxy = 'problem' in trustProxyParsed ? { kind: 'none' } : trustProxyParsed;
   if (problems.length > 0) {
     // A value from the environment applies to every pipeline: its problem is said once, and
     // the file is not blamed for it.

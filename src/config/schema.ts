@@ -61,6 +61,7 @@ const pipelineSchema = z.strictObject({
         .optional(),
       inferSchemaLength: z.number().int().min(1).nullable().optional(),
       listFrom: z.enum(['start', 'last-seen']).optional(),
+      includeHidden: z.boolean().optional(),
       schema: z
         .record(
           z.string().min(1),

@@ -10,6 +10,7 @@ import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../read/
 import type { Schedule } from '../schedule/index.ts';
 import type { S3Settings, StorageInput, StorageLocation } from '../storage/index.ts';
 import type { TransformFunction, TransformSpec } from '../transform/index.ts';
+import type { TrustProxy } from './trust-proxy.ts';
 
 export { LINEAGE_COLUMNS, SCHEMA_DRIFT_POLICIES, SINK_MODES } from '../load/index.ts';
 
@@ -58,6 +59,13 @@ export interface PipelineInput {
      * before it is then never seen. @default 'start': list everything under the prefix
      */
     readonly listFrom?: 'start' | 'last-seen';
+    /**
+     * Load hidden files too: those with a name (or a folder in their key) that starts with `.`.
+     * They are left out by default — editors, sync tools and uploads in progress leave such
+     * files (`.~lock.x.csv`, `.x.parquet.part`) — and each run counts them (`files_hidden`).
+     * @default false
+     */
+    readonly includeHidden?: boolean;
   };
   /** A Polars transform applied to each file before it is loaded (table sinks). */
   readonly transform?: Transform;
@@ -136,6 +144,7 @@ export interface ResolvedSource extends SourceFormat {
   readonly glob: string;
   readonly modifiedWithinMs: number | null;
   readonly listFrom: 'start' | 'last-seen';
+  readonly includeHidden: boolean;
 }
 
 /** How many small files go in one transaction (files: 1 is no batching). */
@@ -203,8 +212,8 @@ export interface ResolvedConfig {
   readonly metricsToken: string | null;
   /** FERRY_PUBLIC_READ=true: reading without a token on a non-loopback address is intended. */
   readonly publicRead: boolean;
-  /** FERRY_TRUST_PROXY=true: the client address comes from X-Forwarded-For (behind a reverse proxy). */
-  readonly trustProxy: boolean;
+  /** FERRY_TRUST_PROXY: the proxies whose X-Forwarded-For entries are believed (see trust-proxy.ts). */
+  readonly trustProxy: TrustProxy;
   /** The alert destinations whose URL is set. */
   readonly alerts: readonly AlertDestination[];
   /** Destinations left off (their URL's variable is unset): one line each, logged at start. */

@@ -19,7 +19,7 @@ export async function discoverFiles(
   runId: number,
   now = new Date(),
 ): Promise<DiscoveryCounts> {
-  const counts = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0 };
+  const counts = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0, files_hidden: 0 };
   const matches = sourceFilter(pipeline.source, now);
   // Keys that arrive in order: only the tail after the greatest key already recorded is listed.
   const startAfter = pipeline.source.listFrom === 'last-seen' ? await lastSeenKey(pool, pipeline.name, pipeline.source.prefix) : null;
@@ -30,6 +30,7 @@ export async function discoverFiles(
     const wanted = page.filter((object) => {
       const verdict = matches(object);
       if (verdict === 'too-old') counts.files_outside_window++;
+      if (verdict === 'hidden') counts.files_hidden++;
       return verdict === 'match';
     });
     counts.files_listed += wanted.length;

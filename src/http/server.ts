@@ -4,12 +4,13 @@
  * keeps state of its own.
  */
 import crypto from 'node:crypto';
+import type { Socket } from 'node:net';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ResolvedConfig } from '../config/index.ts';
+import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, listCheckResults, listFiles, listRuns, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -60,13 +61,77 @@ const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() }
 const fileParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
 
+/**
+ * The codes an error answer can carry, each for one kind of failure (the README lists them).
+ * Fastify's own errors (a body too large, bad JSON, a content type it cannot parse, headers too
+ * large) are given these codes by their status, never Fastify's `FST_ERR_…` names.
+ */
+export const HTTP_ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'headers_too_large',
+  'internal',
+  'unavailable',
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
 /** Every 4xx and 5xx answer has one shape: `{ "error": { "code", "message", "field"? } }`. */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+  readonly error: { readonly code: HttpErrorCode; readonly message: string; readonly field?: string };
 }
 
-function errorBody(code: string, message: string, field?: string): ErrorBody {
+function errorBody(code: HttpErrorCode, message: string, field?: string): ErrorBody {
   return { error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+/** The documented code for an error status (used for errors that come with another code). */
+export function codeForStatus(status: number): HttpErrorCode {
+  switch (status) {
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'rate_limited';
+    case 431:
+      return 'headers_too_large';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal' : 'invalid_request';
+  }
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers too large, a request
+ * line that is not HTTP): answered on the socket in the same shape, then closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'request headers too large (at most 16 KiB)' : status === 408 ? 'request timed out' : 'malformed HTTP request';
+  const body = JSON.stringify(errorBody(status === 431 ? 'headers_too_large' : 'invalid_request', message));
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A request that failed validation: the first problem, with the field it is in. */
@@ -87,8 +152,17 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
-    // Behind a reverse proxy, set FERRY_TRUST_PROXY so that limits count the client's address.
-    trustProxy: config.trustProxy,
+    // Behind a reverse proxy, FERRY_TRUST_PROXY names the proxies, so that limits count the
+    // client's address: the first one from the right that is not a trusted proxy.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    clientErrorHandler: answerClientError,
+    // Errors Fastify answers before routing (a path that is not valid percent-encoding): the same shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      const message =
+        error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid (a bad percent-encoding)' : status === 500 ? 'internal error' : errorMessage(error);
+      void (reply as FastifyReply).status(status).send(errorBody(codeForStatus(status), message));
+    },
   });
   // Security headers on every answer; the dashboard's policy allows only ferry's own assets.
   void app.register(helmet, {
@@ -119,9 +193,14 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const metrics = createMetrics(pool);
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) log?.error({ err: error }, 'request failed');
-    void reply.status(status).send(status === 500 ? errorBody('internal', 'internal error') : errorBody(error.code ?? 'bad_request', errorMessage(error)));
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      log?.error({ err: error }, 'request failed');
+      return reply.status(500).send(errorBody('internal', 'internal error'));
+    }
+    // Ferry's own codes (rate_limited) are kept; Fastify's (FST_ERR_…) become the documented one.
+    const code = (HTTP_ERROR_CODES as readonly string[]).includes(error.code) ? (error.code as HttpErrorCode) : codeForStatus(status);
+    return reply.status(status).send(errorBody(code, fastifyMessage(error)));
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
@@ -142,19 +221,26 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     });
     registerUi(api, { read: config.readToken !== null, admin: config.adminToken !== null });
 
-    api.get('/health', async (_request, reply) => {
+    // Anyone may ask whether ferry is healthy and which part is not; why (a message that can
+    // name the database's host and port, or the storage's folder) only with the read token.
+    api.get('/health', async (request, reply) => {
       const [database, storage] = await Promise.all([
         withTimeout(pool.query('SELECT 1'), HEALTH_TIMEOUT_MS).then(
-          () => 'ok',
+          () => null,
           (error: unknown) => `unreachable: ${errorMessage(error)}`,
         ),
         checkStoreAnswers(store, HEALTH_TIMEOUT_MS).then(
-          () => 'ok',
+          () => null,
           (error: unknown) => errorMessage(error),
         ),
       ]);
-      const ok = database === 'ok' && storage === 'ok';
-      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: { database, storage } });
+      const ok = database === null && storage === null;
+      const checks = { database: database === null ? 'ok' : 'failed', storage: storage === null ? 'ok' : 'failed' };
+      const body: Record<string, unknown> = { status: ok ? 'ok' : 'degraded', checks };
+      if (!ok && hasReadToken(request, config)) {
+        body.details = { ...(database === null ? {} : { database }), ...(storage === null ? {} : { storage }) };
+      }
+      return reply.status(ok ? 200 : 503).send(body);
     });
 
     api.get('/status', async () =>
@@ -248,17 +334,45 @@ export type RouteAccess = 'open' | 'metrics' | 'read' | 'admin';
  * read token or the admin token. `read`: every other GET — the read token or the admin token,
  * when a read token is set (else open). `admin`: every POST — the admin token only, and off
  * while none is set.
+ *
+ * `route` is the route the router matched (`/files/:id`; undefined when none did), never the
+ * path as the client spelled it: `/%6detrics` is routed to /metrics, so it is /metrics here too.
  */
-export function routeAccess(method: string, url: string, acceptsHtml: boolean): RouteAccess {
-  const path = url.split('?')[0] ?? '';
+export function routeAccess(method: string, route: string | undefined, acceptsHtml: boolean): RouteAccess {
   if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') return 'admin';
-  if (path === '/health' || path === '/ui' || path.startsWith('/ui/') || (path === '/' && acceptsHtml)) return 'open';
-  if (path === '/metrics') return 'metrics';
+  if (route === '/health' || route === '/ui' || route?.startsWith('/ui/') || (route === '/' && acceptsHtml)) return 'open';
+  if (route === '/metrics') return 'metrics';
   return 'read';
 }
 
+/** The route the router matched for a request; undefined for one that matched none (a 404). */
+function matchedRoute(request: FastifyRequest): string | undefined {
+  return request.is404 ? undefined : request.routeOptions.url;
+}
+
+/** Whether a request carries the read or the admin token (which open the details of /health). */
+function hasReadToken(request: FastifyRequest, config: ResolvedConfig): boolean {
+  const header = request.headers.authorization;
+  return isAuthorised(config.adminToken, header) || isAuthorised(config.readToken, header);
+}
+
+/** Fastify's messages for the errors a client causes, in ferry's words. */
+function fastifyMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'request body too large (at most 64 KiB)';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'the body is not valid JSON';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported content type: send application/json';
+    default:
+      return errorMessage(error);
+  }
+}
+
 function access(request: FastifyRequest, config: ResolvedConfig): { allowed: true } | { allowed: false; status: 401 | 403; message: string } {
-  const kind = routeAccess(request.method, request.url, wantsHtml(request));
+  const kind = routeAccess(request.method, matchedRoute(request), wantsHtml(request));
   const header = request.headers.authorization;
   const admin = isAuthorised(config.adminToken, header);
   switch (kind) {

@@ -42,6 +42,7 @@ export async function buildStatusReport(input: StatusReportInput) {
                 files_retrying: lastRun.files_retrying,
                 files_skipped: lastRun.files_skipped,
                 files_outside_window: lastRun.files_outside_window,
+                files_hidden: lastRun.files_hidden,
                 error: lastRun.error,
               },
         files: ledger.filesByPipeline.get(pipeline.name) ?? emptyFileCounts(),

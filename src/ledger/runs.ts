@@ -29,6 +29,8 @@ export interface DiscoveryCounts {
   readonly files_skipped: number;
   /** Listed but modified before the pipeline's time window (`source.modifiedWithin`): not loaded. */
   readonly files_outside_window: number;
+  /** Listed, selected by the glob, but hidden (a name starting with `.`; `source.includeHidden`): not loaded. */
+  readonly files_hidden: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function finishRun(pool: Pool | PoolClient, runId: number, discover
         SET status = $2, finished_at = now(), error = $3,
             files_listed = $4, files_discovered = $5,
             files_processed = c.processed, files_failed = c.failed, files_retrying = c.retrying,
-            files_skipped = $6 + c.superseded, files_outside_window = $7
+            files_skipped = $6 + c.superseded, files_outside_window = $7, files_hidden = $8
        FROM (SELECT count(*) FILTER (WHERE status = 'processed') AS processed,
                     count(*) FILTER (WHERE status = 'quarantined') AS failed,
                     count(*) FILTER (WHERE status = 'pending') AS retrying,
@@ -57,6 +59,7 @@ export async function finishRun(pool: Pool | PoolClient, runId: number, discover
       discovery.files_discovered,
       discovery.files_skipped,
       discovery.files_outside_window,
+      discovery.files_hidden,
     ],
   );
   return result.rows[0] as RunRecord;

@@ -61,6 +61,7 @@ export interface RunRecord {
   readonly files_retrying: number;
   readonly files_skipped: number;
   readonly files_outside_window: number;
+  readonly files_hidden: number;
   readonly error: string | null;
 }
 
@@ -73,4 +74,5 @@ export interface RunCounts {
   readonly files_retrying: number;
   readonly files_skipped: number;
   readonly files_outside_window: number;
+  readonly files_hidden: number;
 }

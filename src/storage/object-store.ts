@@ -3,11 +3,13 @@
  * that readers use. S3 credentials come from the standard AWS_* variables here and nowhere
  * else, and are never part of anything that is logged or shown.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors/index.ts';
 import { compareKeys, listFolder } from './folder-lister.ts';
+import { readLocalRange, statLocalFile } from './local-files.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
 
@@ -160,6 +162,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       if (page.length > 0) yield page;
     },
     async stat(key) {
+      if (location.kind === 'fs') return statLocalFile(location.root, key);
       try {
         return toObject(basePrefix + key, await operator.stat(basePrefix + key));
       } catch (error) {
@@ -168,6 +171,13 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       }
     },
     async check() {
+      // OpenDAL lists a missing folder as empty (and would create it): a local inbox that was
+      // moved away or replaced by a file must fail the check, not look like an empty inbox.
+      if (location.kind === 'fs') {
+        const found = await fs.stat(location.root).catch(() => null);
+        if (found === null) throw new Error(`the folder ${location.root} does not exist`);
+        if (!found.isDirectory()) throw new Error(`${location.root} is not a folder`);
+      }
       // One listing request under the root. (OpenDAL's own check asks for a single key, which
       // makes some S3-compatible servers build a continuation token; a page of up to 1,000
       // keys answers the same question without one in all but the largest folders.)
@@ -184,6 +194,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     },
     async readRange(key, offset, length, etag) {
       refuseUnsafeKey(key);
+      if (location.kind === 'fs') return readLocalRange(location.root, key, offset, length);
       try {
         return await operator.read(basePrefix + key, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
       } catch (error) {

@@ -98,7 +98,7 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     if (run === null) return { status: 'skipped', run: null, reason: 'this tick was already run by another instance' };
     log.info({ run: run.id, trigger: request.trigger }, 'run started');
 
-    let discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0 };
+    let discovery = { files_listed: 0, files_discovered: 0, files_skipped: 0, files_outside_window: 0, files_hidden: 0 };
     const files: FileOutcome[] = [];
     let error: string | null = null;
     let discovered = false;
@@ -270,6 +270,6 @@ export function planClaim(candidates: readonly ClaimCandidate[], limits: Resolve
 }
 
 function countsOf(run: RunRecord): RunCounts {
-  const { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped, files_outside_window } = run;
-  return { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped, files_outside_window };
+  const { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped, files_outside_window, files_hidden } = run;
+  return { files_listed, files_discovered, files_processed, files_failed, files_retrying, files_skipped, files_outside_window, files_hidden };
 }

@@ -250,4 +250,26 @@ describe('alerts', () => {
     assert.match(String(named.text), /&lt;!channel&gt; &lt;https:\/\/evil\|x&gt;\.csv/);
     assert.deepEqual(slack, { text: ':rotating_light: ferry file.quarantined: orders: x.parquet quarantined <http://h/ui#file-1|dashboard>' });
   });
+
+  it('a webhook URL with credentials is posted with them as basic auth, and they are shown nowhere', async () => {
+    const seen: (string | undefined)[] = [];
+    const guarded = http.createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      request.resume();
+      request.on('end', () => response.writeHead(request.headers.authorization ? 200 : 401).end());
+    });
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (guarded.address() as AddressInfo).port;
+      const url = `http://hook-user:p%40ss-Kq8w@127.0.0.1:${port}/hooks/basic`;
+      const tested = await runFerry(['alerts', 'test'], { env: { ...env(), ALERT_URL: url }, cwd: project });
+      assert.equal(tested.code, 0, tested.stdout + tested.stderr);
+      assert.match(tested.stdout, new RegExp(`^delivered http://127\\.0\\.0\\.1:${port}/… \\(json\\)$`, 'm'));
+      assert.deepEqual(seen, [`Basic ${Buffer.from('hook-user:p@ss-Kq8w').toString('base64')}`]);
+      assert.doesNotMatch(tested.stdout + tested.stderr, /Kq8w|hook-user/);
+    } finally {
+      guarded.closeAllConnections();
+      await new Promise((resolve) => guarded.close(resolve));
+    }
+  });
 });

@@ -1,9 +1,10 @@
 /** The HTTP API, in process (inject), on a real database and a local folder. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { openObjectStore } from '../../src/storage/index.ts';
@@ -78,11 +79,11 @@ describe('HTTP API', () => {
     });
     const response = await broken.inject('/health');
     assert.equal(response.statusCode, 503);
-    const body = response.json();
-    assert.equal(body.status, 'degraded');
-    assert.equal(body.checks.database, 'ok');
-    assert.match(body.checks.storage, /^storage s3:\/\/b\/ is unreachable: /);
-    assert.doesNotMatch(response.body, /secret-key-1/);
+    assert.deepEqual(response.json(), { status: 'degraded', checks: { database: 'ok', storage: 'failed' } });
+    // Why, with a token that may read the ledger (the admin token here).
+    const detailed = await broken.inject({ url: '/health', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.match(detailed.json().details.storage, /^storage s3:\/\/b\/ is unreachable: /);
+    assert.doesNotMatch(detailed.body, /secret-key-1/);
     await broken.close();
   });
 
@@ -221,5 +222,80 @@ describe('HTTP API', () => {
     assert.equal(response.json().error.code, 'forbidden');
     assert.match(response.json().error.message, /FERRY_ADMIN_TOKEN/);
     await open.close();
+  });
+
+  it("every 4xx and 5xx has the documented shape, Fastify's own errors included", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const documented = [
+      'invalid_request',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'conflict',
+      'payload_too_large',
+      'unsupported_media_type',
+      'rate_limited',
+      'headers_too_large',
+      'internal',
+      'unavailable',
+    ];
+    const cases: [string, InjectOptions, number, string][] = [
+      [
+        'a body over 64 KiB',
+        { method: 'POST', url: '/runs', headers: { ...auth, 'content-type': 'application/json' }, payload: `{"pipeline":"${'x'.repeat(70_000)}"}` },
+        413,
+        'payload_too_large',
+      ],
+      ['bad JSON', { method: 'POST', url: '/runs', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"pipeline":' }, 400, 'invalid_request'],
+      ['an empty JSON body', { method: 'POST', url: '/runs', headers: { ...auth, 'content-type': 'application/json' }, payload: '' }, 400, 'invalid_request'],
+      [
+        'a content type it cannot parse',
+        { method: 'POST', url: '/runs', headers: { ...auth, 'content-type': 'text/xml' }, payload: '<run/>' },
+        415,
+        'unsupported_media_type',
+      ],
+      ['no such route', { method: 'GET', url: '/nope' }, 404, 'not_found'],
+      ['no such method', { method: 'DELETE', url: '/runs', headers: auth }, 404, 'not_found'],
+      ['a bad parameter', { method: 'GET', url: '/files/abc' }, 400, 'invalid_request'],
+      ['a path that is not valid percent-encoding', { method: 'GET', url: '/files/%zz' }, 400, 'invalid_request'],
+      [
+        'a body shorter than its Content-Length',
+        { method: 'POST', url: '/runs', headers: { ...auth, 'content-type': 'application/json', 'content-length': '5' }, payload: '{}' },
+        400,
+        'invalid_request',
+      ],
+      ['an unknown query field', { method: 'GET', url: '/runs?nope=1' }, 400, 'invalid_request'],
+    ];
+    for (const [what, request, status, code] of cases) {
+      const response = await app.inject(request);
+      assert.equal(response.statusCode, status, `${what}: ${response.body}`);
+      const body = response.json();
+      assert.deepEqual(Object.keys(body), ['error'], what);
+      assert.equal(body.error.code, code, what);
+      assert.ok(documented.includes(body.error.code), what);
+      assert.equal(typeof body.error.message, 'string', what);
+      assert.doesNotMatch(response.body, /FST_|statusCode/, what);
+    }
+
+    // Headers over Node's 16 KiB are refused by the HTTP parser, before Fastify: a real socket.
+    const served = buildHttpApp({ config: runtime.config, pool: runtime.pool, store: runtime.store, version: '0' });
+    await served.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = served.server.address() as net.AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk;
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 431 /);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      assert.deepEqual(body, { error: { code: 'headers_too_large', message: 'request headers too large (at most 16 KiB)' } });
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -48,7 +48,16 @@ describe('ledger', () => {
     assert.equal(first.status, 'completed');
     assert.deepEqual(
       { ...first.counts },
-      { files_listed: 3, files_discovered: 3, files_processed: 3, files_failed: 0, files_retrying: 0, files_skipped: 0, files_outside_window: 0 },
+      {
+        files_listed: 3,
+        files_discovered: 3,
+        files_processed: 3,
+        files_failed: 0,
+        files_retrying: 0,
+        files_skipped: 0,
+        files_outside_window: 0,
+        files_hidden: 0,
+      },
     );
     const expected = [
       { file_name: 'a.parquet', row_count: 10 },

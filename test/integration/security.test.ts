@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { resolveConfig } from '../../src/config/index.ts';
 import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -121,6 +122,140 @@ describe('access control', () => {
     assert.equal(limited.json().error.code, 'rate_limited');
     assert.equal((await from('192.0.2.7', READ)).statusCode, 200, 'the right token is never limited');
     assert.equal((await from('192.0.2.8', 'wrong')).statusCode, 401, 'another address has its own count');
+  });
+});
+
+/** An app on the test's database and inbox, with these variables in its environment. */
+function appWith(env: Record<string, string>): FastifyInstance {
+  const config = resolveConfig({}, { cwd: process.cwd(), env: { DATABASE_URL: db.url, ...env }, flags: {}, configFile: null });
+  return buildHttpApp({ config, pool: runtime.pool, store: runtime.store, version: 'test' });
+}
+
+describe('behind a reverse proxy', () => {
+  // The proxy appends the address it was called from on the right (nginx's
+  // $proxy_add_x_forwarded_for); what is left of it, the client wrote.
+  const guesses = async (app: FastifyInstance, client: string, proxy: string, rotate: boolean) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      const forged = rotate ? `198.18.${i}.1, ` : '';
+      const response = await app.inject({ url: '/status', headers: { ...bearer('wrong'), 'x-forwarded-for': `${forged}${client}` }, remoteAddress: proxy });
+      statuses.push(response.statusCode);
+    }
+    return statuses;
+  };
+
+  for (const trust of ['127.0.0.1', 'loopback', '10.0.0.0/8,127.0.0.0/8', '1']) {
+    it(`FERRY_TRUST_PROXY=${trust}: the client is the first untrusted address from the right; forged entries on the left change nothing`, async () => {
+      const app = appWith({ FERRY_READ_TOKEN: READ, FERRY_TRUST_PROXY: trust });
+      try {
+        const statuses = await guesses(app, '203.0.113.9', '127.0.0.1', true);
+        assert.deepEqual(statuses.slice(0, 30), Array(30).fill(401));
+        assert.deepEqual(statuses.slice(30), Array(5).fill(429), 'rotating the left entry does not reset the count');
+        // Another client behind the same proxy has its own count.
+        assert.equal((await guesses(app, '203.0.113.10', '127.0.0.1', false))[0], 401);
+        // A client that reaches ferry directly (not through a trusted proxy) is its own address,
+        // whatever X-Forwarded-For it sends.
+        if (trust !== '1') {
+          const direct = await guesses(app, '203.0.113.9', '198.51.100.4', true);
+          assert.deepEqual(direct.slice(30), Array(5).fill(429));
+          assert.equal((await guesses(app, '203.0.113.9', '198.51.100.5', true))[0], 401, 'counted by its socket address');
+        }
+      } finally {
+        await app.close();
+      }
+    });
+  }
+
+  it('FERRY_TRUST_PROXY=true, a hop count off loopback, or a wrong address is refused at start, naming what is allowed', async () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        resolveConfig({}, { cwd: process.cwd(), env, flags: {}, configFile: null });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    assert.match(
+      refused({ FERRY_TRUST_PROXY: 'true' }),
+      /FERRY_TRUST_PROXY: "true" would trust every address in X-Forwarded-For, so any client could pick the address the rate limit counts; give the proxies' addresses or CIDRs \(e\.g\. 127\.0\.0\.1 or 10\.0\.0\.0\/8,fd00::\/8; or loopback, linklocal, uniquelocal\), or the number of proxies in front \(e\.g\. 1\)/,
+    );
+    assert.match(
+      refused({ FERRY_TRUST_PROXY: '1', HOST: '0.0.0.0' }),
+      /FERRY_TRUST_PROXY: a hop count trusts whoever connects, and HOST=0\.0\.0\.0 lets clients connect/,
+    );
+    assert.match(refused({ FERRY_TRUST_PROXY: '10.0.0.0/33,nginx' }), /FERRY_TRUST_PROXY: "10\.0\.0\.0\/33", "nginx" is not an address or CIDR/);
+    assert.equal(refused({ FERRY_TRUST_PROXY: '10.0.0.0/8, fd00::/8', HOST: '0.0.0.0' }), '');
+    assert.equal(refused({ FERRY_TRUST_PROXY: 'false' }), '');
+  });
+});
+
+describe('paths as the router reads them', () => {
+  it('an encoded path is authorised as the route it reaches: /%6detrics is /metrics', async () => {
+    const app = appWith({ FERRY_METRICS_TOKEN: METRICS });
+    try {
+      for (const url of ['/metrics', '/%6detrics', '/%6D%65%74%72%69%63%73', '/metrics?x=1', '/%6detrics?%6d']) {
+        const response = await app.inject({ url });
+        assert.equal(response.statusCode, 401, url);
+        assert.equal(response.json().error.code, 'unauthorized', url);
+        assert.equal((await app.inject({ url, headers: bearer(METRICS) })).statusCode, 200, url);
+      }
+      // Routes reached through encodings keep their own access: /health stays open, the ledger open here (no read token).
+      assert.equal((await app.inject('/%68ealth')).statusCode, 200);
+      assert.equal((await app.inject('/%72uns')).statusCode, 200);
+    } finally {
+      await app.close();
+    }
+    const guarded = appWith({ FERRY_READ_TOKEN: READ });
+    try {
+      for (const url of ['/%73tatus', '/file%73', '/files/%31', '/%2e/status', '/ui/../status', '/ui/%2e%2e/status', '//status', '/status/']) {
+        const response = await guarded.inject({ url });
+        assert.ok([401, 404].includes(response.statusCode), `${url}: ${response.statusCode}`);
+        assert.doesNotMatch(response.body, /total_files_processed|"files":/, url);
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
+describe('/health to whom', () => {
+  it('says which part is degraded to anyone, and why only with the read token', async () => {
+    const inbox = tempDir('security-health-');
+    const config = resolveConfig(
+      {},
+      { cwd: process.cwd(), env: { DATABASE_URL: db.url, FERRY_STORAGE: inbox, FERRY_READ_TOKEN: READ }, flags: {}, configFile: null },
+    );
+    const { Pool } = (await import('pg')).default;
+    // A database that does not answer: a closed port on a named host and port.
+    const deadPool = new Pool({ connectionString: 'postgres://ferry@127.0.0.1:9/nowhere', connectionTimeoutMillis: 1_000 });
+    const { openObjectStore } = await import('../../src/storage/index.ts');
+    const app = buildHttpApp({ config, pool: deadPool, store: openObjectStore(config.storage, config.s3), version: 'test' });
+    try {
+      fs.rmSync(inbox, { recursive: true });
+      const open = await app.inject('/health');
+      assert.equal(open.statusCode, 503);
+      assert.deepEqual(open.json(), { status: 'degraded', checks: { database: 'failed', storage: 'failed' } });
+      assert.doesNotMatch(open.body, /127\.0\.0\.1|:9\b|ECONNREFUSED|security-health/);
+      const detailed = await app.inject({ url: '/health', headers: bearer(READ) });
+      assert.equal(detailed.statusCode, 503);
+      const body = detailed.json();
+      assert.deepEqual(body.checks, { database: 'failed', storage: 'failed' });
+      assert.match(body.details.database, /^unreachable: /);
+      assert.match(body.details.storage, /does not exist/);
+      assert.equal((await app.inject({ url: '/health', headers: bearer('wrong') })).json().details, undefined);
+      // `ferry health` (the container's health check) sends the read token when its environment has it.
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      const plain = await runFerry(['health', '--url', url], { env: {} });
+      assert.equal(plain.code, 1);
+      assert.deepEqual(JSON.parse(plain.stdout), { status: 'degraded', checks: { database: 'failed', storage: 'failed' } });
+      const told = await runFerry(['health', '--url', url], { env: { FERRY_READ_TOKEN: READ } });
+      assert.equal(told.code, 1);
+      assert.match(JSON.parse(told.stdout).details.storage, /does not exist/);
+    } finally {
+      await app.close();
+      await deadPool.end();
+    }
   });
 });
 

@@ -99,7 +99,8 @@ describe('storage faults', () => {
     const down = await health();
     assert.equal(down.code, 503);
     assert.equal(down.body.status, 'degraded');
-    assert.match(down.body.checks.storage, /^storage s3:\/\/ferry-test\/faults\/ is unreachable: /);
+    // Which part, to anyone; why is for those with the read token (security.test.ts).
+    assert.equal(down.body.checks.storage, 'failed');
     const summary = await runPipeline(runtime, { pipeline: runtime.config.pipelines[0]!, trigger: 'manual' });
     assert.equal(summary.status, 'failed', 'a run that cannot list the storage fails, and says so');
     assert.match(summary.status === 'failed' ? (summary.error ?? '') : '', /^listing s3:\/\/ferry-test\/faults\/ failed: /);

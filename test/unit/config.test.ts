@@ -40,6 +40,7 @@ describe('config', () => {
       schema: {},
       lenient: [],
       listFrom: 'start',
+      includeHidden: false,
     });
     assert.deepEqual(pipeline?.transform, { kind: 'none' });
     assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });

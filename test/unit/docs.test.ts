@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ERROR_TABLE } from '../../src/errors/index.ts';
+import { HTTP_ERROR_CODES } from '../../src/http/index.ts';
 
 describe('docs', () => {
   it("the README's error table has every code, its step and outcome", () => {
@@ -16,5 +17,13 @@ describe('docs', () => {
       const expected = { retry: /retried/, quarantine: /^quarantined/, supersede: /superseded/, none: /does not start/ }[entry.outcome];
       assert.match(outcome, expected, code);
     }
+  });
+
+  it("the README's HTTP API section lists every error code an answer can carry", () => {
+    const readme = fs.readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## HTTP API'), readme.indexOf('## Watching ferry'));
+    const listed = section.slice(section.indexOf('(codes:'), section.indexOf('when one field is at fault'));
+    const codes = [...listed.matchAll(/`([a-z_]+)` \d{3}/g)].map((m) => m[1]);
+    assert.deepEqual(codes.sort(), [...HTTP_ERROR_CODES].sort());
   });
 });
