@@ -60,7 +60,17 @@ export async function preview(
   const ddl =
     sink === null ? null : `${createTableSql(qualifiedTableName(sink), tableColumnsFor(sink, result.columns), sink.mode === 'merge' ? sink.key : [])};`;
   if (options.json) {
-    printJson({ pipeline: pipeline.name, file, format: result.format, rows: result.rows, schema, head: result.head, ddl, checks: result.checks });
+    printJson({
+      pipeline: pipeline.name,
+      file,
+      format: result.format,
+      rows: result.rows,
+      schema,
+      inferred: result.inferred,
+      head: result.head,
+      ddl,
+      checks: result.checks,
+    });
     return;
   }
   const after = result.transformed ? ' after the transform' : '';
@@ -68,6 +78,11 @@ export async function preview(
   printLine(`pipeline ${pipeline.name}, ${file} (${result.format}): ${result.rows} ${result.rows === 1 ? 'row' : 'rows'}${after}`);
   printLine('\nschema:');
   for (const column of schema) printLine(`  ${column.column}: ${column.polars} → ${column.postgres}`);
+  if (result.inferred.length > 0) {
+    printLine('\ninferred:');
+    for (const decision of result.inferred)
+      printLine(`  ${decision.column === null ? decision.type : `${decision.column}: ${decision.type}`}, ${decision.reason}`);
+  }
   printLine(`\nfirst ${Math.min(options.rows, result.rows)} rows:`);
   printBlock(result.table);
   if (ddl === null) printLine(`\nsink: row-count (one etl_results row with ${result.rows})`);

@@ -391,6 +391,15 @@ export class FrameJobs {
         head: jsonSafe(head.toRecords()),
         table: head.toString(),
         checks,
+        inferred: [
+          ...(read.opened.csv ? [{ column: null, type: 'dialect', reason: read.opened.csv.dialect.reason }] : []),
+          ...(read.opened.jsonColumns ?? []).map((column) => ({
+            column,
+            type: 'jsonb',
+            reason: 'arrays or objects in the sample: each value as the file wrote it',
+          })),
+          ...(read.opened.inferred ?? []),
+        ],
       };
     } catch (error) {
       throw await readFailure(read, file.key, error, transformed);
