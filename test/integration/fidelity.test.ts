@@ -111,6 +111,7 @@ function classify(duckType: string): { cls: ColumnClass; pg: readonly string[] }
     TIMESTAMP_NS: { cls: 'timestamp', pg: ['timestamp without time zone'] },
     'TIMESTAMP WITH TIME ZONE': { cls: 'timestamptz', pg: ['timestamp with time zone'] },
     TIME: { cls: 'time', pg: ['time without time zone'] },
+    TIME_NS: { cls: 'time', pg: ['time without time zone'] },
     INTERVAL: { cls: 'interval', pg: ['interval'] },
     BLOB: { cls: 'blob', pg: ['bytea'] },
   };
@@ -155,8 +156,11 @@ function measures(side: 'duckdb' | 'pg', column: string, cls: ColumnClass): Reco
     }
     case 'date': // the sum of days since 1970 catches a change of any one value
       return { ...base, min: txt(`min(${c})`), max: txt(`max(${c})`), 'sum of days': txt(`sum(${c} - DATE '1970-01-01')`) };
-    case 'time':
-      return { ...base, min: txt(`min(${c})`), max: txt(`max(${c})`) };
+    case 'time': {
+      // Nanoseconds are cut, as ferry does (DuckDB's cast to TIME would round them).
+      const micros = (e: string) => (pg ? `(${e})::text` : `regexp_replace(CAST(${e} AS VARCHAR), '(\\.\\d{6})\\d+$', '\\1')`);
+      return { ...base, min: micros(`min(${c})`), max: micros(`max(${c})`) };
+    }
     case 'timestamp':
     case 'timestamptz': {
       const utc = (e: string) => (cls === 'timestamptz' ? `(${e} AT TIME ZONE 'UTC')` : e);
