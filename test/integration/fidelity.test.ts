@@ -24,16 +24,20 @@ import { useTestRuntime } from '../helpers/runtime.ts';
 const test = useTestRuntime('fidelity-');
 const corpusDir = tempDir('fidelity-corpus-');
 const entries = await writeFidelityCorpus(corpusDir);
+let instance: DuckDBInstance;
 let duck: DuckDBConnection;
 let runtime: Runtime | null = null;
 /** What ferry did with each file, printed after the run. */
 const outcomes: string[] = [];
 
 before(async () => {
-  duck = await (await DuckDBInstance.create(':memory:')).connect();
+  instance = await DuckDBInstance.create(':memory:');
+  duck = await instance.connect();
   await duck.run("SET TimeZone = 'UTC'");
 });
 after(() => {
+  duck.closeSync();
+  instance.closeSync();
   process.stdout.write(`\nfidelity corpus, what ferry did:\n${outcomes.map((line) => `  ${line}`).join('\n')}\n`);
   fs.rmSync(corpusDir, { recursive: true, force: true });
 });

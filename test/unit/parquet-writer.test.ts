@@ -11,11 +11,17 @@ import { tempDir } from '../helpers/fixtures.ts';
 import { CONVERTED, type Field, float16, int96, LOGICAL, type ParquetWriteOptions, writeParquet } from '../helpers/parquet-writer.ts';
 
 const dir = tempDir('parquet-writer-');
+let instance: DuckDBInstance;
 let duck: DuckDBConnection;
 before(async () => {
-  duck = await (await DuckDBInstance.create(':memory:')).connect();
+  instance = await DuckDBInstance.create(':memory:');
+  duck = await instance.connect();
 });
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  duck.closeSync();
+  instance.closeSync();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** Writes the file and returns DuckDB's rows (as JSON values) and column types. */
 async function roundTrip(fields: readonly Field[], rows: Record<string, unknown>[], options?: ParquetWriteOptions, select = '*') {
