@@ -36,7 +36,7 @@ export function binaryKind(column: FrameColumn): BinaryKind {
   if (type === 'double precision') return 'float8';
   if (type === 'boolean') return 'bool';
   if (type === 'interval') return 'interval';
-  if (type === 'bytea') return 'bytea';
+  if (type === 'bytea' || type === 'uuid') return 'bytea';
   if (type === 'jsonb') return 'jsonb';
   if (type.startsWith('numeric')) return 'numeric';
   return 'text';

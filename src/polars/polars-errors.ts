@@ -14,6 +14,8 @@ const NO_SPACE = /No space left on device|os error 28\b|Disk quota exceeded|os e
 const INFERENCE =
   /infer_schema_length|could not parse .* as dtype|error deserializing value|got non-null value for NULL-typed column|cannot (?:infer|determine) .*schema/i;
 const ENCODING = /utf-?8/i;
+/** A valid file with a feature Polars cannot read (a Parquet INTERVAL, a logical type it does not know). */
+const UNSUPPORTED = /could not import from `|LogicalType union has no variant|not yet implemented/i;
 /** Errors of the plan, not of the file's bytes: a missing column, a type error, bad SQL. */
 const PLAN =
   /ColumnNotFound|not found: unable to find column|unable to find column|SchemaMismatch|InvalidOperation|cannot compare|cannot cast|SQL(?:Syntax|Interface)|sql parser error|unsupported SQL|no table named|DuplicateError|is not a valid column/i;
@@ -26,6 +28,7 @@ export interface PolarsErrorContext {
 /** The code for an error Polars raised while reading (and transforming) a file. */
 export function polarsErrorCode(message: string, context: PolarsErrorContext): ErrorCode {
   if (NO_SPACE.test(message)) return 'TEMP_SPACE_FULL';
+  if (UNSUPPORTED.test(message)) return 'FILE_UNSUPPORTED';
   if (TRANSIENT_STORE_ERROR.test(message) && !/parquet:|out of specification/i.test(message)) return 'STORAGE_ERROR';
   if (NOT_FOUND.test(message) && !/column/i.test(message)) return 'FILE_NOT_FOUND';
   if (INFERENCE.test(message)) return 'SCHEMA_INFERENCE_FAILED';

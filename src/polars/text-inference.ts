@@ -8,6 +8,8 @@
  * | `YYYY-MM-DD`, each a real date                      | date            |
  * | `YYYY-MM-DD[T ]HH:MM[:SS[.fraction]]`, one form     | timestamp       |
  * | the same with `Z` or an offset (`+02:00`, `-0530`)  | timestamptz (converted to UTC) |
+ * | `HH:MM:SS[.fraction]`                               | time            |
+ * | numbers with `NaN`, `inf`, `Infinity` among them     | double precision |
  *
  * Everything else keeps the type Polars inferred (integers, floats, `true`/`false`, text).
  * A later value that does not fit the type chosen here fails the file (SCHEMA_INFERENCE_FAILED
@@ -27,6 +29,9 @@ const DATE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const TIME = '[0-9]{2}:[0-9]{2}';
 const SECONDS = ':[0-9]{2}(\\.[0-9]+)?';
 const ZONE = '(Z|[+-][0-9]{2}(:?[0-9]{2})?)';
+const CLOCK = '^[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?$';
+/** A float as text, NaN and infinities included (Polars' own inference leaves a column with them text). */
+const FLOAT = '^[+-]?([0-9]+(\\.[0-9]*)?([eE][+-]?[0-9]+)?|\\.[0-9]+([eE][+-]?[0-9]+)?|(?i:nan|inf|infinity))$';
 
 /** The timestamp forms a column may have: one per column, as DuckDB's sniffer picks one format. */
 const TIMESTAMP_FORMS = [
@@ -44,30 +49,53 @@ const TIMESTAMP_FORMS = [
 export interface InferredText {
   readonly column: string;
   /** The PostgreSQL type the column loads as. */
-  readonly type: 'text' | 'date' | 'timestamp' | 'timestamptz';
+  readonly type: ParsedType | 'text' | 'bigint';
   readonly reason: string;
 }
 
 export interface TextInference {
-  /** Columns to read as text instead of the type Polars inferred (leading zeros). */
+  /** Columns to read as text instead of the type Polars inferred (leading zeros, and integers to check). */
   readonly asText: readonly string[];
   /** Columns read as text and parsed (strictly) into a date or timestamp: their expressions. */
   readonly parses: readonly pl.Expr[];
   readonly decisions: readonly InferredText[];
 }
 
-/** Parses text strictly (a value that does not fit fails the query) in the given form. */
-function parseExpr(column: string, type: 'date' | 'timestamp' | 'timestamptz', format: string): pl.Expr {
-  const text = native(pl.col(column));
-  if (type === 'date') return wrap(text.strToDate(format, true, true, false)).alias(column);
-  return wrap(text.strToDatetime(format, 'us', type === 'timestamptz' ? 'UTC' : undefined, true, true, false, undefined)).alias(column);
+/**
+ * Integer columns read as text, parsed strictly: a value with a leading zero is marked so that
+ * the parse fails on it, naming its column and showing the value. One expression for all of
+ * them (see the measures in inferTextTypes).
+ */
+function integersWithoutLeadingZero(columns: readonly string[]): pl.Expr {
+  return pl
+    .col([...columns])
+    .str.replace(`(${LEADING_ZERO}.*)$`, 'a leading zero past the sample: $1')
+    .cast(pl.Int64, true);
 }
 
-/** The same parse, null where a value does not fit: to test the sample without failing. */
-function tryParseExpr(column: string, type: 'date' | 'timestamp' | 'timestamptz', format: string, alias: string): pl.Expr {
+/** Between a column's name and a measure's in the sample's measures: no column name holds it. */
+const MEASURE = '\u0000';
+
+type ParsedType = 'date' | 'timestamp' | 'timestamptz' | 'time' | 'double precision';
+
+/**
+ * Parses text in the given form; `strict`: a value that does not fit fails the query (naming
+ * the column), else it is null (to test the sample).
+ */
+function parse(column: string, type: ParsedType, format: string, strict: boolean): pl.Expr {
   const text = native(pl.col(column));
-  if (type === 'date') return wrap(text.strToDate(format, false, true, false)).alias(alias);
-  return wrap(text.strToDatetime(format, 'us', type === 'timestamptz' ? 'UTC' : undefined, false, true, false, undefined)).alias(alias);
+  if (type === 'double precision') return pl.col(column).cast(pl.Float64, strict);
+  if (type === 'date') return wrap(text.strToDate(format, strict, true, false));
+  if (type === 'time') {
+    // Polars parses no time alone: on a day, then the time of it.
+    const onDay = pl
+      .when(pl.col(column).isNull())
+      .then(pl.lit(null).cast(pl.Utf8))
+      .otherwise(pl.concatString([pl.lit('1970-01-01 '), pl.col(column)], ''))
+      .alias(column);
+    return wrap(native(onDay).strToDatetime(`%Y-%m-%d ${format}`, 'us', undefined, strict, true, false, undefined)).cast(pl.Time);
+  }
+  return wrap(text.strToDatetime(format, 'us', type === 'timestamptz' ? 'UTC' : undefined, strict, true, false, undefined));
 }
 
 /**
@@ -75,7 +103,7 @@ function tryParseExpr(column: string, type: 'date' | 'timestamp' | 'timestamptz'
  * (`inferred`: column → Polars dtype text) must change: numbers with leading zeros become text,
  * text columns of dates and timestamps are parsed. `skip`: columns whose type the config gives.
  */
-export function inferTextTypes(sample: pl.DataFrame, inferred: ReadonlyMap<string, string>, skip: ReadonlySet<string>): TextInference {
+export function inferTextTypes(sample: pl.DataFrame, inferred: ReadonlyMap<string, string>, skip: ReadonlySet<string>, checkEveryRow = false): TextInference {
   const numeric = sample.columns.filter((name) => !skip.has(name) && /^(U?Int\d+|Float\d+)$/.test(inferred.get(name) ?? ''));
   const textual = sample.columns.filter((name) => !skip.has(name) && /^(String|Utf8)$/.test(inferred.get(name) ?? ''));
   const asText: string[] = [];
@@ -84,50 +112,71 @@ export function inferTextTypes(sample: pl.DataFrame, inferred: ReadonlyMap<strin
   if (numeric.length + textual.length === 0 || sample.height === 0) return { asText, parses, decisions };
 
   // Round 1, one query: non-null values per column, leading zeros per numeric column, and per
-  // text column how many values have each form.
+  // text column how many values have each form. One expression per measure over all its
+  // columns (named column + suffix): an expression per column and measure cost seconds on a
+  // file of a thousand columns (each compiles its pattern).
   const measures: pl.Expr[] = [];
-  for (const [index, name] of numeric.entries()) measures.push(pl.col(name).str.contains(LEADING_ZERO).sum().alias(`z${index}`));
-  for (const [index, name] of textual.entries()) {
-    measures.push(pl.col(name).isNotNull().sum().alias(`n${index}`));
-    measures.push(pl.col(name).str.contains(DATE).sum().alias(`d${index}`));
-    for (const [form, { pattern }] of TIMESTAMP_FORMS.entries()) measures.push(pl.col(name).str.contains(pattern).sum().alias(`t${index}_${form}`));
-  }
+  const over = (columns: readonly string[], measure: (columns: pl.Expr) => pl.Expr, suffix: string) => {
+    if (columns.length > 0) measures.push((measure(pl.col([...columns])) as pl.Expr & { suffix(s: string): pl.Expr }).suffix(`${MEASURE}${suffix}`));
+  };
+  over(numeric, (c) => c.str.contains(LEADING_ZERO).sum(), 'z');
+  over(textual, (c) => c.isNotNull().sum(), 'n');
+  over(textual, (c) => c.str.contains(DATE).sum(), 'd');
+  over(textual, (c) => c.str.contains(CLOCK).sum(), 'c');
+  over(textual, (c) => c.str.contains(FLOAT).sum(), 'f');
+  for (const [form, { pattern }] of TIMESTAMP_FORMS.entries()) over(textual, (c) => c.str.contains(pattern).sum(), `t${form}`);
   const counts = sample.select(...measures).toRecords()[0] as Record<string, number | bigint | null>;
-  const count = (alias: string) => Number(counts[alias] ?? 0);
+  const measured = (name: string, suffix: string) => Number(counts[`${name}${MEASURE}${suffix}`] ?? 0);
 
-  for (const [index, name] of numeric.entries()) {
-    if (count(`z${index}`) > 0) {
+  const checked: string[] = [];
+  for (const name of numeric) {
+    const zeros = measured(name, 'z');
+    if (zeros > 0) {
       asText.push(name);
-      decisions.push({ column: name, type: 'text', reason: `${count(`z${index}`)} values of the sample have a leading zero (kept as written)` });
+      decisions.push({ column: name, type: 'text', reason: `${zeros} values of the sample have a leading zero (kept as written)` });
+    } else if (checkEveryRow && inferred.get(name) === 'Int64') {
+      // Polars would read a later `00501` as 501: the column is read as text and every value
+      // checked as it is parsed, so such a value fails the file instead.
+      asText.push(name);
+      checked.push(name);
+      decisions.push({ column: name, type: 'bigint', reason: 'integers in the sample, none with a leading zero (every row is checked for one)' });
     }
   }
+  if (checked.length > 0) parses.push(integersWithoutLeadingZero(checked));
   // Round 2: a text column whose every value has one form is parsed on the sample; it is that
   // type only if every value parses (2026-02-30 has the form of a date, but is none).
-  const candidates: { name: string; type: 'date' | 'timestamp' | 'timestamptz'; format: string; values: number }[] = [];
-  for (const [index, name] of textual.entries()) {
-    const values = count(`n${index}`);
+  const candidates: { name: string; type: ParsedType; format: string; values: number }[] = [];
+  for (const name of textual) {
+    const values = measured(name, 'n');
     if (values === 0) continue;
-    if (count(`d${index}`) === values) {
+    if (measured(name, 'd') === values) {
       candidates.push({ name, type: 'date', format: '%Y-%m-%d', values });
       continue;
     }
-    const form = TIMESTAMP_FORMS.findIndex((_, at) => count(`t${index}_${at}`) === values);
+    if (measured(name, 'c') === values) {
+      candidates.push({ name, type: 'time', format: '%H:%M:%S%.f', values });
+      continue;
+    }
+    if (measured(name, 'f') === values) {
+      candidates.push({ name, type: 'double precision', format: 'NaN or infinities among them', values });
+      continue;
+    }
+    const form = TIMESTAMP_FORMS.findIndex((_, at) => measured(name, `t${at}`) === values);
     const chosen = TIMESTAMP_FORMS[form];
     if (chosen !== undefined) candidates.push({ name, type: chosen.zoned ? 'timestamptz' : 'timestamp', format: chosen.format, values });
   }
   if (candidates.length === 0) return { asText, parses, decisions };
   const parsed = sample
-    .select(
-      ...candidates.map((candidate, index) => tryParseExpr(candidate.name, candidate.type, candidate.format, `p${index}`).isNotNull().sum().alias(`p${index}`)),
-    )
+    .select(...candidates.map((candidate, index) => parse(candidate.name, candidate.type, candidate.format, false).isNotNull().sum().alias(`p${index}`)))
     .toRecords()[0] as Record<string, number | bigint | null>;
   for (const [index, candidate] of candidates.entries()) {
     if (Number(parsed[`p${index}`] ?? 0) !== candidate.values) continue;
-    parses.push(parseExpr(candidate.name, candidate.type, candidate.format));
+    parses.push(parse(candidate.name, candidate.type, candidate.format, true).alias(candidate.name));
+    const what = { date: 'dates', time: 'times of day', timestamp: 'timestamps', timestamptz: 'timestamps', 'double precision': 'numbers' }[candidate.type];
     decisions.push({
       column: candidate.name,
       type: candidate.type,
-      reason: `all ${candidate.values} values of the sample are ${candidate.type === 'date' ? 'dates' : 'timestamps'} (${candidate.format}${candidate.type === 'timestamptz' ? ', converted to UTC' : ''})`,
+      reason: `all ${candidate.values} values of the sample are ${what} (${candidate.format}${candidate.type === 'timestamptz' ? ', converted to UTC' : ''})`,
     });
   }
   return { asText, parses, decisions };

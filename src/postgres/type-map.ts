@@ -35,6 +35,8 @@ const SIMPLE: Readonly<Record<string, string>> = {
   Binary: 'bytea',
   /** ferry's own: a text column holding JSON as the file wrote it (see read/json-records.ts). */
   Json: 'jsonb',
+  /** ferry's own: 16 bytes a Parquet footer calls a UUID (their binary COPY form is uuid's). */
+  Uuid: 'uuid',
 };
 
 export function postgresType(column: FrameColumn): string {

@@ -345,7 +345,7 @@ async function scanCsvFile(
       `${key} has lines after its header, but no rows could be read from them: its header line ${JSON.stringify(firstLine(headText))} has an unmatched quote (${dialect.quote}) that runs to the end of the file`,
     );
   }
-  const inference = inferTextTypes(sample, inferred, new Set(Object.keys(options.schema)));
+  const inference = inferTextTypes(sample, inferred, new Set(Object.keys(options.schema)), true);
   const asText = Object.fromEntries(inference.asText.map((column) => [column, pl.Utf8]));
   const frame = scan(inferRows, { ...asText, ...overrides });
   reading.csv = { dialect, decisions: inference.decisions };

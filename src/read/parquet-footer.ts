@@ -23,6 +23,8 @@ export interface ColumnChunkInfo {
   readonly nullCount: number | null;
   /** The compression codec (CompressionCodec: 0 none, 1 snappy, 2 gzip, 6 zstd, …). */
   readonly codec: number;
+  /** The chunk says dictionary_page_offset 0: a writer quirk for "no dictionary" that some readers follow to the magic bytes. */
+  readonly dictionaryOffsetZero: boolean;
 }
 
 /** A node of the file's schema tree, as the footer declares it. */
@@ -365,7 +367,7 @@ function readColumnChunk(reader: Reader): ColumnChunkInfo | null {
     // bytes, never a page): read as absent, as parquet-mr and Arrow do.
     const hasDictionary = dictionaryPage >= 4;
     const start = hasDictionary && (dataPage < 0 || dictionaryPage < dataPage) ? dictionaryPage : dataPage;
-    info = { start, compressedSize, uncompressedSize, path, values, nullCount, codec };
+    info = { start, compressedSize, uncompressedSize, path, values, nullCount, codec, dictionaryOffsetZero: dictionaryPage === 0 };
     return true;
   });
   return info;

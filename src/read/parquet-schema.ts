@@ -16,6 +16,7 @@ const CONVERTED_MAP_KEY_VALUE = 2;
 const CONVERTED_LIST = 3;
 const LOGICAL_MAP = 2;
 const LOGICAL_LIST = 3;
+const LOGICAL_UUID = 14;
 const LOGICAL_FLOAT16 = 15;
 /** LogicalType union members defined by the Parquet format up to 2.11 (9 is unused). */
 const KNOWN_LOGICAL_TYPES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
@@ -83,6 +84,8 @@ export interface SpecialColumns {
   readonly int96: readonly string[];
   /** Float16 (FIXED_LEN_BYTE_ARRAY(2) with the FLOAT16 logical type): Polars hands over the raw bytes. */
   readonly float16: readonly string[];
+  /** UUIDs (FIXED_LEN_BYTE_ARRAY(16) with the UUID logical type): Polars hands over the 16 bytes. */
+  readonly uuid: readonly string[];
   /** Columns with a logical type the format did not define when this was written. */
   readonly unknownLogical: readonly { readonly column: string; readonly id: number }[];
 }
@@ -90,6 +93,7 @@ export interface SpecialColumns {
 export function specialColumns(schema: readonly SchemaNode[]): SpecialColumns {
   const int96: string[] = [];
   const float16: string[] = [];
+  const uuid: string[] = [];
   const unknownLogical: { column: string; id: number }[] = [];
   const visit = (node: SchemaNode, path: string) => {
     if (node.logicalType !== null && !KNOWN_LOGICAL_TYPES.has(node.logicalType)) unknownLogical.push({ column: path, id: node.logicalType });
@@ -98,9 +102,10 @@ export function specialColumns(schema: readonly SchemaNode[]): SpecialColumns {
   for (const column of schema) {
     if (column.type === INT96) int96.push(column.name);
     if (column.type === FIXED_LEN_BYTE_ARRAY && column.logicalType === LOGICAL_FLOAT16 && column.typeLength === 2) float16.push(column.name);
+    if (column.type === FIXED_LEN_BYTE_ARRAY && column.logicalType === LOGICAL_UUID && column.typeLength === 16) uuid.push(column.name);
     visit(column, column.name);
   }
-  return { int96, float16, unknownLogical };
+  return { int96, float16, uuid, unknownLogical };
 }
 
 /** What the footer declares about a file's top-level flat columns, summed over its row groups. */

@@ -86,6 +86,13 @@ async function judgeParquetFailure(
       },
     );
   }
+  if (read.footer.rowGroups.some((group) => group.columns.some((chunk) => chunk.dictionaryOffsetZero)) && /thrift/i.test(error.message)) {
+    return new FerryError(
+      'FILE_UNSUPPORTED',
+      `${read.file.key}: its column chunks declare dictionary_page_offset 0 (a writer quirk meaning "no dictionary page"), which ferry's Parquet reader follows to the file's first bytes: ${error.message}`,
+      { cause: error },
+    );
+  }
   if (await gzipPagesReadable(read.store as ObjectStore, read.file, read.footer).catch(() => false)) {
     return new FerryError(
       'FILE_UNSUPPORTED',

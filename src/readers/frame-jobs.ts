@@ -35,6 +35,7 @@ import {
   readFailure,
   readFile,
   readWhole,
+  specialColumns,
 } from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { applyTransform, type TransformSpec } from '../transform/index.ts';
@@ -116,7 +117,7 @@ export class FrameJobs {
         const typed =
           cast === null ? read.opened.frame : read.opened.frame.withColumns(...castExpressions(cast, pipeline.source.schema, outputColumns(read.opened.frame)));
         frame = applyTransform(pipeline.transform, typed, file.key);
-        columns = markJsonColumns(outputColumns(frame), read.opened.jsonColumns ?? []);
+        columns = markColumns(outputColumns(frame), read);
       } catch (error) {
         throw await readFailure(read, file.key, error, transformed);
       }
@@ -143,7 +144,7 @@ export class FrameJobs {
     const plain = pipeline.transform.kind === 'none' && !pipeline.checks.some((check) => check.rule === 'cast');
     const eager = whole && plain ? await readWhole(this.store, file, pipeline.source, this.config.limits) : null;
     if (eager !== null) {
-      const columns = dataFrameColumns(eager.whole);
+      const columns = markColumns(dataFrameColumns(eager.whole), eager);
       checkTableColumns(pipeline, file, columns);
       if (eager.footer !== null) compareDecoded(file.key, declaredCounts(eager.footer), decodedOf(eager.whole));
       const context = pipeline.checks.length > 0 ? this.checkContext(pipeline, file, null, null) : null;
@@ -428,13 +429,20 @@ function compareContext(context: CheckContext): void {
 
 /**
  * Columns a JSON file's values were read into as their JSON text (see read/json-records.ts)
- * load as jsonb: still text when they come out of the read (or a transform), they are typed
- * `Json`, ferry's own name for that.
+ * load as jsonb, and a Parquet file's UUIDs as uuid: still text or bytes when they come out of
+ * the read (or a transform), they are typed `Json` or `Uuid`, ferry's own names for those.
  */
-function markJsonColumns(columns: FrameColumn[], jsonColumns: readonly string[]): FrameColumn[] {
-  if (jsonColumns.length === 0) return columns;
-  const json = new Set(jsonColumns);
-  return columns.map((column) => (json.has(column.name) && column.dtype === 'String' ? { ...column, dtype: 'Json' } : column));
+function markColumns(columns: FrameColumn[], read: ReadFile): FrameColumn[] {
+  const json = new Set(read.opened.jsonColumns ?? []);
+  const uuid = new Set(read.footer === null ? [] : specialColumns(read.footer.schema).uuid);
+  if (json.size === 0 && uuid.size === 0) return columns;
+  return columns.map((column) =>
+    json.has(column.name) && column.dtype === 'String'
+      ? { ...column, dtype: 'Json' }
+      : uuid.has(column.name) && column.dtype === 'Binary'
+        ? { ...column, dtype: 'Uuid' }
+        : column,
+  );
 }
 
 /** A table sink's columns must be able to become table columns (see checkColumns). */
