@@ -3,6 +3,7 @@
  *
  *   npm run bench -- [--rows 3000000] [--trials 3] [--big-rows 15000000 | --no-big]
  *   npm run bench -- --small [--files 2000]
+ *   npm run bench -- --csv [--rows 3000000] [--trials 3]
  *   npm run bench -- --scale all | curve,discovery,ledger   (see scale.ts)
  *
  * 1. Speed: a Parquet file of --rows rows (5 columns) is loaded by `ferry run --once` into a new
@@ -20,6 +21,11 @@
  * text) loaded into one table by `ferry run --once`, against a shell loop of `psql \copy` per
  * file (the same rows as CSV: what users script today) and ferry's own load of the same rows
  * as one file; and the row-count pipeline on the same files.
+ *
+ * With --csv, only typed CSV: the --rows rows as a CSV file with a header, whose `day` (ISO
+ * dates) and `at` (ISO timestamps with an offset) columns ferry's inference types as date and
+ * timestamptz, loaded by `ferry run --once`, against `psql \copy` of the same file into a
+ * table of the same types (the work ferry's inference and parse add, measured).
  *
  * The database is BENCH_DATABASE_URL, else an embedded PostgreSQL in bench/.data/pg. `psql`
  * must be on the PATH (Debian: postgresql-client). Generated files are kept in bench/.data and
@@ -46,6 +52,7 @@ const { values: args } = parseArgs({
     'big-rows': { type: 'string', default: '15000000' },
     'no-big': { type: 'boolean', default: false },
     small: { type: 'boolean', default: false },
+    csv: { type: 'boolean', default: false },
     files: { type: 'string', default: '2000' },
     scale: { type: 'string' },
   },
@@ -288,7 +295,7 @@ async function main(): Promise<void> {
   if (!special) await writeDataset(speedFile, rows, false);
   const speedCsv = special ? '' : await writeCsv(speedFile);
   const bigFile = path.join(dataDir, 'big', `rows-${bigRows}.parquet`);
-  if (!args['no-big'] && !special) {
+  if (!args['no-big'] && !special && !args.csv) {
     await writeDataset(bigFile, bigRows, true);
     await writeCsv(bigFile);
   }
@@ -357,6 +364,46 @@ async function main(): Promise<void> {
   if (args.scale !== undefined) {
     const parts = args.scale === 'all' ? ['curve', 'discovery', 'ledger'] : args.scale.split(',');
     await runScale(parts, { root, dataDir, db, client, cwd, log, checkpoint, resetLedger, smallSet: async () => (await smallSet(2000)).parquetDir });
+    await client.end();
+    await db.stop();
+    fs.rmSync(cwd, { recursive: true, force: true });
+    return;
+  }
+  if (args.csv) {
+    const csvFile = path.join(dataDir, 'csv', `typed-${rows}.csv`);
+    if (!fs.existsSync(csvFile)) {
+      fs.mkdirSync(path.dirname(csvFile), { recursive: true });
+      log(`writing ${path.relative(root, csvFile)} (dates and timestamps as ISO text)…`);
+      await pl.scanParquet(speedFile).withColumns(pl.col('at').cast(pl.Date).alias('day')).sinkCSV(`${csvFile}.partial`, { includeHeader: true }).collect();
+      fs.renameSync(`${csvFile}.partial`, csvFile);
+    }
+    const typedTable = 'id bigint, category text, amount double precision, status text, "at" timestamptz, day date';
+    const psqlTimes: number[] = [];
+    const ferryTimes: number[] = [];
+    const processTimes: number[] = [];
+    for (let trial = 1; trial <= trials; trial++) {
+      await client.query(`DROP TABLE IF EXISTS bench_csv_psql; CREATE TABLE bench_csv_psql (${typedTable})`);
+      await checkpoint();
+      const psql = await timed('psql', [db.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy bench_csv_psql FROM '${csvFile}' WITH (FORMAT csv, HEADER true)`]);
+      const ferry = await ferryRun(csvFile, "{ table: 'bench_csv_ferry' }", 'bench_csv_ferry');
+      if (ferry.rows !== rows) throw new Error(`ferry loaded ${ferry.rows} rows, not ${rows}`);
+      const types = await client.query(
+        "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS t FROM information_schema.columns WHERE table_name = 'bench_csv_ferry'",
+      );
+      if (!/at timestamp with time zone.*day date/.test(types.rows[0].t)) throw new Error(`ferry did not type the dates: ${types.rows[0].t}`);
+      psqlTimes.push(psql.seconds);
+      ferryTimes.push(ferry.fileSeconds);
+      processTimes.push(ferry.process.seconds);
+      log(
+        `trial ${trial}: psql \\copy ${psql.seconds.toFixed(2)} s; ferry file load ${ferry.fileSeconds.toFixed(2)} s (whole process ${ferry.process.seconds.toFixed(2)} s)`,
+      );
+    }
+    await client.query('DROP TABLE IF EXISTS bench_csv_psql, bench_csv_ferry');
+    const [psqlS, ferryS, processS] = [median(psqlTimes), median(ferryTimes), median(processTimes)];
+    console.log(`typed CSV (${rows.toLocaleString('en')} rows, date and timestamptz columns inferred): psql \\copy ${psqlS.toFixed(2)} s`);
+    console.log(
+      `  ferry file load ${ferryS.toFixed(2)} s = ${(psqlS / ferryS).toFixed(2)}× psql; whole process ${processS.toFixed(2)} s = ${(psqlS / processS).toFixed(2)}× psql`,
+    );
     await client.end();
     await db.stop();
     fs.rmSync(cwd, { recursive: true, force: true });

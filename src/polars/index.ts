@@ -1,6 +1,6 @@
 export { bytesPerRow, type ColumnSchema, type CsvScanOptions, dataFrameColumns, dtypeText, frameColumns, outputColumns, scanCsv } from './frame-schema.ts';
 export { lenientCast } from './lenient-cast.ts';
-export { float16Decoded, saturatedTimestamps } from './parquet-fixes.ts';
+export { float16Decoded, listLevelEntries, saturatedTimestamps } from './parquet-fixes.ts';
 export { type PolarsErrorContext, polarsErrorCode, polarsMessage } from './polars-errors.ts';
 export { isSchemaTypeName, SCHEMA_TYPE_NAMES, schemaDataType } from './schema-types.ts';
 export { applyPolarsDefaults } from './settings.ts';

@@ -46,3 +46,22 @@ export async function saturatedTimestamps(frame: pl.LazyDataFrame, columns: read
     (_, index) => Math.abs(Number(extremes[`max${index}`] ?? 0)) >= SATURATED || Math.abs(Number(extremes[`min${index}`] ?? 0)) >= SATURATED,
   );
 }
+
+/**
+ * The level entries a list column's leaf holds as decoded: one per element, and one for a
+ * null or empty list (as Parquet counts a leaf's values), summed over the column.
+ */
+export async function listLevelEntries(frame: pl.LazyDataFrame, columns: readonly string[]): Promise<number[]> {
+  if (columns.length === 0) return [];
+  const entries = (
+    await frame
+      .select(
+        ...columns.map((name, index) => {
+          const length = pl.col(name).lst.lengths().fillNull(0);
+          return pl.when(length.gt(0)).then(length).otherwise(pl.lit(1)).cast(pl.Int64).sum().alias(`e${index}`);
+        }),
+      )
+      .collect()
+  ).toRecords()[0] as Record<string, number | bigint | null>;
+  return columns.map((_, index) => Number(entries[`e${index}`] ?? 0));
+}

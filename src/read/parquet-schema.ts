@@ -29,24 +29,33 @@ export interface LegacyList {
   /** The column's path, dotted (`a.b`). */
   readonly column: string;
   readonly encoding: string;
+  /**
+   * For a top-level column with one level of repetition: the path of its first leaf, whose
+   * declared value count tells whether a reader decoded every element (see legacyListsDecoded);
+   * null where ferry cannot check (a list inside a struct, lists of lists).
+   */
+  readonly leaf: readonly string[] | null;
 }
 
 /**
- * The first list in a legacy encoding, or null. The Parquet format's backward-compatibility
- * rules name them: a `repeated` field outside a LIST or MAP group (a one-level list), and a
- * LIST group whose repeated child is itself the element (two-level: a repeated primitive, a
- * repeated group of several fields, or one named `array` or `<name>_tuple`). Polars reads such
- * columns as empty lists without an error, so the file is refused instead of loaded empty.
+ * Every list in a legacy encoding. The Parquet format's backward-compatibility rules name them:
+ * a `repeated` field outside a LIST or MAP group (a one-level list), and a LIST group whose
+ * repeated child is itself the element (two-level: a repeated primitive, a repeated group of
+ * several fields, or one named `array` or `<name>_tuple`). Polars reads some of these right and
+ * others as empty lists without an error, so each is checked or refused, never trusted.
  */
-export function findLegacyList(schema: readonly SchemaNode[]): LegacyList | null {
-  const visit = (node: SchemaNode, parent: SchemaNode | null, path: readonly string[]): LegacyList | null => {
+export function findLegacyLists(schema: readonly SchemaNode[]): LegacyList[] {
+  const found: LegacyList[] = [];
+  const visit = (node: SchemaNode, parent: SchemaNode | null, path: readonly string[], top: SchemaNode): void => {
     const here = [...path, node.name];
     const column = here.join('.');
     if (node.repetition === REPEATED && (parent === null || !(isList(parent) || isMap(parent)))) {
-      return {
+      found.push({
         column,
         encoding: `a repeated ${node.type === null ? 'group' : 'field'} "${node.name}" without a LIST annotation (a one-level list)`,
-      };
+        leaf: parent === null ? checkableLeaf(top) : null,
+      });
+      return;
     }
     if (isList(node)) {
       const [child] = node.children;
@@ -59,23 +68,47 @@ export function findLegacyList(schema: readonly SchemaNode[]): LegacyList | null
               : child.name === 'array' || child.name === `${node.name}_tuple`
                 ? `a repeated group named "${child.name}" inside the LIST group`
                 : null;
-        if (twoLevel !== null) return { column, encoding: `the two-level list encoding (${twoLevel})` };
+        if (twoLevel !== null) {
+          found.push({ column, encoding: `the two-level list encoding (${twoLevel})`, leaf: parent === null ? checkableLeaf(top) : null });
+          return;
+        }
         // The standard three-level list: look inside its element.
-        const element = child.children[0] as SchemaNode;
-        return visit(element, child, [...here, child.name]);
+        visit(child.children[0] as SchemaNode, child, [...here, child.name], top);
+        return;
       }
     }
-    for (const inner of node.children) {
-      const found = visit(inner, node, here);
-      if (found !== null) return found;
-    }
-    return null;
+    for (const inner of node.children) visit(inner, node, here, top);
   };
-  for (const column of schema) {
-    const found = visit(column, null, []);
-    if (found !== null) return found;
+  for (const column of schema) visit(column, null, [], column);
+  return found;
+}
+
+/**
+ * The first leaf of a top-level column that repeats exactly once on the way to it (the only
+ * shape whose decoded list lengths the footer's value count can check), else null.
+ */
+function checkableLeaf(top: SchemaNode): string[] | null {
+  const path: string[] = [];
+  let repeated = 0;
+  let node: SchemaNode | undefined = top;
+  while (node !== undefined) {
+    path.push(node.name);
+    if (node.repetition === REPEATED) repeated++;
+    if (node.children.length === 0) break;
+    node = node.children[0];
   }
-  return null;
+  // Every leaf under the repeated node must repeat no further.
+  const repeatsBelow = (n: SchemaNode, seen: number): boolean =>
+    (n.repetition === REPEATED ? seen + 1 : seen) > 1 || n.children.some((c) => repeatsBelow(c, n.repetition === REPEATED ? seen + 1 : seen));
+  return repeated === 1 && !repeatsBelow(top, 0) ? path : null;
+}
+
+/** The values the footer declares for a leaf (nulls and empty lists count one each), over all row groups. */
+export function declaredLeafValues(footer: FooterInfo, leaf: readonly string[]): number {
+  let values = 0;
+  for (const group of footer.rowGroups)
+    for (const chunk of group.columns) if (chunk.path.length === leaf.length && chunk.path.every((part, i) => part === leaf[i])) values += chunk.values;
+  return values;
 }
 
 /** Top-level columns of one physical/logical kind that ferry decodes or checks itself. */
@@ -134,15 +167,27 @@ export function declaredCounts(footer: FooterInfo): DeclaredCounts {
   return { rows: footer.rows, nulls };
 }
 
-/** Refuses a file whose schema holds what Polars is known to read wrongly without an error. */
-export function refuseUnreadableSchema(key: string, footer: FooterInfo): void {
-  const legacy = findLegacyList(footer.schema);
-  if (legacy !== null) {
-    throw new FerryError(
-      'FILE_UNSUPPORTED',
-      `${key}: column ${JSON.stringify(legacy.column)} is a list in ${legacy.encoding}, which ferry's Parquet reader does not read correctly; rewrite the file with a current writer (three-level LIST)`,
-    );
-  }
+/**
+ * Refuses a file whose schema holds what ferry cannot check Polars on; returns the legacy lists
+ * it can check (top-level, one level of repetition), which legacyListsDecoded then holds to the
+ * footer once the file is open.
+ */
+export function refuseUnreadableSchema(key: string, footer: FooterInfo): LegacyList[] {
+  const legacy = findLegacyLists(footer.schema);
+  const unchecked = legacy.find((list) => list.leaf === null);
+  if (unchecked !== undefined) throw legacyRefusal(key, unchecked, null);
+  return legacy;
+}
+
+export function legacyRefusal(key: string, legacy: LegacyList, decoded: { readonly got: number; readonly declared: number } | null): FerryError {
+  const how =
+    decoded === null
+      ? "which ferry's Parquet reader does not read correctly"
+      : `of which ferry's Parquet reader decoded ${decoded.got} values where the footer declares ${decoded.declared}`;
+  return new FerryError(
+    'FILE_UNSUPPORTED',
+    `${key}: column ${JSON.stringify(legacy.column)} is a list in ${legacy.encoding}, ${how}; rewrite the file with a current writer (three-level LIST)`,
+  );
 }
 
 /** Rows and nulls per column as decoded, summed over a file's parts. */

@@ -6,13 +6,13 @@
 import { Readable } from 'node:stream';
 import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
-import { float16Decoded, type InferredText, polarsErrorCode, polarsMessage, saturatedTimestamps } from '../polars/index.ts';
+import { float16Decoded, type InferredText, listLevelEntries, polarsErrorCode, polarsMessage, saturatedTimestamps } from '../polars/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { describeFormat, type OpenedFrame, openFrame, type ReadOptions, readOptionsFor, type SourceFormat } from './open-frame.ts';
 import { checkFileSize, checkParquetFooter, type ParquetObject } from './parquet-envelope.ts';
 import type { FooterInfo } from './parquet-footer.ts';
 import { gzipPagesReadable } from './parquet-pages.ts';
-import { refuseUnreadableSchema, specialColumns, unknownLogicalTypes } from './parquet-schema.ts';
+import { declaredLeafValues, type LegacyList, legacyRefusal, refuseUnreadableSchema, specialColumns, unknownLogicalTypes } from './parquet-schema.ts';
 import { findInvalidUtf8 } from './utf8.ts';
 
 export interface ReadLimits {
@@ -37,7 +37,7 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
   const options = readOptionsFor(source, file.key, limits.maxDecompressedSize);
   const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
   if (footer === null) return { options, footer, opened: await openFrame(store, file.key, options), store, file };
-  refuseUnreadableSchema(file.key, footer);
+  const legacy = refuseUnreadableSchema(file.key, footer);
   const special = specialColumns(footer.schema);
   let opened: OpenedFrame;
   try {
@@ -48,11 +48,36 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
   const read: ReadFile = { options, footer, opened, store, file };
   try {
     await refuseSaturated(file.key, opened.frame, special.int96);
+    await checkLegacyLists(file.key, opened.frame, footer, legacy);
   } catch (error) {
     await opened.dispose();
     throw error instanceof FerryError ? error : await readFailure(read, file.key, error, false);
   }
   return read;
+}
+
+/**
+ * Lists in a legacy encoding are loaded only if Polars decoded every element: the entries of
+ * each list column (its elements, one per null or empty list) must be the values the footer
+ * declares for its leaf. Polars reads some legacy shapes right and others as empty lists.
+ */
+async function checkLegacyLists(key: string, frame: pl.LazyDataFrame, footer: FooterInfo, legacy: readonly LegacyList[]): Promise<void> {
+  if (legacy.length === 0) return;
+  let entries: number[];
+  try {
+    entries = await listLevelEntries(
+      frame,
+      legacy.map((list) => list.column),
+    );
+  } catch {
+    // Not even read as lists: nothing to check them by.
+    throw legacyRefusal(key, legacy[0] as LegacyList, null);
+  }
+  for (const [index, list] of legacy.entries()) {
+    const declared = declaredLeafValues(footer, list.leaf ?? []);
+    const got = entries[index] ?? 0;
+    if (got !== declared) throw legacyRefusal(key, list, { got, declared });
+  }
 }
 
 /** INT96 timestamps that Polars saturated (past 2262-04-11 or before 1677-09-21) are refused, not loaded as another date. */
@@ -129,7 +154,7 @@ export async function readWhole(
     readRange: async (_key, offset, length) => bytes.subarray(offset, offset + length),
   };
   const footer = await checkParquetFooter(inHand as ObjectStore, { ...file, size: bytes.length }, limits);
-  refuseUnreadableSchema(file.key, footer);
+  const legacy = refuseUnreadableSchema(file.key, footer);
   const special = specialColumns(footer.schema);
   let whole: pl.DataFrame;
   try {
@@ -146,6 +171,7 @@ export async function readWhole(
     throw await judgeParquetFailure(failure, { store: inHand, file, footer });
   }
   await refuseSaturated(file.key, whole.lazy(), special.int96);
+  await checkLegacyLists(file.key, whole.lazy(), footer, legacy);
   const opened: OpenedFrame = { frame: whole.lazy(), bytes: async () => Readable.from([bytes]), dispose: async () => {} };
   return { options, footer, opened, whole, store: inHand, file };
 }
