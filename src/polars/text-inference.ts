@@ -103,7 +103,13 @@ function parse(column: string, type: ParsedType, format: string, strict: boolean
  * (`inferred`: column → Polars dtype text) must change: numbers with leading zeros become text,
  * text columns of dates and timestamps are parsed. `skip`: columns whose type the config gives.
  */
-export function inferTextTypes(sample: pl.DataFrame, inferred: ReadonlyMap<string, string>, skip: ReadonlySet<string>, checkEveryRow = false): TextInference {
+export function inferTextTypes(
+  sample: pl.DataFrame,
+  inferred: ReadonlyMap<string, string>,
+  skip: ReadonlySet<string>,
+  options: { readonly checkEveryRow: boolean; readonly parseDates: boolean },
+): TextInference {
+  const { checkEveryRow, parseDates } = options;
   const numeric = sample.columns.filter((name) => !skip.has(name) && /^(U?Int\d+|Float\d+)$/.test(inferred.get(name) ?? ''));
   const textual = sample.columns.filter((name) => !skip.has(name) && /^(String|Utf8)$/.test(inferred.get(name) ?? ''));
   const asText: string[] = [];
@@ -149,16 +155,18 @@ export function inferTextTypes(sample: pl.DataFrame, inferred: ReadonlyMap<strin
   for (const name of textual) {
     const values = measured(name, 'n');
     if (values === 0) continue;
+    if (measured(name, 'f') === values) {
+      candidates.push({ name, type: 'double precision', format: 'NaN or infinities among them', values });
+      continue;
+    }
+    // Dates and times only for a pipeline without a transform: a transform parses its text itself.
+    if (!parseDates) continue;
     if (measured(name, 'd') === values) {
       candidates.push({ name, type: 'date', format: '%Y-%m-%d', values });
       continue;
     }
     if (measured(name, 'c') === values) {
       candidates.push({ name, type: 'time', format: '%H:%M:%S%.f', values });
-      continue;
-    }
-    if (measured(name, 'f') === values) {
-      candidates.push({ name, type: 'double precision', format: 'NaN or infinities among them', values });
       continue;
     }
     const form = TIMESTAMP_FORMS.findIndex((_, at) => measured(name, `t${at}`) === values);

@@ -93,6 +93,11 @@ export interface ReadOptions {
   readonly schema: Readonly<Record<string, string>>;
   readonly lenient: readonly string[];
   readonly maxDecompressedSize: number;
+  /**
+   * The pipeline transforms the frame: its text keeps the form the transform expects (dates and
+   * times stay text, JSON values are typed by Polars), as it did before ferry typed them.
+   */
+  readonly transformed?: boolean;
   /** Parquet columns of Float16, which Polars reads as bytes: decoded before any cast (see polars/parquet-fixes.ts). */
   readonly float16?: readonly string[];
 }
@@ -153,7 +158,8 @@ export async function openFrame(store: ObjectStore, key: string, options: ReadOp
     const local = path.join(dir, 'object');
     const open = async () => (target.kind === 'path' ? createReadStream(target.path) : await store.readStream(key));
     if (json) {
-      const jsonKeys = await nestedKeys(await open(), key, options);
+      // A transform sees nested values as Polars types them (lists, structs), as it always did.
+      const jsonKeys = options.transformed ? new Set<string>() : await nestedKeys(await open(), key, options);
       reading.jsonColumns = [...jsonKeys];
       const records = new JsonRecords({ format: options.format as 'json' | 'ndjson', jsonKeys });
       await pipeline([await open(), ...decompressor(key, options), records, createWriteStream(local, { mode: 0o600 })]).catch((error) => {
@@ -273,7 +279,7 @@ async function scanLocal(target: ScanTarget, key: string, options: ReadOptions, 
           .select(...text.map((name) => pl.col(name)))
           .head(inferSchemaLength ?? Number.MAX_SAFE_INTEGER)
           .collect();
-        const inference = inferTextTypes(sample, inferred, skip);
+        const inference = inferTextTypes(sample, inferred, skip, { checkEveryRow: false, parseDates: !options.transformed });
         reading.jsonDecisions = inference.decisions;
         return inference.parses.length > 0 ? frame.withColumns(...inference.parses) : frame;
       }
@@ -345,7 +351,7 @@ async function scanCsvFile(
       `${key} has lines after its header, but no rows could be read from them: its header line ${JSON.stringify(firstLine(headText))} has an unmatched quote (${dialect.quote}) that runs to the end of the file`,
     );
   }
-  const inference = inferTextTypes(sample, inferred, new Set(Object.keys(options.schema)), true);
+  const inference = inferTextTypes(sample, inferred, new Set(Object.keys(options.schema)), { checkEveryRow: true, parseDates: !options.transformed });
   const asText = Object.fromEntries(inference.asText.map((column) => [column, pl.Utf8]));
   const frame = scan(inferRows, { ...asText, ...overrides });
   reading.csv = { dialect, decisions: inference.decisions };

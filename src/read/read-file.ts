@@ -32,9 +32,9 @@ export interface ReadFile {
   readonly file: ParquetObject;
 }
 
-export async function readFile(store: ObjectStore, file: ParquetObject, source: SourceFormat, limits: ReadLimits): Promise<ReadFile> {
+export async function readFile(store: ObjectStore, file: ParquetObject, source: SourceFormat, limits: ReadLimits, transformed = false): Promise<ReadFile> {
   checkFileSize(file, limits);
-  const options = readOptionsFor(source, file.key, limits.maxDecompressedSize);
+  const options = { ...readOptionsFor(source, file.key, limits.maxDecompressedSize), transformed };
   const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
   if (footer === null) return { options, footer, opened: await openFrame(store, file.key, options), store, file };
   const legacy = refuseUnreadableSchema(file.key, footer);

@@ -107,7 +107,7 @@ export class FrameJobs {
 
   /** Read, cast, transform, the columns it gives, and the checks on them. */
   private async prepare(pipeline: ResolvedPipeline, file: FileRef): Promise<Prepared> {
-    const read = await readFile(this.store, file, pipeline.source, this.config.limits);
+    const read = await readFile(this.store, file, pipeline.source, this.config.limits, pipeline.transform.kind !== 'none');
     try {
       const transformed = pipeline.transform.kind !== 'none';
       const cast = pipeline.checks.find((check) => check.rule === 'cast') ?? null;
@@ -358,7 +358,7 @@ export class FrameJobs {
   }
 
   private async countRows(pipeline: ResolvedPipeline, file: FileRef): Promise<number> {
-    const read = await readFile(this.store, file, pipeline.source, this.config.limits);
+    const read = await readFile(this.store, file, pipeline.source, this.config.limits, pipeline.transform.kind !== 'none');
     try {
       if (read.footer !== null) return read.footer.rows;
       const result = await read.opened.frame.select(pl.len().alias('rows')).collect();
