@@ -73,6 +73,110 @@ function integersWithoutLeadingZero(columns: readonly string[]): pl.Expr {
     .cast(pl.Int64, true);
 }
 
+/**
+ * Round 1, one query: non-null values per column, leading zeros per numeric column, and per
+ * text column how many values have each form. One expression per measure over all its columns
+ * (named column + suffix): an expression per column and measure cost seconds on a file of a
+ * thousand columns (each compiles its pattern).
+ */
+function measureInPolars(sample: pl.DataFrame, numeric: readonly string[], textual: readonly string[]): Record<string, number | bigint | null> {
+  const measures: pl.Expr[] = [];
+  const over = (columns: readonly string[], measure: (columns: pl.Expr) => pl.Expr, suffix: string) => {
+    if (columns.length > 0) measures.push((measure(pl.col([...columns])) as pl.Expr & { suffix(s: string): pl.Expr }).suffix(`${MEASURE}${suffix}`));
+  };
+  over(numeric, (c) => c.str.contains(LEADING_ZERO).sum(), 'z');
+  over(textual, (c) => c.isNotNull().sum(), 'n');
+  over(textual, (c) => c.str.contains(DATE).sum(), 'd');
+  over(textual, (c) => c.str.contains(CLOCK).sum(), 'c');
+  over(textual, (c) => c.str.contains(FLOAT).sum(), 'f');
+  for (const [form, { pattern }] of TIMESTAMP_FORMS.entries()) over(textual, (c) => c.str.contains(pattern).sum(), `t${form}`);
+  return sample.select(...measures).toRecords()[0] as Record<string, number | bigint | null>;
+}
+
+/**
+ * The same measures in JavaScript, for a small sample (a small file's): Polars compiles each
+ * pattern anew for every query, which cost ~50 ms a file, more than reading it.
+ */
+function measureInJs(sample: pl.DataFrame, numeric: readonly string[], textual: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const tally = (name: string, suffix: string, values: readonly unknown[], pattern: RegExp | null) => {
+    let count = 0;
+    for (const value of values) if (typeof value === 'string' && (pattern === null || pattern.test(value))) count++;
+    counts[`${name}${MEASURE}${suffix}`] = count;
+  };
+  for (const name of numeric) tally(name, 'z', sample.getColumn(name).toArray(), JS_PATTERNS.leadingZero);
+  for (const name of textual) {
+    const values = sample.getColumn(name).toArray();
+    tally(name, 'n', values, null);
+    tally(name, 'd', values, JS_PATTERNS.date);
+    tally(name, 'c', values, JS_PATTERNS.clock);
+    tally(name, 'f', values, JS_PATTERNS.float);
+    for (const [form, pattern] of JS_PATTERNS.timestamps.entries()) tally(name, `t${form}`, values, pattern);
+  }
+  return counts;
+}
+
+/**
+ * How many values of a small sample's candidate column are real values of the type: dates and
+ * timestamps whose day exists and whose clock and offset are in range (the forms were matched
+ * already). What Polars' parse accepts, without a query.
+ */
+function validInJs(values: readonly unknown[], type: ParsedType): number {
+  let valid = 0;
+  for (const value of values) {
+    if (typeof value !== 'string') continue;
+    if (type === 'double precision') {
+      valid++;
+      continue;
+    }
+    const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+    const clock = /(\d{2}):(\d{2})(?::(\d{2}))?/.exec(type === 'time' ? value : value.slice(11));
+    const offset = /([+-])(\d{2}):?(\d{2})?$/.exec(type === 'timestamptz' ? value.slice(19) : '');
+    if (type !== 'time') {
+      if (day === null) continue;
+      const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
+      const date = new Date(Date.UTC(2000, m - 1, d));
+      date.setUTCFullYear(y);
+      if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) continue;
+    }
+    if (type !== 'date') {
+      if (clock === null || Number(clock[1]) > 23 || Number(clock[2]) > 59 || Number(clock[3] ?? 0) > 59) continue;
+      if (offset !== null && (Number(offset[2]) > 23 || Number(offset[3] ?? 0) > 59)) continue;
+    }
+    valid++;
+  }
+  return valid;
+}
+
+/** Cells of a sample measured in JavaScript rather than by a Polars query. */
+const JS_SAMPLE_CELLS = 50_000;
+
+/** The patterns above as JavaScript regular expressions (Rust's `(?i:…)` becomes a flag). */
+const JS_PATTERNS = {
+  leadingZero: new RegExp(LEADING_ZERO),
+  date: new RegExp(DATE),
+  clock: new RegExp(CLOCK),
+  float: new RegExp(FLOAT.replace('(?i:nan|inf|infinity)', '[nN][aA][nN]|[iI][nN][fF]|[iI][nN][fF][iI][nN][iI][tT][yY]')),
+  timestamps: TIMESTAMP_FORMS.map(({ pattern }) => new RegExp(pattern)),
+};
+
+/**
+ * Parse expressions by what they parse: nodejs-polars makes each expression a large JavaScript
+ * object (milliseconds each), more than a small file's whole read; files of one layout share them.
+ */
+const expressions = new Map<string, pl.Expr>();
+const MAX_EXPRESSIONS = 256;
+
+function cached(key: string, make: () => pl.Expr): pl.Expr {
+  let expression = expressions.get(key);
+  if (expression === undefined) {
+    expression = make();
+    if (expressions.size >= MAX_EXPRESSIONS) expressions.delete(expressions.keys().next().value as string);
+    expressions.set(key, expression);
+  }
+  return expression;
+}
+
 /** Between a column's name and a measure's in the sample's measures: no column name holds it. */
 const MEASURE = '\u0000';
 
@@ -117,21 +221,8 @@ export function inferTextTypes(
   const decisions: InferredText[] = [];
   if (numeric.length + textual.length === 0 || sample.height === 0) return { asText, parses, decisions };
 
-  // Round 1, one query: non-null values per column, leading zeros per numeric column, and per
-  // text column how many values have each form. One expression per measure over all its
-  // columns (named column + suffix): an expression per column and measure cost seconds on a
-  // file of a thousand columns (each compiles its pattern).
-  const measures: pl.Expr[] = [];
-  const over = (columns: readonly string[], measure: (columns: pl.Expr) => pl.Expr, suffix: string) => {
-    if (columns.length > 0) measures.push((measure(pl.col([...columns])) as pl.Expr & { suffix(s: string): pl.Expr }).suffix(`${MEASURE}${suffix}`));
-  };
-  over(numeric, (c) => c.str.contains(LEADING_ZERO).sum(), 'z');
-  over(textual, (c) => c.isNotNull().sum(), 'n');
-  over(textual, (c) => c.str.contains(DATE).sum(), 'd');
-  over(textual, (c) => c.str.contains(CLOCK).sum(), 'c');
-  over(textual, (c) => c.str.contains(FLOAT).sum(), 'f');
-  for (const [form, { pattern }] of TIMESTAMP_FORMS.entries()) over(textual, (c) => c.str.contains(pattern).sum(), `t${form}`);
-  const counts = sample.select(...measures).toRecords()[0] as Record<string, number | bigint | null>;
+  const inJs = sample.height * (numeric.length + textual.length) <= JS_SAMPLE_CELLS;
+  const counts = inJs ? measureInJs(sample, numeric, textual) : measureInPolars(sample, numeric, textual);
   const measured = (name: string, suffix: string) => Number(counts[`${name}${MEASURE}${suffix}`] ?? 0);
 
   const checked: string[] = [];
@@ -148,7 +239,7 @@ export function inferTextTypes(
       decisions.push({ column: name, type: 'bigint', reason: 'integers in the sample, none with a leading zero (every row is checked for one)' });
     }
   }
-  if (checked.length > 0) parses.push(integersWithoutLeadingZero(checked));
+  if (checked.length > 0) parses.push(cached(`int:${JSON.stringify(checked)}`, () => integersWithoutLeadingZero(checked)));
   // Round 2: a text column whose every value has one form is parsed on the sample; it is that
   // type only if every value parses (2026-02-30 has the form of a date, but is none).
   const candidates: { name: string; type: ParsedType; format: string; values: number }[] = [];
@@ -174,12 +265,18 @@ export function inferTextTypes(
     if (chosen !== undefined) candidates.push({ name, type: chosen.zoned ? 'timestamptz' : 'timestamp', format: chosen.format, values });
   }
   if (candidates.length === 0) return { asText, parses, decisions };
-  const parsed = sample
-    .select(...candidates.map((candidate, index) => parse(candidate.name, candidate.type, candidate.format, false).isNotNull().sum().alias(`p${index}`)))
-    .toRecords()[0] as Record<string, number | bigint | null>;
+  const parsed = inJs
+    ? Object.fromEntries(candidates.map((candidate, index) => [`p${index}`, validInJs(sample.getColumn(candidate.name).toArray(), candidate.type)]))
+    : (sample
+        .select(...candidates.map((candidate, index) => parse(candidate.name, candidate.type, candidate.format, false).isNotNull().sum().alias(`p${index}`)))
+        .toRecords()[0] as Record<string, number | bigint | null>);
   for (const [index, candidate] of candidates.entries()) {
     if (Number(parsed[`p${index}`] ?? 0) !== candidate.values) continue;
-    parses.push(parse(candidate.name, candidate.type, candidate.format, true).alias(candidate.name));
+    parses.push(
+      cached(`${candidate.type}:${candidate.format}:${candidate.name}`, () =>
+        parse(candidate.name, candidate.type, candidate.format, true).alias(candidate.name),
+      ),
+    );
     const what = { date: 'dates', time: 'times of day', timestamp: 'timestamps', timestamptz: 'timestamps', 'double precision': 'numbers' }[candidate.type];
     decisions.push({
       column: candidate.name,
