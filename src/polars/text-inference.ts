@@ -97,16 +97,16 @@ function measureInPolars(sample: pl.DataFrame, numeric: readonly string[], textu
  * The same measures in JavaScript, for a small sample (a small file's): Polars compiles each
  * pattern anew for every query, which cost ~50 ms a file, more than reading it.
  */
-function measureInJs(sample: pl.DataFrame, numeric: readonly string[], textual: readonly string[]): Record<string, number> {
+function measureInJs(valuesOf: (name: string) => unknown[], numeric: readonly string[], textual: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   const tally = (name: string, suffix: string, values: readonly unknown[], pattern: RegExp | null) => {
     let count = 0;
     for (const value of values) if (typeof value === 'string' && (pattern === null || pattern.test(value))) count++;
     counts[`${name}${MEASURE}${suffix}`] = count;
   };
-  for (const name of numeric) tally(name, 'z', sample.getColumn(name).toArray(), JS_PATTERNS.leadingZero);
+  for (const name of numeric) tally(name, 'z', valuesOf(name), JS_PATTERNS.leadingZero);
   for (const name of textual) {
-    const values = sample.getColumn(name).toArray();
+    const values = valuesOf(name);
     tally(name, 'n', values, null);
     tally(name, 'd', values, JS_PATTERNS.date);
     tally(name, 'c', values, JS_PATTERNS.clock);
@@ -222,7 +222,10 @@ export function inferTextTypes(
   if (numeric.length + textual.length === 0 || sample.height === 0) return { asText, parses, decisions };
 
   const inJs = sample.height * (numeric.length + textual.length) <= JS_SAMPLE_CELLS;
-  const counts = inJs ? measureInJs(sample, numeric, textual) : measureInPolars(sample, numeric, textual);
+  // A small sample's values as JavaScript rows: one call (a Series per column costs far more).
+  const rows = inJs ? (sample.toRecords() as Record<string, unknown>[]) : [];
+  const valuesOf = (name: string) => rows.map((row) => row[name]);
+  const counts = inJs ? measureInJs(valuesOf, numeric, textual) : measureInPolars(sample, numeric, textual);
   const measured = (name: string, suffix: string) => Number(counts[`${name}${MEASURE}${suffix}`] ?? 0);
 
   const checked: string[] = [];
@@ -266,7 +269,7 @@ export function inferTextTypes(
   }
   if (candidates.length === 0) return { asText, parses, decisions };
   const parsed = inJs
-    ? Object.fromEntries(candidates.map((candidate, index) => [`p${index}`, validInJs(sample.getColumn(candidate.name).toArray(), candidate.type)]))
+    ? Object.fromEntries(candidates.map((candidate, index) => [`p${index}`, validInJs(valuesOf(candidate.name), candidate.type)]))
     : (sample
         .select(...candidates.map((candidate, index) => parse(candidate.name, candidate.type, candidate.format, false).isNotNull().sum().alias(`p${index}`)))
         .toRecords()[0] as Record<string, number | bigint | null>);
