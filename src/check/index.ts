@@ -6,7 +6,7 @@
 import { FerryError } from '../errors/index.ts';
 import { checkIdentifierLengths, type FrameColumn, postgresType } from '../postgres/index.ts';
 
-export { type CastedPart, castExpressions, castRows } from './cast-rows.ts';
+export { type CastedPart, castExpressions, castRows, castsFor } from './cast-rows.ts';
 export { type CheckedRows, checkRows, FileRuleState, failureExpression, MAX_SAMPLES, type PartResult, type RuleTally } from './check-frame.ts';
 export {
   CHECK_OUTCOMES,

@@ -4,13 +4,14 @@
  * crash costs one file, never the service.
  */
 
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import {
   type CheckedRows,
   type CheckResult,
-  castExpressions,
   castRows,
+  castsFor,
   checkColumns,
   checkRows,
   evaluateChecks,
@@ -115,7 +116,7 @@ export class FrameJobs {
       let columns: FrameColumn[];
       try {
         const typed =
-          cast === null ? read.opened.frame : read.opened.frame.withColumns(...castExpressions(cast, pipeline.source.schema, outputColumns(read.opened.frame)));
+          cast === null ? read.opened.frame : read.opened.frame.withColumns(...castsFor(cast, pipeline.source.schema, outputColumns(read.opened.frame)));
         frame = applyTransform(pipeline.transform, typed, file.key);
         columns = markColumns(outputColumns(frame), read);
       } catch (error) {
@@ -561,11 +562,27 @@ function batchExpressions(columns: readonly FrameColumn[], wire: WireSpec): pl.E
 
 /** A file's rejected rows as CSV for the rejects table: file, version, row number, rules, values. */
 async function writeRejects(rejects: pl.DataFrame, file: FileRef, target: string): Promise<void> {
+  if (rejects.height <= JS_REJECTS_ROWS) {
+    // A few rows: written here (expressions with the file's own values cost more than the rows).
+    const lines = (rejects.select('row_number', 'rules', 'values').toRecords() as { row_number: unknown; rules: unknown; values: unknown }[]).map((row) =>
+      [file.key, file.version, String(row.row_number), String(row.rules), String(row.values)].map(csvField).join(','),
+    );
+    await fs.writeFile(target, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    return;
+  }
   await rejects
     .lazy()
     .select(pl.lit(file.key).alias('file'), pl.lit(file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
     .sinkCSV(target, { includeHeader: false, maintainOrder: true })
     .collect();
+}
+
+/** Rejected rows of a part written as CSV in JavaScript, not by a Polars query. */
+const JS_REJECTS_ROWS = 10_000;
+
+/** A CSV field, quoted (PostgreSQL's CSV COPY reads a quoted empty string as '', not NULL). */
+function csvField(value: string): string {
+  return `"${value.replaceAll('"', '""')}"`;
 }
 
 /** `work` on each item in turn: each result, or its error (for the requests about a batch's files). */
