@@ -216,14 +216,29 @@ export interface ProcessedFile {
 
 /** Inside the load transaction, after lockClaimedFile(s): the file versions are processed (one statement for a batch). */
 export async function markFilesProcessed(client: PoolClient, files: readonly ProcessedFile[]): Promise<void> {
+  // A file fixed by replacing it: once a newer version of a key is processed, its earlier
+  // quarantined versions are superseded in the same transaction (they leave the quarantine and
+  // its counts; their error stays for the record) and an alert not yet sent for them is dropped.
   await client.query(
-    `UPDATE ferry_files f
-        SET status = 'processed', rows = p.rows, rows_rejected = p.rejected, warnings = p.warnings, error = NULL, error_step = NULL, error_code = NULL,
-            open_claims = 0, finished_at = clock_timestamp(), processed_by = f.lease_owner,
-            duration_ms = (extract(epoch FROM clock_timestamp() - f.started_at) * 1000)::int,
-            lease_owner = NULL, lease_expires_at = NULL
-       FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[]) AS p(id, rows, rejected, warnings)
-      WHERE f.id = p.id`,
+    `WITH processed AS (
+       UPDATE ferry_files f
+          SET status = 'processed', rows = p.rows, rows_rejected = p.rejected, warnings = p.warnings, error = NULL, error_step = NULL, error_code = NULL,
+              open_claims = 0, finished_at = clock_timestamp(), processed_by = f.lease_owner,
+              duration_ms = (extract(epoch FROM clock_timestamp() - f.started_at) * 1000)::int,
+              lease_owner = NULL, lease_expires_at = NULL
+         FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[]) AS p(id, rows, rejected, warnings)
+        WHERE f.id = p.id
+        RETURNING f.id, f.pipeline, f.key
+     ), fixed AS (
+       UPDATE ferry_files o SET status = 'superseded', finished_at = clock_timestamp()
+         FROM processed p
+        WHERE o.pipeline = p.pipeline AND o.key = p.key AND o.id < p.id AND o.status = 'quarantined'
+        RETURNING o.id
+     )
+     UPDATE ferry_alerts a SET status = 'suppressed', last_error = 'the file was replaced by a version that loaded'
+       FROM fixed
+      WHERE a.status = 'pending' AND a.lease_owner IS NULL AND a.event IN ('file.quarantined', 'checks.failed')
+        AND split_part(a.dedup_key, ':', 2) = fixed.id::text`,
     [files.map((file) => file.id), files.map((file) => file.rows), files.map((file) => file.rejected), files.map((file) => file.warnings)],
   );
 }
