@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, beforeEach } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig, resolveConfig } from '../../src/config/index.ts';
+import type { Pool } from '../../src/postgres/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { type RunSummary, runPipeline } from '../../src/worker/index.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -98,4 +99,15 @@ export function useTestRuntime(prefix = 'ferry-test-'): TestRuntimeHandle {
       return runtime;
     },
   };
+}
+
+/** A table's columns and their PostgreSQL types (information_schema's `data_type`). */
+export async function columnTypes(pool: Pool, table: string): Promise<Record<string, string>> {
+  const result = await pool.query('SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1', [table]);
+  return Object.fromEntries(result.rows.map((row) => [row.column_name, row.data_type]));
+}
+
+/** A key's row in the ledger (its latest version): status, error and code. */
+export async function ledgerRow(pool: Pool, key: string): Promise<{ status: string; error: string; error_code: string }> {
+  return (await pool.query('SELECT status, error, error_code FROM ferry_files WHERE key = $1 ORDER BY id DESC LIMIT 1', [key])).rows[0];
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
+import { columnTypes as columnTypesOf, ledgerRow, runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
 const test = useTestRuntime('inference-');
 
@@ -15,14 +15,8 @@ async function load(source: Record<string, unknown>, table: string) {
   return runOnce(await test.open({ raw: { pipelines: { load: { source: { modifiedWithin: null, ...source }, sink: { table } } } } }));
 }
 
-async function columnTypes(table: string): Promise<Record<string, string>> {
-  const result = await test.db.pool.query('SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1', [table]);
-  return Object.fromEntries(result.rows.map((row) => [row.column_name, row.data_type]));
-}
-
-async function ledger(key: string) {
-  return (await test.db.pool.query('SELECT status, error, error_code FROM ferry_files WHERE key = $1', [key])).rows[0];
-}
+const columnTypes = (table: string) => columnTypesOf(test.db.pool, table);
+const ledger = (key: string) => ledgerRow(test.db.pool, key);
 
 describe('schema inference', () => {
   it('a JSON array with nulls in its first hundreds of records loads with the right types', async () => {

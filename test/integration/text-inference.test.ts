@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
+import { columnTypes as columnTypesOf, ledgerRow, runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
 const test = useTestRuntime('text-inference-');
 
@@ -16,14 +16,8 @@ async function load(glob: string, table: string, source: Record<string, unknown>
   return runOnce(await test.open({ raw: { pipelines: { [table]: { source: { modifiedWithin: null, glob, ...source }, sink: { table } } } } }));
 }
 
-async function columnTypes(table: string): Promise<Record<string, string>> {
-  const result = await test.db.pool.query('SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1', [table]);
-  return Object.fromEntries(result.rows.map((row) => [row.column_name, row.data_type]));
-}
-
-async function ledger(key: string) {
-  return (await test.db.pool.query('SELECT status, error, error_code FROM ferry_files WHERE key = $1', [key])).rows[0];
-}
+const columnTypes = (table: string) => columnTypesOf(test.db.pool, table);
+const ledger = (key: string) => ledgerRow(test.db.pool, key);
 
 describe('CSV inference and dialect', () => {
   it('leading zeros stay text; dates, timestamps and offsets are typed; big integers stay exact', async () => {
