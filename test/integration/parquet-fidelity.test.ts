@@ -117,3 +117,24 @@ for (const batch of [true, false]) {
     });
   });
 }
+
+describe('Parquet Float16 with a type in source.schema', () => {
+  it('is decoded before the cast: source.schema { h: real } loads the values', async () => {
+    fs.rmSync(test.inbox, { recursive: true, force: true });
+    fs.mkdirSync(test.inbox, { recursive: true });
+    fs.writeFileSync(path.join(test.inbox, 'half.parquet'), FILES['float16.parquet'] as Buffer);
+    const runtime = await test.open({
+      raw: { pipelines: { half: { source: { modifiedWithin: null, glob: 'half.parquet', schema: { h: 'double precision' } }, sink: { table: 'half' } } } },
+    });
+    await runPipeline(runtime, { pipeline: runtime.config.pipelines[0] as (typeof runtime.config.pipelines)[number], trigger: 'manual' });
+    const row = (await test.db.pool.query("SELECT status, error FROM ferry_files WHERE key = 'half.parquet'")).rows[0];
+    assert.equal(row.status, 'processed', row.error);
+    assert.deepEqual((await test.db.pool.query('SELECT h FROM half ORDER BY id')).rows, [
+      { h: 1 },
+      { h: -2.5 },
+      { h: 65504 },
+      { h: null },
+      { h: 0.00006103515625 },
+    ]);
+  });
+});
