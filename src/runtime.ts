@@ -24,7 +24,7 @@ import {
   startEmbeddedDatabase,
 } from './postgres/index.ts';
 import { sweepStaleTempDirs, tempRoots } from './read/index.ts';
-import { ReaderPool, takePrestartedReaders, usesReaders } from './readers/index.ts';
+import { ReaderPool, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
 export interface Runtime {
@@ -75,6 +75,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
     readers = null;
   }
   readers ??= new ReaderPool(config.origin);
+  readers.setLimits(readerLimitsOf(config), (message) => log.warn(message));
   if (needsReaders) readers.warm(1);
   const releases: (() => Promise<void>)[] = [];
   const close = async () => {
