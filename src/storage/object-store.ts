@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors/index.ts';
 import { compareKeys, listFolder } from './folder-lister.ts';
+import { resolveKeyInside } from './inside-root.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
 
@@ -110,6 +111,11 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
   }
   // On S3 the operator's root is the bucket; ferry's prefix is part of each key it lists.
   const basePrefix = location.kind === 's3' ? location.prefix : '';
+  /** The key to read: in a local folder, the key with its links resolved, refused when they lead outside the root. */
+  const readable = (key: string): string => {
+    refuseUnsafeKey(key);
+    return location.kind === 'fs' ? resolveKeyInside(location.root, key).key : key;
+  };
 
   const toObject = (fullPath: string, meta: { contentLength: bigint | null; etag: string | null; lastModified: string | null }): StoredObject => ({
     key: fullPath.slice(basePrefix.length),
@@ -175,17 +181,16 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       await lister.next();
     },
     async read(key) {
-      return operator.read(basePrefix + key);
+      return operator.read(basePrefix + readable(key));
     },
     async readStream(key) {
-      refuseUnsafeKey(key);
-      const reader = await operator.reader(basePrefix + key);
+      const reader = await operator.reader(basePrefix + readable(key));
       return reader.createReadStream();
     },
     async readRange(key, offset, length, etag) {
-      refuseUnsafeKey(key);
+      const real = readable(key);
       try {
-        return await operator.read(basePrefix + key, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
+        return await operator.read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
       } catch (error) {
         const message = (error as Error).message;
         if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
@@ -203,7 +208,8 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
           if (!full.startsWith(location.root + path.sep)) {
             throw new FerryError('KEY_UNREADABLE', `key ${JSON.stringify(key)} resolves outside the storage root`);
           }
-          return { kind: 'path', path: full };
+          // The real path: Polars opens a path that holds no link (see inside-root.ts).
+          return { kind: 'path', path: resolveKeyInside(location.root, key).path };
         }
         case 's3': {
           const cloudOptions: Record<string, string> = { aws_region: s3.region };
