@@ -103,14 +103,18 @@ program
     // not find before it was loaded leaves them in place.
     // It exits with 128 + the signal's number (130, 143, 129) once stopped; a second signal exits at once.
     let started: Promise<Service> | undefined;
+    const starting = new AbortController();
     onStopSignal((signal, code) => {
       log.info({ signal }, 'signal received: stopping (in-flight files finish or roll back within 8 s; send it again to exit at once)');
       setTimeout(() => process.exit(code), HARD_EXIT_MS).unref();
+      starting.abort();
       (started as Promise<Service>)
         .then((service) => service.stop())
         .then(
           () => process.exit(code),
           (error: unknown) => {
+            // Stopped before it had started (waiting for the database, say): a stop all the same.
+            if (coerceError(error).code === 'INTERRUPTED') process.exit(code);
             log.error({ err: error }, 'stop failed');
             process.exit(1);
           },
@@ -118,7 +122,7 @@ program
     });
     // Each command loads only what it uses (the HTTP server, Polars' preview, …): less start-up
     // time and memory for the others.
-    started = import('../main.ts').then(({ startService }) => startService(config, log));
+    started = import('../main.ts').then(({ startService }) => startService(config, log, { signal: starting.signal }));
     await started;
   });
 

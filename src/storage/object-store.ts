@@ -95,20 +95,29 @@ function refuseUnsafeKey(key: string): void {
 }
 
 export function openObjectStore(location: StorageLocation, s3: S3Settings): ObjectStore {
-  let operator: Operator;
-  try {
-    operator = operatorFor(location, s3);
-    // Transient store errors (timeouts, 5xx, 429, resets) are retried a few times inside each
-    // call; what still fails is retried later through the ledger.
-    const retry = new RetryLayer();
-    retry.maxTimes = 3;
-    retry.minDelay = 200;
-    retry.maxDelay = 2_000;
-    retry.jitter = true;
-    operator = operator.layer(retry.build());
-  } catch (error) {
-    throw new FerryError('STORAGE_UNREACHABLE', `storage could not be opened: ${(error as Error).message}`, { cause: error });
-  }
+  // OpenDAL's fs service creates its root folder as it is built: a local operator is built on
+  // first use, so that a missing folder is reported by ferry (runtime.ts), not made.
+  const build = (): Operator => {
+    let operator: Operator;
+    try {
+      operator = operatorFor(location, s3);
+      // Transient store errors (timeouts, 5xx, 429, resets) are retried a few times inside each
+      // call; what still fails is retried later through the ledger.
+      const retry = new RetryLayer();
+      retry.maxTimes = 3;
+      retry.minDelay = 200;
+      retry.maxDelay = 2_000;
+      retry.jitter = true;
+      return operator.layer(retry.build());
+    } catch (error) {
+      throw new FerryError('STORAGE_UNREACHABLE', `storage could not be opened: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  let built: Operator | null = location.kind === 'fs' ? null : build();
+  const operator = (): Operator => {
+    built ??= build();
+    return built;
+  };
   // On S3 the operator's root is the bucket; ferry's prefix is part of each key it lists.
   const basePrefix = location.kind === 's3' ? location.prefix : '';
   /** The key to read: in a local folder, the key with its links resolved, refused when they lead outside the root. */
@@ -131,7 +140,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         yield* listFolder(location.root, prefix, pageSize, startAfter);
         return;
       }
-      const lister = await operator.lister(basePrefix + prefix, {
+      const lister = await operator().lister(basePrefix + prefix, {
         recursive: true,
         limit: pageSize,
         ...(startAfter !== null && location.kind === 's3' ? { startAfter: basePrefix + startAfter } : {}),
@@ -150,7 +159,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         // known, so that it is recorded and quarantined rather than failing the whole listing.
         if (meta.lastModified === null || meta.contentLength === null) {
           try {
-            meta = await operator.stat(entryPath);
+            meta = await operator().stat(entryPath);
           } catch {
             if (!entryPath.endsWith('/')) page.push({ key: entryPath.slice(basePrefix.length), etag: null, size: 0, lastModified: null });
             continue;
@@ -167,7 +176,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     },
     async stat(key) {
       try {
-        return toObject(basePrefix + key, await operator.stat(basePrefix + key));
+        return toObject(basePrefix + key, await operator().stat(basePrefix + key));
       } catch (error) {
         if (/NotFound/i.test((error as Error).message)) return null;
         throw error;
@@ -177,20 +186,20 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       // One listing request under the root. (OpenDAL's own check asks for a single key, which
       // makes some S3-compatible servers build a continuation token; a page of up to 1,000
       // keys answers the same question without one in all but the largest folders.)
-      const lister = await operator.lister(basePrefix, { limit: 1000 });
+      const lister = await operator().lister(basePrefix, { limit: 1000 });
       await lister.next();
     },
     async read(key) {
-      return operator.read(basePrefix + readable(key));
+      return operator().read(basePrefix + readable(key));
     },
     async readStream(key) {
-      const reader = await operator.reader(basePrefix + readable(key));
+      const reader = await operator().reader(basePrefix + readable(key));
       return reader.createReadStream();
     },
     async readRange(key, offset, length, etag) {
       const real = readable(key);
       try {
-        return await operator.read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
+        return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
       } catch (error) {
         const message = (error as Error).message;
         if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
