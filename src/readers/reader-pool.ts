@@ -60,11 +60,10 @@ export class Reader {
   constructor(origin: ConfigOrigin) {
     // The reader dies with ferry: by the kernel's death signal where it can, else by a watchdog
     // thread; either way the parent's pid is its first argument (see parent-watch.ts).
-    const deathSignal = DEATH_SIGNAL;
-    this.child = fork(READER_ENTRY, [String(process.pid), deathSignal === null ? 'thread' : 'pdeathsig'], {
+    this.child = fork(READER_ENTRY, [String(process.pid), DEATH_SIGNAL === null ? 'thread' : 'pdeathsig'], {
       // Node's compile cache halves a reader's start (its modules are parsed once per machine).
       env: { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...process.env, ...origin.env },
-      ...(deathSignal === null ? { execArgv: [] } : { execPath: deathSignal.execPath, execArgv: [...deathSignal.execArgv] }),
+      ...(DEATH_SIGNAL === null ? { execArgv: [] } : { execPath: DEATH_SIGNAL.execPath, execArgv: [...DEATH_SIGNAL.execArgv] }),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
@@ -86,10 +85,6 @@ export class Reader {
 
   get alive(): boolean {
     return !this.exited;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   /** Caps the reader's memory; `warn` hears once why it could not be. */
