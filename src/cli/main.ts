@@ -418,6 +418,8 @@ db.command('psql')
     const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const { spawn } = await import('node:child_process');
+      // Ctrl-C in psql cancels its query: it must not end ferry (and the embedded server with it).
+      process.on('SIGINT', () => {});
       const child = spawn('psql', [runtime.connectionString], { stdio: 'inherit' });
       const code = await new Promise<number>((resolve, reject) => {
         child.on('error', (error: NodeJS.ErrnoException) =>
