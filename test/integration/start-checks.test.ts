@@ -1,7 +1,7 @@
 /**
  * Told, not misled: a storage folder that does not exist or is not a folder is an error at
  * start that names it (and nothing is created), ferry outside any project creates nothing, and
- * `ferry start` with the database unreachable waits for it, saying so, instead of exiting.
+ * `ferry start` with the database or S3 unreachable waits for it, saying so, instead of exiting.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { cleanEnv, FERRY_BIN, runFerry, waitFor } from '../helpers/ferry-process.ts';
 import { projectDir, tempDir } from '../helpers/fixtures.ts';
+import { startS3Server } from '../helpers/s3-server.ts';
 
 let db: TestDatabase;
 let project: string;
@@ -68,37 +69,55 @@ describe('at start', () => {
 
   it('ferry start waits for a database that is unreachable at start, and starts when it answers', async () => {
     const port = await freePort();
-    const target = new URL(db.url);
     const url = new URL(db.url);
     url.port = String(port);
-    const env = { DATABASE_URL: url.toString(), FERRY_STORAGE: path.join(project, 'inbox') };
-    // Nothing listens on the port yet: ferry says so and tries again. Then a relay to the
-    // database opens on the port, and ferry starts.
-    const child = spawn(process.execPath, [FERRY_BIN, 'start'], { cwd: project, env: cleanEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const relay = net.createServer((socket) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
+    const target = new URL(db.url);
+    await startWaitingFor('database', { DATABASE_URL: url.toString(), FERRY_STORAGE: path.join(project, 'inbox') }, port, Number(target.port));
+  });
+
+  it('ferry start waits for S3 that is unreachable at start, and starts when it answers', async () => {
+    const s3 = await startS3Server();
     try {
-      await waitFor('the retry line', async () => (/database unreachable at start: .*trying again in \d+s/.test(output) ? true : undefined), 60_000);
-      assert.equal(child.exitCode, null, 'ferry did not exit');
-      await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
-      await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(output) ? true : undefined), 90_000);
-      child.kill('SIGTERM');
-      assert.equal(await exited, 143, output);
+      const port = await freePort();
+      const env = { ...s3.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, DATABASE_URL: db.url, FERRY_STORAGE: `s3://${s3.bucket}/in/` };
+      await startWaitingFor('storage', env, port, Number(new URL(s3.endpoint).port));
     } finally {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => relay.close(resolve));
+      await s3.stop();
     }
   });
 });
+
+/**
+ * Starts ferry while nothing listens on `port`, waits for its line saying `what` is unreachable
+ * and that it tries again, then opens a relay from `port` to `targetPort`: ferry starts, and
+ * stops on SIGTERM with 143.
+ */
+async function startWaitingFor(what: 'database' | 'storage', env: Record<string, string>, port: number, targetPort: number): Promise<void> {
+  const child = spawn(process.execPath, [FERRY_BIN, 'start'], { cwd: project, env: cleanEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const relay = net.createServer((socket) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  try {
+    const line = new RegExp(`${what} unreachable at start: .*trying again in \\d+s`);
+    await waitFor(`the line saying the ${what} is unreachable`, async () => (line.test(output) ? true : undefined), 60_000);
+    assert.equal(child.exitCode, null, 'ferry did not exit');
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(output) ? true : undefined), 90_000);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143, output);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => relay.close(resolve));
+  }
+}
