@@ -6,13 +6,13 @@
 import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
 import { selectsKey } from './discover/index.ts';
-import { FerryError } from './errors/index.ts';
+import { coerceError, FerryError } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import { pruneLedger } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
 import { observeFile } from './metrics/index.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
+import { assertProject, openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
@@ -35,7 +35,46 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export async function startService(config: ResolvedConfig, log: Logger): Promise<Service> {
+export interface StartServiceOptions {
+  /** Aborted by a stop signal: a start still waiting for the database or the storage gives up (INTERRUPTED). */
+  readonly signal?: AbortSignal;
+}
+
+/** The first wait after a failed start, doubled each time up to START_RETRY_MAX_MS. */
+const START_RETRY_FIRST_MS = 1_000;
+const START_RETRY_MAX_MS = 30_000;
+
+/**
+ * The service's resources. A database or storage that does not answer at start is waited for, as
+ * the same outage later is (runs fail and the next tries again): one line per attempt says what
+ * is down and when the next try is. A mistake in the config is not retried.
+ */
+async function openRuntimeRetrying(config: ResolvedConfig, log: Logger, signal: AbortSignal | undefined): Promise<Runtime> {
+  for (let attempt = 1, waitMs = START_RETRY_FIRST_MS; ; attempt++, waitMs = Math.min(waitMs * 2, START_RETRY_MAX_MS)) {
+    if (signal?.aborted) throw new FerryError('INTERRUPTED', 'stopped while starting');
+    try {
+      return await openRuntime(config, log, { warmReaders: true });
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      // The embedded server failing to start is not an outage to wait for (its reason is in the message).
+      const outage = error.code === 'STORAGE_UNREACHABLE' || (error.code === 'DATABASE_UNREACHABLE' && config.databaseUrl !== null);
+      if (!outage) throw error;
+      log.warn(
+        { attempt, retryInMs: waitMs },
+        `${error.code === 'STORAGE_UNREACHABLE' ? 'storage' : 'database'} unreachable at start: ${error.message}; trying again in ${Math.round(waitMs / 1000)}s (Ctrl-C to stop)`,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+export async function startService(config: ResolvedConfig, log: Logger, options: StartServiceOptions = {}): Promise<Service> {
   // Safe by default: reachable from other machines, the API and dashboard would show every file
   // name, error and rejected value to anyone. Bound beyond loopback, a read token is required,
   // unless FERRY_PUBLIC_READ=true says the exposure is intended.
@@ -45,11 +84,12 @@ export async function startService(config: ResolvedConfig, log: Logger): Promise
       `HOST=${config.http.host} makes ferry reachable from other machines, and no read token is set: set FERRY_READ_TOKEN (the API and dashboard then ask for it), or FERRY_PUBLIC_READ=true if anyone who can reach the port may read the ledger`,
     );
   }
+  assertProject(config); // before the lock, which would create the data folder
   let lock: InstanceLock | null = null;
   if (config.databaseUrl === null) lock = acquireInstanceLock(config.dataDir);
   let runtime: Runtime;
   try {
-    runtime = await openRuntime(config, log, { warmReaders: true });
+    runtime = await openRuntimeRetrying(config, log, options.signal);
   } catch (error) {
     lock?.release();
     throw error;

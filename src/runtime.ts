@@ -24,7 +24,7 @@ import {
   startEmbeddedDatabase,
 } from './postgres/index.ts';
 import { sweepStaleTempDirs, tempRoots } from './read/index.ts';
-import { ReaderPool, takePrestartedReaders, usesReaders } from './readers/index.ts';
+import { ReaderPool, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
 export interface Runtime {
@@ -54,13 +54,25 @@ export interface OpenRuntimeOptions {
 
 const STORAGE_CHECK_TIMEOUT_MS = 10_000;
 
-export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+/**
+ * ferry keeps state (the embedded database, its lock) in a project's folder, and makes the
+ * default inbox there: outside any project it creates nothing and says so — unless the
+ * database and the storage are both given, when it needs no folder of its own.
+ */
+export function assertProject(config: ResolvedConfig): void {
   if (config.projectRoot === null && (config.databaseUrl === null || config.storageIsDefault)) {
     throw new FerryError(
       'CONFIG_INVALID',
       `no ferry project in ${config.origin.cwd} or any folder above it (no ferry.config.ts, no package.json): run \`npx ferry init\` to make one here, or run ferry from your project's folder; nothing was created`,
     );
   }
+}
+
+export async function openRuntime(config: ResolvedConfig, log: Logger, options: OpenRuntimeOptions = {}): Promise<Runtime> {
+  assertProject(config);
+  // A local storage folder that is missing or not a folder is a mistake in the config: said
+  // before anything starts (and before OpenDAL, which would create it).
+  if (options.checkStorage !== false) ensureLocalRoot(config);
   applyPolarsDefaults();
   void Promise.all(tempRoots().map((root) => sweepStaleTempDirs(root))).then((counts) => {
     const removed = counts.reduce((sum, count) => sum + count, 0);
@@ -75,6 +87,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
     readers = null;
   }
   readers ??= new ReaderPool(config.origin);
+  readers.setLimits(readerLimitsOf(config), (message) => log.warn(message));
   if (needsReaders) readers.warm(1);
   const releases: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -101,7 +114,6 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
       }
     }
 
-    if (options.checkStorage !== false) ensureLocalRoot(config);
     const store = openObjectStore(config.storage, config.s3);
     if (options.checkStorage !== false) await checkStoreAnswers(store);
 
@@ -131,15 +143,25 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
 }
 
 /**
- * The default inbox is created when missing; a configured folder must exist (a typo should be
- * an error, not an empty folder that is watched forever). Checked before OpenDAL, which would
- * create it.
+ * The default inbox of a project is created when missing; a configured folder must exist and be
+ * a folder (a typo should be an error, not an empty folder that is watched forever, nor a file
+ * read as an empty inbox).
  */
-function ensureLocalRoot(config: ResolvedConfig): void {
+export function ensureLocalRoot(config: ResolvedConfig): void {
   const location = config.storage;
-  if (location.kind !== 'fs' || fs.existsSync(location.root)) return;
-  if (config.storageIsDefault) fs.mkdirSync(location.root, { recursive: true });
-  else throw new FerryError('STORAGE_UNREACHABLE', `storage ${location.root} does not exist`);
+  if (location.kind !== 'fs') return;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(location.root);
+  } catch {
+    if (config.storageIsDefault && config.projectRoot !== null) {
+      fs.mkdirSync(location.root, { recursive: true });
+      return;
+    }
+    throw new FerryError('CONFIG_INVALID', `storage ${location.root} does not exist (create the folder, or point FERRY_STORAGE/--storage at the inbox)`);
+  }
+  if (!stat.isDirectory())
+    throw new FerryError('CONFIG_INVALID', `storage ${location.root} is not a folder (point FERRY_STORAGE/--storage at the inbox folder)`);
 }
 
 export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_CHECK_TIMEOUT_MS): Promise<void> {

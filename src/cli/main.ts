@@ -29,6 +29,7 @@ import { nextFireTime } from '../schedule/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { VERSION } from '../version.ts';
 import { printBlock, printJson, printLine, printTable } from './output.ts';
+import { exitCodeFor, onStopSignal, stopState } from './signals.ts';
 
 /** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
 const HARD_EXIT_MS = 9_500;
@@ -100,27 +101,28 @@ program
     // right after it logged that it started) stops it in order instead of killing it. The
     // handlers go first, so that the embedded database's removal of signal handlers it did
     // not find before it was loaded leaves them in place.
+    // It exits with 128 + the signal's number (130, 143, 129) once stopped; a second signal exits at once.
     let started: Promise<Service> | undefined;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const starting = new AbortController();
+    onStopSignal((signal, code) => {
       log.info({ signal }, 'signal received: stopping (in-flight files finish or roll back within 8 s; send it again to exit at once)');
-      setTimeout(() => process.exit(0), HARD_EXIT_MS).unref();
+      setTimeout(() => process.exit(code), HARD_EXIT_MS).unref();
+      starting.abort();
       (started as Promise<Service>)
         .then((service) => service.stop())
         .then(
-          () => process.exit(0),
+          () => process.exit(code),
           (error: unknown) => {
+            // Stopped before it had started (waiting for the database, say): a stop all the same.
+            if (coerceError(error).code === 'INTERRUPTED') process.exit(code);
             log.error({ err: error }, 'stop failed');
             process.exit(1);
           },
         );
-      // A second signal means "now".
-      process.once(signal, () => process.exit(0));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    });
     // Each command loads only what it uses (the HTTP server, Polars' preview, …): less start-up
     // time and memory for the others.
-    started = import('../main.ts').then(({ startService }) => startService(config, log));
+    started = import('../main.ts').then(({ startService }) => startService(config, log, { signal: starting.signal }));
     await started;
   });
 
@@ -135,19 +137,18 @@ program
     const config = await loadConfig({ flags: configFlags(program.opts()) });
     // Without -v only errors are logged: the summary already lists each file that failed.
     const log = logger({ destination: 2, level: options.verbose ? 'info' : 'error' });
-    // Ctrl-C (or SIGTERM) stops the run in order: loads in hand roll back and their leases are
-    // given back before exit, so a rerun claims those files at once. A second signal exits now.
+    // Ctrl-C (or SIGTERM, SIGHUP) stops the run in order: loads in hand roll back and their
+    // leases are given back before exit, so a rerun claims those files at once; it exits with
+    // 128 + the signal's number. A second signal exits now.
     const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
+    onStopSignal((signal, code) => {
       process.stderr.write(`ferry: ${signal}: stopping (again to exit at once)\n`);
       stop.abort();
-      process.once(signal, () => process.exit(130));
-      setTimeout(() => process.exit(130), HARD_EXIT_MS).unref();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+      setTimeout(() => process.exit(code), HARD_EXIT_MS).unref();
+    });
     const { runOnce } = await import('./run-once.ts');
-    process.exitCode = await runOnce(config, log, { ...options, signal: stop.signal });
+    const code = await runOnce(config, log, { ...options, signal: stop.signal });
+    process.exitCode = stopState.signal !== null ? exitCodeFor(stopState.signal) : code;
   });
 
 program
@@ -421,6 +422,8 @@ db.command('psql')
     const runtime = await openRuntime(config, logger({ destination: 2, level: 'warn' }), { checkStorage: false });
     try {
       const { spawn } = await import('node:child_process');
+      // Ctrl-C in psql cancels its query: it must not end ferry (and the embedded server with it).
+      process.on('SIGINT', () => {});
       const child = spawn('psql', [runtime.connectionString], { stdio: 'inherit' });
       const code = await new Promise<number>((resolve, reject) => {
         child.on('error', (error: NodeJS.ErrnoException) =>
@@ -472,9 +475,11 @@ program
     }
   });
 
-// Output piped into `head` and the like: when the reader goes away, stop quietly.
+// Output piped into `head` and the like: when the reader goes away, stop quietly. After a stop
+// signal (SIGHUP: the terminal closed) output may fail too; the stop goes on without it.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (stopState.signal !== null && (error.code === 'EPIPE' || error.code === 'EIO')) return;
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });

@@ -10,7 +10,7 @@ import { selectsKey } from '../discover/index.ts';
 import { errorMessage, FerryError } from '../errors/index.ts';
 import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
-import { ReaderPool } from '../readers/index.ts';
+import { ReaderPool, readerLimitsOf } from '../readers/index.ts';
 import { openObjectStore, versionIdentity } from '../storage/index.ts';
 import { printBlock, printJson, printLine } from './output.ts';
 
@@ -42,6 +42,7 @@ export async function preview(
     );
 
   const readers = new ReaderPool(origin);
+  readers.setLimits(readerLimitsOf(config), (message) => process.stderr.write(`ferry: ${message}\n`));
   let result: Awaited<ReturnType<Awaited<ReturnType<ReaderPool['acquire']>>['preview']>>;
   try {
     const reader = await readers.acquire();

@@ -13,7 +13,8 @@ const LOCK_WAIT_MS = 120_000;
 
 /**
  * Runs the pipelines once. `signal` (Ctrl-C) stops it early: no new file is claimed, the
- * loads in hand are stopped and rolled back, their leases are given back, and it returns 130.
+ * loads in hand are stopped and rolled back, their leases are given back, and it returns 130
+ * (the command then exits with 128 + the signal's number).
  */
 /** How long `run --once` waits for the run's alerts to be delivered before it exits. */
 const ALERT_DRAIN_MS = 15_000;

@@ -29,7 +29,15 @@ export const DEFAULTS = {
   retention: '30d',
   retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
   batch: { files: 100, bytes: '16MiB' },
-  limits: { maxFileSize: '10GiB', maxFooterSize: '16MiB', maxDecompressedSize: '4GiB', maxRowGroupSize: '4GiB', maxReaderCrashes: 2 },
+  limits: {
+    maxFileSize: '10GiB',
+    maxFooterSize: '16MiB',
+    maxDecompressedSize: '4GiB',
+    maxRowGroupSize: '4GiB',
+    maxReaderCrashes: 2,
+    readerMemory: '4GiB',
+    fileTimeout: '30m',
+  },
   inferSchemaLength: 10_000,
   pipelineName: 'default',
   glob: '**/*.parquet',
@@ -38,6 +46,9 @@ export const DEFAULTS = {
   alertCooldown: '15m',
   timezone: 'UTC',
 } as const;
+
+/** The least memory a reader process starts with (see limits.readerMemory; measured: at 512 MiB Node dies at start). */
+const MIN_READER_MEMORY = 1024 ** 3;
 
 /**
  * Errors of Node's own loader that another loader gets past: a `.ts` config in a CommonJS
@@ -306,7 +317,11 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     maxDecompressedSize: size('limits.maxDecompressedSize', input.limits?.maxDecompressedSize ?? DEFAULTS.limits.maxDecompressedSize),
     maxRowGroupSize: size('limits.maxRowGroupSize', input.limits?.maxRowGroupSize ?? DEFAULTS.limits.maxRowGroupSize),
     maxReaderCrashes: input.limits?.maxReaderCrashes ?? DEFAULTS.limits.maxReaderCrashes,
+    readerMemory: size('limits.readerMemory', input.limits?.readerMemory ?? DEFAULTS.limits.readerMemory),
+    fileTimeoutMs: duration('limits.fileTimeout', input.limits?.fileTimeout ?? DEFAULTS.limits.fileTimeout),
   };
+  if (limits.readerMemory < MIN_READER_MEMORY)
+    problem('limits.readerMemory', 'must be at least 1GiB: a reader needs that much to load Node, Polars and the config');
 
   const databaseUrl = envValue('DATABASE_URL') ?? null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {

@@ -128,6 +128,8 @@ export const configSchema = z.strictObject({
       maxDecompressedSize: z.string().min(1).optional(),
       maxRowGroupSize: z.string().min(1).optional(),
       maxReaderCrashes: z.number().int().min(1).max(100).optional(),
+      readerMemory: z.string().min(1).optional(),
+      fileTimeout: durationText.optional(),
     })
     .optional(),
   pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),

@@ -131,6 +131,14 @@ export interface FerryConfigInput {
     readonly maxRowGroupSize?: string;
     /** A file that killed this many reader processes is quarantined as a poison file. @default 2 */
     readonly maxReaderCrashes?: number;
+    /**
+     * Memory of each reader process (its data segment: what it allocates), enforced by the
+     * kernel (Linux, with util-linux's `prlimit`); a reader that needs more dies, which counts
+     * as a reader crash. At least 1GiB. @default '4GiB'
+     */
+    readonly readerMemory?: string;
+    /** A reader still working on one file (or batch) after this long is killed, which counts as a reader crash. @default '30m' */
+    readonly fileTimeout?: string;
   };
   /** @default { default: {} }: the demo's row count of recent Parquet files */
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
@@ -203,6 +211,8 @@ export interface ResolvedConfig {
     readonly maxDecompressedSize: number;
     readonly maxRowGroupSize: number;
     readonly maxReaderCrashes: number;
+    readonly readerMemory: number;
+    readonly fileTimeoutMs: number;
   };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;

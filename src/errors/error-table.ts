@@ -70,7 +70,7 @@ export const ERROR_TABLE = {
     outcome: 'quarantine',
     meaning: 'a value does not fit its source.schema type; a cast check can warn about or reject such rows instead',
   },
-  KEY_UNREADABLE: { step: 'read', outcome: 'quarantine', meaning: 'the key cannot be read by name (not UTF-8, or escapes the storage root)' },
+  KEY_UNREADABLE: { step: 'read', outcome: 'quarantine', meaning: 'the key cannot be read by name (not UTF-8, or escapes the storage root, also by a link)' },
   TRANSFORM_FAILED: { step: 'transform', outcome: 'quarantine', meaning: 'the transform or SQL failed on this file (a missing column, a type error)' },
   COLUMNS_INVALID: {
     step: 'check',

@@ -301,6 +301,34 @@ export async function releaseClaims(pool: Pool, fileIds: readonly number[], owne
 }
 
 /**
+ * The instances (`host:pid:suffix`, as runtime.ts names them) on `host` that hold live leases:
+ * for a run to find those of processes that are gone.
+ */
+export async function leaseHoldersOnHost(pool: Pool, host: string): Promise<string[]> {
+  const result = await pool.query<{ instance: string }>(
+    `SELECT DISTINCT split_part(lease_owner, '#', 1) AS instance FROM ferry_files
+      WHERE status = 'pending' AND lease_expires_at > now() AND split_part(lease_owner, ':', 1) = $1`,
+    [host],
+  );
+  return result.rows.map((row) => row.instance);
+}
+
+/**
+ * Ends now the leases of instances known to be gone, so that their files are claimed at once
+ * instead of when the leases run out. The owner stays until the next claim: a claim that never
+ * reached an outcome is still counted (open_claims). Returns how many files were freed.
+ */
+export async function expireLeasesOf(pool: Pool, instances: readonly string[]): Promise<number> {
+  if (instances.length === 0) return 0;
+  const result = await pool.query(
+    `UPDATE ferry_files SET lease_expires_at = clock_timestamp() - interval '1 millisecond'
+      WHERE status = 'pending' AND lease_expires_at > now() AND split_part(lease_owner, '#', 1) = ANY($1::text[])`,
+    [instances],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
  * Gives back the leases of every claim this process still holds (owners `instance#n`), as it
  * stops: those files are due again at once, and the claim counts neither as an attempt nor as
  * a claim without an outcome. A claim whose transaction is still open waits here until it

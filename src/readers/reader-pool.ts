@@ -6,6 +6,9 @@
  * READER_CRASHED, naming the signal or exit code, what it was doing, and the panic line it
  * printed if any; the worker records that against the file, and the next request gets a new
  * reader. When the pool is closed (ferry stopping), requests in hand fail with INTERRUPTED.
+ *
+ * Each reader is bounded (see reader-limits.ts): its memory by the kernel, its time on a
+ * file by a timer here that kills it; both end as READER_CRASHED naming the limit.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
@@ -15,10 +18,15 @@ import type { PartResult, RuleTally } from '../check/index.ts';
 import type { ConfigOrigin } from '../config/index.ts';
 import { FerryError, type FileStep } from '../errors/index.ts';
 import type { WireSpec } from '../load/index.ts';
+import { formatDuration, formatSize } from '../units/index.ts';
+import { deathSignalCommand } from './parent-watch.ts';
 import type { BatchFileResult, EachResult, FileRef, OpenResult, PreviewResult, ReaderReply, ReaderRequest, SerializedError } from './protocol.ts';
+import { limitMemory, outOfMemory, type ReaderLimits } from './reader-limits.ts';
 
 /** The entry point beside this file, with this file's extension (.ts in the repository, .js when compiled). */
 const READER_ENTRY = fileURLToPath(new URL(`./reader-process${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** How a reader is started so that it dies with this process (looked up once). */
+const DEATH_SIGNAL = deathSignalCommand();
 /** How much of a reader's stderr is kept to explain its death. */
 const STDERR_TAIL_BYTES = 8192;
 
@@ -37,15 +45,25 @@ export class Reader {
   private stderrTail = '';
   private exited = false;
   private closing = false;
-  readonly ready: Promise<void>;
+  private readonly started: Promise<void>;
+  /** Settled once the reader's memory is capped (or it could not be). */
+  private limited: Promise<void> = Promise.resolve();
+  private limits: ReaderLimits | null = null;
+  /** Set when the parent killed the reader for a limit: what its death is blamed on. */
+  private killedFor: string | null = null;
+  /** What explains a death better than stderr: the error a reader answered before it was stopped. */
+  private lastWords: string | null = null;
+  private clock: NodeJS.Timeout | undefined;
   /** Set when the process ended. */
   private ended: FerryError | null = null;
 
   constructor(origin: ConfigOrigin) {
-    this.child = fork(READER_ENTRY, [], {
+    // The reader dies with ferry: by the kernel's death signal where it can, else by a watchdog
+    // thread; either way the parent's pid is its first argument (see parent-watch.ts).
+    this.child = fork(READER_ENTRY, [String(process.pid), DEATH_SIGNAL === null ? 'thread' : 'pdeathsig'], {
       // Node's compile cache halves a reader's start (its modules are parsed once per machine).
       env: { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...process.env, ...origin.env },
-      execArgv: [],
+      ...(DEATH_SIGNAL === null ? { execArgv: [] } : { execPath: DEATH_SIGNAL.execPath, execArgv: [...DEATH_SIGNAL.execArgv] }),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
@@ -56,12 +74,44 @@ export class Reader {
     this.child.on('message', (reply: ReaderReply) => this.settle(reply));
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
     this.child.on('error', () => {}); // 'exit' follows and says what happened
-    this.ready = this.request({ type: 'init', origin }, 'starting', 'read').then(() => {});
-    this.ready.catch(() => {});
+    this.started = this.request({ type: 'init', origin }, 'starting', 'read').then(() => {});
+    this.started.catch(() => {});
+  }
+
+  /** Settles when the reader has loaded the config and is bounded by its limits. */
+  get ready(): Promise<void> {
+    return this.limited.then(() => this.started);
   }
 
   get alive(): boolean {
     return !this.exited;
+  }
+
+  /** Caps the reader's memory; `warn` hears once why it could not be. */
+  applyLimits(limits: ReaderLimits, warn: (message: string) => void): void {
+    this.limits = limits;
+    const pid = this.child.pid;
+    if (pid === undefined || this.exited) return;
+    this.limited = limitMemory(pid, limits.memoryBytes).then((failure) => {
+      if (failure !== null) warn(`limits.readerMemory is not enforced: ${failure}`);
+    });
+  }
+
+  /** Starts the time a worker's file (or batch) may take in this reader: past limits.fileTimeout the reader is killed. */
+  startClock(): void {
+    this.stopClock();
+    const limits = this.limits;
+    if (limits === null) return;
+    this.clock = setTimeout(() => {
+      this.killedFor = `was killed after limits.fileTimeout (${formatDuration(limits.fileTimeoutMs)})`;
+      this.child.kill('SIGKILL');
+    }, limits.fileTimeoutMs);
+    this.clock.unref();
+  }
+
+  stopClock(): void {
+    clearTimeout(this.clock);
+    this.clock = undefined;
   }
 
   open(job: number, pipeline: string, file: FileRef): Promise<OpenResult> {
@@ -133,6 +183,14 @@ export class Reader {
   private settle(reply: ReaderReply): void {
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
+    if (!reply.ok && this.limits !== null && outOfMemory(reply.error.message)) {
+      // Refused memory under its limit, the reader answered instead of dying: it is ended all the
+      // same (half its allocations may have failed), and the file is charged a reader crash.
+      this.killedFor = `ran out of memory under limits.readerMemory (${formatSize(this.limits.memoryBytes)}) and was stopped`;
+      this.lastWords = reply.error.message;
+      this.child.kill('SIGKILL');
+      return;
+    }
     this.pending.delete(reply.id);
     if (reply.ok) pending.resolve(reply.value);
     else pending.reject(deserializeError(reply.error));
@@ -140,9 +198,16 @@ export class Reader {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true;
+    this.stopClock();
+    const panic = this.lastWords === null ? panicLine(this.stderrTail) : shorten(this.lastWords);
+    const died = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     const how =
-      signal !== null ? `was killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory, or killed from outside)' : ''}` : `exited with code ${code}`;
-    const panic = panicLine(this.stderrTail);
+      this.killedFor ??
+      (this.limits !== null && outOfMemory(this.stderrTail)
+        ? `ran out of memory under limits.readerMemory (${formatSize(this.limits.memoryBytes)}) and ${died}`
+        : signal === 'SIGKILL'
+          ? `${died} (out of memory, or killed from outside)`
+          : died);
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       pending.reject(
@@ -178,7 +243,10 @@ function panicLine(stderr: string): string | null {
   if (panic === undefined) return null;
   const index = lines.indexOf(panic);
   // Rust prints the panic's message on the line after "panicked at <place>:".
-  const message = /panicked at/.test(panic) && lines[index + 1] ? `${panic} ${lines[index + 1]}` : panic;
+  return shorten(/panicked at/.test(panic) && lines[index + 1] ? `${panic} ${lines[index + 1]}` : panic);
+}
+
+function shorten(message: string): string {
   return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
@@ -192,6 +260,8 @@ export class ReaderPool {
   private readonly all = new Set<Reader>();
   private closed = false;
   private jobSequence = 0;
+  private limits: ReaderLimits | null = null;
+  private warnOnce: (message: string) => void = () => {};
 
   private readonly unusable: FerryError | null = null;
 
@@ -247,10 +317,12 @@ export class ReaderPool {
       await reader.kill();
       throw error;
     }
+    reader.startClock();
     return reader;
   }
 
   release(reader: Reader): void {
+    reader.stopClock();
     if (this.closed || !reader.alive) {
       this.all.delete(reader);
       if (this.closed) void reader.kill();
@@ -261,8 +333,24 @@ export class ReaderPool {
 
   private spawn(): Reader {
     const reader = new Reader(this.origin);
+    if (this.limits !== null) reader.applyLimits(this.limits, this.warnOnce);
     this.all.add(reader);
     return reader;
+  }
+
+  /**
+   * Bounds every reader, those already started (prestarted before the config was loaded) and
+   * those to come. `warn` hears once when the memory limit cannot be set on this system.
+   */
+  setLimits(limits: ReaderLimits, warn: (message: string) => void): void {
+    this.limits = limits;
+    let warned = false;
+    this.warnOnce = (message) => {
+      if (warned) return;
+      warned = true;
+      warn(message);
+    };
+    for (const reader of this.all) reader.applyLimits(limits, this.warnOnce);
   }
 
   /** A number for an open file, unique in this process. */

@@ -4,7 +4,8 @@
  * keys (`listFrom: 'last-seen'` over date folders touches only the newest).
  *
  * It lists what OpenDAL's `fs` service lists, with the same metadata (the test compares them):
- * regular files and links to files, not links to folders; times as OpenDAL spells them (RFC
+ * regular files and links to files, not links to folders (a link that leads outside the root
+ * is listed without its target's metadata, and refused when it is read: see inside-root.ts); times as OpenDAL spells them (RFC
  * 3339, UTC, the fraction of a second without trailing zeros), so version identities do not
  * change. An entry that cannot be stat'ed (a name that is not UTF-8, a broken link) is listed
  * with what is known, to be recorded and quarantined rather than fail the listing. OpenDAL's
@@ -13,6 +14,7 @@
 import { type Dirent, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { realPathInside } from './inside-root.ts';
 import type { StoredObject } from './object-store.ts';
 
 /** Files stat'ed in one go (see walk). */
@@ -58,6 +60,7 @@ async function* walk(root: string, folder: string, startAfter: string | null, pr
   named.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
   const after = startAfter === null ? null : Buffer.from(startAfter);
   let files: string[] = [];
+  const links = new Set<string>();
   // Files are stat'ed synchronously, a folder's chunk at a time: a stat of a file whose inode
   // is cached is a few microseconds, and the promise version cost four times more in this
   // process's own thread than the call itself (it held a listing of 100,000 files at 13 µs a
@@ -65,7 +68,7 @@ async function* walk(root: string, folder: string, startAfter: string | null, pr
   // millisecond.
   const flush = function* (): Generator<StoredObject[]> {
     if (files.length === 0) return;
-    const objects = files.map((key) => statObject(root, key)).filter((object): object is StoredObject => object !== null);
+    const objects = files.map((key) => statObject(root, key, links.has(key))).filter((object): object is StoredObject => object !== null);
     files = [];
     yield objects;
   };
@@ -81,13 +84,22 @@ async function* walk(root: string, folder: string, startAfter: string | null, pr
     if ((!entry.isFile() && !entry.isSymbolicLink()) || !key.startsWith(prefix)) continue;
     if (after !== null && Buffer.compare(bytes, after) <= 0) continue;
     files.push(key);
+    if (entry.isSymbolicLink()) links.add(key);
     if (files.length >= CHUNK) yield* flush();
   }
   yield* flush();
 }
 
 /** An object's size and time; null for what is not a file (a link to a folder). */
-function statObject(root: string, key: string): StoredObject | null {
+function statObject(root: string, key: string, link: boolean): StoredObject | null {
+  // Of what lies outside the root nothing is learnt but whether it is a folder (not listed,
+  // like links to folders inside): not its size, not its time.
+  if (link && realPathInside(root, key) === null) {
+    try {
+      if (statSync(path.join(root, key)).isDirectory()) return null;
+    } catch {}
+    return { key, etag: null, size: 0, lastModified: null };
+  }
   try {
     const stat = statSync(path.join(root, key), { bigint: true });
     if (!stat.isFile()) return null;

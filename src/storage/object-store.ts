@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors/index.ts';
 import { compareKeys, listFolder } from './folder-lister.ts';
+import { resolveKeyInside } from './inside-root.ts';
 import { readLocalRange, statLocalFile } from './local-files.ts';
 import type { StorageLocation } from './location.ts';
 import type { ObjectVersion } from './version.ts';
@@ -96,22 +97,36 @@ function refuseUnsafeKey(key: string): void {
 }
 
 export function openObjectStore(location: StorageLocation, s3: S3Settings): ObjectStore {
-  let operator: Operator;
-  try {
-    operator = operatorFor(location, s3);
-    // Transient store errors (timeouts, 5xx, 429, resets) are retried a few times inside each
-    // call; what still fails is retried later through the ledger.
-    const retry = new RetryLayer();
-    retry.maxTimes = 3;
-    retry.minDelay = 200;
-    retry.maxDelay = 2_000;
-    retry.jitter = true;
-    operator = operator.layer(retry.build());
-  } catch (error) {
-    throw new FerryError('STORAGE_UNREACHABLE', `storage could not be opened: ${(error as Error).message}`, { cause: error });
-  }
+  // OpenDAL's fs service creates its root folder as it is built: a local operator is built on
+  // first use, so that a missing folder is reported by ferry (runtime.ts), not made.
+  const build = (): Operator => {
+    let operator: Operator;
+    try {
+      operator = operatorFor(location, s3);
+      // Transient store errors (timeouts, 5xx, 429, resets) are retried a few times inside each
+      // call; what still fails is retried later through the ledger.
+      const retry = new RetryLayer();
+      retry.maxTimes = 3;
+      retry.minDelay = 200;
+      retry.maxDelay = 2_000;
+      retry.jitter = true;
+      return operator.layer(retry.build());
+    } catch (error) {
+      throw new FerryError('STORAGE_UNREACHABLE', `storage could not be opened: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  let built: Operator | null = location.kind === 'fs' ? null : build();
+  const operator = (): Operator => {
+    built ??= build();
+    return built;
+  };
   // On S3 the operator's root is the bucket; ferry's prefix is part of each key it lists.
   const basePrefix = location.kind === 's3' ? location.prefix : '';
+  /** The key to read: in a local folder, the key with its links resolved, refused when they lead outside the root. */
+  const readable = (key: string): string => {
+    refuseUnsafeKey(key);
+    return location.kind === 'fs' ? resolveKeyInside(location.root, key).key : key;
+  };
 
   const toObject = (fullPath: string, meta: { contentLength: bigint | null; etag: string | null; lastModified: string | null }): StoredObject => ({
     key: fullPath.slice(basePrefix.length),
@@ -127,7 +142,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         yield* listFolder(location.root, prefix, pageSize, startAfter);
         return;
       }
-      const lister = await operator.lister(basePrefix + prefix, {
+      const lister = await operator().lister(basePrefix + prefix, {
         recursive: true,
         limit: pageSize,
         ...(startAfter !== null && location.kind === 's3' ? { startAfter: basePrefix + startAfter } : {}),
@@ -146,7 +161,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         // known, so that it is recorded and quarantined rather than failing the whole listing.
         if (meta.lastModified === null || meta.contentLength === null) {
           try {
-            meta = await operator.stat(entryPath);
+            meta = await operator().stat(entryPath);
           } catch {
             if (!entryPath.endsWith('/')) page.push({ key: entryPath.slice(basePrefix.length), etag: null, size: 0, lastModified: null });
             continue;
@@ -164,7 +179,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     async stat(key) {
       if (location.kind === 'fs') return statLocalFile(location.root, key);
       try {
-        return toObject(basePrefix + key, await operator.stat(basePrefix + key));
+        return toObject(basePrefix + key, await operator().stat(basePrefix + key));
       } catch (error) {
         if (/NotFound/i.test((error as Error).message)) return null;
         throw error;
@@ -181,22 +196,22 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       // One listing request under the root. (OpenDAL's own check asks for a single key, which
       // makes some S3-compatible servers build a continuation token; a page of up to 1,000
       // keys answers the same question without one in all but the largest folders.)
-      const lister = await operator.lister(basePrefix, { limit: 1000 });
+      const lister = await operator().lister(basePrefix, { limit: 1000 });
       await lister.next();
     },
     async read(key) {
-      return operator.read(basePrefix + key);
+      return operator().read(basePrefix + readable(key));
     },
     async readStream(key) {
-      refuseUnsafeKey(key);
-      const reader = await operator.reader(basePrefix + key);
+      const reader = await operator().reader(basePrefix + readable(key));
       return reader.createReadStream();
     },
     async readRange(key, offset, length, etag) {
-      refuseUnsafeKey(key);
-      if (location.kind === 'fs') return readLocalRange(location.root, key, offset, length);
+      // A local key is read by its real path (links resolved, inside the root), by Node's calls.
+      const real = readable(key);
+      if (location.kind === 'fs') return readLocalRange(location.root, real, offset, length);
       try {
-        return await operator.read(basePrefix + key, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
+        return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
       } catch (error) {
         const message = (error as Error).message;
         if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
@@ -214,7 +229,8 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
           if (!full.startsWith(location.root + path.sep)) {
             throw new FerryError('KEY_UNREADABLE', `key ${JSON.stringify(key)} resolves outside the storage root`);
           }
-          return { kind: 'path', path: full };
+          // The real path: Polars opens a path that holds no link (see inside-root.ts).
+          return { kind: 'path', path: resolveKeyInside(location.root, key).path };
         }
         case 's3': {
           const cloudOptions: Record<string, string> = { aws_region: s3.region };

@@ -5,6 +5,7 @@
  * its files alongside it until it ends, so the work is shared through the ledger.
  */
 
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { enqueueAlert, enqueueRunDigest } from '../alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
@@ -16,10 +17,12 @@ import {
   closeAbandonedRuns,
   countDueFiles,
   dueCandidates,
+  expireLeasesOf,
   type FileVersionRecord,
   findRunningRun,
   finishRun,
   isRunRunning,
+  leaseHoldersOnHost,
   type RunCounts,
   type RunRecord,
   type RunTrigger,
@@ -29,7 +32,7 @@ import {
   tryLockPipeline,
   waitForRunClaims,
 } from '../ledger/index.ts';
-import { inTransaction, type Pool } from '../postgres/index.ts';
+import { inTransaction, isAlive, type Pool } from '../postgres/index.ts';
 import { type ReaderPool, usesReaders } from '../readers/index.ts';
 import { describeStorage, type ObjectStore } from '../storage/index.ts';
 import { processBatch } from './process-batch.ts';
@@ -71,7 +74,7 @@ export interface RunRequest {
 
 export type RunSummary =
   | {
-      readonly status: 'completed' | 'failed';
+      readonly status: 'completed' | 'failed' | 'interrupted';
       readonly run: RunRecord;
       readonly counts: RunCounts;
       readonly error: string | null;
@@ -94,6 +97,7 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
   if (lock === null) return helpRunningRun(context, pipeline, log);
   try {
     await closeAbandonedRuns(pool, pipeline.name);
+    await takeOverLeasesOfGoneProcesses(pool, log);
     const run = await startRun(pool, { pipeline: pipeline.name, trigger: request.trigger, scheduledFor: request.scheduledFor ?? null, instance });
     if (run === null) return { status: 'skipped', run: null, reason: 'this tick was already run by another instance' };
     log.info({ run: run.id, trigger: request.trigger }, 'run started');
@@ -121,9 +125,11 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     }
     // The run's record, its failure alert and the digest of alerts the cooldown held back: one transaction.
     const alerts = { destinations: context.config.alerts, publicUrl: context.config.publicUrl };
+    // Stopped by a signal: the files in hand were rolled back and given back; nothing failed.
+    const interrupted = context.signal?.aborted === true;
     const finished = await inTransaction(pool, async (client) => {
-      const record = await finishRun(client, run.id, discovery, error);
-      if (error !== null) {
+      const record = await finishRun(client, run.id, discovery, error, interrupted);
+      if (error !== null && !interrupted) {
         await enqueueAlert(client, alerts, {
           event: 'run.failed',
           pipeline: pipeline.name,
@@ -140,10 +146,26 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     context.onAlerts?.();
     const counts = countsOf(finished);
     log.info({ run: run.id, ...counts, error }, 'run finished');
-    return { status: error === null ? 'completed' : 'failed', run: finished, counts, error, files };
+    return { status: interrupted ? 'interrupted' : error === null ? 'completed' : 'failed', run: finished, counts, error, files };
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Files leased by a ferry process on this host that is gone (SIGKILLed, OOM-killed, a crash) are
+ * claimable at once rather than when their leases run out. Only this host's processes can be
+ * known to be gone; another host's leases run out as they do. (Instances in containers that
+ * share a host name but not their process ids are not told apart: a live lease taken over that
+ * way costs its holder the load, which then rolls back when it re-checks its lease.)
+ */
+async function takeOverLeasesOfGoneProcesses(pool: Pool, log: Logger): Promise<void> {
+  const gone = (await leaseHoldersOnHost(pool, os.hostname())).filter((instance) => {
+    const pid = Number(instance.split(':')[1]);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+  });
+  const freed = await expireLeasesOf(pool, gone);
+  if (freed > 0) log.info({ files: freed, instances: gone }, 'took over the leases of ferry processes on this host that are gone');
 }
 
 async function helpRunningRun(context: RunContext, pipeline: ResolvedPipeline, log: Logger): Promise<RunSummary> {

@@ -39,7 +39,7 @@ export async function openTestRuntime(options: TestRuntimeOptions): Promise<Runt
 }
 
 /** Runs the runtime's first pipeline once, as a manual run. */
-export async function runOnce(runtime: Runtime): Promise<Extract<RunSummary, { status: 'completed' | 'failed' }>> {
+export async function runOnce(runtime: Runtime): Promise<Extract<RunSummary, { status: 'completed' | 'failed' | 'interrupted' }>> {
   const pipeline = runtime.config.pipelines[0];
   if (pipeline === undefined) throw new Error('no pipeline');
   const summary = await runPipeline(runtime, { pipeline, trigger: 'manual' });

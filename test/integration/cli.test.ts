@@ -118,7 +118,7 @@ describe('ferry CLI', () => {
     assert.doesNotMatch(database.stderr + database.stdout, /hunter2/);
 
     const storage = await runFerry(['run', '--once'], { env: { ...env, FERRY_STORAGE: path.join(inbox, 'no-such-folder') } });
-    assert.equal(storage.code, 1);
+    assert.equal(storage.code, 2, 'a folder that does not exist is a mistake in the config');
     assert.match(storage.stderr, /^ferry: storage .*no-such-folder does not exist/);
 
     const s3 = await runFerry(['run', '--once'], {

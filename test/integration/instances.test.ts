@@ -55,7 +55,7 @@ describe('three instances', () => {
     );
     // A few more ticks: nothing is processed again.
     await new Promise((resolve) => setTimeout(resolve, 4_500));
-    for (const instance of instances.splice(0)) assert.equal((await instance.stop('SIGTERM')).code, 0);
+    for (const instance of instances.splice(0)) assert.equal((await instance.stop('SIGTERM')).code, 143);
 
     const perFile = await db.pool.query(
       'SELECT count(*)::int AS files, max(n)::int AS most FROM (SELECT file_name, count(*) AS n FROM etl_results GROUP BY file_name) t',

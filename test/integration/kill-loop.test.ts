@@ -64,7 +64,7 @@ describe('kill loop', () => {
       );
     } finally {
       const stopped = await ferry.stop('SIGTERM');
-      assert.equal(stopped.code, 0);
+      assert.equal(stopped.code, 143);
     }
     const perFile = await db.pool.query('SELECT file_name, count(*)::int AS n, min(row_count)::int AS rows FROM etl_results GROUP BY file_name');
     assert.equal(perFile.rows.length, FILES);
