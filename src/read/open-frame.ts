@@ -302,8 +302,12 @@ export interface CsvReading {
   readonly decisions: readonly InferredText[];
 }
 
-/** Bytes of a file's head judged for its dialect. */
-const HEAD_BYTES = 64 * 1024;
+/**
+ * Bytes of a file's head judged for its dialect, and read as the sample ferry's inference
+ * judges (its first `inferSchemaLength` rows, within these bytes): a sample bounded in bytes, so
+ * that a file whose first rows hold huge values is not read again for it.
+ */
+const HEAD_BYTES = 1024 * 1024;
 
 /**
  * A CSV file as a LazyFrame: its dialect sniffed from its head (unless configured), Polars'
@@ -321,7 +325,10 @@ async function scanCsvFile(
   const { csv } = options;
   const location = target.kind === 'path' ? target.path : target.url;
   const cloudOptions = target.kind === 'cloud' ? { cloudOptions: { ...target.cloudOptions } } : {};
-  const headText = (await head()).toString('utf8');
+  const headBytes = await head();
+  // Whole lines only (the head may end inside one), unless it is the whole file.
+  const complete = headBytes.length < HEAD_BYTES ? headBytes : headBytes.subarray(0, headBytes.lastIndexOf(10) + 1);
+  const headText = complete.toString('utf8');
   const dialect = sniffCsvDialect(headText, csv, formatExtension(key) === '.tsv');
   const scan = (inferSchemaLength: number, overwrite: Record<string, pl.DataType>) =>
     scanCsv(location, {
@@ -343,8 +350,23 @@ async function scanCsvFile(
       `${key} has ${inferred.size} columns (delimiter ${dialect.delimiter === '\t' ? 'tab' : JSON.stringify(dialect.delimiter)}); a PostgreSQL table holds at most ${MAX_TABLE_COLUMNS}`,
     );
   }
-  // The sample as text, to judge what Polars' inference would lose.
-  const sample = await scan(0, {}).head(inferRows).collect();
+  // The sample as text, to judge what Polars' inference would lose: the head's rows.
+  const sample =
+    complete.length === 0
+      ? null
+      : pl.readCSV(complete, {
+          sep: dialect.delimiter,
+          hasHeader: csv.header ?? true,
+          quoteChar: dialect.quote,
+          ...(csv.nullValues ? { nullValues: [...csv.nullValues] } : {}),
+          inferSchemaLength: 0,
+          nRows: inferRows,
+        });
+  if (sample === null) {
+    // A first row longer than the head: nothing to refine by, Polars' inference stands.
+    reading.csv = { dialect, decisions: [] };
+    return scan(inferRows, overrides);
+  }
   if (sample.height === 0 && (csv.header ?? true) && hasDataLines(headText)) {
     throw new FerryError(
       'FILE_CORRUPT',
