@@ -5,7 +5,8 @@
  *    Debian's packages where no image registry answers, cached in podman's store (base-images.ts).
  * 2. `podman build` of the Dockerfile, unchanged; its size.
  * 3. The container against the PostgreSQL of TEST_DATABASE_URL (a fresh database for the run)
- *    with a mounted inbox and a read-only root file system: its HEALTHCHECK goes green, a file
+ *    with a mounted inbox and a read-only root file system (writable only where the Kubernetes
+ *    recipe gives it emptyDirs): its HEALTHCHECK goes green, a file
  *    loads once (a second run finds nothing to do), SIGTERM stops it with exit 0 within the grace
  *    period and no claim left; without DATABASE_URL it says the embedded PostgreSQL is not there.
  * 4. compose.yaml with podman-compose, less the S3 store (its image is only on a registry): the
@@ -80,7 +81,7 @@ async function containerTest(serverUrl: string): Promise<void> {
   try {
     writeCsv(path.join(inbox, 'orders.csv'), 1);
     const port = await freePort();
-    await step('run the image: read-only root, mounted inbox, the host PostgreSQL', () =>
+    await step('run the image: read-only root, writable only /tmp and .ferry, mounted inbox, the host PostgreSQL', () =>
       podman(
         'run',
         '--detach',
@@ -88,8 +89,15 @@ async function containerTest(serverUrl: string): Promise<void> {
         container,
         '--network',
         'host',
+        // As deploy/kubernetes runs it: the root read-only, the image's VOLUMEs not mounted,
+        // writable only the data folder (lock files) and /tmp.
         '--read-only',
-        // ferry writes only its data folder (a volume in the image) and temp files (/tmp, tmpfs).
+        '--read-only-tmpfs=false',
+        '--image-volume=ignore',
+        '--tmpfs',
+        '/tmp',
+        '--tmpfs',
+        '/srv/ferry/.ferry',
         '--env',
         `DATABASE_URL=${url}`,
         // The host's network: listen on loopback only (then no read token is needed) on a free port.
