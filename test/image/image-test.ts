@@ -26,6 +26,8 @@ import { podman, runCommand, runShown, waitFor } from './podman.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const IMAGE = 'localhost/ferry:local';
+/** Large enough that a load is in flight for a while (about 3 s on 2 cores). */
+const LARGE_ROWS = 1_500_000;
 
 const timings: [string, number][] = [];
 async function step<T>(name: string, action: () => Promise<T>): Promise<T> {
@@ -105,6 +107,9 @@ async function containerTest(serverUrl: string): Promise<void> {
         'HOST=127.0.0.1',
         '--env',
         `PORT=${port}`,
+        // Ticks every 2 s instead of the image config's minute, so a file dropped later is taken soon.
+        '--env',
+        'FERRY_SCHEDULE=2s',
         '--volume',
         `${inbox}:/srv/ferry/data/inbox:ro`,
         IMAGE,
@@ -130,7 +135,14 @@ async function containerTest(serverUrl: string): Promise<void> {
       assert(ledger?.versions === '1', `ledger versions ${ledger?.versions}`);
       assert(table?.rows === String(ROWS_PER_FILE) && table.ids === String(ROWS_PER_FILE), `events: ${JSON.stringify(table)}`);
     });
-    await step('SIGTERM: exit 0 within the grace period, no claim left', async () => {
+    await step('SIGTERM during a load: exit 0 within the grace period, no claim left, the file whole or not at all', async () => {
+      writeCsv(path.join(inbox, 'large.csv'), 1_000_000, LARGE_ROWS);
+      await waitFor(
+        'large.csv to be claimed',
+        async () => ((await query(url, 'SELECT 1 FROM ferry_files WHERE key = $1 AND lease_owner IS NOT NULL', ['large.csv'])).length > 0 ? true : undefined),
+        60_000,
+        50,
+      );
       const started = Date.now();
       await podman('kill', '--signal', 'TERM', container);
       const code = Number(await podman('wait', container));
@@ -139,7 +151,12 @@ async function containerTest(serverUrl: string): Promise<void> {
       assert(seconds < 10, `stopped in ${seconds} s`);
       const [claims] = await query<{ held: string }>(url, 'SELECT count(*) AS held FROM ferry_files WHERE lease_owner IS NOT NULL');
       assert(claims?.held === '0', `${claims?.held} claims left`);
-      process.stdout.write(`    stopped in ${seconds.toFixed(1)} s\n`);
+      const [large] = await query<{ status: string }>(url, 'SELECT status FROM ferry_files WHERE key = $1', ['large.csv']);
+      const [table] = await query<{ rows: string }>(url, 'SELECT count(*) AS rows FROM events');
+      const expected = large?.status === 'processed' ? ROWS_PER_FILE + LARGE_ROWS : ROWS_PER_FILE;
+      assert(large?.status === 'processed' || large?.status === 'pending', `large.csv is ${large?.status}`);
+      assert(Number(table?.rows) === expected, `events holds ${table?.rows} rows with large.csv ${large?.status}`);
+      process.stdout.write(`    stopped in ${seconds.toFixed(1)} s; the load in flight ${large?.status === 'processed' ? 'finished' : 'rolled back'}\n`);
     });
     await step('without DATABASE_URL: the embedded PostgreSQL is named as missing', async () => {
       const result = await runCommand('podman', ['run', '--rm', '--network', 'none', '--env', 'HOST=127.0.0.1', IMAGE]);

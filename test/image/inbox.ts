@@ -5,11 +5,18 @@ import path from 'node:path';
 
 export const ROWS_PER_FILE = 1_000;
 
-/** A CSV of ROWS_PER_FILE rows whose ids start at `first`, so every file's rows are told apart. */
-export function writeCsv(file: string, first: number): void {
-  const lines = ['id,name,amount'];
-  for (let id = first; id < first + ROWS_PER_FILE; id++) lines.push(`${id},item ${id},${(id * 0.25).toFixed(2)}`);
-  fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o644 });
+/** A CSV of `rows` rows whose ids start at `first`, so every file's rows are told apart. */
+export function writeCsv(file: string, first: number, rows = ROWS_PER_FILE): void {
+  const fd = fs.openSync(`${file}.partial`, 'w', 0o644);
+  fs.writeSync(fd, 'id,name,amount\n');
+  for (let start = first; start < first + rows; start += 100_000) {
+    const lines: string[] = [];
+    for (let id = start; id < Math.min(start + 100_000, first + rows); id++) lines.push(`${id},item ${id},${(id * 0.25).toFixed(2)}\n`);
+    fs.writeSync(fd, lines.join(''));
+  }
+  fs.closeSync(fd);
+  // Whole or not at all: ferry never sees a file half written.
+  fs.renameSync(`${file}.partial`, file);
 }
 
 /** A folder the container's user (uid 10001) can read. */
