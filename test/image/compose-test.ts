@@ -3,7 +3,7 @@
  * image registry answers: the S3 store (its image is only on a registry) and the service that
  * makes its bucket. The two ferry replicas read a shared mounted inbox instead (the same claims
  * in the same ledger decide who loads a file, whatever the storage), and their ports are not
- * published (a port range for replicas is Docker's; the test reads the database directly).
+ * published (the host's may be taken; the test reads the database, health checks run inside).
  * Everything else is the file's own: the PostgreSQL service and its volume, the replicas, the
  * health checks, the environment, the grace period.
  */
@@ -11,28 +11,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { makeInbox, ROWS_PER_FILE, writeCsv } from './inbox.ts';
-import { podman, runCommand, runShown, waitFor } from './podman.ts';
+import { isHealthy, podman, runCommand, runShown, waitFor } from './podman.ts';
 
 const PROJECT = 'ferry-image-test';
 
 interface Service {
-  image?: string;
   build?: unknown;
   depends_on?: Record<string, unknown>;
   environment?: Record<string, string>;
   volumes?: string[];
   ports?: string[];
-  deploy?: { replicas?: number };
 }
 
 interface Options {
   readonly repo: string;
-  readonly image: string;
   step<T>(name: string, action: () => Promise<T>): Promise<T>;
 }
 
 /** compose.yaml without the S3 store, the replicas reading `inbox` instead. */
-export function composeForTest(composeText: string, inbox: string): { services: Record<string, Service>; volumes: Record<string, unknown> } {
+function composeForTest(composeText: string, inbox: string): { services: Record<string, Service>; volumes: Record<string, unknown> } {
   const compose = parse(composeText) as { name?: string; services: Record<string, Service>; volumes: Record<string, unknown> };
   delete compose.name;
   delete compose.services.minio;
@@ -53,10 +50,6 @@ async function psql(sql: string): Promise<string> {
   return podman('exec', `${PROJECT}_postgres_1`, 'psql', '--username=ferry', '--dbname=ferry', '--tuples-only', '--no-align', '--command', sql);
 }
 
-async function healthy(container: string): Promise<true | undefined> {
-  return (await runCommand('podman', ['healthcheck', 'run', container])).code === 0 ? true : undefined;
-}
-
 /** Every file in the inbox processed once, its rows in `events` once. */
 async function loadedOnce(files: number): Promise<{ replicas: string } | undefined> {
   const ledger = await psql("SELECT count(*) FILTER (WHERE status = 'processed'), count(*), count(DISTINCT key) FROM ferry_files").catch(() => '');
@@ -67,7 +60,7 @@ async function loadedOnce(files: number): Promise<{ replicas: string } | undefin
   return { replicas: await psql("SELECT count(DISTINCT split_part(processed_by, '#', 1)) FROM ferry_files") };
 }
 
-export async function runComposeTest({ repo, image, step }: Options): Promise<void> {
+export async function runComposeTest({ repo, step }: Options): Promise<void> {
   const inbox = makeInbox('ferry-compose-inbox-');
   const composeFile = path.join(inbox, '..', `${path.basename(inbox)}.compose.yaml`);
   fs.writeFileSync(composeFile, stringify(composeForTest(fs.readFileSync(path.join(repo, 'compose.yaml'), 'utf8'), inbox)));
@@ -75,7 +68,7 @@ export async function runComposeTest({ repo, image, step }: Options): Promise<vo
   const up = async () => {
     await compose('up', '--detach');
     for (const container of [`${PROJECT}_postgres_1`, `${PROJECT}_ferry_1`, `${PROJECT}_ferry_2`]) {
-      await waitFor(`${container} to be healthy`, () => healthy(container), 120_000, 1_000);
+      await waitFor(`${container} to be healthy`, () => isHealthy(container), 120_000, 1_000);
     }
   };
   const label = `label=io.podman.compose.project=${PROJECT}`;
@@ -89,19 +82,23 @@ export async function runComposeTest({ repo, image, step }: Options): Promise<vo
     }
   };
   try {
-    await runCommand('podman', ['tag', image, 'ferry:local']);
     for (let file = 0; file < 6; file++) writeCsv(path.join(inbox, `batch-${file}.csv`), file * ROWS_PER_FILE + 1);
     await step('compose up: PostgreSQL and two ferry replicas healthy', up);
-    await step('compose: six files loaded once across both replicas', async () => {
+    await step('compose: six files loaded once by the two replicas', async () => {
       const { replicas } = await waitFor('six files loaded', () => loadedOnce(6), 90_000, 1_000);
       process.stdout.write(`    files loaded by ${replicas} replica(s)\n`);
     });
     await step('compose down and up: the ledger is kept in the volume', async () => {
+      // The same rows, not only the same count: a lost volume would load all seven files afresh.
+      const ledgerRows = "SELECT string_agg(key || ' ' || id || ' ' || finished_at, ', ' ORDER BY key) FROM ferry_files WHERE key LIKE 'batch-%'";
+      const before = await psql(ledgerRows);
       await noteVolumes();
       await compose('down');
       writeCsv(path.join(inbox, 'after-restart.csv'), 6 * ROWS_PER_FILE + 1);
       await up();
       await waitFor('seven files loaded', () => loadedOnce(7), 90_000, 1_000);
+      const after = await psql(ledgerRows);
+      if (after !== before) throw new Error(`the ledger changed across down and up:\n  before: ${before}\n  after:  ${after}`);
     });
   } finally {
     // Everything the project made: containers, volumes (named and anonymous), the network.

@@ -45,6 +45,11 @@ export async function podman(...args: string[]): Promise<string> {
   return result.stdout.trim();
 }
 
+/** The container's HEALTHCHECK, run now (`podman healthcheck run`): true when it passes. */
+export async function isHealthy(container: string): Promise<true | undefined> {
+  return (await runCommand('podman', ['healthcheck', 'run', container])).code === 0 ? true : undefined;
+}
+
 /** Polls `check` until it returns a value (not undefined) or the time is up. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
