@@ -8,8 +8,9 @@
  *    with a mounted inbox and a read-only root file system (writable only where the Kubernetes
  *    recipe gives it emptyDirs): its HEALTHCHECK goes green, a file loads once (a second run
  *    finds nothing to do), SIGTERM during a load stops it with exit 0 within the grace period,
- *    no claim left and the file loaded whole or not at all; without DATABASE_URL it says the
- *    embedded PostgreSQL is not there.
+ *    no claim left and the file loaded whole or not at all; `ferry run --once` in the image
+ *    loads a file from S3 (s3rver on the host); without DATABASE_URL it says the embedded
+ *    PostgreSQL is not there.
  * 4. compose.yaml with podman-compose, less the S3 store (its image is only on a registry): the
  *    PostgreSQL service and two ferry replicas on a shared mounted inbox; both healthy, every
  *    file loaded once across them; `down` and `up` keep the ledger in the volume.
@@ -21,6 +22,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { startS3Server } from '../helpers/s3-server.ts';
 import { ensureBaseImages } from './base-images.ts';
 import { runComposeTest } from './compose-test.ts';
 import { makeInbox, ROWS_PER_FILE, writeCsv } from './inbox.ts';
@@ -151,6 +153,35 @@ async function containerTest(serverUrl: string): Promise<void> {
       assert(large?.status === 'processed' || large?.status === 'pending', `large.csv is ${large?.status}`);
       assert(Number(table?.rows) === expected, `events holds ${table?.rows} rows with large.csv ${large?.status}`);
       process.stdout.write(`    stopped in ${seconds.toFixed(1)} s; the load in flight ${large?.status === 'processed' ? 'finished' : 'rolled back'}\n`);
+    });
+    await step('S3: ferry run --once in the image loads a file from a bucket (s3rver on the host)', async () => {
+      const s3 = await startS3Server('ferry-image');
+      try {
+        const file = path.join(inbox, 'upload.csv');
+        writeCsv(file, 2_000_000);
+        await s3.operator().write('from-s3.csv', fs.readFileSync(file));
+        fs.rmSync(file);
+        const env = { ...s3.env, DATABASE_URL: url, FERRY_STORAGE: `s3://${s3.bucket}/`, HOST: '127.0.0.1' };
+        const result = await runCommand('podman', [
+          'run',
+          '--rm',
+          '--network',
+          'host',
+          '--read-only',
+          ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+          IMAGE,
+          'run',
+          '--once',
+          '--json',
+        ]);
+        assert(result.code === 0, `ferry run --once exited ${result.code}: ${result.stderr}`);
+        const summary = JSON.parse(result.stdout) as { files_processed: number };
+        assert(summary.files_processed === 1, `processed ${summary.files_processed} files from the bucket`);
+        const [loaded] = await query<{ status: string; rows: string }>(url, 'SELECT status, rows FROM ferry_files WHERE key = $1', ['from-s3.csv']);
+        assert(loaded?.status === 'processed' && Number(loaded.rows) === ROWS_PER_FILE, `from-s3.csv: ${JSON.stringify(loaded)}`);
+      } finally {
+        await s3.stop();
+      }
     });
     await step('without DATABASE_URL: the embedded PostgreSQL is named as missing', async () => {
       const result = await runCommand('podman', ['run', '--rm', '--network', 'none', '--env', 'HOST=127.0.0.1', IMAGE]);
