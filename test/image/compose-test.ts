@@ -1,11 +1,11 @@
 /**
  * compose.yaml brought up with podman-compose, as users bring it up, less what cannot run where no
  * image registry answers: the S3 store (its image is only on a registry) and the service that
- * makes its bucket. The two ferry replicas read a shared mounted inbox instead (the same claims
+ * makes its bucket. The two ferry services read a shared mounted inbox instead (the same claims
  * in the same ledger decide who loads a file, whatever the storage), and their ports are not
  * published (the host's may be taken; the test reads the database, health checks run inside).
- * Everything else is the file's own: the PostgreSQL service and its volume, the replicas, the
- * health checks, the environment, the grace period.
+ * Everything else is the file's own: the PostgreSQL service and its volume, the two ferry
+ * services, the health checks, the environment, the grace period.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,21 +28,28 @@ interface Options {
   step<T>(name: string, action: () => Promise<T>): Promise<T>;
 }
 
-/** compose.yaml without the S3 store, the replicas reading `inbox` instead. */
+/** The ferry services of compose.yaml. */
+const FERRY_SERVICES = ['ferry', 'ferry-2'] as const;
+
+/** compose.yaml without the S3 store, the ferry services reading `inbox` instead. */
 function composeForTest(composeText: string, inbox: string): { services: Record<string, Service>; volumes: Record<string, unknown> } {
-  const compose = parse(composeText) as { name?: string; services: Record<string, Service>; volumes: Record<string, unknown> };
-  delete compose.name;
+  const compose = parse(composeText, { merge: true }) as { name?: string; services: Record<string, Service>; volumes: Record<string, unknown> };
+  for (const key of Object.keys(compose)) if (key === 'name' || key.startsWith('x-')) delete compose[key as 'name'];
   delete compose.services.minio;
   delete compose.services['create-bucket'];
   delete compose.volumes['minio-data'];
-  const ferry = compose.services.ferry;
-  if (!ferry?.environment || !ferry.depends_on) throw new Error('compose.yaml has no ferry service with environment and depends_on');
-  delete ferry.depends_on['create-bucket'];
-  delete ferry.build; // built by the test with the options this host needs
-  delete ferry.ports;
-  for (const name of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete ferry.environment[name];
-  ferry.environment.FERRY_STORAGE = '/srv/ferry/data/inbox';
-  ferry.volumes = [`${inbox}:/srv/ferry/data/inbox:ro`];
+  for (const name of FERRY_SERVICES) {
+    // A copy each: the merge key leaves both services' nested maps shared.
+    const ferry = structuredClone(compose.services[name]);
+    if (!ferry?.environment || !ferry.depends_on) throw new Error(`compose.yaml has no ${name} service with environment and depends_on`);
+    delete ferry.depends_on['create-bucket'];
+    delete ferry.build; // built by the test with the options this host needs
+    delete ferry.ports;
+    for (const variable of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete ferry.environment[variable];
+    ferry.environment.FERRY_STORAGE = '/srv/ferry/data/inbox';
+    ferry.volumes = [`${inbox}:/srv/ferry/data/inbox:ro`];
+    compose.services[name] = ferry;
+  }
   return compose;
 }
 
@@ -51,13 +58,13 @@ async function psql(sql: string): Promise<string> {
 }
 
 /** Every file in the inbox processed once, its rows in `events` once. */
-async function loadedOnce(files: number): Promise<{ replicas: string } | undefined> {
+async function loadedOnce(files: number): Promise<{ instances: string } | undefined> {
   const ledger = await psql("SELECT count(*) FILTER (WHERE status = 'processed'), count(*), count(DISTINCT key) FROM ferry_files").catch(() => '');
   if (ledger !== `${files}|${files}|${files}`) return undefined;
   const table = await psql('SELECT count(*), count(DISTINCT id) FROM events');
   if (table !== `${files * ROWS_PER_FILE}|${files * ROWS_PER_FILE}`)
     throw new Error(`events holds ${table} (rows|distinct ids), not ${files * ROWS_PER_FILE} once each`);
-  return { replicas: await psql("SELECT count(DISTINCT split_part(processed_by, '#', 1)) FROM ferry_files") };
+  return { instances: await psql("SELECT count(DISTINCT split_part(processed_by, '#', 1)) FROM ferry_files") };
 }
 
 export async function runComposeTest({ repo, step }: Options): Promise<void> {
@@ -67,7 +74,7 @@ export async function runComposeTest({ repo, step }: Options): Promise<void> {
   const compose = (...args: string[]) => runShown('podman-compose', ['--project-name', PROJECT, '--file', composeFile, ...args], { quiet: true });
   const up = async () => {
     await compose('up', '--detach');
-    for (const container of [`${PROJECT}_postgres_1`, `${PROJECT}_ferry_1`, `${PROJECT}_ferry_2`]) {
+    for (const container of [`${PROJECT}_postgres_1`, ...FERRY_SERVICES.map((name) => `${PROJECT}_${name}_1`)]) {
       await waitFor(`${container} to be healthy`, () => isHealthy(container), 120_000, 1_000);
     }
   };
@@ -83,10 +90,10 @@ export async function runComposeTest({ repo, step }: Options): Promise<void> {
   };
   try {
     for (let file = 0; file < 6; file++) writeCsv(path.join(inbox, `batch-${file}.csv`), file * ROWS_PER_FILE + 1);
-    await step('compose up: PostgreSQL and two ferry replicas healthy', up);
-    await step('compose: six files loaded once by the two replicas', async () => {
-      const { replicas } = await waitFor('six files loaded', () => loadedOnce(6), 90_000, 1_000);
-      process.stdout.write(`    files loaded by ${replicas} replica(s)\n`);
+    await step('compose up: PostgreSQL and the two ferry services healthy', up);
+    await step('compose: six files loaded once by the two ferry services', async () => {
+      const { instances } = await waitFor('six files loaded', () => loadedOnce(6), 90_000, 1_000);
+      process.stdout.write(`    files loaded by ${instances} of the two\n`);
     });
     await step('compose down and up: the ledger is kept in the volume', async () => {
       // The same rows, not only the same count: a lost volume would load all seven files afresh.

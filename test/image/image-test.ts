@@ -12,7 +12,7 @@
  *    loads a file from S3 (s3rver on the host); without DATABASE_URL it says the embedded
  *    PostgreSQL is not there.
  * 4. compose.yaml with podman-compose, less the S3 store (its image is only on a registry): the
- *    PostgreSQL service and two ferry replicas on a shared mounted inbox; both healthy, every
+ *    PostgreSQL service and the two ferry services on a shared mounted inbox; healthy, every
  *    file loaded once across them; `down` and `up` keep the ledger in the volume.
  *
  * Without podman (or mmdebstrap) it says so and exits 0: it installs nothing itself.

@@ -19,16 +19,16 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string | null>;
   healthcheck?: { test: string[] };
-  deploy?: { replicas?: number };
+  ports?: string[];
   volumes?: string[];
   stop_grace_period?: string;
 }
 
 describe('deployment files', () => {
-  it('compose.yaml: PostgreSQL, an S3 store with its bucket, ferry replicas; health checks and volumes', () => {
-    const compose = parse(read('compose.yaml')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-    const { postgres, minio, 'create-bucket': bucket, ferry } = compose.services;
-    assert.ok(postgres && minio && bucket && ferry, `services: ${Object.keys(compose.services).join(', ')}`);
+  it('compose.yaml: PostgreSQL, an S3 store with its bucket, two ferry services; health checks and volumes', () => {
+    const compose = parse(read('compose.yaml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+    const { postgres, minio, 'create-bucket': bucket, ferry, 'ferry-2': ferry2 } = compose.services;
+    assert.ok(postgres && minio && bucket && ferry && ferry2, `services: ${Object.keys(compose.services).join(', ')}`);
     assert.match(postgres.image ?? '', /^postgres:/);
     assert.ok(postgres.healthcheck?.test.join(' ').includes('pg_isready'));
     assert.ok(minio.healthcheck, 'the store has a health check');
@@ -36,7 +36,12 @@ describe('deployment files', () => {
     assert.match(JSON.stringify(bucket), /mc mb --ignore-existing store\/landing/);
 
     assert.ok(ferry.build !== undefined, 'ferry is built from the Dockerfile');
-    assert.ok((ferry.deploy?.replicas ?? 1) >= 2, 'several replicas share the database');
+    // Two services of one definition, each on its own host port (podman refuses a port range for replicas).
+    const { build: _, ports: ports1, ...shared1 } = ferry;
+    const { ports: ports2, ...shared2 } = ferry2;
+    assert.deepEqual(shared2, shared1);
+    assert.deepEqual([ports1, ports2], [['127.0.0.1:8000:8000'], ['127.0.0.1:8001:8000']]);
+    assert.equal(ferry.image, 'ferry:local');
     assert.deepEqual(ferry.depends_on, { postgres: { condition: 'service_healthy' }, 'create-bucket': { condition: 'service_completed_successfully' } });
     assert.equal(ferry.healthcheck, undefined, "the image's HEALTHCHECK (ferry health) is the one health check");
     const env = ferry.environment ?? {};
