@@ -10,10 +10,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { makeInbox, ROWS_PER_FILE, writeCsv } from './inbox.ts';
+import { makeInbox, writeCsv } from './inbox.ts';
 import { isHealthy, podman, runCommand, runShown, waitFor } from './podman.ts';
 
 const PROJECT = 'ferry-image-test';
+/** Enough rows that the loads overlap the second instance's start, so both take files. */
+const ROWS_PER_FILE = 200_000;
 
 interface Service {
   build?: unknown;
@@ -89,7 +91,7 @@ export async function runComposeTest({ repo, step }: Options): Promise<void> {
     }
   };
   try {
-    for (let file = 0; file < 6; file++) writeCsv(path.join(inbox, `batch-${file}.csv`), file * ROWS_PER_FILE + 1);
+    for (let file = 0; file < 6; file++) writeCsv(path.join(inbox, `batch-${file}.csv`), file * ROWS_PER_FILE + 1, ROWS_PER_FILE);
     await step('compose up: PostgreSQL and the two ferry services healthy', up);
     await step('compose: six files loaded once by the two ferry services', async () => {
       const { instances } = await waitFor('six files loaded', () => loadedOnce(6), 90_000, 1_000);
@@ -101,7 +103,7 @@ export async function runComposeTest({ repo, step }: Options): Promise<void> {
       const before = await psql(ledgerRows);
       await noteVolumes();
       await compose('down');
-      writeCsv(path.join(inbox, 'after-restart.csv'), 6 * ROWS_PER_FILE + 1);
+      writeCsv(path.join(inbox, 'after-restart.csv'), 6 * ROWS_PER_FILE + 1, ROWS_PER_FILE);
       await up();
       await waitFor('seven files loaded', () => loadedOnce(7), 90_000, 1_000);
       const after = await psql(ledgerRows);
