@@ -73,7 +73,9 @@ export async function runComposeTest({ repo, step }: Options): Promise<void> {
   const inbox = makeInbox('ferry-compose-inbox-');
   const composeFile = path.join(inbox, '..', `${path.basename(inbox)}.compose.yaml`);
   fs.writeFileSync(composeFile, stringify(composeForTest(fs.readFileSync(path.join(repo, 'compose.yaml'), 'utf8'), inbox)));
-  const compose = (...args: string[]) => runShown('podman-compose', ['--project-name', PROJECT, '--file', composeFile, ...args], { quiet: true });
+  // The tokens compose passes through from its environment are left out of it, as a user who set none.
+  const { FERRY_ADMIN_TOKEN: _admin, FERRY_READ_TOKEN: _read, ...env } = process.env;
+  const compose = (...args: string[]) => runShown('podman-compose', ['--project-name', PROJECT, '--file', composeFile, ...args], { quiet: true, env });
   const up = async () => {
     await compose('up', '--detach');
     for (const container of [`${PROJECT}_postgres_1`, ...FERRY_SERVICES.map((name) => `${PROJECT}_${name}_1`)]) {
@@ -92,7 +94,14 @@ export async function runComposeTest({ repo, step }: Options): Promise<void> {
   };
   try {
     for (let file = 0; file < 6; file++) writeCsv(path.join(inbox, `batch-${file}.csv`), file * ROWS_PER_FILE + 1, ROWS_PER_FILE);
-    await step('compose up: PostgreSQL and the two ferry services healthy', up);
+    await step('compose up: PostgreSQL and the two ferry services healthy, admin endpoints off', async () => {
+      await up();
+      // Unset where compose runs, the admin token is unset in the containers (not the literal text `${…}`).
+      for (const name of FERRY_SERVICES) {
+        const token = await runCommand('podman', ['exec', `${PROJECT}_${name}_1`, 'printenv', 'FERRY_ADMIN_TOKEN']);
+        if (token.code === 0) throw new Error(`${name} has FERRY_ADMIN_TOKEN=${token.stdout.trim()}`);
+      }
+    });
     await step('compose: six files loaded once by the two ferry services', async () => {
       const { instances } = await waitFor('six files loaded', () => loadedOnce(6), 90_000, 1_000);
       process.stdout.write(`    files loaded by ${instances} of the two\n`);

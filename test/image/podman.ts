@@ -23,9 +23,9 @@ export function runCommand(
 }
 
 /** Runs a command with its output shown as it goes (long builds), failing on a non-zero exit. */
-export function runShown(command: string, args: readonly string[], options: { cwd?: string; quiet?: boolean } = {}): Promise<string> {
+export function runShown(command: string, args: readonly string[], options: { cwd?: string; quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const keep = (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-8_000);
