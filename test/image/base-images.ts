@@ -19,7 +19,8 @@ import path from 'node:path';
 import { podman, runCommand, runShown } from './podman.ts';
 
 const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
-const LABEL = 'ferry.test.recipe';
+/** The label with the recipe's hash; images built FROM these carry it too. */
+export const RECIPE_LABEL = 'ferry.test.recipe';
 /** Certificate authorities a host adds itself (Debian's place for them). */
 const HOST_CA_DIR = '/usr/local/share/ca-certificates';
 
@@ -166,7 +167,7 @@ function recipeHash(recipe: Recipe): string {
 }
 
 async function imageLabel(tag: string): Promise<string | null | undefined> {
-  const result = await runCommand('podman', ['image', 'inspect', '--format', `{{index .Labels "${LABEL}"}}`, tag]);
+  const result = await runCommand('podman', ['image', 'inspect', '--format', `{{index .Labels "${RECIPE_LABEL}"}}`, tag]);
   if (result.code !== 0) return undefined; // no such image
   const value = result.stdout.trim();
   return value === '' || value === '<no value>' ? null : value;
@@ -193,7 +194,7 @@ async function buildImage(recipe: Recipe, cacheDir: string): Promise<BaseImage> 
       ],
       { quiet: true },
     );
-    await podman('import', ...[...recipe.changes, `LABEL ${LABEL}=${hash}`].flatMap((change) => ['--change', change]), tar, recipe.tag);
+    await podman('import', ...[...recipe.changes, `LABEL ${RECIPE_LABEL}=${hash}`].flatMap((change) => ['--change', change]), tar, recipe.tag);
     return { tag: recipe.tag, built: true, seconds: (Date.now() - started) / 1000 };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

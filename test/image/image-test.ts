@@ -23,7 +23,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { startS3Server } from '../helpers/s3-server.ts';
-import { ensureBaseImages } from './base-images.ts';
+import { ensureBaseImages, RECIPE_LABEL } from './base-images.ts';
 import { runComposeTest } from './compose-test.ts';
 import { makeInbox, ROWS_PER_FILE, writeCsv } from './inbox.ts';
 import { isHealthy, podman, runCommand, runShown, waitFor } from './podman.ts';
@@ -199,6 +199,25 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
+/**
+ * The images an earlier build left: the ferry image this one replaced, and the stage images
+ * (build, install) of builds before this one. They are untagged and carry the base image's
+ * recipe label; the two newest are this build's, its cache for the next run. Without this every
+ * run whose sources changed would leave 1.5 GB behind.
+ */
+async function removeStaleBuilds(previous: string): Promise<void> {
+  if (previous && previous !== (await podman('image', 'inspect', '--format', '{{.Id}}', IMAGE))) await runCommand('podman', ['rmi', previous]);
+  const untagged = (
+    await podman('images', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=${RECIPE_LABEL}`, '--format', '{{.CreatedAt}}\t{{.ID}}')
+  )
+    .split('\n')
+    .filter(Boolean)
+    .sort()
+    .reverse();
+  const stale = untagged.slice(2).map((line) => line.split('\t')[1] as string);
+  if (stale.length > 0) await runCommand('podman', ['rmi', ...stale]);
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const missing = await missingTools(['podman', 'mmdebstrap']);
@@ -213,8 +232,7 @@ async function main(): Promise<number> {
   await step('podman build of the Dockerfile', () =>
     runShown('podman', ['build', '--isolation', 'chroot', '--network', 'host', '--pull=never', '--format', 'docker', '--tag', IMAGE, REPO], { quiet: true }),
   );
-  // The image this build replaced, so that runs do not pile up images (its layers stay as cache).
-  if (previous && previous !== (await podman('image', 'inspect', '--format', '{{.Id}}', IMAGE))) await runCommand('podman', ['rmi', previous]);
+  await removeStaleBuilds(previous);
   const size = Number(await podman('image', 'inspect', '--format', '{{.Size}}', IMAGE));
   process.stdout.write(`    image ${IMAGE}: ${(size / 1e6).toFixed(0)} MB\n`);
   await containerTest(serverUrl);
