@@ -17,12 +17,20 @@ import { FerryError } from '../errors/index.ts';
 
 /** The root's real path (the root itself may be a link, or lie under one, as /tmp on macOS). */
 function realRoot(root: string): string {
-  try {
-    return fs.realpathSync(root);
-  } catch {
-    return root;
+  // Asked for every key read: resolved once per root (a root moved while ferry runs is a new
+  // process's business: the storage path is checked at start).
+  let real = realRoots.get(root);
+  if (real === undefined) {
+    try {
+      real = fs.realpathSync(root);
+    } catch {
+      return root;
+    }
+    realRoots.set(root, real);
   }
+  return real;
 }
+const realRoots = new Map<string, string>();
 
 /** Where `key` really is, when that is under `root`; null when it leads outside (or nowhere). */
 export function realPathInside(root: string, key: string): string | null {
