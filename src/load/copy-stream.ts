@@ -144,7 +144,8 @@ export async function copyFrame(client: PoolClient, copySql: string, parts: Copy
   /** One query streamed through a pipe: Polars and PostgreSQL work at the same time. */
   async function* piped(part: number): AsyncGenerator<Buffer> {
     const fifo = path.join(dir, 'rows');
-    await run('mkfifo', ['-m', '600', fifo]);
+    // Its own process group: a Ctrl-C to ferry's group must not kill it and fail the load.
+    await run('mkfifo', ['-m', '600', fifo], { detached: true } as Parameters<typeof run>[2]);
     const fd = await openFd(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const queue = encoder === null ? null : new PipeQueue(fd, buffers);
     const reader = queue?.socket ?? new net.Socket({ fd, readable: true, writable: false });

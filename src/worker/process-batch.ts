@@ -63,7 +63,7 @@ export async function processBatch(context: ProcessFileContext, files: readonly 
       members = [];
     } catch (thrown) {
       const error = coerceError(thrown);
-      if (error.code === 'INTERRUPTED') {
+      if (error.code === 'INTERRUPTED' || context.signal?.aborted === true) {
         // ferry is stopping: the transaction rolled back; the leases are given back now.
         await releaseClaims(
           context.pool,

@@ -52,6 +52,8 @@ export interface ProcessFileContext {
   readonly alerts?: OutboxSettings;
   /** Told that alerts were written. */
   readonly onAlerts?: () => void;
+  /** Aborted when ferry is told to stop: a failure after that is the stop's (rolled back, released), not the file's. */
+  readonly signal?: AbortSignal;
 }
 
 /** How often a load's rows so far are written for others to see. */
@@ -266,8 +268,10 @@ async function recordFailure(
 ): Promise<FileOutcome> {
   // An error no stage classified: PostgreSQL's (by SQLSTATE), or a bug.
   let error = thrown instanceof FerryError ? thrown : new FerryError(databaseErrorCode(thrown, 'INTERNAL'), errorMessage(thrown), { cause: thrown });
-  if (error.code === 'INTERRUPTED') {
-    // ferry is stopping: the transaction rolled back; the lease is given back now, so that the
+  if (error.code === 'INTERRUPTED' || context.signal?.aborted === true) {
+    // ferry is stopping (a load that failed as it stopped failed because of the stop: a child
+    // process killed by the terminal's Ctrl-C, a connection closed): the transaction rolled
+    // back; the lease is given back now, so that the
     // next run (or another instance) claims the file at once.
     await releaseClaims(context.pool, [file.id], owner).catch(() => {});
     fileLog.info('interrupted by the stop; rolled back and released');

@@ -169,6 +169,9 @@ async function takeOverLeasesOfGoneProcesses(pool: Pool, log: Logger): Promise<v
 }
 
 async function helpRunningRun(context: RunContext, pipeline: ResolvedPipeline, log: Logger): Promise<RunSummary> {
+  // The lock may be held by a process that is gone and whose session the server has not closed
+  // yet (a SIGKILL a moment ago): its files are taken over here too, not left to their leases.
+  await takeOverLeasesOfGoneProcesses(context.pool, log);
   // The lock holder may still be creating its run record: look for a moment before giving up.
   let run = await findRunningRun(context.pool, pipeline.name);
   for (let attempt = 0; run === null && attempt < 10; attempt++) {
@@ -195,6 +198,7 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     log,
     alerts: { destinations: config.alerts, publicUrl: config.publicUrl },
     ...(context.onAlerts ? { onAlerts: context.onAlerts } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
     ...(context.onFileRows ? { onRows: context.onFileRows } : {}),
   };
   // A pipeline whose files go through a reader waits for one before its first claim: a file's
