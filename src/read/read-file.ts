@@ -12,7 +12,15 @@ import { describeFormat, type OpenedFrame, openFrame, type ReadOptions, readOpti
 import { checkFileSize, checkParquetFooter, type ParquetObject } from './parquet-envelope.ts';
 import type { FooterInfo } from './parquet-footer.ts';
 import { gzipPagesReadable } from './parquet-pages.ts';
-import { declaredLeafValues, type LegacyList, legacyRefusal, refuseUnreadableSchema, specialColumns, unknownLogicalTypes } from './parquet-schema.ts';
+import {
+  declaredLeafValues,
+  type LegacyList,
+  legacyRefusal,
+  refuseUnreadableSchema,
+  type SpecialColumns,
+  specialColumns,
+  unknownLogicalTypes,
+} from './parquet-schema.ts';
 import { findInvalidUtf8 } from './utf8.ts';
 
 export interface ReadLimits {
@@ -27,6 +35,8 @@ export interface ReadFile {
   /** A plain Parquet file's footer (rows, row groups), checked before Polars opened the file. */
   readonly footer: FooterInfo | null;
   readonly opened: OpenedFrame;
+  /** A plain Parquet file's columns that ferry decodes or checks itself (see parquet-schema.ts); null for other files. */
+  readonly special: SpecialColumns | null;
   /** The store the file is read from (to judge a failure: see parquet-pages.ts). */
   readonly store: Pick<ObjectStore, 'readRange'>;
   readonly file: ParquetObject;
@@ -36,7 +46,7 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
   checkFileSize(file, limits);
   const options = { ...readOptionsFor(source, file.key, limits.maxDecompressedSize), transformed };
   const footer = options.format === 'parquet' && options.compression === 'none' ? await checkParquetFooter(store, file, limits) : null;
-  if (footer === null) return { options, footer, opened: await openFrame(store, file.key, options), store, file };
+  if (footer === null) return { options, footer, opened: await openFrame(store, file.key, options), special: null, store, file };
   const legacy = refuseUnreadableSchema(file.key, footer);
   const special = specialColumns(footer.schema);
   let opened: OpenedFrame;
@@ -45,15 +55,20 @@ export async function readFile(store: ObjectStore, file: ParquetObject, source: 
   } catch (error) {
     throw await judgeParquetFailure(error, { store, file, footer });
   }
-  const read: ReadFile = { options, footer, opened, store, file };
+  const read: ReadFile = { options, footer, opened, special, store, file };
   try {
-    await refuseSaturated(file.key, opened.frame, special.int96);
-    await checkLegacyLists(file.key, opened.frame, footer, legacy);
+    await holdToFooter(file.key, opened.frame, footer, legacy, special);
   } catch (error) {
     await opened.dispose();
     throw error instanceof FerryError ? error : await readFailure(read, file.key, error, false);
   }
   return read;
+}
+
+/** The checks of an opened Parquet file's values against its footer, before any row is written. */
+async function holdToFooter(key: string, frame: pl.LazyDataFrame, footer: FooterInfo, legacy: readonly LegacyList[], special: SpecialColumns): Promise<void> {
+  await refuseSaturated(key, frame, special.int96);
+  await checkLegacyLists(key, frame, footer, legacy);
 }
 
 /**
@@ -170,10 +185,9 @@ export async function readWhole(
     );
     throw await judgeParquetFailure(failure, { store: inHand, file, footer });
   }
-  await refuseSaturated(file.key, whole.lazy(), special.int96);
-  await checkLegacyLists(file.key, whole.lazy(), footer, legacy);
+  await holdToFooter(file.key, whole.lazy(), footer, legacy, special);
   const opened: OpenedFrame = { frame: whole.lazy(), bytes: async () => Readable.from([bytes]), dispose: async () => {} };
-  return { options, footer, opened, whole, store: inHand, file };
+  return { options, footer, opened, whole, special, store: inHand, file };
 }
 
 export async function readFailure(read: ReadFile, key: string, error: unknown, transformed: boolean): Promise<FerryError> {

@@ -36,7 +36,6 @@ import {
   readFailure,
   readFile,
   readWhole,
-  specialColumns,
 } from '../read/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { applyTransform, type TransformSpec } from '../transform/index.ts';
@@ -435,7 +434,7 @@ function compareContext(context: CheckContext): void {
  */
 function markColumns(columns: FrameColumn[], read: ReadFile): FrameColumn[] {
   const json = new Set(read.opened.jsonColumns ?? []);
-  const uuid = new Set(read.footer === null ? [] : specialColumns(read.footer.schema).uuid);
+  const uuid = new Set(read.special?.uuid ?? []);
   if (json.size === 0 && uuid.size === 0) return columns;
   return columns.map((column) =>
     json.has(column.name) && column.dtype === 'String'
