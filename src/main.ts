@@ -6,7 +6,7 @@
 import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
 import { selectsKey } from './discover/index.ts';
-import { coerceError, FerryError } from './errors/index.ts';
+import { coerceError, FerryError, swallow } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import { pruneLedger } from './ledger/index.ts';
@@ -17,6 +17,9 @@ import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
 import { checkPipelines, runPipeline } from './worker/index.ts';
+
+/** How long a sender holds the alerts it claimed, at most. */
+const ALERT_LEASE_MS = 30_000;
 
 /** A stop must end within this, even if a file is still being read; its transaction then rolls back. */
 const STOP_DEADLINE_MS = 8_000;
@@ -174,8 +177,9 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     destinations: config.alerts,
     owner: runtime.instance,
     log: log.child({ component: 'alerts' }),
-    // For tests of a sender killed mid-delivery only: a short lease, so another takes over soon.
-    ...(process.env.FERRY_TEST_ALERT_LEASE_MS ? { leaseMs: Number(process.env.FERRY_TEST_ALERT_LEASE_MS) } : {}),
+    // An alert's delivery is leased for at most a file's lease: where leases are shortened so
+    // that a dead instance's work is taken over soon, its alerts are too.
+    leaseMs: Math.min(ALERT_LEASE_MS, config.leaseMs),
   });
   const scheduled = config.pipelines.filter((pipeline) => !refused.has(pipeline.name));
   // (Also without alert destinations: ferry_pipeline_late, and the Prometheus rule on it, need it.)
@@ -241,8 +245,8 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     shutdown.abort();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_DEADLINE_MS).unref());
     await Promise.race([scheduler?.stop(), deadline]);
-    await app.close().catch(() => {});
-    await sender?.stop().catch(() => {});
+    await app.close().catch(swallow('closing the HTTP server at the stop'));
+    await sender?.stop().catch(swallow('stopping the alert sender'));
     await runtime.close();
     lock?.release();
     log.info('stopped');

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigOrigin } from './config/index.ts';
 import { FerryError } from './errors/index.ts';
 
 export const CONFIG_FILE_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'] as const;
@@ -85,4 +84,17 @@ export function explicitConfigMadeAbsolute(options: LoadConfigOptions): { env: N
     env: env.FERRY_CONFIG ? { ...env, FERRY_CONFIG: absolute(env.FERRY_CONFIG) } : env,
     flags: flags.config ? { ...flags, config: absolute(flags.config) } : flags,
   };
+}
+
+/**
+ * Where a resolved config came from, so that reader processes can load the same one (with the
+ * same transform functions): the config file, or the raw config itself when there is no file
+ * (it must then hold no functions), and the environment and flags it was resolved with.
+ */
+export interface ConfigOrigin {
+  readonly cwd: string;
+  readonly configFile: string | null;
+  readonly raw: unknown;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly flags: Readonly<Record<string, string | undefined>>;
 }

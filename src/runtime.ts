@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/index.ts';
-import { FerryError } from './errors/index.ts';
+import { FerryError, onSwallowed } from './errors/index.ts';
+import { sweepStaleTempDirs, tempRoots } from './formats/index.ts';
 import { releaseLeases } from './ledger/index.ts';
-import { applyPolarsDefaults } from './polars/index.ts';
 import {
   assertDatabaseReachable,
   connectClient,
@@ -23,8 +23,7 @@ import {
   redactConnectionString,
   startEmbeddedDatabase,
 } from './postgres/index.ts';
-import { sweepStaleTempDirs, tempRoots } from './read/index.ts';
-import { ReaderPool, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
+import { ReaderPool, type ReaderPoolOptions, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
 
 export interface Runtime {
@@ -50,6 +49,8 @@ export interface OpenRuntimeOptions {
   readonly checkStorage?: boolean;
   /** Start the reader processes at once, while the database starts (commands that process files). @default false */
   readonly warmReaders?: boolean;
+  /** Switches for the reader processes, passed in by tests. */
+  readonly readers?: ReaderPoolOptions;
 }
 
 const STORAGE_CHECK_TIMEOUT_MS = 10_000;
@@ -73,7 +74,8 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
   // A local storage folder that is missing or not a folder is a mistake in the config: said
   // before anything starts (and before OpenDAL, which would create it).
   if (options.checkStorage !== false) ensureLocalRoot(config);
-  applyPolarsDefaults();
+  // Failures let pass on purpose (a lease renewal, a progress row) are still logged, rate-limited.
+  onSwallowed((what, error, unlogged) => log.warn({ err: error, ...(unlogged > 0 ? { unlogged } : {}) }, `${what} failed; ferry goes on`));
   void Promise.all(tempRoots().map((root) => sweepStaleTempDirs(root))).then((counts) => {
     const removed = counts.reduce((sum, count) => sum + count, 0);
     if (removed > 0) log.info({ removed }, 'removed temp folders left by loads that were killed');
@@ -81,12 +83,12 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
   // One reader ahead of need (perhaps started before the config was loaded): the first file does
   // not wait for it; more start as workers need them (an idle reader holds about 120 MiB).
   const needsReaders = options.warmReaders === true && config.pipelines.some(usesReaders);
-  let readers = takePrestartedReaders(config.origin);
+  let readers = options.readers === undefined ? takePrestartedReaders(config.origin) : null;
   if (readers !== null && !needsReaders) {
     await readers.close();
     readers = null;
   }
-  readers ??= new ReaderPool(config.origin);
+  readers ??= new ReaderPool(config.origin, options.readers);
   readers.setLimits(readerLimitsOf(config), (message) => log.warn(message));
   if (needsReaders) readers.warm(1);
   const releases: (() => Promise<void>)[] = [];

@@ -3,8 +3,8 @@
  * the file, by its action and thresholds. Pure: the same tallies give the same results.
  */
 import { FerryError } from '../errors/index.ts';
-import type { RuleTally } from './check-frame.ts';
 import { exceeds, type ResolvedCheck } from './rules.ts';
+import type { RuleTally } from './tallies.ts';
 
 export const CHECK_OUTCOMES = ['passed', 'warned', 'rejected', 'quarantined'] as const;
 export type CheckOutcome = (typeof CHECK_OUTCOMES)[number];

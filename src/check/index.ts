@@ -6,8 +6,6 @@
 import { FerryError } from '../errors/index.ts';
 import { checkIdentifierLengths, type FrameColumn, postgresType } from '../postgres/index.ts';
 
-export { type CastedPart, castExpressions, castRows, castsFor } from './cast-rows.ts';
-export { type CheckedRows, checkRows, FileRuleState, failureExpression, MAX_SAMPLES, type PartResult, type RuleTally } from './check-frame.ts';
 export {
   CHECK_OUTCOMES,
   type CheckOutcome,
@@ -32,6 +30,7 @@ export {
   resolveChecks,
   type Threshold,
 } from './rules.ts';
+export { MAX_SAMPLES, type PartResult, type RuleTally } from './tallies.ts';
 
 export interface ColumnRules {
   /** Merge mode: the columns that identify a row. */

@@ -10,7 +10,7 @@ import { selectsKey } from '../discover/index.ts';
 import { errorMessage, FerryError } from '../errors/index.ts';
 import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
-import { ReaderPool, readerLimitsOf } from '../readers/index.ts';
+import { type PreviewResult, ReaderPool, readerLimitsOf } from '../readers/index.ts';
 import { openObjectStore, versionIdentity } from '../storage/index.ts';
 import { printBlock, printJson, printLine } from './output.ts';
 
@@ -43,14 +43,11 @@ export async function preview(
 
   const readers = new ReaderPool(origin);
   readers.setLimits(readerLimitsOf(config), (message) => process.stderr.write(`ferry: ${message}\n`));
-  let result: Awaited<ReturnType<Awaited<ReturnType<ReaderPool['acquire']>>['preview']>>;
+  let result: PreviewResult;
   try {
-    const reader = await readers.acquire();
-    result = await reader.preview(
-      pipeline.name,
-      { key, version: versionIdentity(object), size: object.size, etag: object.etag },
-      options.rows,
-      options.checks === true,
+    const file = { key, version: versionIdentity(object), size: object.size, etag: object.etag };
+    result = await readers.withReader((reader) =>
+      reader.call('preview', { pipeline: pipeline.name, file, rows: options.rows, checks: options.checks === true }, `previewing ${key}`),
     );
   } finally {
     await readers.close();

@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { ALERT_EVENTS, ALERT_FORMATS } from '../alerts/index.ts';
 import { CHECK_ACTIONS } from '../check/index.ts';
-import { isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../polars/index.ts';
-import { COMPRESSIONS, FILE_FORMATS } from '../read/index.ts';
+import { COMPRESSIONS, FILE_FORMATS, isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../formats/index.ts';
 import { SCHEMA_DRIFT_POLICIES, SINK_MODES, type Transform } from './types.ts';
 
 const durationText = z.string().min(1);

@@ -5,8 +5,9 @@
 
 import type { AlertDestination, AlertInput } from '../alerts/index.ts';
 import type { CheckInput, ResolvedCheck } from '../check/index.ts';
+import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../formats/index.ts';
 import type { SchemaDriftPolicy, SinkMode, TableSink } from '../load/index.ts';
-import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../read/index.ts';
+import type { ConfigOrigin } from '../project.ts';
 import type { Schedule } from '../schedule/index.ts';
 import type { S3Settings, StorageInput, StorageLocation } from '../storage/index.ts';
 import type { TransformFunction, TransformSpec } from '../transform/index.ts';
@@ -173,18 +174,7 @@ export interface ResolvedPipeline {
   readonly batch: ResolvedBatch;
 }
 
-/**
- * Where a resolved config came from, so that reader processes can load the same one (with the
- * same transform functions): the config file, or the raw config itself when there is no file
- * (it must then hold no functions), and the environment and flags it was resolved with.
- */
-export interface ConfigOrigin {
-  readonly cwd: string;
-  readonly configFile: string | null;
-  readonly raw: unknown;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly flags: Readonly<Record<string, string | undefined>>;
-}
+export type { ConfigOrigin };
 
 export interface ResolvedConfig {
   /** The config file that was read, or null. */

@@ -9,6 +9,7 @@ import { type ErrorCode, errorEntry, type FileStep } from './error-table.ts';
 export { databaseErrorCode } from './classify.ts';
 export { ERROR_CODES, ERROR_TABLE, type ErrorCode, type ErrorEntry, type ErrorOutcome, errorEntry, FILE_STEPS, type FileStep } from './error-table.ts';
 export { maskDataValues } from './mask.ts';
+export { noteSwallowed, onSwallowed, swallow, swallowedCounts } from './swallowed.ts';
 
 export interface FerryErrorOptions {
   /** @default the code's step in the error table */

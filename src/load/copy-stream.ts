@@ -20,8 +20,8 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
+import { relayRoot } from '../formats/index.ts';
 import type { PoolClient } from '../postgres/index.ts';
-import { relayRoot } from '../read/index.ts';
 import { FileSource, PipeQueue, readRecordBatches, streamBuffers } from './arrow-stream.ts';
 import { BinaryEncoder, type BinaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './pg-binary.ts';
 

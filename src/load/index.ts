@@ -1,8 +1,16 @@
 export { readRecordBatches } from './arrow-stream.ts';
-export { binaryExpression, copyExpression, jsonText, wireExpressions } from './copy-expressions.ts';
 export { type CopyEncoding, type CopyParts, CopySideError, copyFrame } from './copy-stream.ts';
 export { type FileIdentity, loadTable } from './load-table.ts';
-export { BinaryEncoder, type BinaryKind, binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, encodeNumeric } from './pg-binary.ts';
+export {
+  BinaryEncoder,
+  type BinaryKind,
+  binaryKind,
+  COPY_BINARY_HEADER,
+  COPY_BINARY_TRAILER,
+  encodeNumeric,
+  POSTGRES_EPOCH_DAYS,
+  POSTGRES_EPOCH_MICROS,
+} from './pg-binary.ts';
 export { recordRowCounts } from './row-count.ts';
 export { tableColumnsFor } from './table-ddl.ts';
 export {

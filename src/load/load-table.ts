@@ -28,10 +28,15 @@ export interface FileIdentity {
  * the sink's table on `client`, and the rows checks rejected into its rejects table (after the
  * good rows, in the same transaction).
  */
-export async function loadTable(client: PoolClient, sink: TableSink, files: readonly FileIdentity[], rows: RowSource): Promise<LoadResult> {
+export async function loadTable<Report>(
+  client: PoolClient,
+  sink: TableSink,
+  files: readonly FileIdentity[],
+  rows: RowSource<Report>,
+): Promise<LoadResult<Report>> {
   const rejectsDir = rows.checked ? await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-copy-rejects-')) : null;
   try {
-    const reports: unknown[] = [];
+    const reports: Report[] = [];
     const copied = await loadRows(client, sink, files, rows, rejectsDir, reports);
     const rejected = rejectsDir === null ? 0 : await loadRejects(client, sink, files, rejectsDir);
     return { rows: copied, rejected, parts: reports };
@@ -43,7 +48,8 @@ export async function loadTable(client: PoolClient, sink: TableSink, files: read
 /** The rejected rows the reader wrote (CSV, one file per part), copied into the rejects table; returns how many. */
 async function loadRejects(client: PoolClient, sink: TableSink, files: readonly FileIdentity[], dir: string): Promise<number> {
   const what = describeFiles(files);
-  const written = (await fs.readdir(dir)).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+  // By part, then by file (`part-<p>-file-<f>.csv`): the order the rows were read.
+  const written = (await fs.readdir(dir)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const table = qualifiedRejectsName(sink);
   if (sink.mode === 'replace' || written.length > 0) await prepareRejectsTable(client, sink);
   // A new version of a file replaces its earlier rejects as it replaces its rows.
@@ -71,13 +77,13 @@ function describeFiles(files: readonly FileIdentity[]): string {
   return files.length === 1 ? first : `a batch of ${files.length} files (${first} … ${files[files.length - 1]?.key})`;
 }
 
-async function loadRows(
+async function loadRows<Report>(
   client: PoolClient,
   sink: TableSink,
   files: readonly FileIdentity[],
-  rows: RowSource,
+  rows: RowSource<Report>,
   rejectsDir: string | null,
-  reports: unknown[],
+  reports: Report[],
 ): Promise<number> {
   const table = qualifiedTableName(sink);
   const { columns } = rows;

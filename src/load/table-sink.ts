@@ -53,13 +53,13 @@ export interface WireSpec {
  * named pipe or a temp file) as a complete CSV or IPC stream. Rows checks reject are written
  * as CSV files into `rejectsDir`, named with a number that orders them.
  */
-export interface RowSource {
+export interface RowSource<Report = unknown> {
   readonly columns: readonly FrameColumn[];
   readonly partCount: number;
   /** Checks run on the rows: each write may also write rejected rows to `rejectsTarget`. */
   readonly checked: boolean;
   /** Resolves with what the writer reports of the part (its check tallies), kept in order for the caller. */
-  write(part: number, target: string, wire: WireSpec, rejectsDir: string | null): Promise<unknown>;
+  write(part: number, target: string, wire: WireSpec, rejectsDir: string | null): Promise<Report>;
   /** Told the rows copied so far (binary COPY), for progress displays. */
   readonly onRows?: (rows: number) => void;
   /** Told each Arrow record batch's nulls per column as it is encoded (binary COPY), for the read guard. */
@@ -67,8 +67,8 @@ export interface RowSource {
 }
 
 /** What a load did: rows copied into the table and into its rejects table, and each part's report. */
-export interface LoadResult {
+export interface LoadResult<Report = unknown> {
   readonly rows: number;
   readonly rejected: number;
-  readonly parts: readonly unknown[];
+  readonly parts: readonly Report[];
 }

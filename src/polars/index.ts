@@ -2,6 +2,5 @@ export { bytesPerRow, type ColumnSchema, type CsvScanOptions, dataFrameColumns, 
 export { lenientCast } from './lenient-cast.ts';
 export { float16Decoded, listLevelEntries, saturatedTimestamps } from './parquet-fixes.ts';
 export { type PolarsErrorContext, polarsErrorCode, polarsMessage } from './polars-errors.ts';
-export { isSchemaTypeName, SCHEMA_TYPE_NAMES, schemaDataType } from './schema-types.ts';
-export { applyPolarsDefaults } from './settings.ts';
+export { schemaDataType } from './schema-types.ts';
 export { type InferredText, inferTextTypes, type TextInference } from './text-inference.ts';

@@ -14,19 +14,32 @@ import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PartResult, RuleTally } from '../check/index.ts';
 import type { ConfigOrigin } from '../config/index.ts';
-import { FerryError, type FileStep } from '../errors/index.ts';
-import type { WireSpec } from '../load/index.ts';
+import { FerryError, type FileStep, swallow } from '../errors/index.ts';
 import { formatDuration, formatSize } from '../units/index.ts';
 import { deathSignalCommand } from './parent-watch.ts';
-import type { BatchFileResult, EachResult, FileRef, OpenResult, PreviewResult, ReaderReply, ReaderRequest, SerializedError } from './protocol.ts';
+import type { ReaderArgs, ReaderMethod, ReaderOptions, ReaderReply, ReaderRequest, ReaderResult, SerializedError } from './protocol.ts';
 import { limitMemory, outOfMemory, type ReaderLimits } from './reader-limits.ts';
 
 /** The entry point beside this file, with this file's extension (.ts in the repository, .js when compiled). */
-const READER_ENTRY = fileURLToPath(new URL(`./reader-process${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const READER_ENTRY = fileURLToPath(new URL(`../frame/reader-process${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 /** How a reader is started so that it dies with this process (looked up once). */
 const DEATH_SIGNAL = deathSignalCommand();
+/**
+ * Polars' own S3 client retries a failing request internally (by default up to 10 times over
+ * several minutes) before ferry sees the error, while the file's lease is renewed and nothing in
+ * the ledger says the store is failing. ferry retries files itself, with backoff recorded in the
+ * ledger, so readers are told to give up sooner (unless the environment says otherwise).
+ */
+const POLARS_DEFAULTS: Readonly<Record<string, string>> = { POLARS_CLOUD_MAX_RETRIES: '2', POLARS_CLOUD_RETRY_TIMEOUT_MS: '30000' };
+
+export interface ReaderPoolOptions {
+  /** Switches for the readers, passed in by tests (see ReaderOptions). */
+  readonly reader?: ReaderOptions;
+  /** The module a reader process runs; tests give one that crashes on demand. @default frame/reader-process */
+  readonly entry?: string;
+}
+
 /** How much of a reader's stderr is kept to explain its death. */
 const STDERR_TAIL_BYTES = 8192;
 
@@ -57,12 +70,12 @@ export class Reader {
   /** Set when the process ended. */
   private ended: FerryError | null = null;
 
-  constructor(origin: ConfigOrigin) {
+  constructor(origin: ConfigOrigin, options: ReaderPoolOptions = {}) {
     // The reader dies with ferry: by the kernel's death signal where it can, else by a watchdog
     // thread; either way the parent's pid is its first argument (see parent-watch.ts).
-    this.child = fork(READER_ENTRY, [String(process.pid), DEATH_SIGNAL === null ? 'thread' : 'pdeathsig'], {
+    this.child = fork(options.entry ?? READER_ENTRY, [String(process.pid), DEATH_SIGNAL === null ? 'thread' : 'pdeathsig'], {
       // Node's compile cache halves a reader's start (its modules are parsed once per machine).
-      env: { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...process.env, ...origin.env },
+      env: { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...POLARS_DEFAULTS, ...process.env, ...origin.env },
       ...(DEATH_SIGNAL === null ? { execArgv: [] } : { execPath: DEATH_SIGNAL.execPath, execArgv: [...DEATH_SIGNAL.execArgv] }),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
@@ -74,7 +87,7 @@ export class Reader {
     this.child.on('message', (reply: ReaderReply) => this.settle(reply));
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
     this.child.on('error', () => {}); // 'exit' follows and says what happened
-    this.started = this.request({ type: 'init', origin }, 'starting', 'read').then(() => {});
+    this.started = this.call('init', { origin, options: options.reader ?? {} }, 'starting').then(() => {});
     this.started.catch(() => {});
   }
 
@@ -114,56 +127,18 @@ export class Reader {
     this.clock = undefined;
   }
 
-  open(job: number, pipeline: string, file: FileRef): Promise<OpenResult> {
-    return this.request({ type: 'open', job, pipeline, file }, `reading ${file.key}`, 'read') as Promise<OpenResult>;
+  /**
+   * Asks the reader: `method` with `args` (typed by the reader API, readers/protocol.ts).
+   * `doing` and `step` say what a death of the reader interrupted.
+   */
+  call<M extends ReaderMethod>(method: M, args: ReaderArgs<M>, doing: string, step: FileStep = 'read'): Promise<ReaderResult<M>> {
+    return this.request({ method, args } as ReaderRequest, doing, step) as Promise<ReaderResult<M>>;
   }
 
-  /** Writes a part's rows (and, with checks, its rejected rows); the part's check tallies, or null without checks. */
-  write(job: number, part: number, target: string, wire: WireSpec, key: string, rejectsTarget: string | null = null): Promise<PartResult | null> {
-    // Polars reads a file as it writes it: a reader that dies here died reading it.
-    return this.request({ type: 'write', job, part, target, wire, rejectsTarget }, `reading ${key} and writing its rows`, 'read') as Promise<PartResult | null>;
-  }
-
-  /** Opens a batch's files (see FrameJobs.openMany). */
-  openMany(pipeline: string, files: readonly { readonly job: number; readonly file: FileRef }[]): Promise<EachResult<OpenResult>[]> {
-    return this.request({ type: 'open-many', pipeline, files }, `reading a batch of ${files.length} files`, 'read') as Promise<EachResult<OpenResult>[]>;
-  }
-
-  /** Writes a batch's rows as one stream (see FrameJobs.writeMany). */
-  writeMany(jobs: readonly number[], target: string, wire: WireSpec, rejectsDir: string | null): Promise<BatchFileResult[]> {
-    return this.request(
-      { type: 'write-many', jobs, target, wire, rejectsDir },
-      `reading a batch of ${jobs.length} files and writing their rows`,
-      'read',
-    ) as Promise<BatchFileResult[]>;
-  }
-
-  /** Counts a batch's files (see FrameJobs.countMany). */
-  countMany(pipeline: string, files: readonly FileRef[]): Promise<EachResult<{ rows: number; tallies: RuleTally[] | null }>[]> {
-    return this.request({ type: 'count-many', pipeline, files }, `counting the rows of a batch of ${files.length} files`, 'read') as Promise<
-      EachResult<{ rows: number; tallies: RuleTally[] | null }>[]
-    >;
-  }
-
-  finish(job: number, key: string): Promise<RuleTally[]> {
-    return this.request({ type: 'finish', job }, `checking ${key}`, 'check') as Promise<RuleTally[]>;
-  }
-
-  close(job: number): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    return (this.request({ type: 'close', job }, 'closing a file', 'read') as Promise<void>).catch(() => {});
-  }
-
-  /** The file's rows, and with the pipeline's checks the rules' tallies. */
-  count(pipeline: string, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] | null }> {
-    return this.request({ type: 'count', pipeline, file }, `counting the rows of ${file.key}`, 'read') as Promise<{
-      rows: number;
-      tallies: RuleTally[] | null;
-    }>;
-  }
-
-  preview(pipeline: string, file: FileRef, rows: number, checks = false): Promise<PreviewResult> {
-    return this.request({ type: 'preview', pipeline, file, rows, checks }, `previewing ${file.key}`, 'read') as Promise<PreviewResult>;
+  /** Releases open jobs; a reader that is gone has nothing left to release. */
+  close(jobs: readonly number[]): Promise<void> {
+    if (this.exited || jobs.length === 0) return Promise.resolve();
+    return this.call('close', { jobs }, 'closing files').then(() => {}, swallow('closing files in a reader'));
   }
 
   private request(request: ReaderRequest, doing: string, step: FileStep): Promise<unknown> {
@@ -264,9 +239,11 @@ export class ReaderPool {
   private warnOnce: (message: string) => void = () => {};
 
   private readonly unusable: FerryError | null = null;
+  private readonly options: ReaderPoolOptions;
 
-  constructor(origin: ConfigOrigin) {
+  constructor(origin: ConfigOrigin, options: ReaderPoolOptions = {}) {
     this.origin = origin;
+    this.options = options;
     try {
       structuredClone(origin);
     } catch {
@@ -332,7 +309,7 @@ export class ReaderPool {
   }
 
   private spawn(): Reader {
-    const reader = new Reader(this.origin);
+    const reader = new Reader(this.origin, this.options);
     if (this.limits !== null) reader.applyLimits(this.limits, this.warnOnce);
     this.all.add(reader);
     return reader;
@@ -356,6 +333,16 @@ export class ReaderPool {
   /** A number for an open file, unique in this process. */
   nextJob(): number {
     return ++this.jobSequence;
+  }
+
+  /** A reader for `use`, given back after it (also when it fails). */
+  async withReader<T>(use: (reader: Reader) => Promise<T>): Promise<T> {
+    const reader = await this.acquire();
+    try {
+      return await use(reader);
+    } finally {
+      this.release(reader);
+    }
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,7 @@ import { type Dirent, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { realPathInside } from './inside-root.ts';
-import type { StoredObject } from './object-store.ts';
+import type { StoredObject } from './version.ts';
 
 /** Files stat'ed in one go (see walk). */
 const CHUNK = 256;

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FerryError } from '../errors/index.ts';
 import { rfc3339 } from './folder-lister.ts';
-import type { StoredObject } from './object-store.ts';
+import type { StoredObject } from './version.ts';
 
 /** The file's size and time; null when there is no file by that key. */
 export async function statLocalFile(root: string, key: string): Promise<StoredObject | null> {

@@ -12,12 +12,9 @@ import { compareKeys, listFolder } from './folder-lister.ts';
 import { resolveKeyInside } from './inside-root.ts';
 import { readLocalRange, statLocalFile } from './local-files.ts';
 import type { StorageLocation } from './location.ts';
-import type { ObjectVersion } from './version.ts';
+import type { StoredObject } from './version.ts';
 
-export interface StoredObject extends ObjectVersion {
-  /** Key relative to the storage root, with `/` separators. */
-  readonly key: string;
-}
+export type { StoredObject } from './version.ts';
 
 /** How a reader gets at an object's bytes. */
 export type ReadTarget =

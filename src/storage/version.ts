@@ -14,3 +14,9 @@ export function versionIdentity(version: ObjectVersion): string {
   if (version.etag !== null && version.etag !== '') return `etag:${version.etag.replace(/^W\//, '').replace(/"/g, '')}`;
   return `size:${version.size};mtime:${version.lastModified ?? 'unknown'}`;
 }
+
+/** An object as a listing or a stat gives it. */
+export interface StoredObject extends ObjectVersion {
+  /** Key relative to the storage root, with `/` separators. */
+  readonly key: string;
+}

@@ -54,7 +54,7 @@ async function trySamples(runtime: Runtime, pipeline: ResolvedPipeline, samples:
     const reader = await runtime.readers.acquire();
     try {
       const ref = { key: sample.key, version: versionIdentity(sample), size: sample.size, etag: sample.etag };
-      const preview = await reader.preview(pipeline.name, ref, 0, true);
+      const preview = await reader.call('preview', { pipeline: pipeline.name, file: ref, rows: 0, checks: true }, `previewing ${sample.key}`);
       const failing = (preview.checks ?? []).filter((check) => check.outcome !== 'passed');
       const checks = preview.checks === null ? '' : `; checks: ${failing.length === 0 ? 'all passed' : failing.map((c) => `${c.id} ${c.outcome}`).join(', ')}`;
       return {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { enqueueAlert, enqueueRunDigest } from '../alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { discoverFiles } from '../discover/index.ts';
-import { errorMessage, maskDataValues } from '../errors/index.ts';
+import { errorMessage, maskDataValues, swallow } from '../errors/index.ts';
 import {
   type ClaimCandidate,
   claimFiles,
@@ -18,7 +18,6 @@ import {
   countDueFiles,
   dueCandidates,
   expireLeasesOf,
-  type FileVersionRecord,
   findRunningRun,
   finishRun,
   isRunRunning,
@@ -26,7 +25,6 @@ import {
   type RunCounts,
   type RunRecord,
   type RunTrigger,
-  releaseClaims,
   renewLeases,
   startRun,
   tryLockPipeline,
@@ -35,8 +33,8 @@ import {
 import { inTransaction, isAlive, type Pool } from '../postgres/index.ts';
 import { type ReaderPool, usesReaders } from '../readers/index.ts';
 import { describeStorage, type ObjectStore } from '../storage/index.ts';
-import { processBatch } from './process-batch.ts';
-import { type FileOutcome, processFile } from './process-file.ts';
+import type { FileOutcome } from './file-context.ts';
+import { processClaim } from './process-files.ts';
 
 /** Whether this process logged its first claimed file (once per process). */
 let firstClaimLogged = false;
@@ -230,46 +228,25 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         // How long the process took to reach its first file (the bench reads this line).
         log.info({ file: claimed[0]?.key, msSinceStart: Math.round(performance.now()) }, 'first file claimed');
       }
-      const batch = plan.batch && claimed.length >= 2 ? claimed : [];
-      const alone = batch.length > 0 ? [] : claimed;
       // The claim's leases are renewed while the worker is busy with its files, so that a short
       // lease covers a long file and a crashed worker's files are taken over soon.
       const held = claimed.map((file) => file.id);
       const renewal = setInterval(
         () => {
-          renewLeases(pool, held, owner, config.leaseMs).catch(() => {});
+          renewLeases(pool, held, owner, config.leaseMs).catch(swallow('renewing leases'));
         },
         Math.max(500, Math.floor(config.leaseMs / 3)),
       );
       renewal.unref();
       try {
-        let singles = alone;
-        if (batch.length > 0) {
-          for (const file of batch) context.onFileStarted?.(file.key);
-          const startedAt = performance.now();
-          const result = await processBatch(fileContext, batch, owner, run);
-          const seconds = (performance.now() - startedAt) / 1000 / Math.max(1, result.outcomes.length);
-          const sizes = new Map(batch.map((file) => [file.key, Number(file.size)]));
-          for (const outcome of result.outcomes) record(outcome, seconds, sizes.get(outcome.key) ?? 0);
-          if (result.outcomes.length > 0) log.info({ files: result.outcomes.length, alone: result.alone.length }, 'batch loaded');
-          singles = [...result.alone, ...alone];
-        }
-        const started = new Set(batch.map((file) => file.id));
-        for (const file of singles) {
-          if (!started.has(file.id)) context.onFileStarted?.(file.key);
-          const startedAt = performance.now();
-          const outcome = context.signal?.aborted ? await giveBack(file, owner) : await processFile(fileContext, file, owner, run);
-          record(outcome, (performance.now() - startedAt) / 1000, Number(file.size));
-        }
+        await processClaim(fileContext, claimed, plan.batch && claimed.length >= 2, owner, run, {
+          onStarted: (file) => context.onFileStarted?.(file.key),
+          onOutcome: (outcome, seconds, file) => record(outcome, seconds, Number(file.size)),
+        });
       } finally {
         clearInterval(renewal);
       }
     }
-  };
-  /** A claimed file not started when ferry began to stop: its lease given back at once. */
-  const giveBack = async (file: FileVersionRecord, owner: string): Promise<FileOutcome> => {
-    await releaseClaims(pool, [file.id], owner).catch(() => {});
-    return { kind: 'interrupted', key: file.key };
   };
   await Promise.all(Array.from({ length: config.concurrency }, worker));
 }

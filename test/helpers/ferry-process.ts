@@ -144,3 +144,9 @@ export function watchHealth(url: string, everyMs = 200): HealthWatch {
     stop: () => clearInterval(timer),
   };
 }
+
+/** Environment for a ferry whose reader processes abort on files whose key contains `keyPart` (see abort-reader-hook.ts). */
+export function abortingReaderEnv(keyPart: string): Record<string, string> {
+  const hook = new URL('./abort-reader-hook.ts', import.meta.url).href;
+  return { FERRY_TEST_READER_ABORT_ON: keyPart, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${hook}`.trim() };
+}

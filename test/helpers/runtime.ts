@@ -5,6 +5,7 @@ import { after, before, beforeEach } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig, resolveConfig } from '../../src/config/index.ts';
 import type { Pool } from '../../src/postgres/index.ts';
+import type { ReaderOptions } from '../../src/readers/index.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { type RunSummary, runPipeline } from '../../src/worker/index.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -23,6 +24,8 @@ export interface TestRuntimeOptions {
    * repository's `.ferry-test/` so that its imports (`nodejs-polars`, `ferry`) resolve.
    */
   readonly configSource?: string;
+  /** Switches for the reader processes (e.g. rows per slice, to test rules across slices). */
+  readonly readers?: ReaderOptions;
 }
 
 export async function openTestRuntime(options: TestRuntimeOptions): Promise<Runtime> {
@@ -32,10 +35,14 @@ export async function openTestRuntime(options: TestRuntimeOptions): Promise<Runt
     const dir = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'config-'));
     const file = path.join(dir, 'ferry.config.ts');
     fs.writeFileSync(file, options.configSource);
-    return openRuntime(await loadConfig({ cwd: dir, env: { ...process.env, ...env }, flags: { config: file } }), silentLog);
+    return openRuntime(await loadConfig({ cwd: dir, env: { ...process.env, ...env }, flags: { config: file } }), silentLog, readersOf(options));
   }
   const config = resolveConfig(options.raw ?? {}, { cwd: process.cwd(), env, flags: {}, configFile: null });
-  return openRuntime(config, silentLog);
+  return openRuntime(config, silentLog, readersOf(options));
+}
+
+function readersOf(options: TestRuntimeOptions): { readers?: { reader: ReaderOptions } } {
+  return options.readers === undefined ? {} : { readers: { reader: options.readers } };
 }
 
 /** Runs the runtime's first pipeline once, as a manual run. */

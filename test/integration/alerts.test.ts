@@ -87,7 +87,9 @@ before(async () => {
   fs.mkdirSync(inbox);
   fs.writeFileSync(
     path.join(project, 'ferry.config.ts'),
+    // A short lease (files' and, so, alert deliveries'): a killed sender's alert is taken over soon.
     `export default {
+  leaseDuration: '2s',
   alerts: [{ url: process.env.ALERT_URL, format: 'json', on: ['file.quarantined', 'pipeline.late', 'pipeline.recovered'], cooldown: '0s' }],
   pipelines: { orders: { source: { glob: '*.parquet' }, sink: { table: 'orders' }, schedule: '1s', expectEvery: '3s' } },
 };
@@ -101,7 +103,7 @@ after(async () => {
   await db?.drop();
 });
 
-const env = () => ({ DATABASE_URL: db.url, FERRY_STORAGE: inbox, ALERT_URL: receiver.url, FERRY_TEST_ALERT_LEASE_MS: '2000', FERRY_LOG_FORMAT: 'json' });
+const env = () => ({ DATABASE_URL: db.url, FERRY_STORAGE: inbox, ALERT_URL: receiver.url, FERRY_LOG_FORMAT: 'json' });
 /** Files land whole (written aside, then renamed in): a half-written file would be a version of its own. */
 const land = (name: string, write: (file: string) => void) => {
   const aside = path.join(project, `.landing-${name}`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { buildHttpApp } from '../../src/http/index.ts';
+import type { ReaderOptions } from '../../src/readers/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { runOnce, useTestRuntime } from '../helpers/runtime.ts';
 
@@ -49,10 +50,10 @@ function orders(): pl.DataFrame {
   ]);
 }
 
-async function load(checks: unknown[], sink: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+async function load(checks: unknown[], sink: Record<string, unknown> = {}, readers: ReaderOptions = {}) {
   return runOnce(
     await test.open({
-      env,
+      readers,
       raw: { pipelines: { orders: { source: { glob: '*.parquet', modifiedWithin: null }, checks, sink: { table: 'orders', ...sink } } } },
     }),
   );
@@ -163,7 +164,7 @@ describe('checks', () => {
         { rule: 'unique', columns: ['id'] },
       ],
       {},
-      { FERRY_TEST_SLICE_ROWS: '300' },
+      { sliceRows: 300 },
     );
     const file = await ledger();
     assert.equal(file.status, 'quarantined');
@@ -172,7 +173,7 @@ describe('checks', () => {
     assert.equal((await results(file.id))['range(amount)']?.outcome, 'rejected');
 
     await test.db.pool.query('TRUNCATE ferry_files, ferry_runs RESTART IDENTITY CASCADE');
-    await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject' }], {}, { FERRY_TEST_SLICE_ROWS: '300' });
+    await load([{ rule: 'range', column: 'amount', min: 0, action: 'reject' }], {}, { sliceRows: 300 });
     const sliced = await ledger();
     assert.equal(sliced.status, 'processed');
     assert.equal(Number(sliced.rows), ROWS - 3);
@@ -406,7 +407,7 @@ describe('the cast rule: values that do not fit source.schema', () => {
     ]).writeParquet(path.join(test.inbox, 'codes.parquet'));
     await runOnce(
       await test.open({
-        env: { FERRY_TEST_SLICE_ROWS: '30' },
+        readers: { sliceRows: 30 },
         raw: {
           pipelines: {
             codes: {

@@ -5,17 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { from as copyFrom } from 'pg-copy-streams';
-import {
-  binaryExpression,
-  binaryKind,
-  COPY_BINARY_HEADER,
-  COPY_BINARY_TRAILER,
-  type CopyParts,
-  CopySideError,
-  copyExpression,
-  copyFrame,
-  encodeNumeric,
-} from '../../src/load/index.ts';
+import { binaryExpression, copyExpression } from '../../src/frame/index.ts';
+import { binaryKind, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, type CopyParts, CopySideError, copyFrame, encodeNumeric } from '../../src/load/index.ts';
 import { outputColumns } from '../../src/polars/index.ts';
 import type { PoolClient } from '../../src/postgres/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

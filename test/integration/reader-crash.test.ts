@@ -1,7 +1,7 @@
 /**
- * Crash isolation with real processes: a reader process aborts while it reads one file (the
- * test-only switch FERRY_TEST_READER_ABORT_ON makes it call process.abort(), as a native
- * Polars panic does). The service stays up, every other file is loaded, the file is
+ * Crash isolation with real processes: a reader process aborts while it reads one file (a
+ * test-only module loaded into ferry's processes makes it call process.abort(), as a native
+ * Polars panic does; see helpers/abort-reader-hook.ts). The service stays up, every other file is loaded, the file is
  * quarantined as a poison file with its reason, and a restart does not bring the crash back.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startFerry, waitFor, watchHealth } from '../helpers/ferry-process.ts';
+import { abortingReaderEnv, startFerry, waitFor, watchHealth } from '../helpers/ferry-process.ts';
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 
 const GOOD = 12;
@@ -28,7 +28,7 @@ before(async () => {
     path.join(project, 'ferry.config.ts'),
     "export default { concurrency: 2, retry: { baseDelay: '100ms', maxDelay: '200ms' }, pipelines: { load: { schedule: '1s', sink: { table: 'loaded' } } } };\n",
   );
-  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, FERRY_TEST_READER_ABORT_ON: 'poison' };
+  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, ...abortingReaderEnv('poison') };
 });
 after(async () => {
   await db.drop();
@@ -54,6 +54,12 @@ describe('reader crash', () => {
       assert.equal(poison.error_step, 'read');
       assert.match(poison.error, /the reader process was killed by SIGABRT while reading poison\.parquet/);
       assert.match(poison.error, /limits\.maxReaderCrashes/);
+      // Polars ran only in the reader processes: the service never mapped its native library.
+      if (process.platform === 'linux') {
+        const maps = fs.readFileSync(`/proc/${ferry.child.pid}/maps`, 'utf8');
+        assert.doesNotMatch(maps, /nodejs-polars/, 'the service process loaded nodejs-polars');
+        assert.match(maps, /node/, 'the service process maps were read');
+      }
       await waitFor('every good file processed', async () => {
         const rows = await fileRows();
         return rows.filter((row) => row.status === 'processed').length === GOOD ? true : undefined;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
-import { footerProblem, readFooter } from '../../src/read/parquet-footer.ts';
+import { footerProblem, readFooter } from '../../src/formats/parquet-footer.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { column, footer, rowGroup } from '../helpers/parquet-footer-writer.ts';
 

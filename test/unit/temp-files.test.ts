@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { coerceError, databaseErrorCode, errorEntry } from '../../src/errors/index.ts';
+import { relayRoot, STALE_AFTER_MS, sweepStaleTempDirs, tempRoots } from '../../src/formats/temp-files.ts';
 import { polarsErrorCode } from '../../src/polars/index.ts';
-import { relayRoot, STALE_AFTER_MS, sweepStaleTempDirs, tempRoots } from '../../src/read/temp-files.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 describe('temp folders', () => {

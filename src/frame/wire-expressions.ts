@@ -7,8 +7,8 @@
  * frames the bytes (pg-binary.ts).
  */
 import pl from 'nodejs-polars';
+import { binaryKind, POSTGRES_EPOCH_DAYS, POSTGRES_EPOCH_MICROS } from '../load/index.ts';
 import { type FrameColumn, postgresType } from '../postgres/index.ts';
-import { binaryKind, POSTGRES_EPOCH_DAYS, POSTGRES_EPOCH_MICROS } from './pg-binary.ts';
 
 /** The lineage values written with every row when lineage is on. */
 export interface LineageValues {

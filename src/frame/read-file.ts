@@ -6,22 +6,28 @@
 import { Readable } from 'node:stream';
 import pl from 'nodejs-polars';
 import { errorMessage, FerryError } from '../errors/index.ts';
-import { float16Decoded, type InferredText, listLevelEntries, polarsErrorCode, polarsMessage, saturatedTimestamps } from '../polars/index.ts';
-import type { ObjectStore } from '../storage/index.ts';
-import { describeFormat, type OpenedFrame, openFrame, type ReadOptions, readOptionsFor, type SourceFormat } from './open-frame.ts';
-import { checkFileSize, checkParquetFooter, type ParquetObject } from './parquet-envelope.ts';
-import type { FooterInfo } from './parquet-footer.ts';
-import { gzipPagesReadable } from './parquet-pages.ts';
 import {
+  checkFileSize,
+  checkParquetFooter,
   declaredLeafValues,
+  describeFormat,
+  type FooterInfo,
+  findInvalidUtf8,
+  gzipPagesReadable,
   type LegacyList,
   legacyRefusal,
+  type ParquetObject,
+  type ReadOptions,
+  readOptionsFor,
   refuseUnreadableSchema,
+  type SourceFormat,
   type SpecialColumns,
   specialColumns,
   unknownLogicalTypes,
-} from './parquet-schema.ts';
-import { findInvalidUtf8 } from './utf8.ts';
+} from '../formats/index.ts';
+import { float16Decoded, type InferredText, listLevelEntries, polarsErrorCode, polarsMessage, saturatedTimestamps } from '../polars/index.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { type OpenedFrame, openFrame } from './open-frame.ts';
 
 export interface ReadLimits {
   readonly maxFileSize: number;

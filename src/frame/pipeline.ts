@@ -1,45 +1,43 @@
 /**
- * What a reader process does with a file: the stages read → transform → check that need
- * Polars, and the writes of rows for COPY. Runs only in reader processes, where a native
- * crash costs one file, never the service.
+ * What a reader process does with files: the stages that need Polars — read → cast →
+ * transform → check — and the writes of rows for COPY, behind the reader API
+ * (readers/protocol.ts). Runs only in reader processes, where a native crash costs one file,
+ * never the service.
+ *
+ * One pipeline for every path: a file is opened (read, cast, transformed, its columns checked)
+ * as a job; its parts are written (with checks, each part's rows through the rules in the same
+ * pass); the last part's write also brings the file rules' tallies. A batch of small files is
+ * the same jobs, each read whole, written together as one stream.
  */
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
-import {
-  type CheckedRows,
-  type CheckResult,
-  castRows,
-  castsFor,
-  checkColumns,
-  checkRows,
-  evaluateChecks,
-  FileRuleState,
-  mergeTallies,
-  type PartResult,
-  type ResolvedCheck,
-  type RuleTally,
-} from '../check/index.ts';
+import { type CheckResult, checkColumns, evaluateChecks, mergeTallies, type PartResult, type ResolvedCheck, type RuleTally } from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
-import { LINEAGE_COLUMNS, type WireSpec, wireExpressions } from '../load/index.ts';
+import { compareDecoded, type DeclaredCounts, DecodedCounts, declaredCounts, describeFormat } from '../formats/index.ts';
+import { LINEAGE_COLUMNS, type WireSpec } from '../load/index.ts';
 import { bytesPerRow, dataFrameColumns, outputColumns, polarsMessage } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 import {
-  compareDecoded,
-  type DeclaredCounts,
-  DecodedCounts,
-  declaredCounts,
-  describeFormat,
-  type ReadFile,
-  readFailure,
-  readFile,
-  readWhole,
-} from '../read/index.ts';
+  type Counted,
+  type EachResult,
+  type FileRef,
+  type FileWritten,
+  type OpenResult,
+  type PreviewResult,
+  type ReaderArgs,
+  type ReaderHandlers,
+  type ReaderOptions,
+  serializeError,
+} from '../readers/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { applyTransform, type TransformSpec } from '../transform/index.ts';
-import { type BatchFileResult, type EachResult, type FileRef, type OpenResult, type PreviewResult, serializeError } from './protocol.ts';
+import { castRows, castsFor } from './cast-rows.ts';
+import { type CheckedRows, checkRows, FileRuleState } from './check-frame.ts';
+import { type ReadFile, readFailure, readFile, readWhole } from './read-file.ts';
+import { wireExpressions } from './wire-expressions.ts';
 
 /** What the checks of one file need, whatever path it takes (load, count, preview). */
 interface CheckContext {
@@ -86,23 +84,107 @@ interface OpenJob {
 const SLICE_BYTES = 16 * 2 ** 20;
 /** The fewest rows in a slice. */
 const MIN_SLICE_ROWS = 65_536;
-/** For tests of rules across slices only: this many rows per slice, whatever their size. */
-const TEST_SLICE_ROWS = Number(process.env.FERRY_TEST_SLICE_ROWS ?? 0);
 
-export class FrameJobs {
+/**
+ * The reader API's handlers (see readers/protocol.ts), over the files a reader has open. One
+ * instance per reader process, made once its config is loaded.
+ */
+export class FramePipeline implements ReaderHandlers {
   private readonly jobs = new Map<number, OpenJob>();
   private readonly config: ResolvedConfig;
   private readonly store: ObjectStore;
+  private readonly options: ReaderOptions;
 
-  constructor(config: ResolvedConfig, store: ObjectStore) {
+  constructor(config: ResolvedConfig, store: ObjectStore, options: ReaderOptions = {}) {
     this.config = config;
     this.store = store;
+    this.options = options;
+  }
+
+  /** The config is loaded by the reader process before this pipeline exists (see serve.ts). */
+  async init(): Promise<null> {
+    return null;
+  }
+
+  async open({ pipeline, files, whole }: ReaderArgs<'open'>): Promise<EachResult<OpenResult>[]> {
+    return eachSettled(files, ({ job, file }) => this.openJob(job, this.pipeline(pipeline), file, whole));
+  }
+
+  async write({ jobs, part, target, wire, rejectsDir }: ReaderArgs<'write'>): Promise<FileWritten[]> {
+    const opens = jobs.map((job) => this.job(job));
+    if (opens.length === 1) return [await this.writePart(opens[0] as OpenJob, part, target, wire, rejectsDir)];
+    if (part !== 0 || opens.some((open) => open.parts.length !== 1)) throw new FerryError('INTERNAL', 'files written together must be of one part each');
+    return this.writeTogether(opens, target, wire, rejectsDir);
+  }
+
+  async count({ pipeline, files }: ReaderArgs<'count'>): Promise<EachResult<Counted>[]> {
+    const resolved = this.pipeline(pipeline);
+    return eachSettled(files, (file) => (resolved.checks.length > 0 ? this.countChecked(resolved, file) : this.countRows(resolved, file)));
+  }
+
+  async close({ jobs }: ReaderArgs<'close'>): Promise<null> {
+    for (const job of jobs) {
+      const open = this.jobs.get(job);
+      this.jobs.delete(job);
+      await open?.read.opened.dispose();
+    }
+    return null;
+  }
+
+  async preview({ pipeline: name, file, rows, checks: withChecks }: ReaderArgs<'preview'>): Promise<PreviewResult> {
+    const pipeline = this.pipeline(name);
+    const { read, frame, columns, cast } = await this.prepare(pipeline, file);
+    const transformed = pipeline.transform.kind !== 'none';
+    try {
+      const result = await frame.collect();
+      const head = result.head(rows);
+      let checks: CheckResult[] | null = null;
+      if (withChecks && pipeline.checks.length > 0) {
+        // The rules on the whole file, as a load would run them, without loading anything.
+        const context = this.checkContext(pipeline, file, cast, null);
+        const part = await checkedPart(context, cast === null ? frame : read.opened.frame, 0);
+        checks = [...evaluateChecks(pipeline.checks, [...part.tallies, ...part.rest(), ...context.fileRules.finish(columns)], part.rows).results];
+      }
+      return {
+        format: describeFormat(read.options),
+        transformed,
+        columns,
+        rows: result.height,
+        head: jsonSafe(head.toRecords()),
+        table: head.toString(),
+        checks,
+        inferred: [
+          ...(read.opened.csv ? [{ column: null, type: 'dialect', reason: read.opened.csv.dialect.reason }] : []),
+          ...(read.opened.jsonColumns ?? []).map((column) => ({
+            column,
+            type: 'jsonb',
+            reason: 'arrays or objects in the sample: each value as the file wrote it',
+          })),
+          ...(read.opened.inferred ?? []),
+        ],
+      };
+    } catch (error) {
+      throw await readFailure(read, file.key, error, transformed);
+    } finally {
+      await read.opened.dispose();
+    }
+  }
+
+  /** Releases every open job (the reader is leaving). */
+  async closeAll(): Promise<void> {
+    await this.close({ jobs: [...this.jobs.keys()] });
   }
 
   private pipeline(name: string): ResolvedPipeline {
     const found = this.config.pipelines.find((p) => p.name === name);
     if (found === undefined) throw new FerryError('INTERNAL', `the reader has no pipeline named ${name}`);
     return found;
+  }
+
+  private job(job: number): OpenJob {
+    const open = this.jobs.get(job);
+    if (open === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job}`);
+    return open;
   }
 
   /** Read, cast, transform, the columns it gives, and the checks on them. */
@@ -139,8 +221,7 @@ export class FrameJobs {
    * Opens a file as `job`; `whole`: as one part, never in slices (a batch's small files), and a
    * plain Parquet file without transform read at once (see readWhole).
    */
-  async open(job: number, pipelineName: string, file: FileRef, whole = false): Promise<OpenResult> {
-    const pipeline = this.pipeline(pipelineName);
+  private async openJob(job: number, pipeline: ResolvedPipeline, file: FileRef, whole: boolean): Promise<OpenResult> {
     const plain = pipeline.transform.kind === 'none' && !pipeline.checks.some((check) => check.rule === 'cast');
     const eager = whole && plain ? await readWhole(this.store, file, pipeline.source, this.config.limits) : null;
     if (eager !== null) {
@@ -168,7 +249,7 @@ export class FrameJobs {
     const transformed = pipeline.transform.kind !== 'none';
     try {
       const source = cast === null ? frame : read.opened.frame;
-      const { parts, offsets } = whole ? { parts: [source], offsets: [0] } : await partsOf(source, read, transformed);
+      const { parts, offsets } = whole ? { parts: [source], offsets: [0] } : await partsOf(source, read, transformed, this.options.sliceRows ?? 0);
       const checks = pipeline.checks;
       // The rows as read are held to the footer where they are the rows loaded (no transform,
       // no cast rule): by the parent as it encodes them, or here where checks collect them.
@@ -183,26 +264,29 @@ export class FrameJobs {
   }
 
   /**
-   * Writes part `part` of an open file to `target` for COPY. With checks, the part is collected
-   * once: the row rules flag its rows, the rows failing a `reject` rule go to `rejectsTarget`
-   * (CSV: file, version, row number, rules, values as JSON) and the rest to `target`; the file
-   * rules take what they need; the tallies are returned.
+   * Writes part `part` of an open file to `target` for COPY, streamed by Polars. With checks,
+   * the part is collected once: the row rules flag its rows, the rows failing a `reject` rule
+   * go to the rejects folder (CSV: file, version, row number, rules, values as JSON) and the
+   * rest to `target`; the file rules take what they need, and after the last part give their
+   * tallies.
    */
-  async write(job: number, part: number, target: string, wire: WireSpec, rejectsTarget: string | null = null): Promise<PartResult | null> {
-    const open = this.jobs.get(job);
-    const frame = open?.parts[part];
-    if (open === undefined || frame === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job} with part ${part}`);
+  private async writePart(open: OpenJob, part: number, target: string, wire: WireSpec, rejectsDir: string | null): Promise<FileWritten> {
+    const frame = open.parts[part];
+    if (frame === undefined) throw new FerryError('INTERNAL', `the reader's job for ${open.file.key} has no part ${part}`);
     const expressions = wireOf(open, wire);
     const sink = (rows: pl.LazyDataFrame) =>
       wire.binary
         ? rows.sinkIpc(target, { compatLevel: 'oldest', compression: 'uncompressed', maintainOrder: true }).collect()
         : rows.sinkCSV(target, { includeHeader: false, maintainOrder: true }).collect();
     try {
-      if (open.context === null) {
+      const context = open.context;
+      if (context === null) {
         await sink(frame.select(...expressions));
-        return null;
+        // (The COPY counts the rows of a part streamed without checks.)
+        return { rows: null, part: null, fileTallies: null };
       }
-      const checked = await checkedPart(open.context, frame, open.offsets[part] ?? 0);
+      const last = part === open.parts.length - 1;
+      const checked = await checkedPart(context, frame, open.offsets[part] ?? 0);
       const { load, rejects } = checked;
       // The rules that decide nothing about which rows load are judged while the rows are
       // written (the write runs on Polars' threads, not this one); so are the unique rules
@@ -211,42 +295,29 @@ export class FrameJobs {
       let rest: RuleTally[];
       try {
         rest = checked.rest();
-        if (part === open.parts.length - 1) open.context.fileRules.settle();
+        if (last) context.fileRules.settle();
       } finally {
         await writing;
       }
-      const result: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies: [...checked.tallies, ...rest] };
-      if (rejects !== null) {
-        if (rejectsTarget === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects file was named');
-        await writeRejects(rejects, open.file, rejectsTarget);
+      if (rejects !== null) await writeRejects(rejects, open.file, rejectsPath(rejectsDir, part, 0));
+      let fileTallies: RuleTally[] | null = null;
+      if (last) {
+        compareContext(context);
+        fileTallies = context.fileRules.finish(open.columns);
       }
-      return result;
+      return { rows: load.height, part: { rows: checked.rows, rejected: checked.rejected, tallies: [...checked.tallies, ...rest] }, fileTallies };
     } catch (error) {
       throw await readFailure(open.read, open.file.key, error, open.transformed);
     }
   }
 
   /**
-   * Opens a batch's files, each as its job and in one part (a batch holds small files: its
-   * bytes are bounded by batch.bytes): the opened ones' columns, or each failure (that file is
-   * then tried alone, and fails there with its own error).
+   * Writes the rows of several open files (of one part each, with the same columns) to
+   * `target` as one stream, each file's rows with its own lineage; with checks, each file's
+   * rows through the rules and its rejected rows to a file of its own. A file that fails fails
+   * the write, naming itself (FerryError.file), so that it can be tried alone.
    */
-  async openMany(pipelineName: string, files: readonly { readonly job: number; readonly file: FileRef }[]): Promise<EachResult<OpenResult>[]> {
-    return eachSettled(files, ({ job, file }) => this.open(job, pipelineName, file, true));
-  }
-
-  /**
-   * Writes the rows of a batch's jobs (files of one part each, with the same columns) to
-   * `target` as one stream, each file's rows with its own lineage; with checks, each file's rows
-   * through the rules and its rejected rows to `rejectsDir/file-<i>.csv`. A file that fails
-   * fails the write, naming itself (FerryError.file), so that it can be tried alone.
-   */
-  async writeMany(jobs: readonly number[], target: string, wire: WireSpec, rejectsDir: string | null): Promise<BatchFileResult[]> {
-    const opens = jobs.map((job) => {
-      const open = this.jobs.get(job);
-      if (open === undefined || open.parts.length !== 1) throw new FerryError('INTERNAL', `the reader has no open one-part job ${job}`);
-      return open;
-    });
+  private async writeTogether(opens: readonly OpenJob[], target: string, wire: WireSpec, rejectsDir: string | null): Promise<FileWritten[]> {
     // Each file's rows to load, in memory (a batch's bytes are bounded), through its checks.
     const written = await Promise.all(
       opens.map(async (open, index) => {
@@ -255,20 +326,17 @@ export class FrameJobs {
           if (open.context === null) {
             const rows = open.whole ?? (await frame.collect());
             if (open.whole === null && open.declared !== null) compareDecoded(open.file.key, open.declared, decodedOf(rows));
-            return { rows, result: { rows: rows.height, part: null, fileTallies: [] } satisfies BatchFileResult };
+            return { rows, result: { rows: rows.height, part: null, fileTallies: null } satisfies FileWritten };
           }
           const checked = await checkedPart(open.context, frame, 0);
           compareContext(open.context);
           const tallies = [...checked.tallies, ...checked.rest()];
           open.context.fileRules.settle();
           const fileTallies = open.context.fileRules.finish(open.columns);
-          if (checked.rejects !== null) {
-            if (rejectsDir === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects folder was named');
-            await writeRejects(checked.rejects, open.file, path.join(rejectsDir, `file-${index}.csv`));
-          }
+          if (checked.rejects !== null) await writeRejects(checked.rejects, open.file, rejectsPath(rejectsDir, 0, index));
           const rows = checked.load;
           const part: PartResult = { rows: checked.rows, rejected: checked.rejected, tallies };
-          return { rows, result: { rows: rows.height, part, fileTallies } satisfies BatchFileResult };
+          return { rows, result: { rows: rows.height, part, fileTallies } satisfies FileWritten };
         } catch (error) {
           const failure = await readFailure(open.read, open.file.key, error, open.transformed);
           throw new FerryError(failure.code, failure.message, { step: failure.step, cause: failure, file: open.file.key });
@@ -308,39 +376,16 @@ export class FrameJobs {
     return written.map((each) => each.result);
   }
 
-  /** The rows of a batch's files for the row-count sink (with checks, their tallies): each count, or its error. */
-  async countMany(pipelineName: string, files: readonly FileRef[]): Promise<EachResult<{ rows: number; tallies: RuleTally[] | null }>[]> {
-    return eachSettled(files, (file) => this.count(pipelineName, file));
-  }
-
-  /** The file rules' tallies, once every part was written. */
-  finish(job: number): RuleTally[] {
-    const open = this.jobs.get(job);
-    if (open === undefined) throw new FerryError('INTERNAL', `the reader has no open job ${job}`);
-    if (open.context !== null) compareContext(open.context);
-    return open.context?.fileRules.finish(open.columns) ?? [];
-  }
-
-  async close(job: number): Promise<void> {
-    const open = this.jobs.get(job);
-    this.jobs.delete(job);
-    await open?.read.opened.dispose();
-  }
-
-  /**
-   * A file's rows for the row-count sink. With checks the rows are read (in slices, for a large
-   * Parquet file) and every rule's tallies come back with the count.
-   */
-  async count(pipelineName: string, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] | null }> {
-    const pipeline = this.pipeline(pipelineName);
-    if (pipeline.checks.length > 0) return this.countChecked(pipeline, file);
-    return { rows: await this.countRows(pipeline, file), tallies: null };
-  }
-
-  private async countChecked(pipeline: ResolvedPipeline, file: FileRef): Promise<{ rows: number; tallies: RuleTally[] }> {
+  /** A file's rows and every rule's tallies: the rows are read (in slices, for a large Parquet file). */
+  private async countChecked(pipeline: ResolvedPipeline, file: FileRef): Promise<Counted> {
     const { read, frame, columns, cast } = await this.prepare(pipeline, file);
     try {
-      const { parts, offsets } = await partsOf(cast === null ? frame : read.opened.frame, read, pipeline.transform.kind !== 'none');
+      const { parts, offsets } = await partsOf(
+        cast === null ? frame : read.opened.frame,
+        read,
+        pipeline.transform.kind !== 'none',
+        this.options.sliceRows ?? 0,
+      );
       const context = this.checkContext(pipeline, file, cast, null);
       const partTallies: RuleTally[][] = [];
       let rows = 0;
@@ -357,60 +402,18 @@ export class FrameJobs {
     }
   }
 
-  private async countRows(pipeline: ResolvedPipeline, file: FileRef): Promise<number> {
+  /** A file's rows, from its footer where it has one. */
+  private async countRows(pipeline: ResolvedPipeline, file: FileRef): Promise<Counted> {
     const read = await readFile(this.store, file, pipeline.source, this.config.limits, pipeline.transform.kind !== 'none');
     try {
-      if (read.footer !== null) return read.footer.rows;
+      if (read.footer !== null) return { rows: read.footer.rows, tallies: null };
       const result = await read.opened.frame.select(pl.len().alias('rows')).collect();
-      return Number(result.getColumn('rows').get(0));
+      return { rows: Number(result.getColumn('rows').get(0)), tallies: null };
     } catch (error) {
       throw await readFailure(read, file.key, error, false);
     } finally {
       await read.opened.dispose();
     }
-  }
-
-  async preview(pipelineName: string, file: FileRef, rows: number, withChecks = false): Promise<PreviewResult> {
-    const pipeline = this.pipeline(pipelineName);
-    const { read, frame, columns, cast } = await this.prepare(pipeline, file);
-    const transformed = pipeline.transform.kind !== 'none';
-    try {
-      const result = await frame.collect();
-      const head = result.head(rows);
-      let checks: CheckResult[] | null = null;
-      if (withChecks && pipeline.checks.length > 0) {
-        // The rules on the whole file, as a load would run them, without loading anything.
-        const context = this.checkContext(pipeline, file, cast, null);
-        const part = await checkedPart(context, cast === null ? frame : read.opened.frame, 0);
-        checks = [...evaluateChecks(pipeline.checks, [...part.tallies, ...part.rest(), ...context.fileRules.finish(columns)], part.rows).results];
-      }
-      return {
-        format: describeFormat(read.options),
-        transformed,
-        columns,
-        rows: result.height,
-        head: jsonSafe(head.toRecords()),
-        table: head.toString(),
-        checks,
-        inferred: [
-          ...(read.opened.csv ? [{ column: null, type: 'dialect', reason: read.opened.csv.dialect.reason }] : []),
-          ...(read.opened.jsonColumns ?? []).map((column) => ({
-            column,
-            type: 'jsonb',
-            reason: 'arrays or objects in the sample: each value as the file wrote it',
-          })),
-          ...(read.opened.inferred ?? []),
-        ],
-      };
-    } catch (error) {
-      throw await readFailure(read, file.key, error, transformed);
-    } finally {
-      await read.opened.dispose();
-    }
-  }
-
-  async closeAll(): Promise<void> {
-    for (const job of [...this.jobs.keys()]) await this.close(job);
   }
 }
 
@@ -579,6 +582,12 @@ async function writeRejects(rejects: pl.DataFrame, file: FileRef, target: string
 /** Rejected rows of a part written as CSV in JavaScript, not by a Polars query. */
 const JS_REJECTS_ROWS = 10_000;
 
+/** Where a part's (or a batch file's) rejected rows go: one CSV file each, loaded in this order (see load/load-table.ts). */
+function rejectsPath(dir: string | null, part: number, file: number): string {
+  if (dir === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects folder was named');
+  return path.join(dir, `part-${part}-file-${file}.csv`);
+}
+
 /** A CSV field, quoted (PostgreSQL's CSV COPY reads a quoted empty string as '', not NULL). */
 function csvField(value: string): string {
   return `"${value.replaceAll('"', '""')}"`;
@@ -598,10 +607,15 @@ async function eachSettled<T, R>(items: readonly T[], work: (item: T) => Promise
 }
 
 /** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */
-async function partsOf(frame: pl.LazyDataFrame, read: ReadFile, transformed: boolean): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
+async function partsOf(
+  frame: pl.LazyDataFrame,
+  read: ReadFile,
+  transformed: boolean,
+  sliceRows: number,
+): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
   // A file no larger than the smallest slice is one part, without sampling its rows' size.
-  const sliced = !transformed && read.footer !== null && (read.footer.rows > MIN_SLICE_ROWS || TEST_SLICE_ROWS > 0);
-  return sliced && read.footer !== null ? sliceRows(frame, read.footer.rows) : { parts: [frame], offsets: [0] };
+  const sliced = !transformed && read.footer !== null && (read.footer.rows > MIN_SLICE_ROWS || sliceRows > 0);
+  return sliced && read.footer !== null ? slicesOf(frame, read.footer.rows, sliceRows) : { parts: [frame], offsets: [0] };
 }
 
 /**
@@ -611,10 +625,10 @@ async function partsOf(frame: pl.LazyDataFrame, read: ReadFile, transformed: boo
  * 2 GiB file that read-ahead alone passed 1.5 GB. A transform sees the whole file in one query
  * (an aggregate over slices would be wrong), so for transformed files memory is Polars' own.
  */
-async function sliceRows(frame: pl.LazyDataFrame, total: number): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
+async function slicesOf(frame: pl.LazyDataFrame, total: number, sliceRows: number): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
   const sample = await frame.head(4096).collect();
   const perRow = Math.max(8, bytesPerRow(sample) ?? 256);
-  const rows = TEST_SLICE_ROWS > 0 ? TEST_SLICE_ROWS : Math.min(4_000_000, Math.max(MIN_SLICE_ROWS, Math.floor(SLICE_BYTES / perRow)));
+  const rows = sliceRows > 0 ? sliceRows : Math.min(4_000_000, Math.max(MIN_SLICE_ROWS, Math.floor(SLICE_BYTES / perRow)));
   const parts: pl.LazyDataFrame[] = [];
   const offsets: number[] = [];
   for (let offset = 0; offset < total; offset += rows) {

@@ -6,10 +6,10 @@
  * the file. Row numbers are the file's rows as read.
  */
 import pl from 'nodejs-polars';
+import type { PartResult, ResolvedCheck, RuleTally } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { dataFrameColumns, lenientCast } from '../polars/index.ts';
-import { arrayElement, type PartResult, ROW, type RuleTally, samplesOf } from './check-frame.ts';
-import type { ResolvedCheck } from './rules.ts';
+import { arrayElement, ROW, samplesOf } from './check-frame.ts';
 
 const FAILS = (index: number) => `__ferry_cast_${index}`;
 const ANY = '__ferry_cast_any';

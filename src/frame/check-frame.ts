@@ -8,27 +8,9 @@
  * is written, so that a rule on the whole file sees the whole file, however it is sliced.
  */
 import pl from 'nodejs-polars';
+import { MAX_SAMPLES, type ResolvedCheck, type RuleTally } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { type FrameColumn, postgresType } from '../postgres/index.ts';
-import type { ResolvedCheck } from './rules.ts';
-
-/** At most this many sample values are kept per rule. */
-export const MAX_SAMPLES = 20;
-
-/** What one rule found in a file (or a part of it). */
-export interface RuleTally {
-  readonly id: string;
-  failing: number;
-  samples: unknown[];
-  /** A file rule's own note, e.g. the newest value a freshness rule saw. */
-  detail: string | null;
-}
-
-export interface PartResult {
-  readonly rows: number;
-  readonly rejected: number;
-  readonly tallies: readonly RuleTally[];
-}
 
 /** The expression that is true on the rows that fail a row rule (nulls pass, except for notNull). */
 export function failureExpression(check: ResolvedCheck): pl.Expr {
