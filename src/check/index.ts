@@ -21,6 +21,7 @@ export {
 export {
   CHECK_ACTIONS,
   type CheckAction,
+  type CheckExpression,
   type CheckInput,
   exceeds,
   FILE_RULES,

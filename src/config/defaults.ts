@@ -44,7 +44,7 @@ export const DEFAULTS = {
     batch: { files: 100, bytes: '16MiB' },
   },
   /** Each table sink (`sink: { table }`). */
-  tableSink: { mode: 'append', schemaDrift: 'evolve' },
+  tableSink: { mode: 'append', lineage: false, schemaDrift: 'evolve' },
   /** The time window of a row-count pipeline (`source.modifiedWithin`); a table pipeline has none. */
   rowCountWindow: '24h',
   /** The time zone of a cron schedule (`schedule.timezone`). */

@@ -16,8 +16,12 @@ import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/i
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
 import { DEFAULTS } from './defaults.ts';
+import type { ConfigInput } from './schema.ts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
-import { type FerryConfigInput, LINEAGE_COLUMNS, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
+import { LINEAGE_COLUMNS, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
+
+/** One pipeline as the schema accepts it. */
+type PipelineInput = NonNullable<ConfigInput['pipelines']>[string];
 
 /** The least memory a reader process starts with (see limits.readerMemory; measured: at 512 MiB Node dies at start). */
 const MIN_READER_MEMORY = 1024 ** 3;
@@ -46,8 +50,8 @@ function schemaModule(): typeof import('./schema.ts') {
 export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedConfig {
   const { cwd, env, flags, configFile } = context;
   const where = configFile === null ? 'config' : path.basename(configFile);
-  let input: FerryConfigInput;
-  if (context.trusted === true) input = (raw ?? {}) as FerryConfigInput;
+  let input: ConfigInput;
+  if (context.trusted === true) input = (raw ?? {}) as ConfigInput;
   else {
     const { configSchema, describeIssue } = schemaModule();
     const parsed = configSchema.safeParse(raw, { reportInput: true });
@@ -252,7 +256,8 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
     schema: sink.schema ?? null,
     mode,
     key,
-    lineage: sink.lineage ?? mode === 'replace',
+    // Replace mode finds a file's earlier rows by their lineage: on there (false is refused above).
+    lineage: sink.lineage ?? (mode === 'replace' || DEFAULTS.tableSink.lineage),
     schemaDrift: sink.schemaDrift ?? DEFAULTS.tableSink.schemaDrift,
     rejects: sink.rejects ?? `${sink.table}_rejects`.slice(0, 63),
   };
@@ -272,7 +277,7 @@ function scheduleIntervalMs(schedule: Schedule): number {
   return Math.max(1_000, nextFireTime(schedule, first).getTime() - first.getTime());
 }
 
-function resolveAlerts(input: FerryConfigInput, duration: (field: string, text: string) => number): { alerts: AlertDestination[]; alertsOff: string[] } {
+function resolveAlerts(input: ConfigInput, duration: (field: string, text: string) => number): { alerts: AlertDestination[]; alertsOff: string[] } {
   const alerts: AlertDestination[] = [];
   const alertsOff: string[] = [];
   (input.alerts ?? []).forEach((alert, index) => {
