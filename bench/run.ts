@@ -40,7 +40,7 @@ import pl from 'nodejs-polars';
 import pg from 'pg';
 import { tableColumnsFor } from '../src/load/index.ts';
 import { outputColumns } from '../src/polars/index.ts';
-import { createTableSql, startEmbeddedDatabase } from '../src/postgres/index.ts';
+import { createTableSql, startEmbeddedDatabase, TYPE_PARSERS } from '../src/postgres/index.ts';
 import { runScale } from './scale.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -301,7 +301,7 @@ async function main(): Promise<void> {
   }
 
   const db = await database();
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: db.url, types: TYPE_PARSERS });
   await client.connect();
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
   fs.chmodSync(cwd, 0o755);

@@ -20,7 +20,7 @@ import pl from 'nodejs-polars';
 import pg from 'pg';
 import { discoverFiles } from '../src/discover/index.ts';
 import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
-import { migrate } from '../src/postgres/index.ts';
+import { migrate, TYPE_PARSERS } from '../src/postgres/index.ts';
 import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
 
@@ -126,7 +126,7 @@ const objectKey = (i: number) => `day-${String(Math.floor(i / 1000)).padStart(4,
 async function discovery(context: ScaleContext): Promise<string[]> {
   const { client } = context;
   await migrate(client);
-  const pool = new pg.Pool({ connectionString: context.db.url, max: 4 });
+  const pool = new pg.Pool({ connectionString: context.db.url, max: 4, types: TYPE_PARSERS });
   const lines = [
     `### Discovery: ${OBJECTS.toLocaleString('en')} objects in the ledger, ${NEW_OBJECTS} new`,
     '',

@@ -19,6 +19,7 @@ export {
 export {
   CHECK_ACTIONS,
   type CheckAction,
+  type CheckExpression,
   type CheckInput,
   exceeds,
   FILE_RULES,

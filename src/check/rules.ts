@@ -49,26 +49,39 @@ export type CheckInput =
   | (RuleBase & { readonly rule: 'freshness'; readonly column: string; readonly within: string })
   | (RuleBase & { readonly rule: 'columns'; readonly required?: readonly string[]; readonly types?: Readonly<Record<string, string>> });
 
-export interface ResolvedCheck {
+/** What every resolved rule has, whatever it checks. */
+interface ResolvedRule<Rule extends RuleName, Kind extends 'row' | 'file'> {
   readonly id: string;
-  readonly rule: RuleName;
-  readonly kind: 'row' | 'file';
+  readonly rule: Rule;
+  readonly kind: Kind;
   readonly action: CheckAction;
   readonly warnIf: Threshold;
   readonly errorIf: Threshold | null;
   /** The columns the rule reads (its samples are their values). */
   readonly columns: readonly string[];
-  readonly min: number | null;
-  readonly max: number | null;
-  readonly values: readonly (string | number | boolean)[];
-  readonly pattern: string | null;
-  readonly withinMs: number | null;
-  readonly required: readonly string[];
-  readonly types: Readonly<Record<string, string>>;
-  readonly expr: CheckExpression | null;
   /** Sample values kept per rule (0: none: `checks: { samples: 0, rules }`). */
   readonly samples: number;
 }
+
+/** At least `min`, at most `max` (null: no bound; at least one is set). */
+interface Bounds {
+  readonly min: number | null;
+  readonly max: number | null;
+}
+
+/** A rule as ferry runs it, tagged by `rule`: each carries exactly the fields its rule reads. */
+export type ResolvedCheck =
+  | ResolvedRule<'notNull', 'row'>
+  | (ResolvedRule<'range', 'row'> & Bounds)
+  | (ResolvedRule<'length', 'row'> & Bounds)
+  | (ResolvedRule<'accepted', 'row'> & { readonly values: readonly (string | number | boolean)[] })
+  | (ResolvedRule<'regex', 'row'> & { readonly pattern: string })
+  | (ResolvedRule<'expression', 'row'> & { readonly expr: CheckExpression })
+  | ResolvedRule<'cast', 'row'>
+  | ResolvedRule<'unique', 'file'>
+  | (ResolvedRule<'rowCount', 'file'> & Bounds)
+  | (ResolvedRule<'freshness', 'file'> & { readonly withinMs: number })
+  | (ResolvedRule<'columns', 'file'> & { readonly required: readonly string[]; readonly types: Readonly<Record<string, string>> });
 
 export function isRowRule(rule: string): boolean {
   return (ROW_RULES as readonly string[]).includes(rule);
@@ -119,10 +132,9 @@ function resolveCheck(
   input: CheckInput,
   problem: (field: string, message: string) => void,
   sourceSchema: Readonly<Record<string, string>>,
-): Omit<ResolvedCheck, 'samples'> {
-  const kind = isRowRule(input.rule) ? 'row' : 'file';
+): DistributiveOmit<ResolvedCheck, 'samples'> {
   const action = input.action ?? 'quarantine';
-  if (kind === 'file' && action === 'reject')
+  if (!isRowRule(input.rule) && action === 'reject')
     problem(`${field}.action`, `${input.rule} judges the whole file: use warn or quarantine (reject keeps single rows aside)`);
   const threshold = (name: 'warnIf' | 'errorIf', value: number | string | undefined): Threshold | null => {
     if (value === undefined) return null;
@@ -133,8 +145,10 @@ function resolveCheck(
   const warnIf = threshold('warnIf', input.warnIf) ?? { count: 0 };
   const errorIf = threshold('errorIf', input.errorIf) ?? (action === 'quarantine' ? { count: 0 } : null);
 
-  const base = { kind, action, warnIf, errorIf, min: null, max: null, values: [], pattern: null, withinMs: null, required: [], types: {}, expr: null } as const;
-  const minMax = (min: number | undefined, max: number | undefined) => {
+  const row = { kind: 'row', action, warnIf, errorIf } as const;
+  const file = { kind: 'file', action, warnIf, errorIf } as const;
+  const id = (derived: string) => input.name ?? derived;
+  const minMax = (min: number | undefined, max: number | undefined): Bounds => {
     if (min === undefined && max === undefined) problem(field, `${input.rule} needs min, max or both`);
     if (min !== undefined && max !== undefined && min > max) problem(`${field}.min`, `min ${min} is above max ${max}`);
     return { min: min ?? null, max: max ?? null };
@@ -143,38 +157,27 @@ function resolveCheck(
     if (columns.length === 0) problem(`${field}.columns`, 'names no column');
     return columns;
   };
-  let check: Omit<ResolvedCheck, 'id' | 'samples'>;
-  let derived: string;
   switch (input.rule) {
     case 'notNull':
+      return { ...row, id: id(`notNull(${input.columns.join(',')})`), rule: 'notNull', columns: columnsOf(input.columns) };
     case 'unique':
-      check = { ...base, rule: input.rule, columns: columnsOf(input.columns) };
-      derived = `${input.rule}(${input.columns.join(',')})`;
-      break;
+      return { ...file, id: id(`unique(${input.columns.join(',')})`), rule: 'unique', columns: columnsOf(input.columns) };
     case 'range':
     case 'length':
-      check = { ...base, rule: input.rule, columns: [input.column], ...minMax(input.min, input.max) };
-      derived = `${input.rule}(${input.column})`;
-      break;
+      return { ...row, id: id(`${input.rule}(${input.column})`), rule: input.rule, columns: [input.column], ...minMax(input.min, input.max) };
     case 'accepted':
       if (input.values.length === 0) problem(`${field}.values`, 'lists no value');
-      check = { ...base, rule: 'accepted', columns: [input.column], values: input.values };
-      derived = `accepted(${input.column})`;
-      break;
+      return { ...row, id: id(`accepted(${input.column})`), rule: 'accepted', columns: [input.column], values: input.values };
     case 'regex':
       try {
         new RegExp(input.pattern);
       } catch (error) {
         problem(`${field}.pattern`, `is not a regular expression: ${(error as Error).message}`);
       }
-      check = { ...base, rule: 'regex', columns: [input.column], pattern: input.pattern };
-      derived = `regex(${input.column})`;
-      break;
+      return { ...row, id: id(`regex(${input.column})`), rule: 'regex', columns: [input.column], pattern: input.pattern };
     case 'expression':
       if (input.name === undefined) problem(`${field}.name`, 'an expression rule needs a name (its id in the results)');
-      check = { ...base, rule: 'expression', columns: [], expr: input.expr };
-      derived = 'expression';
-      break;
+      return { ...row, id: id('expression'), rule: 'expression', columns: [], expr: input.expr };
     case 'cast': {
       const declared = Object.keys(sourceSchema);
       if (declared.length === 0)
@@ -184,25 +187,25 @@ function resolveCheck(
           problem(`${field}.columns`, `${JSON.stringify(column)} has no type in source.schema (it has ${declared.join(', ') || 'none'})`);
       }
       if (input.columns !== undefined) columnsOf(input.columns);
-      check = { ...base, rule: 'cast', columns: input.columns ?? declared };
-      derived = input.columns === undefined ? 'cast' : `cast(${input.columns.join(',')})`;
-      break;
+      return {
+        ...row,
+        id: id(input.columns === undefined ? 'cast' : `cast(${input.columns.join(',')})`),
+        rule: 'cast',
+        columns: input.columns ?? declared,
+      };
     }
     case 'rowCount':
-      check = { ...base, rule: 'rowCount', columns: [], ...minMax(input.min, input.max) };
-      derived = 'rowCount';
-      break;
+      return { ...file, id: id('rowCount'), rule: 'rowCount', columns: [], ...minMax(input.min, input.max) };
     case 'freshness': {
       const withinMs = parseDuration(input.within);
+      // A duration that does not parse stops ferry at start (the problem above), so 0 never runs.
       if (withinMs === null) problem(`${field}.within`, `"${input.within}" is not a duration (use e.g. 2d, 6h)`);
-      check = { ...base, rule: 'freshness', columns: [input.column], withinMs };
-      derived = `freshness(${input.column})`;
-      break;
+      return { ...file, id: id(`freshness(${input.column})`), rule: 'freshness', columns: [input.column], withinMs: withinMs ?? 0 };
     }
     case 'columns':
-      check = { ...base, rule: 'columns', columns: [], required: input.required ?? [], types: input.types ?? {} };
-      derived = 'columns';
-      break;
+      return { ...file, id: id('columns'), rule: 'columns', columns: [], required: input.required ?? [], types: input.types ?? {} };
   }
-  return { id: input.name ?? derived, ...check };
 }
+
+/** Omit over each member of a union (TypeScript's Omit merges the members into one). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

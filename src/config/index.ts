@@ -1,4 +1,7 @@
-export { CONFIG_FILE_NAMES, type ConfigFlags, configOrigin, DEFAULTS, findProjectRoot, loadConfig, resolveConfig } from './load.ts';
+export { CONFIG_FILE_NAMES, type ConfigFlags, configOrigin, findProjectRoot } from '../project.ts';
+export { loadConfig } from './config-file.ts';
+export { DEFAULTS } from './defaults.ts';
+export { resolveConfig } from './resolve-config.ts';
 export { fastifyTrustProxy, isLoopbackHost, type TrustProxy } from './trust-proxy.ts';
 export type {
   ConfigOrigin,

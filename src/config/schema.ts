@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { ALERT_EVENTS, ALERT_FORMATS } from '../alerts/index.ts';
-import { CHECK_ACTIONS } from '../check/index.ts';
+import { CHECK_ACTIONS, type CheckExpression } from '../check/index.ts';
 import { COMPRESSIONS, FILE_FORMATS, isSchemaTypeName, SCHEMA_TYPE_NAMES } from '../formats/index.ts';
-import { SCHEMA_DRIFT_POLICIES, SINK_MODES, type Transform } from './types.ts';
+import { type FerryConfigInput, SCHEMA_DRIFT_POLICIES, SINK_MODES, type Transform } from './types.ts';
 
 const durationText = z.string().min(1);
 const storageSchema = z.union([z.string(), z.strictObject({ scheme: z.string().min(1), options: z.record(z.string(), z.string()).optional() })]);
@@ -35,7 +35,10 @@ const checkSchema = z.discriminatedUnion('rule', [
   z.strictObject({
     ...ruleBase,
     rule: z.literal('expression'),
-    expr: z.custom<object>((value) => typeof value === 'object' && value !== null && '_expr' in value, 'must be a Polars expression, e.g. pl.col("qty").gt(0)'),
+    expr: z.custom<CheckExpression>(
+      (value) => typeof value === 'object' && value !== null && '_expr' in value,
+      'must be a Polars expression, e.g. pl.col("qty").gt(0)',
+    ),
   }),
   z.strictObject({ ...ruleBase, rule: z.literal('cast'), columns: z.array(columnName).min(1).optional() }),
   z.strictObject({ ...ruleBase, rule: z.literal('rowCount'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
@@ -154,3 +157,34 @@ export function describeIssue(issue: z.core.$ZodIssue, prefix: readonly Property
   }
   return `${at.map(String).join('.') || '(root)'}: ${issue.message}${given}`;
 }
+
+/** The config as the schema accepts it: what the resolver reads. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/**
+ * The public input types (types.ts: hand-written, for their JSDoc in the editor) are held to
+ * the schema here, by the compiler: the same fields (paths) on both sides, and each side's
+ * values accepted by the other. A field added to one and not the other fails the type check.
+ */
+type Leaf = string | number | boolean | null | undefined | ((...args: never[]) => unknown);
+/** Every field's path (`retry.maxAttempts`, `pipelines.*.source.glob`: `*` for a record's keys). */
+type FieldPaths<T, Prefix extends string = ''> = T extends Leaf
+  ? never
+  : T extends readonly (infer Element)[]
+    ? FieldPaths<Element, Prefix>
+    : string extends keyof T
+      ? `${Prefix}*` | FieldPaths<NonNullable<T[string & keyof T]>, `${Prefix}*.`>
+      : { [K in keyof T & string]-?: `${Prefix}${K}` | FieldPaths<NonNullable<T[K]>, `${Prefix}${K}.`> }[keyof T & string];
+type DeepReadonly<T> = T extends Leaf
+  ? T
+  : T extends readonly (infer Element)[]
+    ? readonly DeepReadonly<Element>[]
+    : { readonly [K in keyof T]: DeepReadonly<T[K]> };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type OnlyInTypes = Exclude<FieldPaths<FerryConfigInput>, FieldPaths<ConfigInput>>;
+type OnlyInSchema = Exclude<FieldPaths<ConfigInput>, FieldPaths<FerryConfigInput>>;
+/** Compiles only when `Fields` is empty; otherwise the error names the fields (paths) in question. */
+type NoFields<Fields extends never> = Fields;
+/** Compiles only when `Check` is true. */
+type Holds<Check extends true> = Check;
+export type InputTypesMatchSchema = [NoFields<OnlyInTypes>, NoFields<OnlyInSchema>, Holds<Same<DeepReadonly<ConfigInput>, DeepReadonly<FerryConfigInput>>>];

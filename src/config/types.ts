@@ -40,7 +40,7 @@ export interface PipelineInput {
     readonly prefix?: string;
     /** Keys (relative to the prefix) must match this glob. @default '**\/*.parquet' */
     readonly glob?: string;
-    /** Only files modified within this duration; `null` for no limit. @default '24h' */
+    /** Only files modified within this duration; `null` for no limit. @default none for a table sink; '24h' for the row-count sink */
     readonly modifiedWithin?: string | null;
     /** @default from the extension: .parquet, .csv, .ndjson/.jsonl, .arrow/.ipc/.feather */
     readonly format?: FileFormat;
@@ -72,8 +72,11 @@ export interface PipelineInput {
   readonly transform?: Transform;
   /** Or Polars SQL over the table `source` (table sinks). */
   readonly sql?: string;
-  /** Data quality rules run on every file, in the pass that loads it (a row-count sink then reads the rows). @default [] */
-  /** Data quality rules (see Checks), or `{ samples: 0, rules: [...] }` to keep no sample values of failing rows. */
+  /**
+   * Data quality rules (see Checks) run on every file, in the pass that loads it (a row-count
+   * sink then reads the rows); or `{ samples: 0, rules: [...] }` to keep no sample values of
+   * failing rows. @default []
+   */
   readonly checks?: readonly CheckInput[] | { readonly samples?: number; readonly rules: readonly CheckInput[] };
   /** @default 'row-count': one `etl_results` row per file version with its row count; or a table */
   readonly sink?: 'row-count' | TableSinkInput;
@@ -93,7 +96,9 @@ export interface FerryConfigInput {
   /** @default './data/inbox' */
   readonly storage?: StorageInput;
   readonly http?: {
+    /** @default '127.0.0.1' */
     readonly host?: string;
+    /** @default 8000 */
     readonly port?: number;
     /** The address people reach ferry at, for links in alerts. @default http://<host>:<port> (or FERRY_PUBLIC_URL) */
     readonly publicUrl?: string;

@@ -38,11 +38,7 @@ export function failureExpression(check: ResolvedCheck): pl.Expr {
       return target.isIn(values).not().and(column().isNotNull());
     }
     case 'regex':
-      return column()
-        .cast(pl.Utf8)
-        .str.contains(check.pattern as string)
-        .not()
-        .fillNull(pl.lit(false));
+      return column().cast(pl.Utf8).str.contains(check.pattern).not().fillNull(pl.lit(false));
     case 'expression':
       // The rule holds where the expression is true; null (unknown) fails it.
       return (check.expr as pl.Expr).fillNull(pl.lit(false)).not();
@@ -237,7 +233,7 @@ export class FileRuleState {
         case 'freshness': {
           const newest = this.newest.get(check.id);
           const time = newest === undefined ? Number.NaN : timeOf(newest);
-          tally.failing = Number.isNaN(time) || time < now - (check.withinMs as number) ? 1 : 0;
+          tally.failing = Number.isNaN(time) || time < now - check.withinMs ? 1 : 0;
           tally.detail = newest === undefined ? 'no value' : `newest ${String(sampleValue(newest))}`;
           if (tally.failing > 0 && newest !== undefined && check.samples > 0) tally.samples = [sampleValue(newest)];
           break;

@@ -10,6 +10,7 @@ export {
   isTransientDatabaseError,
   type Pool,
   type PoolClient,
+  TYPE_PARSERS,
 } from './pool.ts';
 export {
   type ColumnDefinition,

@@ -3,14 +3,23 @@ import pg from 'pg';
 import { databaseErrorCode, errorEntry, FerryError } from '../errors/index.ts';
 import { redactConnectionString } from './connection-string.ts';
 
-// BIGINT (int8) and COUNT(*) come back as JS numbers: ferry's counts and row counts stay far below 2^53.
-pg.types.setTypeParser(20, (value) => Number(value));
+/**
+ * The type parsers of ferry's own connections: pg's defaults, except that BIGINT (int8) and
+ * COUNT(*) come back as JS numbers (ferry's counts and row counts stay far below 2^53). They
+ * are set on each pool, not on pg's global `pg.types`: importing ferry as a library must not
+ * change how the importer's own `pg` clients parse.
+ */
+export const TYPE_PARSERS: pg.CustomTypesConfig = (() => {
+  const overrides = new pg.TypeOverrides();
+  overrides.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+  return overrides;
+})();
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000, application_name: 'ferry' });
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000, application_name: 'ferry', types: TYPE_PARSERS });
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => {});
   return pool;

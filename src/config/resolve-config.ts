@@ -1,174 +1,30 @@
 /**
- * Loads config once at start: defaults < `ferry.config.ts` < environment < command-line flags.
- * Every problem is reported with the field it is in (`pipelines.sales.schedule`,
- * `FERRY_WINDOW`), one per line, in a single CONFIG_INVALID error.
+ * Resolves a raw config (what a config file exports) into the frozen ResolvedConfig ferry runs
+ * with: validated by the schema, defaults < file < environment < command-line flags. Every
+ * problem is reported with the field it is in (`pipelines.sales.schedule`, `FERRY_WINDOW`),
+ * one per line, in a single CONFIG_INVALID error.
  */
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { type AlertDestination, destinationId, redactUrl } from '../alerts/index.ts';
 import { type CheckInput, MAX_SAMPLES, resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
-import { type ConfigFlags, explicitConfigMadeAbsolute, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
+import type { ConfigFlags } from '../project.ts';
 import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
 import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
+import { DEFAULTS } from './defaults.ts';
+import type { ConfigInput } from './schema.ts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
-import { type FerryConfigInput, LINEAGE_COLUMNS, type PipelineInput, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
+import { LINEAGE_COLUMNS, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
 
-export const DEFAULTS = {
-  storage: './data/inbox',
-  host: '127.0.0.1',
-  port: 8000,
-  dataDir: '.ferry',
-  concurrency: 2,
-  leaseDuration: '1m',
-  retention: '30d',
-  retry: { maxAttempts: 5, baseDelay: '2s', maxDelay: '5m' },
-  batch: { files: 100, bytes: '16MiB' },
-  limits: {
-    maxFileSize: '10GiB',
-    maxFooterSize: '16MiB',
-    maxDecompressedSize: '4GiB',
-    maxRowGroupSize: '4GiB',
-    maxReaderCrashes: 2,
-    readerMemory: '4GiB',
-    fileTimeout: '30m',
-  },
-  inferSchemaLength: 10_000,
-  pipelineName: 'default',
-  glob: '**/*.parquet',
-  modifiedWithin: '24h',
-  schedule: '5m',
-  alertCooldown: '15m',
-  timezone: 'UTC',
-} as const;
+/** One pipeline as the schema accepts it. */
+type PipelineInput = NonNullable<ConfigInput['pipelines']>[string];
 
 /** The least memory a reader process starts with (see limits.readerMemory; measured: at 512 MiB Node dies at start). */
 const MIN_READER_MEMORY = 1024 ** 3;
-
-/**
- * Errors of Node's own loader that another loader gets past: a `.ts` config in a CommonJS
- * project (import statements in a file Node reads as CommonJS), a Node that does not strip
- * types, or one that does not strip them under node_modules.
- */
-const NATIVE_LOADER_LIMITS =
-  /ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING|ERR_REQUIRE_ESM|ERR_NO_TYPESCRIPT|Cannot use import statement outside a module|Unexpected token 'export'|Unknown file extension/;
-
-/** The config module: by Node itself where it can, else by jiti (which compiles TypeScript and ESM syntax on the fly). */
-async function importModule(file: string): Promise<{ default?: unknown }> {
-  // The modification time in the URL makes a changed file load anew instead of from the module cache.
-  const url = `${pathToFileURL(file).href}?mtime=${fs.statSync(file).mtimeMs}`;
-  const viaJiti = async () => {
-    const { createJiti } = await import('jiti');
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
-    return { default: await jiti.import(file, { default: true }) };
-  };
-  if (!nodeLoadsNatively(file)) return viaJiti();
-  try {
-    return (await import(url)) as { default?: unknown };
-  } catch (error) {
-    const text = `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`;
-    if (!NATIVE_LOADER_LIMITS.test(text)) throw error;
-    return viaJiti();
-  }
-}
-
-/**
- * Whether Node can import the config file itself: a `.ts` or `.js` file under a package.json
- * is an ES module only when it says `"type": "module"` (with `"commonjs"` Node fails on the
- * import statements, without a type it warns and parses the file twice); TypeScript needs a
- * Node that strips types, and not under node_modules.
- */
-function nodeLoadsNatively(file: string): boolean {
-  const typescript = /\.[mc]?ts$/.test(file);
-  if (typescript && !(process.features as { typescript?: unknown }).typescript) return false;
-  if (typescript && file.split(path.sep).includes('node_modules')) return false;
-  if (/\.m[jt]s$/.test(file)) return true;
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
-      try {
-        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
-      } catch {
-        return false;
-      }
-    }
-    if (path.dirname(dir) === dir) return true;
-  }
-}
-
-async function importConfigFile(file: string): Promise<unknown> {
-  try {
-    const module = await importModule(file);
-    if (module.default === undefined) {
-      throw new FerryError('CONFIG_INVALID', `${file} has no default export (write: export default defineConfig({...}))`);
-    }
-    return module.default;
-  } catch (error) {
-    if (error instanceof FerryError) throw error;
-    const message = (error as Error).message;
-    // jiti's parser says where: `ParseError: Unexpected token (3:29)` … `file:3:29`.
-    const parsed = /^(?:ParseError|SyntaxError): ([^\n]*?)\s*\n?\s*\S*:(\d+):(\d+)\s*$/s.exec(message);
-    if (parsed !== null) {
-      const [, what, line, column] = parsed;
-      throw new FerryError('CONFIG_INVALID', `${file}:${line}:${column}: ${what}\n${excerpt(file, Number(line), Number(column))}`, { cause: error });
-    }
-    if ((error as Error).name === 'SyntaxError') {
-      const where = locateSyntaxError(file) ?? (await locateWithJiti(file));
-      if (where !== null) throw new FerryError('CONFIG_INVALID', `${file}:${where.line}:${where.column}: ${message}\n${where.excerpt}`, { cause: error });
-    }
-    throw new FerryError('CONFIG_INVALID', `${file} could not be loaded: ${message}`, { cause: error });
-  }
-}
-
-/** The line of `file` with a caret under the column. */
-function excerpt(file: string, line: number, column: number): string {
-  const text = fs.readFileSync(file, 'utf8').split(/\r?\n/)[line - 1] ?? '';
-  return `${text}\n${' '.repeat(Math.max(0, column - 1))}^`;
-}
-
-/** Where jiti's parser (Babel's) finds a syntax error that Node's type stripping does not place. */
-async function locateWithJiti(file: string): Promise<{ line: number; column: number; excerpt: string } | null> {
-  try {
-    const { createJiti } = await import('jiti');
-    await createJiti(import.meta.url, { moduleCache: false, fsCache: false }).import(file);
-    return null;
-  } catch (error) {
-    const at = /:(\d+):(\d+)\s*$/.exec((error as Error).message) ?? /\((\d+):(\d+)\)/.exec((error as Error).message);
-    if (at === null) return null;
-    const [line, column] = [Number(at[1]), Number(at[2])];
-    return { line, column, excerpt: excerpt(file, line, column) };
-  }
-}
-
-/**
- * Where a syntax error is: Node's type stripping says what is wrong but not where, and
- * `node --check` says where (the line, and a caret under the column).
- */
-function locateSyntaxError(file: string): { line: number; column: number; excerpt: string } | null {
-  const checked = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
-  const lines = (checked.stderr ?? '').split('\n');
-  const at = lines.findIndex((line) => line.startsWith(`${file}:`));
-  const number = at >= 0 ? Number(lines[at]?.slice(file.length + 1)) : Number.NaN;
-  const source = lines[at + 1];
-  const caret = lines[at + 2];
-  if (!Number.isInteger(number) || source === undefined || caret === undefined || !caret.includes('^')) return null;
-  return { line: number, column: caret.indexOf('^') + 1, excerpt: `${source}\n${caret}` };
-}
-
-export async function loadConfig(options: LoadConfigOptions & { readonly trusted?: boolean } = {}): Promise<ResolvedConfig> {
-  const { env, flags } = explicitConfigMadeAbsolute(options);
-  // A folder given by the caller is the project; else the project around the current folder.
-  const projectRoot = options.cwd ?? findProjectRoot(process.cwd(), env, flags);
-  const cwd = projectRoot ?? process.cwd();
-  const configFile = findConfigFile(cwd, env, flags);
-  const raw = configFile === null ? {} : await importConfigFile(configFile);
-  return resolveConfig(raw, { cwd, env, flags, configFile, projectRoot, trusted: options.trusted === true });
-}
 
 interface ResolveContext {
   readonly cwd: string;
@@ -194,8 +50,8 @@ function schemaModule(): typeof import('./schema.ts') {
 export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedConfig {
   const { cwd, env, flags, configFile } = context;
   const where = configFile === null ? 'config' : path.basename(configFile);
-  let input: FerryConfigInput;
-  if (context.trusted === true) input = (raw ?? {}) as FerryConfigInput;
+  let input: ConfigInput;
+  if (context.trusted === true) input = (raw ?? {}) as ConfigInput;
   else {
     const { configSchema, describeIssue } = schemaModule();
     const parsed = configSchema.safeParse(raw, { reportInput: true });
@@ -233,9 +89,9 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   const storage = parseStorage(storageInput, cwd);
   if (typeof storage === 'string') problem(storageField, storage);
 
-  const host = flags.host ?? envValue('HOST') ?? input.http?.host ?? DEFAULTS.host;
+  const host = flags.host ?? envValue('HOST') ?? input.http?.host ?? DEFAULTS.http.host;
   const portText = flags.port ?? envValue('PORT');
-  let port = input.http?.port ?? DEFAULTS.port;
+  let port = input.http?.port ?? DEFAULTS.http.port;
   if (portText !== undefined) {
     port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535) problem(flags.port ? '--port' : 'PORT', `"${portText}" is not a port number (0-65535)`);
@@ -257,33 +113,33 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     const field = `pipelines.${name}`;
     // The demo's row count looks at the last 24 h; a table pipeline loads whatever is there
     // unless told otherwise (last week's exports are not silently left out).
-    const defaultWindow = pipeline.sink === undefined || pipeline.sink === 'row-count' ? DEFAULTS.modifiedWithin : null;
+    const defaultWindow = pipeline.sink === undefined || pipeline.sink === 'row-count' ? DEFAULTS.rowCountWindow : null;
     let window: string | null = pipeline.source?.modifiedWithin === undefined ? defaultWindow : pipeline.source.modifiedWithin;
     let windowField = `${field}.source.modifiedWithin`;
     if (envWindow !== undefined) [window, windowField] = [envWindow, 'FERRY_WINDOW'];
     const modifiedWithinMs = window === null ? null : duration(windowField, window);
 
     const schedule = resolveSchedule(field, pipeline.schedule, envSchedule, envTimezone, problem);
-    const prefix = (pipeline.source?.prefix ?? '').replace(/^\/+/, '');
+    const prefix = (pipeline.source?.prefix ?? DEFAULTS.pipeline.source.prefix).replace(/^\/+/, '');
     if (prefix.split('/').includes('..')) problem(`${field}.source.prefix`, 'must not contain ".."');
     const source = pipeline.source ?? {};
     // checks: a list of rules, or { samples, rules } (samples: 0 keeps no value from the file).
     const checkInput = checkList(pipeline.checks);
     const checksField = checkInput.listed ? `${field}.checks` : `${field}.checks.rules`;
-    const checks = resolveChecks(checksField, checkInput.rules, problem, source.schema ?? {}, checkInput.samples ?? MAX_SAMPLES);
+    const checks = resolveChecks(checksField, checkInput.rules, problem, source.schema ?? DEFAULTS.pipeline.source.schema, checkInput.samples ?? MAX_SAMPLES);
     return {
       name,
       source: {
         prefix,
-        glob: source.glob ?? DEFAULTS.glob,
+        glob: source.glob ?? DEFAULTS.pipeline.source.glob,
         modifiedWithinMs,
-        listFrom: source.listFrom ?? 'start',
-        includeHidden: source.includeHidden ?? false,
+        listFrom: source.listFrom ?? DEFAULTS.pipeline.source.listFrom,
+        includeHidden: source.includeHidden ?? DEFAULTS.pipeline.source.includeHidden,
         format: source.format ?? null,
         compression: source.compression ?? null,
         csv: source.csv ?? {},
-        inferSchemaLength: source.inferSchemaLength === undefined ? DEFAULTS.inferSchemaLength : source.inferSchemaLength,
-        schema: source.schema ?? {},
+        inferSchemaLength: source.inferSchemaLength === undefined ? DEFAULTS.pipeline.source.inferSchemaLength : source.inferSchemaLength,
+        schema: source.schema ?? DEFAULTS.pipeline.source.schema,
         // A cast rule's columns are read as they are and cast by the rule, row by row.
         lenient: checks.find((check) => check.rule === 'cast')?.columns ?? [],
       },
@@ -296,8 +152,8 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         pipeline.batch === false
           ? { files: 1, bytes: 0 }
           : {
-              files: pipeline.batch?.files ?? DEFAULTS.batch.files,
-              bytes: size(`${field}.batch.bytes`, pipeline.batch?.bytes ?? DEFAULTS.batch.bytes),
+              files: pipeline.batch?.files ?? DEFAULTS.pipeline.batch.files,
+              bytes: size(`${field}.batch.bytes`, pipeline.batch?.bytes ?? DEFAULTS.pipeline.batch.bytes),
             },
     };
   });
@@ -371,13 +227,13 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
 
 /** `checks` as a list, or as `{ samples, rules }`. */
 function checkList(checks: PipelineInput['checks']): { rules: readonly CheckInput[]; samples?: number; listed: boolean } {
-  if (checks === undefined) return { rules: [], listed: true };
+  if (checks === undefined) return { rules: DEFAULTS.pipeline.checks, listed: true };
   if ('rules' in checks) return { rules: checks.rules, ...(checks.samples === undefined ? {} : { samples: checks.samples }), listed: false };
   return { rules: checks, listed: true };
 }
 
 function resolveSink(field: string, pipeline: PipelineInput, problem: (field: string, message: string) => void): SinkConfig {
-  const sink = pipeline.sink ?? 'row-count';
+  const sink = pipeline.sink ?? DEFAULTS.pipeline.sink;
   if (sink === 'row-count') {
     if (pipeline.transform !== undefined || pipeline.sql !== undefined)
       problem(`${field}.sink`, 'a transform or sql needs a table sink: sink: { table: "name" }');
@@ -386,7 +242,7 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
     });
     return { kind: 'row-count' };
   }
-  const mode = sink.mode ?? 'append';
+  const mode = sink.mode ?? DEFAULTS.tableSink.mode;
   if (mode === 'merge' && sink.key === undefined) problem(`${field}.sink.key`, "merge mode needs the columns that identify a row, e.g. key: ['id']");
   if (mode !== 'merge' && sink.key !== undefined) problem(`${field}.sink.key`, `only merge mode uses a key (the mode is ${mode})`);
   if (mode === 'replace' && sink.lineage === false) {
@@ -400,8 +256,9 @@ function resolveSink(field: string, pipeline: PipelineInput, problem: (field: st
     schema: sink.schema ?? null,
     mode,
     key,
-    lineage: sink.lineage ?? mode === 'replace',
-    schemaDrift: sink.schemaDrift ?? 'evolve',
+    // Replace mode finds a file's earlier rows by their lineage: on there (false is refused above).
+    lineage: sink.lineage ?? (mode === 'replace' || DEFAULTS.tableSink.lineage),
+    schemaDrift: sink.schemaDrift ?? DEFAULTS.tableSink.schemaDrift,
     rejects: sink.rejects ?? `${sink.table}_rejects`.slice(0, 63),
   };
 }
@@ -413,7 +270,6 @@ function resolveTransform(field: string, pipeline: PipelineInput, problem: (fiel
   return { kind: 'none' };
 }
 
-/** The schedule of one pipeline: FERRY_SCHEDULE / FERRY_TIMEZONE win over the file. */
 /** The time between two runs of a schedule (for a cron expression: between its next two fire times). */
 function scheduleIntervalMs(schedule: Schedule): number {
   if (schedule.kind === 'every') return schedule.everyMs;
@@ -421,21 +277,21 @@ function scheduleIntervalMs(schedule: Schedule): number {
   return Math.max(1_000, nextFireTime(schedule, first).getTime() - first.getTime());
 }
 
-function resolveAlerts(input: FerryConfigInput, duration: (field: string, text: string) => number): { alerts: AlertDestination[]; alertsOff: string[] } {
+function resolveAlerts(input: ConfigInput, duration: (field: string, text: string) => number): { alerts: AlertDestination[]; alertsOff: string[] } {
   const alerts: AlertDestination[] = [];
   const alertsOff: string[] = [];
   (input.alerts ?? []).forEach((alert, index) => {
-    const cooldownMs = duration(`alerts[${index}].cooldown`, alert.cooldown ?? DEFAULTS.alertCooldown);
+    const cooldownMs = duration(`alerts[${index}].cooldown`, alert.cooldown ?? DEFAULTS.alert.cooldown);
     if (alert.url === undefined || alert.url === '') {
       alertsOff.push(`alerts[${index}] is off: its url is not set (it comes from an environment variable that is empty here)`);
       return;
     }
-    const on = alert.on ?? ['*'];
+    const on: readonly string[] = alert.on ?? DEFAULTS.alert.on;
     alerts.push({
       id: destinationId(alert.url),
       url: alert.url,
       shown: redactUrl(alert.url),
-      format: alert.format ?? 'json',
+      format: alert.format ?? DEFAULTS.alert.format,
       events: on.includes('*') ? '*' : new Set(on),
       cooldownMs,
     });
@@ -443,6 +299,7 @@ function resolveAlerts(input: FerryConfigInput, duration: (field: string, text: 
   return { alerts, alertsOff };
 }
 
+/** The schedule of one pipeline: FERRY_SCHEDULE / FERRY_TIMEZONE win over the file. */
 function resolveSchedule(
   field: string,
   declared: PipelineInput['schedule'],
@@ -450,20 +307,21 @@ function resolveSchedule(
   envTimezone: string | undefined,
   problem: (field: string, message: string) => void,
 ): Schedule {
-  let text: string = DEFAULTS.schedule;
+  const given = declared ?? DEFAULTS.pipeline.schedule;
+  let text: string;
   let timezone: string = DEFAULTS.timezone;
   let scheduleField = `${field}.schedule`;
   let parse = parseSchedule;
-  if (typeof declared === 'string') text = declared;
-  else if (declared !== undefined && 'every' in declared) {
-    [text, scheduleField] = [declared.every, `${field}.schedule.every`];
+  if (typeof given === 'string') text = given;
+  else if ('every' in given) {
+    [text, scheduleField] = [given.every, `${field}.schedule.every`];
     parse = (every) => {
       const ms = parseDuration(every);
       return ms === null ? `"${every}" is not a duration (use e.g. 30s, 5m, 24h)` : everySchedule(ms);
     };
-  } else if (declared !== undefined) {
-    [text, scheduleField] = [declared.cron, `${field}.schedule.cron`];
-    timezone = declared.timezone ?? timezone;
+  } else {
+    [text, scheduleField] = [given.cron, `${field}.schedule.cron`];
+    timezone = given.timezone ?? timezone;
     parse = cronSchedule;
   }
   if (envSchedule !== undefined) [text, scheduleField, parse] = [envSchedule, 'FERRY_SCHEDULE', parseSchedule];
@@ -485,5 +343,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-export { CONFIG_FILE_NAMES, type ConfigFlags, configOrigin, findConfigFile, findProjectRoot, type LoadConfigOptions } from '../project.ts';
