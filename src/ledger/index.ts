@@ -1,6 +1,5 @@
 export { type CheckResultInput, type CheckResultRecord, listCheckResults, recordCheckResults } from './check-results.ts';
 export {
-  analyzeLedger,
   type ClaimCandidate,
   type ClaimOptions,
   claimFiles,
@@ -9,27 +8,28 @@ export {
   dueCandidates,
   expireLeasesOf,
   type FileFailure,
-  findProcessedFiles,
-  type ListFilesOptions,
-  lastSeenKey,
   leaseHoldersOnHost,
-  listFiles,
   lockClaimedFile,
   lockClaimedFiles,
   markFileSuperseded,
   markFilesProcessed,
   type ProcessedFile,
-  type ReprocessOptions,
-  type RequeueOptions,
   recordFileFailure,
-  recordListingPage,
   recordProgress,
   releaseClaims,
   releaseLeases,
   renewLeases,
+} from './file-claims.ts';
+export { analyzeLedger, lastSeenKey, type RecordPageResult, recordListingPage } from './file-discovery.ts';
+export {
+  findProcessedFiles,
+  type ListFilesOptions,
+  listFiles,
+  type ReprocessOptions,
+  type RequeueOptions,
   reprocessFiles,
   requeueFiles,
-} from './files.ts';
+} from './file-queries.ts';
 export { type PruneCounts, pruneLedger, type RetentionPipeline } from './retention.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export {
