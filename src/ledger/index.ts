@@ -23,13 +23,16 @@ export {
 export { analyzeLedger, lastSeenKey, type RecordPageResult, recordListingPage } from './file-discovery.ts';
 export {
   findProcessedFiles,
+  getFile,
   type ListFilesOptions,
   listFiles,
+  otherVersionsOf,
   type ReprocessOptions,
   type RequeueOptions,
   reprocessFiles,
   requeueFiles,
 } from './file-queries.ts';
+export { type FileRefMatch, resolveFileRef, resolveFileRefs } from './file-ref.ts';
 export { type PruneCounts, pruneLedger, type RetentionPipeline } from './retention.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export {
