@@ -1,3 +1,15 @@
+export {
+  type AlertRow,
+  type AlertRowStatus,
+  alertWithinCooldown,
+  type ClaimedAlert,
+  claimDueAlerts,
+  insertAlert,
+  markAlertDelivered,
+  markAlertFailed,
+  type SuppressedAlerts,
+  suppressedFileAlertsOfRun,
+} from './alert-outbox.ts';
 export { type CheckResultInput, type CheckResultRecord, listCheckResults, recordCheckResults } from './check-results.ts';
 export {
   type ClaimCandidate,
@@ -33,6 +45,8 @@ export {
   requeueFiles,
 } from './file-queries.ts';
 export { type FileRefMatch, resolveFileRef, resolveFileRefs } from './file-ref.ts';
+export { type LedgerSeries, readSeries, type SeriesPoint, seriesLabels } from './metric-series.ts';
+export { type PipelineLateness, readPipelineLateness, recordPipelineLateness } from './pipeline-health.ts';
 export { type PruneCounts, pruneLedger, type RetentionPipeline } from './retention.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export {
@@ -43,6 +57,7 @@ export {
   isRunRunning,
   type ListRunsOptions,
   listRuns,
+  runStartedAt,
   type StartRunInput,
   startRun,
   waitForRunClaims,
