@@ -1,4 +1,5 @@
 /** Runs: one row per schedule tick or manual run of a pipeline. */
+import { FerryError } from '../errors/index.ts';
 import type { Pool, PoolClient } from '../postgres/index.ts';
 import type { RunRecord, RunStatus, RunTrigger } from './types.ts';
 
@@ -70,6 +71,18 @@ export async function finishRun(
     ],
   );
   return result.rows[0] as RunRecord;
+}
+
+/**
+ * When a run started, as the database's text (`2026-12-04 10:00:00.123456+00`): exact to the
+ * microsecond, which a JavaScript Date would not be, for stamping rows with the run's time.
+ * On the caller's client, so that it can be read inside a load's transaction.
+ */
+export async function runStartedAt(client: Pool | PoolClient, runId: number): Promise<string> {
+  const result = await client.query<{ started_at: string }>('SELECT started_at::text AS started_at FROM ferry_runs WHERE id = $1', [runId]);
+  const startedAt = result.rows[0]?.started_at;
+  if (startedAt === undefined) throw new FerryError('INTERNAL', `run ${runId} is not in the ledger`);
+  return startedAt;
 }
 
 /** The run of a pipeline in progress, if any (for instances that come to help it). */
