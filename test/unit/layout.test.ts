@@ -1,7 +1,8 @@
 /**
  * The code layout as rules: the folders under src/ import each other without cycles, other
- * folders import a folder only through its index.ts, and nodejs-polars is imported only by the
- * stages that run in reader processes (and the public API, which re-exports `pl`).
+ * folders import a folder only through its index.ts, nodejs-polars is imported only by the
+ * stages that run in reader processes (and the public API, which re-exports `pl`), and SQL on
+ * ferry's own tables is written only in ledger/.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 const src = path.resolve(import.meta.dirname, '../../src');
+const migrations = path.resolve(import.meta.dirname, '../../migrations');
 
 interface Import {
   readonly from: string;
@@ -77,5 +79,33 @@ describe('code layout', () => {
       users.filter((file) => file.startsWith(`load${path.sep}`)),
       [path.join('load', 'copy-expressions.ts')],
     );
+  });
+
+  it("SQL on ferry's own tables is written only in ledger/", () => {
+    // The tables the migrations create, and node-pg-migrate's own.
+    const tables = new Set(['ferry_migrations']);
+    for (const file of fs.readdirSync(migrations)) {
+      for (const match of fs.readFileSync(path.join(migrations, file), 'utf8').matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(ferry_\w+)/g)) tables.add(match[1] as string);
+    }
+    assert.ok(tables.has('ferry_files') && tables.has('ferry_runs'), 'the scan finds the tables');
+    // A table name after the SQL word that names a table (SQL is written upper case here), on a
+    // line that is not a comment: metric names and prose that mention a table are not SQL.
+    const statement = new RegExp(`\\b(?:FROM|INTO|UPDATE|JOIN|TABLE|TRUNCATE|ANALYZE)\\s+(?:ONLY\\s+)?(?:${[...tables].join('|')})\\b`);
+    const exceptions = new Map([
+      // The migration runner reads which migrations were applied: the migrations' bookkeeping, not the ledger's.
+      [path.join('postgres', 'migrate.ts'), 'ferry_migrations'],
+    ]);
+    const outside = files
+      .filter((file) => folderOf(file) !== 'ledger')
+      .flatMap((file) =>
+        fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, index) => ({ file: path.relative(src, file), line: index + 1, text: line }))
+          .filter(({ text }) => !/^\s*(?:\/\/|\*|\/\*)/.test(text) && statement.test(text)),
+      )
+      .filter(({ file, text }) => !(exceptions.has(file) && text.includes(exceptions.get(file) as string)))
+      .map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
+    assert.deepEqual(outside, []);
   });
 });
