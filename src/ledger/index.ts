@@ -57,6 +57,7 @@ export {
   isRunRunning,
   type ListRunsOptions,
   listRuns,
+  type RunSummary,
   runStartedAt,
   type StartRunInput,
   startRun,

@@ -3,6 +3,10 @@ import { FerryError } from '../errors/index.ts';
 import type { Pool, PoolClient } from '../postgres/index.ts';
 import type { RunRecord, RunStatus, RunTrigger } from './types.ts';
 
+/** The columns of RunRecord, each run's table prefix `r`. */
+const RUN_COLUMNS = `r.id, r.pipeline, r.trigger, r.scheduled_for, r.instance, r.status, r.started_at, r.finished_at, r.files_listed, r.files_discovered,
+  r.files_processed, r.files_failed, r.files_retrying, r.files_skipped, r.files_outside_window, r.files_hidden, r.error`;
+
 export interface StartRunInput {
   readonly pipeline: string;
   readonly trigger: RunTrigger;
@@ -129,9 +133,15 @@ export interface ListRunsOptions {
   readonly limit?: number;
 }
 
-export async function listRuns(pool: Pool, options: ListRunsOptions = {}): Promise<RunRecord[]> {
-  const result = await pool.query<RunRecord>(
-    `SELECT r.*, coalesce(f.rows, 0)::bigint AS rows_loaded, coalesce(f.rejected, 0)::bigint AS rows_rejected
+/** A run as `/runs` and `ferry runs` show it: its record, with the rows its files loaded and rejected. */
+export interface RunSummary extends RunRecord {
+  readonly rows_loaded: number;
+  readonly rows_rejected: number;
+}
+
+export async function listRuns(pool: Pool, options: ListRunsOptions = {}): Promise<RunSummary[]> {
+  const result = await pool.query<RunSummary>(
+    `SELECT ${RUN_COLUMNS}, coalesce(f.rows, 0)::bigint AS rows_loaded, coalesce(f.rejected, 0)::bigint AS rows_rejected
        FROM ferry_runs r
        LEFT JOIN LATERAL (SELECT sum(rows) FILTER (WHERE status = 'processed') AS rows, sum(rows_rejected) FILTER (WHERE status = 'processed') AS rejected
                             FROM ferry_files WHERE run_id = r.id) f ON true
