@@ -85,7 +85,8 @@ describe('code layout', () => {
     // The tables the migrations create, and node-pg-migrate's own.
     const tables = new Set(['ferry_migrations']);
     for (const file of fs.readdirSync(migrations)) {
-      for (const match of fs.readFileSync(path.join(migrations, file), 'utf8').matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(ferry_\w+)/g)) tables.add(match[1] as string);
+      for (const match of fs.readFileSync(path.join(migrations, file), 'utf8').matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(ferry_\w+)/g))
+        tables.add(match[1] as string);
     }
     assert.ok(tables.has('ferry_files') && tables.has('ferry_runs'), 'the scan finds the tables');
     // A table name after the SQL word that names a table (SQL is written upper case here), on a
