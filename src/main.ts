@@ -14,6 +14,7 @@ import type { Logger } from './logger.ts';
 import { observeFile } from './metrics/index.ts';
 import { assertProject, openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
+import { serviceUrl } from './service-url.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
 import { checkPipelines, runPipeline } from './worker/index.ts';
@@ -144,7 +145,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     throw error;
   }
   const address = app.server.address();
-  const url = typeof address === 'object' && address !== null ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
+  const url = serviceUrl({ host: config.http.host, port: typeof address === 'object' && address !== null ? address.port : config.http.port });
   log.info(
     {
       url,

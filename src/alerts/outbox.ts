@@ -6,10 +6,11 @@
  * (pipeline, event) alert is kept as `suppressed`, and a run that had suppressed alerts ends
  * with one digest.
  */
-import type pg from 'pg';
+import { alertWithinCooldown, insertAlert, suppressedFileAlertsOfRun } from '../ledger/index.ts';
+import type { PoolClient } from '../postgres/index.ts';
 import { type AlertDestination, type AlertEvent, SEVERITY, wants } from './events.ts';
 
-type Queryable = Pick<pg.PoolClient, 'query'>;
+type Queryable = Pick<PoolClient, 'query'>;
 
 /** First key of the advisory locks that serialise alerts of one kind ("Alrt"). */
 const ALERT_LOCK_NAMESPACE = 0x416c_7274;
@@ -72,16 +73,9 @@ export async function enqueueAlert(client: Queryable, settings: OutboxSettings, 
     }
     const cooling =
       options.cooldown !== false && destination.cooldownMs > 0
-        ? (
-            await client.query(
-              `SELECT 1 FROM ferry_alerts
-                WHERE destination = $1 AND event = $2 AND pipeline IS NOT DISTINCT FROM $3 AND status <> 'suppressed'
-                  AND created_at > clock_timestamp() - make_interval(secs => $4::double precision / 1000) LIMIT 1`,
-              [destination.id, facts.event, facts.pipeline, destination.cooldownMs],
-            )
-          ).rowCount === 1
+        ? await alertWithinCooldown(client, { destination: destination.id, event: facts.event, pipeline: facts.pipeline, cooldownMs: destination.cooldownMs })
         : false;
-    const inserted = await insertAlert(client, destination.id, facts, payload, cooling ? 'suppressed' : 'pending');
+    const inserted = await insertAlert(client, { ...alertRow(destination.id, facts, payload), status: cooling ? 'suppressed' : 'pending' });
     if (!cooling && inserted) sent++;
   }
   return sent;
@@ -93,14 +87,8 @@ export async function enqueueAlert(client: Queryable, settings: OutboxSettings, 
  */
 export async function enqueueRunDigest(client: Queryable, settings: OutboxSettings, pipeline: string, runId: number): Promise<void> {
   if (settings.destinations.length === 0) return;
-  const suppressed = await client.query<{ destination: string; event: string; count: number; keys: string[] }>(
-    `SELECT destination, event, count(*)::int AS count, (array_agg(payload->'file'->>'key' ORDER BY id))[1:10] AS keys
-       FROM ferry_alerts
-      WHERE status = 'suppressed' AND pipeline = $1 AND (payload->>'run_id')::bigint = $2 AND event IN ('file.quarantined', 'checks.failed')
-      GROUP BY destination, event`,
-    [pipeline, runId],
-  );
-  for (const row of suppressed.rows) {
+  const suppressed = await suppressedFileAlertsOfRun(client, pipeline, runId);
+  for (const row of suppressed) {
     const destination = settings.destinations.find((candidate) => candidate.id === row.destination);
     // A destination gets the digest of the alerts it would have had.
     if (destination === undefined) continue;
@@ -113,23 +101,11 @@ export async function enqueueRunDigest(client: Queryable, settings: OutboxSettin
       runId,
       counts: { [row.event]: row.count },
     };
-    await insertAlert(client, destination.id, facts, alertPayload(facts, settings.publicUrl), 'pending');
+    await insertAlert(client, { ...alertRow(destination.id, facts, alertPayload(facts, settings.publicUrl)), status: 'pending' });
   }
 }
 
-/** One outbox row; false when the event was already there for that destination. */
-async function insertAlert(
-  client: Queryable,
-  destination: string,
-  facts: AlertFacts,
-  payload: Record<string, unknown>,
-  status: 'pending' | 'suppressed',
-): Promise<boolean> {
-  const inserted = await client.query(
-    // clock_timestamp(), not now(): inside a long load's transaction now() is when it began.
-    `INSERT INTO ferry_alerts (event, pipeline, destination, dedup_key, payload, status, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp()) ON CONFLICT (destination, dedup_key) DO NOTHING`,
-    [facts.event, facts.pipeline, destination, facts.dedupKey, JSON.stringify(payload), status],
-  );
-  return inserted.rowCount === 1;
+/** The outbox row of an event for one destination. */
+function alertRow(destination: string, facts: AlertFacts, payload: Record<string, unknown>) {
+  return { event: facts.event, pipeline: facts.pipeline, destination, dedupKey: facts.dedupKey, payload };
 }

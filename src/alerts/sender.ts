@@ -6,7 +6,8 @@
  * Receivers see each alert once, unless an instance dies between the POST and the mark: the
  * `dedup_key` lets them drop that rare repeat.
  */
-import type pg from 'pg';
+import { claimDueAlerts, markAlertDelivered, markAlertFailed } from '../ledger/index.ts';
+import type { Pool } from '../postgres/index.ts';
 import type { AlertDestination, AlertFormat } from './events.ts';
 
 const MAX_ATTEMPTS = 12;
@@ -14,21 +15,13 @@ const BATCH = 20;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SenderOptions {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   readonly destinations: readonly AlertDestination[];
   /** Who holds the lease (the instance). */
   readonly owner: string;
   /** How long a claimed alert stays this sender's. @default 30 s */
   readonly leaseMs?: number;
   readonly log?: { warn(object: object, message: string): void; info(object: object, message: string): void };
-}
-
-interface ClaimedAlert {
-  readonly id: number;
-  readonly destination: string;
-  readonly event: string;
-  readonly attempts: number;
-  readonly payload: Record<string, unknown>;
 }
 
 /** The body a destination gets: the JSON payload, or Slack's `{ text }`. */
@@ -83,43 +76,32 @@ function backoffMs(attempts: number): number {
 export async function deliverDue(options: SenderOptions): Promise<number> {
   const { pool, owner } = options;
   const leaseMs = options.leaseMs ?? 30_000;
-  const claimed = await pool.query<ClaimedAlert>(
-    `UPDATE ferry_alerts SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
-      WHERE id IN (SELECT id FROM ferry_alerts
-                    WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                      AND destination = ANY($4::text[])
-                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-      RETURNING id, destination, event, attempts, payload`,
+  const claimed = await claimDueAlerts(pool, {
+    owner,
+    leaseMs,
+    limit: BATCH,
     // Only alerts for destinations this process knows: another instance (or a later config) may
     // have one whose URL is not set here; those wait for a sender that can reach them.
-    [owner, leaseMs, BATCH, options.destinations.map((destination) => destination.id)],
-  );
+    destinations: options.destinations.map((destination) => destination.id),
+  });
   await Promise.all(
-    claimed.rows.map(async (alert) => {
+    claimed.map(async (alert) => {
       const destination = options.destinations.find((candidate) => candidate.id === alert.destination);
       const failure = destination === undefined ? 'its destination is no longer in the config' : await post(destination, alert.payload);
       if (failure === null) {
-        await pool.query(
-          "UPDATE ferry_alerts SET status = 'delivered', delivered_at = now(), lease_owner = NULL, lease_expires_at = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2",
-          [alert.id, owner],
-        );
+        await markAlertDelivered(pool, alert.id, owner);
         options.log?.info({ alert: alert.id, event: alert.event, to: destination?.shown }, 'alert delivered');
         return;
       }
       const givingUp = destination === undefined || alert.attempts >= MAX_ATTEMPTS;
-      await pool.query(
-        `UPDATE ferry_alerts SET status = $3, last_error = $4, lease_owner = NULL, lease_expires_at = NULL,
-                next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
-          WHERE id = $1 AND lease_owner = $2`,
-        [alert.id, owner, givingUp ? 'failed' : 'pending', failure, backoffMs(alert.attempts)],
-      );
+      await markAlertFailed(pool, alert.id, owner, { givingUp, error: failure, retryInMs: backoffMs(alert.attempts) });
       options.log?.warn(
         { alert: alert.id, event: alert.event, attempts: alert.attempts, error: failure },
         givingUp ? 'alert not delivered: gave up' : 'alert not delivered: will retry',
       );
     }),
   );
-  return claimed.rowCount ?? 0;
+  return claimed.length;
 }
 
 /** A loop that delivers due alerts every `intervalMs` (and at once when kicked); stop() ends it. */

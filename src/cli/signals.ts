@@ -6,6 +6,9 @@
  */
 import os from 'node:os';
 
+/** A stop that hangs (a stuck read) still ends the process: in-flight transactions roll back. */
+export const HARD_EXIT_MS = 9_500;
+
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
-import { FILE_STATUSES, listCheckResults, listFiles, listRuns, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
+import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { checkStoreAnswers } from '../runtime.ts';
@@ -262,15 +262,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     api.get('/files/:id', async (request, reply) => {
       const params = fileParams.safeParse(request.params);
       if (!params.success) return reply.status(400).send(invalid(params.error));
-      const found = await pool.query('SELECT * FROM ferry_files WHERE id = $1', [params.data.id]);
-      if (found.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
-      const file = found.rows[0];
+      const file = await getFile(pool, params.data.id);
+      if (file === null) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
       // The other versions of the same key, newest first: what happened to it before and after.
-      const versions = await pool.query(
-        'SELECT id, version, status, attempts, rows, error_code, discovered_at, finished_at FROM ferry_files WHERE pipeline = $1 AND key = $2 AND id <> $3 ORDER BY id DESC LIMIT 50',
-        [file.pipeline, file.key, file.id],
-      );
-      return { file, versions: versions.rows, checks: await listCheckResults(pool, params.data.id) };
+      const versions = await otherVersionsOf(pool, file);
+      return { file, versions, checks: await listCheckResults(pool, params.data.id) };
     });
 
     api.get('/metrics', async (_request, reply) => {
@@ -282,13 +278,14 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     api.post('/files/:id/retry', async (request, reply) => {
       const params = fileParams.safeParse(request.params);
       if (!params.success) return reply.status(400).send(invalid(params.error));
-      const [file] = await requeueFiles(pool, { files: [String(params.data.id)] });
+      // By id only: a key that happens to be the same digits is another file.
+      const [file] = await requeueFiles(pool, { ids: [params.data.id] });
       if (file === undefined) {
-        const existing = await pool.query<{ status: string }>('SELECT status FROM ferry_files WHERE id = $1', [params.data.id]);
-        if (existing.rowCount === 0) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
+        const existing = await getFile(pool, params.data.id);
+        if (existing === null) return reply.status(404).send(errorBody('not_found', `no file version ${params.data.id}`));
         return reply
           .status(409)
-          .send(errorBody('conflict', `file version ${params.data.id} is ${existing.rows[0]?.status}; only quarantined or waiting files can be retried`));
+          .send(errorBody('conflict', `file version ${params.data.id} is ${existing.status}; only quarantined or waiting files can be retried`));
       }
       options.onRequeue?.();
       return { file };

@@ -3,7 +3,7 @@
  * the transaction that records the file's outcome (processed, or quarantined by a rule).
  */
 import type { Pool, PoolClient } from '../postgres/index.ts';
-import { storableText } from './files.ts';
+import { storableText } from './storable-text.ts';
 
 export interface CheckResultRecord {
   readonly rule_id: string;

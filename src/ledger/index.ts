@@ -1,6 +1,17 @@
+export {
+  type AlertRow,
+  type AlertRowStatus,
+  alertWithinCooldown,
+  type ClaimedAlert,
+  claimDueAlerts,
+  insertAlert,
+  markAlertDelivered,
+  markAlertFailed,
+  type SuppressedAlerts,
+  suppressedFileAlertsOfRun,
+} from './alert-outbox.ts';
 export { type CheckResultInput, type CheckResultRecord, listCheckResults, recordCheckResults } from './check-results.ts';
 export {
-  analyzeLedger,
   type ClaimCandidate,
   type ClaimOptions,
   claimFiles,
@@ -9,27 +20,33 @@ export {
   dueCandidates,
   expireLeasesOf,
   type FileFailure,
-  findProcessedFiles,
-  type ListFilesOptions,
-  lastSeenKey,
   leaseHoldersOnHost,
-  listFiles,
   lockClaimedFile,
   lockClaimedFiles,
   markFileSuperseded,
   markFilesProcessed,
   type ProcessedFile,
-  type ReprocessOptions,
-  type RequeueOptions,
   recordFileFailure,
-  recordListingPage,
   recordProgress,
   releaseClaims,
   releaseLeases,
   renewLeases,
+} from './file-claims.ts';
+export { analyzeLedger, lastSeenKey, type RecordPageResult, recordListingPage } from './file-discovery.ts';
+export {
+  findProcessedFiles,
+  getFile,
+  type ListFilesOptions,
+  listFiles,
+  otherVersionsOf,
+  type ReprocessOptions,
+  type RequeueOptions,
   reprocessFiles,
   requeueFiles,
-} from './files.ts';
+} from './file-queries.ts';
+export { type FileRefMatch, resolveFileRef, resolveFileRefs } from './file-ref.ts';
+export { type LedgerSeries, readSeries, type SeriesPoint, seriesLabels } from './metric-series.ts';
+export { type PipelineLateness, readPipelineLateness, recordPipelineLateness } from './pipeline-health.ts';
 export { type PruneCounts, pruneLedger, type RetentionPipeline } from './retention.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export {
@@ -40,6 +57,8 @@ export {
   isRunRunning,
   type ListRunsOptions,
   listRuns,
+  type RunSummary,
+  runStartedAt,
   type StartRunInput,
   startRun,
   waitForRunClaims,

@@ -1,6 +1,11 @@
 /** Runs: one row per schedule tick or manual run of a pipeline. */
+import { FerryError } from '../errors/index.ts';
 import type { Pool, PoolClient } from '../postgres/index.ts';
 import type { RunRecord, RunStatus, RunTrigger } from './types.ts';
+
+/** The columns of RunRecord, each run's table prefix `r`. */
+const RUN_COLUMNS = `r.id, r.pipeline, r.trigger, r.scheduled_for, r.instance, r.status, r.started_at, r.finished_at, r.files_listed, r.files_discovered,
+  r.files_processed, r.files_failed, r.files_retrying, r.files_skipped, r.files_outside_window, r.files_hidden, r.error`;
 
 export interface StartRunInput {
   readonly pipeline: string;
@@ -72,6 +77,18 @@ export async function finishRun(
   return result.rows[0] as RunRecord;
 }
 
+/**
+ * When a run started, as the database's text (`2026-12-04 10:00:00.123456+00`): exact to the
+ * microsecond, which a JavaScript Date would not be, for stamping rows with the run's time.
+ * On the caller's client, so that it can be read inside a load's transaction.
+ */
+export async function runStartedAt(client: Pool | PoolClient, runId: number): Promise<string> {
+  const result = await client.query<{ started_at: string }>('SELECT started_at::text AS started_at FROM ferry_runs WHERE id = $1', [runId]);
+  const startedAt = result.rows[0]?.started_at;
+  if (startedAt === undefined) throw new FerryError('INTERNAL', `run ${runId} is not in the ledger`);
+  return startedAt;
+}
+
 /** The run of a pipeline in progress, if any (for instances that come to help it). */
 export async function findRunningRun(pool: Pool, pipeline: string): Promise<RunRecord | null> {
   const result = await pool.query<RunRecord>(`SELECT * FROM ferry_runs WHERE pipeline = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`, [pipeline]);
@@ -116,9 +133,15 @@ export interface ListRunsOptions {
   readonly limit?: number;
 }
 
-export async function listRuns(pool: Pool, options: ListRunsOptions = {}): Promise<RunRecord[]> {
-  const result = await pool.query<RunRecord>(
-    `SELECT r.*, coalesce(f.rows, 0)::bigint AS rows_loaded, coalesce(f.rejected, 0)::bigint AS rows_rejected
+/** A run as `/runs` and `ferry runs` show it: its record, with the rows its files loaded and rejected. */
+export interface RunSummary extends RunRecord {
+  readonly rows_loaded: number;
+  readonly rows_rejected: number;
+}
+
+export async function listRuns(pool: Pool, options: ListRunsOptions = {}): Promise<RunSummary[]> {
+  const result = await pool.query<RunSummary>(
+    `SELECT ${RUN_COLUMNS}, coalesce(f.rows, 0)::bigint AS rows_loaded, coalesce(f.rejected, 0)::bigint AS rows_rejected
        FROM ferry_runs r
        LEFT JOIN LATERAL (SELECT sum(rows) FILTER (WHERE status = 'processed') AS rows, sum(rows_rejected) FILTER (WHERE status = 'processed') AS rejected
                             FROM ferry_files WHERE run_id = r.id) f ON true

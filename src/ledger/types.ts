@@ -45,6 +45,49 @@ export interface FileVersionRecord {
   readonly run_id: number | null;
 }
 
+/**
+ * A file version as the CLI and the HTTP API show it (`/files`, `/files/:id`, `ferry files
+ * --json`): the ledger's row without the claim bookkeeping (lease owner and expiry, open
+ * claims, the instance that recorded the outcome), which says nothing to an operator.
+ */
+export interface FileVersion {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly key: string;
+  readonly version: string;
+  readonly etag: string | null;
+  readonly size: number;
+  readonly last_modified: Date | null;
+  readonly status: FileStatus;
+  readonly attempts: number;
+  /** When a pending version is due (its next attempt, after a transient failure). */
+  readonly next_attempt_at: Date;
+  readonly error: string | null;
+  readonly error_step: string | null;
+  readonly error_code: string | null;
+  readonly reader_crashes: number;
+  readonly rows: number | null;
+  readonly rows_rejected: number;
+  readonly warnings: number;
+  readonly discovered_at: Date;
+  readonly started_at: Date | null;
+  readonly finished_at: Date | null;
+  readonly duration_ms: number | null;
+  readonly run_id: number | null;
+}
+
+/** Another version of a file's key, as `/files/:id` lists them. */
+export interface OtherVersion {
+  readonly id: number;
+  readonly version: string;
+  readonly status: FileStatus;
+  readonly attempts: number;
+  readonly rows: number | null;
+  readonly error_code: string | null;
+  readonly discovered_at: Date;
+  readonly finished_at: Date | null;
+}
+
 export interface RunRecord {
   readonly id: number;
   readonly pipeline: string;

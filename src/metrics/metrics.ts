@@ -5,6 +5,7 @@
  * own loads (observeFile), summed across instances as usual.
  */
 import client from 'prom-client';
+import { type LedgerSeries, readSeries, seriesLabels } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
 
 /** This process's loads: how long each file took and how large it was, by pipeline and outcome. */
@@ -29,28 +30,18 @@ export function observeFile(pipeline: string, outcome: string, seconds: number, 
   fileBytes.observe({ pipeline, outcome }, bytes);
 }
 
-/** A gauge whose values are one query's rows at scrape time. */
-function ledgerGauge(
-  registry: client.Registry,
-  pool: Pool,
-  name: string,
-  help: string,
-  labelNames: readonly string[],
-  sql: string,
-  type: 'gauge' | 'counter' = 'gauge',
-): void {
+/** A gauge (or counter) whose values are one ledger series at scrape time. */
+function ledgerMetric(registry: client.Registry, pool: Pool, name: string, help: string, series: LedgerSeries, type: 'gauge' | 'counter' = 'gauge'): void {
   const collect = async function (this: client.Gauge | client.Counter) {
     this.reset();
-    const result = await pool.query<Record<string, string | number | null>>(sql);
-    for (const row of result.rows) {
-      const labels = Object.fromEntries(labelNames.map((label) => [label, String(row[label] ?? '')]));
-      const value = Number(row.value ?? 0);
-      if (this instanceof client.Counter) this.inc(labels, value);
-      else (this as client.Gauge).set(labels, value);
+    for (const point of await readSeries(pool, series)) {
+      if (this instanceof client.Counter) this.inc(point.labels, point.value);
+      else (this as client.Gauge).set(point.labels, point.value);
     }
   };
-  if (type === 'counter') new client.Counter({ name, help, labelNames: [...labelNames], registers: [registry], collect });
-  else new client.Gauge({ name, help, labelNames: [...labelNames], registers: [registry], collect });
+  const labelNames = [...seriesLabels(series)];
+  if (type === 'counter') new client.Counter({ name, help, labelNames, registers: [registry], collect });
+  else new client.Gauge({ name, help, labelNames, registers: [registry], collect });
 }
 
 export interface Metrics {
@@ -61,140 +52,33 @@ export function createMetrics(pool: Pool): Metrics {
   const registry = new client.Registry();
   // prom-client's own names already start with process_ or nodejs_: ferry_process_cpu_seconds_total, not ferry_process_process_….
   client.collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
-  new client.Gauge({
-    name: 'ferry_file_versions',
-    help: 'File versions in the ledger, by pipeline and status',
-    labelNames: ['pipeline', 'status'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const result = await pool.query<{ pipeline: string; status: string; count: number }>(
-        'SELECT pipeline, status, count(*) AS count FROM ferry_files GROUP BY pipeline, status',
-      );
-      for (const row of result.rows) this.set({ pipeline: row.pipeline, status: row.status }, row.count);
-    },
-  });
-  new client.Gauge({
-    name: 'ferry_check_failing_rows',
-    help: 'Rows (or, for file rules, failures) that failed a check, by pipeline and rule, over all file versions',
-    labelNames: ['pipeline', 'rule'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const result = await pool.query<{ pipeline: string; rule_id: string; failing: number }>(
-        'SELECT pipeline, rule_id, sum(failing)::bigint AS failing FROM ferry_check_results GROUP BY pipeline, rule_id',
-      );
-      for (const row of result.rows) this.set({ pipeline: row.pipeline, rule: row.rule_id }, row.failing);
-    },
-  });
-  new client.Gauge({
-    name: 'ferry_rows_rejected',
-    help: 'Rows kept aside in rejects tables by checks, by pipeline',
-    labelNames: ['pipeline'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const result = await pool.query<{ pipeline: string; rows: number }>(
-        "SELECT pipeline, coalesce(sum(rows_rejected), 0)::bigint AS rows FROM ferry_files WHERE status = 'processed' GROUP BY pipeline",
-      );
-      for (const row of result.rows) this.set({ pipeline: row.pipeline }, row.rows);
-    },
-  });
-  new client.Gauge({
-    name: 'ferry_rows_processed',
-    help: 'Rows in file versions processed, by pipeline',
-    labelNames: ['pipeline'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const result = await pool.query<{ pipeline: string; rows: number }>(
-        "SELECT pipeline, coalesce(sum(rows), 0)::bigint AS rows FROM ferry_files WHERE status = 'processed' GROUP BY pipeline",
-      );
-      for (const row of result.rows) this.set({ pipeline: row.pipeline }, row.rows);
-    },
-  });
-  new client.Gauge({
-    name: 'ferry_runs',
-    help: 'Runs recorded, by pipeline and status',
-    labelNames: ['pipeline', 'status'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const result = await pool.query<{ pipeline: string; status: string; count: number }>(
-        'SELECT pipeline, status, count(*) AS count FROM ferry_runs GROUP BY pipeline, status',
-      );
-      for (const row of result.rows) this.set({ pipeline: row.pipeline, status: row.status }, row.count);
-    },
-  });
+  ledgerMetric(registry, pool, 'ferry_file_versions', 'File versions in the ledger, by pipeline and status', 'fileVersions');
+  ledgerMetric(
+    registry,
+    pool,
+    'ferry_check_failing_rows',
+    'Rows (or, for file rules, failures) that failed a check, by pipeline and rule, over all file versions',
+    'checkFailingRows',
+  );
+  ledgerMetric(registry, pool, 'ferry_rows_rejected', 'Rows kept aside in rejects tables by checks, by pipeline', 'rowsRejected');
+  ledgerMetric(registry, pool, 'ferry_rows_processed', 'Rows in file versions processed, by pipeline', 'rowsProcessed');
+  ledgerMetric(registry, pool, 'ferry_runs', 'Runs recorded, by pipeline and status', 'runs');
   registry.registerMetric(fileDuration);
   registry.registerMetric(fileBytes);
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_rows_loaded_total',
-    'Rows loaded (or counted) from the file versions processed, by pipeline',
-    ['pipeline'],
-    "SELECT pipeline, coalesce(sum(rows), 0)::bigint AS value FROM ferry_files WHERE status = 'processed' GROUP BY pipeline",
-    'counter',
-  );
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_queue_depth',
-    'File versions waiting to be processed (pending, not leased), by pipeline',
-    ['pipeline'],
-    "SELECT pipeline, count(*) AS value FROM ferry_files WHERE status = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at < now()) GROUP BY pipeline",
-  );
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_oldest_pending_age_seconds',
-    'Age of the oldest file version still pending, by pipeline',
-    ['pipeline'],
-    "SELECT pipeline, extract(epoch FROM now() - min(discovered_at)) AS value FROM ferry_files WHERE status = 'pending' GROUP BY pipeline",
-  );
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_last_success_timestamp_seconds',
-    'When the last run that completed finished (Unix time), by pipeline',
-    ['pipeline'],
-    "SELECT pipeline, extract(epoch FROM max(finished_at)) AS value FROM ferry_runs WHERE status = 'completed' GROUP BY pipeline",
-  );
-  ledgerGauge(
+  ledgerMetric(registry, pool, 'ferry_rows_loaded_total', 'Rows loaded (or counted) from the file versions processed, by pipeline', 'rowsProcessed', 'counter');
+  ledgerMetric(registry, pool, 'ferry_queue_depth', 'File versions waiting to be processed (pending, not leased), by pipeline', 'queueDepth');
+  ledgerMetric(registry, pool, 'ferry_oldest_pending_age_seconds', 'Age of the oldest file version still pending, by pipeline', 'oldestPendingAge');
+  ledgerMetric(registry, pool, 'ferry_last_success_timestamp_seconds', 'When the last run that completed finished (Unix time), by pipeline', 'lastSuccess');
+  ledgerMetric(
     registry,
     pool,
     'ferry_pipeline_late',
     '1 when the pipeline has had no completed run within its expectEvery (as last seen by an instance), else 0',
-    ['pipeline'],
-    'SELECT pipeline, CASE WHEN late THEN 1 ELSE 0 END AS value FROM ferry_pipeline_health',
+    'pipelineLate',
   );
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_file_retries_total',
-    'Attempts beyond the first, over all file versions, by pipeline',
-    ['pipeline'],
-    'SELECT pipeline, coalesce(sum(greatest(attempts - 1, 0)), 0)::bigint AS value FROM ferry_files GROUP BY pipeline',
-    'counter',
-  );
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_reader_crashes_total',
-    'Reader processes that died on a file, by pipeline',
-    ['pipeline'],
-    'SELECT pipeline, coalesce(sum(reader_crashes), 0)::bigint AS value FROM ferry_files GROUP BY pipeline',
-    'counter',
-  );
-  ledgerGauge(
-    registry,
-    pool,
-    'ferry_alerts',
-    'Alerts in the outbox, by event and status (pending, delivered, suppressed, failed)',
-    ['event', 'status'],
-    'SELECT event, status, count(*) AS value FROM ferry_alerts GROUP BY event, status',
-  );
+  ledgerMetric(registry, pool, 'ferry_file_retries_total', 'Attempts beyond the first, over all file versions, by pipeline', 'fileRetries', 'counter');
+  ledgerMetric(registry, pool, 'ferry_reader_crashes_total', 'Reader processes that died on a file, by pipeline', 'readerCrashes', 'counter');
+  ledgerMetric(registry, pool, 'ferry_alerts', 'Alerts in the outbox, by event and status (pending, delivered, suppressed, failed)', 'alerts');
   return {
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

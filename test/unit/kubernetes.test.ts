@@ -214,7 +214,7 @@ describe('deploy/kubernetes', () => {
     assert.ok(container.resources?.requests?.cpu && container.resources.requests.memory, 'requests');
     assert.ok(container.resources?.limits?.memory, 'a memory limit');
 
-    const hardExitMs = Number(/const HARD_EXIT_MS = ([\d_]+)/.exec(fs.readFileSync(path.join(REPO, 'src/cli/main.ts'), 'utf8'))?.[1]?.replaceAll('_', ''));
+    const hardExitMs = Number(/const HARD_EXIT_MS = ([\d_]+)/.exec(fs.readFileSync(path.join(REPO, 'src/cli/signals.ts'), 'utf8'))?.[1]?.replaceAll('_', ''));
     assert.ok(hardExitMs > 0);
     assert.ok((pod.terminationGracePeriodSeconds ?? 30) * 1000 > hardExitMs + 5_000, 'the grace period outlasts ferry’s own deadline');
   });

@@ -1,9 +1,10 @@
 /**
  * The code layout as rules: the folders under src/ (and its top-level files, each a node of its
  * own) import each other without cycles, type-only imports included; other folders import a
- * folder only through its index.ts; and the service never loads nodejs-polars — followed
- * through every import a running process makes, not only the direct ones (see
- * test/integration/reader-crash.test.ts for the same checked in a running service).
+ * folder only through its index.ts; the service never loads nodejs-polars — followed through
+ * every import a running process makes, not only the direct ones (see
+ * test/integration/reader-crash.test.ts for the same checked in a running service); and SQL on
+ * ferry's own tables is written only in ledger/.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 const src = path.resolve(import.meta.dirname, '../../src');
+const migrations = path.resolve(import.meta.dirname, '../../migrations');
 
 interface Import {
   readonly from: string;
@@ -144,5 +146,34 @@ describe('code layout', () => {
       users.filter((file) => !allowed.has(nodeOf(file))).map((file) => path.relative(src, file)),
       [],
     );
+  });
+
+  it("SQL on ferry's own tables is written only in ledger/", () => {
+    // The tables the migrations create, and node-pg-migrate's own.
+    const tables = new Set(['ferry_migrations']);
+    for (const file of fs.readdirSync(migrations)) {
+      for (const match of fs.readFileSync(path.join(migrations, file), 'utf8').matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(ferry_\w+)/g))
+        tables.add(match[1] as string);
+    }
+    assert.ok(tables.has('ferry_files') && tables.has('ferry_runs'), 'the scan finds the tables');
+    // A table name after the SQL word that names a table (SQL is written upper case here), on a
+    // line that is not a comment: metric names and prose that mention a table are not SQL.
+    const statement = new RegExp(`\\b(?:FROM|INTO|UPDATE|JOIN|TABLE|TRUNCATE|ANALYZE)\\s+(?:ONLY\\s+)?(?:${[...tables].join('|')})\\b`);
+    const exceptions = new Map([
+      // The migration runner reads which migrations were applied: the migrations' bookkeeping, not the ledger's.
+      [path.join('postgres', 'migrate.ts'), 'ferry_migrations'],
+    ]);
+    const outside = files
+      .filter((file) => nodeOf(file) !== 'ledger')
+      .flatMap((file) =>
+        fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, index) => ({ file: path.relative(src, file), line: index + 1, text: line }))
+          .filter(({ text }) => !/^\s*(?:\/\/|\*|\/\*)/.test(text) && statement.test(text)),
+      )
+      .filter(({ file, text }) => !(exceptions.has(file) && text.includes(exceptions.get(file) as string)))
+      .map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
+    assert.deepEqual(outside, []);
   });
 });

@@ -1,0 +1,47 @@
+/** `ferry status`: what /status shows, and whether a service answers for this project. */
+import type { Command } from 'commander';
+import { FILE_STATUSES } from '../../ledger/index.ts';
+import { nextFireTime } from '../../schedule/index.ts';
+import { serviceUrl } from '../../service-url.ts';
+import { globalFlags, withRuntime } from '../context.ts';
+import { printJson, printLine, printTable } from '../output.ts';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('the ledger in brief: what /status shows')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      withRuntime(globalFlags(program), async ({ config, pool }) => {
+        const { buildStatusReport } = await import('../../http/index.ts');
+        // Is a service running for this project? Its HTTP address answers /health if so.
+        const url = serviceUrl(config.http);
+        const service = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_500) }).then(
+          (response) => (response.status === 200 || response.status === 503 ? `running at ${url}` : `something else answers at ${url}`),
+          () => `not running (nothing answers at ${url})`,
+        );
+        const now = new Date();
+        const nextRun = (name: string) => {
+          const pipeline = config.pipelines.find((p) => p.name === name);
+          return service.startsWith('running') && pipeline !== undefined ? nextFireTime(pipeline.schedule, now) : null;
+        };
+        const report = await buildStatusReport({ pool, pipelines: config.pipelines, nextRun, serviceStatus: service });
+        if (options.json) return printJson(report);
+        printLine(`service: ${service}`);
+        printLine(`last run: ${report.last_run?.toISOString() ?? 'never'}`);
+        printLine(`file versions processed: ${report.total_files_processed}`);
+        process.stdout.write('\n');
+        printTable(
+          report.pipelines.map((p) => ({
+            pipeline: p.name,
+            schedule: p.schedule,
+            last_run: p.last_run?.status ?? '-',
+            next_run: p.next_run ?? '-',
+            in_progress: p.in_progress.length,
+            ...p.files,
+          })),
+          ['pipeline', 'schedule', 'last_run', 'next_run', 'in_progress', ...FILE_STATUSES],
+        );
+      }),
+    );
+}
