@@ -110,6 +110,17 @@ const land = (name: string, write: (file: string) => void) => {
   write(aside);
   fs.renameSync(aside, path.join(inbox, name));
 };
+/** Waits until the outbox holds `count` alerts of these events, every one of them delivered. */
+const outboxDelivered = (events: readonly string[], count: number) =>
+  waitFor(`${count} ${events.join(' / ')} alerts marked delivered in the outbox`, async () => {
+    const row = (
+      await db.pool.query(
+        "SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'delivered')::int AS open FROM ferry_alerts WHERE event = ANY($1::text[])",
+        [events],
+      )
+    ).rows[0];
+    return row.n === count && row.open === 0 ? true : undefined;
+  });
 const bad = (name: string) => land(name, (file) => fs.writeFileSync(file, 'PAR1 this is not a Parquet file PAR1'));
 
 describe('alerts', () => {
@@ -145,7 +156,9 @@ describe('alerts', () => {
         `${error.message}\nreceived: ${JSON.stringify(receiver.received.map((r) => [r.body.event, r.body.dedup_key, r.answered]))}\noutbox: ${JSON.stringify(outbox.rows)}\nfiles: ${JSON.stringify(files.rows)}\nlogs: ${instances.map((f) => f.logs().slice(-3000)).join('\n---\n')}`,
       );
     });
-    await new Promise((resolve) => setTimeout(resolve, 3_000)); // time for a duplicate to show up, if one would
+    // Only an alert still pending in the outbox can be sent again: once all six are marked
+    // delivered, no duplicate can show up any more.
+    await outboxDelivered(['file.quarantined'], 6);
     const again = receiver.delivered('file.quarantined');
     assert.deepEqual([...again.values()], [1, 1, 1, 1, 1, 1], `each delivered once: ${JSON.stringify([...again])}`);
     assert.equal(again.size, delivered.size);
@@ -183,7 +196,7 @@ describe('alerts', () => {
       holder.release();
     }
     await waitFor('a recovered alert', async () => (receiver.delivered('pipeline.recovered').size > 0 ? true : undefined), 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await outboxDelivered(['pipeline.late', 'pipeline.recovered'], 2);
     assert.equal(receiver.delivered('pipeline.late').size, 1);
     assert.equal(receiver.delivered('pipeline.recovered').size, 1);
     const health = await db.pool.query("SELECT late FROM ferry_pipeline_health WHERE pipeline = 'orders'");

@@ -152,10 +152,14 @@ describe('batches of small files', () => {
   it('replace and merge hold across a batch', async () => {
     for (let i = 0; i < 10; i++) writeFile(i);
     await load({ mode: 'replace' });
-    // New versions of every file (one row fewer each): each replaces its earlier rows.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // New versions of every file (one row fewer each): each replaces its earlier rows. A local
+    // file's version is its size and modification time: each new file gets a time a second
+    // after its old one's, so it is a new version however coarse the file system's clock.
     for (let i = 0; i < 10; i++) {
-      pl.DataFrame([pl.Series('id', [i * ROWS], pl.Int64), pl.Series('amount', [1000 + i], pl.Float64)]).writeParquet(path.join(test.inbox, name(i)));
+      const file = path.join(test.inbox, name(i));
+      const before = fs.statSync(file).mtime;
+      pl.DataFrame([pl.Series('id', [i * ROWS], pl.Int64), pl.Series('amount', [1000 + i], pl.Float64)]).writeParquet(file);
+      fs.utimesSync(file, new Date(), new Date(before.getTime() + 1_000));
     }
     const second = await load({ mode: 'replace' });
     assert.equal(second.counts.files_processed, 10);

@@ -54,7 +54,13 @@ describe('three instances', () => {
       120_000,
     );
     // A few more ticks: nothing is processed again.
-    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    const done = (await db.pool.query('SELECT now() AS at')).rows[0].at;
+    await waitFor('two scheduled runs completed after the last file', async () =>
+      (await db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE trigger = 'schedule' AND status = 'completed' AND started_at > $1", [done])).rows[0]
+        .n >= 2
+        ? true
+        : undefined,
+    );
     for (const instance of instances.splice(0)) assert.equal((await instance.stop('SIGTERM')).code, 143);
 
     const perFile = await db.pool.query(

@@ -77,10 +77,14 @@ describe('reader crash', () => {
       assert.equal(stopped.code, 143, ferry.logs());
     }
 
-    // A restart: the poison file stays quarantined, and no reader dies again.
+    // A restart: the poison file stays quarantined, and no reader dies again, through two
+    // completed runs of the restarted service (each lists the poison file and passes it over).
+    const lastRun = (await db.pool.query('SELECT coalesce(max(id), 0)::int AS id FROM ferry_runs')).rows[0].id;
     const again = await startFerry({ env, cwd: project });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await waitFor('two runs completed after the restart', async () =>
+        (await db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE id > $1 AND status = 'completed'", [lastRun])).rows[0].n >= 2 ? true : undefined,
+      );
       const poison = (await fileRows()).find((row) => row.key === 'poison.parquet');
       assert.equal(poison?.status, 'quarantined');
       assert.equal(poison?.reader_crashes, 2);

@@ -74,6 +74,8 @@ describe('storage faults', () => {
         const stuck = await db.pool.query("SELECT key, status, attempts, error_step, error, lease_owner FROM ferry_files WHERE status <> 'processed'");
         assert.fail(`only ${done} of ${FILES} processed after ${runs} runs; the others: ${JSON.stringify(stuck.rows)}`);
       }
+      // Pacing, not a condition: runs follow each other through the fault phases timed above,
+      // as a schedule's would; what is waited for is every file processed (the loop's test).
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const results = await db.pool.query('SELECT file_name, count(*)::int AS n, min(row_count)::int AS rows FROM etl_results GROUP BY file_name');

@@ -226,7 +226,13 @@ export default { pipelines: {
           ? true
           : undefined,
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The watch starts every selected pipeline at once: by the time the csv run has finished,
+      // a parquet run started with it would be recorded too.
+      await waitFor('the csv watch run finished', async () =>
+        (await db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE trigger = 'watch' AND pipeline = 'csv' AND status <> 'running'")).rows[0].n >= 1
+          ? true
+          : undefined,
+      );
       const watched = await db.pool.query("SELECT pipeline FROM ferry_runs WHERE trigger = 'watch' ORDER BY id");
       assert.deepEqual(
         watched.rows.map((r) => r.pipeline),

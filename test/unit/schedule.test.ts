@@ -77,10 +77,21 @@ describe('scheduler', () => {
     const pipeline = { name: 'p', source: { prefix: '', glob: '*', modifiedWithinMs: null }, sink: 'row-count', schedule: parseSchedule('1h') } as const;
     const ticks: string[] = [];
     let release: () => void = () => {};
+    let ticked: () => void = () => {};
+    /** Resolves at the next tick, or fails after a second without one. */
+    const nextTick = () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no tick within 1 s')), 1_000);
+        ticked = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     const scheduler = startScheduler({
       pipelines: [pipeline as never],
       onTick: async (_pipeline, tick) => {
         ticks.push(tick.trigger);
+        ticked();
         await new Promise<void>((resolve) => {
           release = resolve;
         });
@@ -91,8 +102,9 @@ describe('scheduler', () => {
     scheduler.requestRun();
     scheduler.requestRun();
     assert.equal(ticks.length, 1, 'no overlap');
+    const rerun = nextTick();
     release();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await rerun;
     assert.deepEqual(ticks, ['startup', 'watch'], 'one rerun for any number of requests');
     release();
     await scheduler.stop();
