@@ -5,6 +5,7 @@
  * own loads (observeFile), summed across instances as usual.
  */
 import client from 'prom-client';
+import { swallowedCounts } from '../errors/index.ts';
 import { type LedgerSeries, readSeries, seriesLabels } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
 
@@ -79,6 +80,16 @@ export function createMetrics(pool: Pool): Metrics {
   ledgerMetric(registry, pool, 'ferry_file_retries_total', 'Attempts beyond the first, over all file versions, by pipeline', 'fileRetries', 'counter');
   ledgerMetric(registry, pool, 'ferry_reader_crashes_total', 'Reader processes that died on a file, by pipeline', 'readerCrashes', 'counter');
   ledgerMetric(registry, pool, 'ferry_alerts', 'Alerts in the outbox, by event and status (pending, delivered, suppressed, failed)', 'alerts');
+  new client.Counter({
+    name: 'ferry_swallowed_failures_total',
+    help: 'Failures this process let pass on purpose (lease renewals, progress rows, clean-ups), by what failed',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [what, count] of swallowedCounts()) this.inc({ what }, count);
+    },
+  });
   return {
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
