@@ -4,6 +4,8 @@
  * the ledger and its alert written in the same transaction, so whichever instance
  * notices first raises it, once.
  */
+
+import { swallow } from '../errors/index.ts';
 import { readPipelineLateness, recordPipelineLateness } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { enqueueAlert, type OutboxSettings } from './outbox.ts';
@@ -41,7 +43,7 @@ export async function checkLateness(pool: Pool, settings: OutboxSettings, pipeli
       }
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      await client.query('ROLLBACK').catch(swallow('rolling back a lateness check'));
       throw error;
     } finally {
       client.release();

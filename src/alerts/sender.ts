@@ -6,6 +6,8 @@
  * Receivers see each alert once, unless an instance dies between the POST and the mark: the
  * `dedup_key` lets them drop that rare repeat.
  */
+
+import { swallow } from '../errors/index.ts';
 import { claimDueAlerts, markAlertDelivered, markAlertFailed } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import type { AlertDestination, AlertFormat } from './events.ts';
@@ -58,7 +60,7 @@ export async function post(destination: AlertDestination, payload: Record<string
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       redirect: 'error',
     });
-    await response.body?.cancel().catch(() => {});
+    await response.body?.cancel().catch(swallow('discarding an alert receiver’s answer'));
     return response.ok ? null : `${destination.shown} answered HTTP ${response.status}`;
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;

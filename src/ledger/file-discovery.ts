@@ -3,6 +3,7 @@
  * pending versions of the same keys superseded), in one statement per page.
  */
 
+import { swallow } from '../errors/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import type { StoredObject } from '../storage/index.ts';
 import { versionIdentity } from '../storage/index.ts';
@@ -95,7 +96,7 @@ function arrayLiteral(values: readonly (string | null)[]): string {
  * the pipeline for each page. Best effort: a role that may not analyze leaves it to autovacuum.
  */
 export async function analyzeLedger(pool: Pool): Promise<void> {
-  await pool.query('ANALYZE ferry_files').catch(() => {});
+  await pool.query('ANALYZE ferry_files').catch(swallow('analyzing the ledger'));
 }
 
 /**
