@@ -145,10 +145,14 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     throw error;
   }
   const address = app.server.address();
-  const url = serviceUrl({ host: config.http.host, port: typeof address === 'object' && address !== null ? address.port : config.http.port });
+  const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
+  const url = serviceUrl({ host: config.http.host, port });
+  const { host } = config.http;
   log.info(
     {
       url,
+      // Where it listens, when that is not the address above (every interface: 0.0.0.0 or ::).
+      ...(url.includes(host) ? {} : { listening: `${host.includes(':') ? `[${host}]` : host}:${port}` }),
       storage: describeStorage(config.storage),
       database: runtime.databaseDescription,
       pipelines: config.pipelines.map((p) => `${p.name} (${p.schedule.text})`),

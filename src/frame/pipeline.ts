@@ -10,15 +10,13 @@
  * the same jobs, each read whole, written together as one stream.
  */
 
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import pl from 'nodejs-polars';
 import { type CheckResult, checkColumns, evaluateChecks, mergeTallies, type PartResult, type ResolvedCheck, type RuleTally } from '../check/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
 import { coerceError, FerryError } from '../errors/index.ts';
 import { compareDecoded, type DeclaredCounts, DecodedCounts, declaredCounts, describeFormat } from '../formats/index.ts';
 import { LINEAGE_COLUMNS, type WireSpec } from '../load/index.ts';
-import { bytesPerRow, dataFrameColumns, outputColumns, polarsMessage } from '../polars/index.ts';
+import { dataFrameColumns, outputColumns } from '../polars/index.ts';
 import type { FrameColumn } from '../postgres/index.ts';
 import {
   type Counted,
@@ -33,24 +31,14 @@ import {
   serializeError,
 } from '../readers/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
-import { applyTransform, type TransformSpec } from '../transform/index.ts';
-import { castRows, castsFor } from './cast-rows.ts';
-import { type CheckedRows, checkRows, FileRuleState } from './check-frame.ts';
+import { applyTransform } from '../transform/index.ts';
+import { castsFor } from './cast-rows.ts';
+import { FileRuleState } from './check-frame.ts';
+import { type CheckContext, checkedPart, compareContext, decodedOf } from './checked-part.ts';
+import { partsOf } from './parts.ts';
 import { type ReadFile, readFailure, readFile, readWhole } from './read-file.ts';
-import { wireExpressions } from './wire-expressions.ts';
-
-/** What the checks of one file need, whatever path it takes (load, count, preview). */
-interface CheckContext {
-  readonly key: string;
-  readonly checks: readonly ResolvedCheck[];
-  /** The cast rule, which runs on the parts as read, before the transform; null without one. */
-  readonly cast: ResolvedCheck | null;
-  readonly schema: Readonly<Record<string, string>>;
-  readonly transform: TransformSpec;
-  readonly fileRules: FileRuleState;
-  /** A plain Parquet file's declared counts and what its parts decoded (see read/parquet-schema.ts); else null. */
-  readonly decoded: { readonly declared: DeclaredCounts; readonly counts: DecodedCounts } | null;
-}
+import { rejectsPath, writeRejects } from './rejects.ts';
+import { batchExpressions, columnExpressions, wireExpressions } from './wire-expressions.ts';
 
 interface Prepared {
   readonly read: ReadFile;
@@ -79,11 +67,6 @@ interface OpenJob {
   /** What a plain Parquet file's footer declares, to hold the decoded rows to; else null. */
   readonly declared: DeclaredCounts | null;
 }
-
-/** Rows per slice are chosen so that a slice holds about this much decoded data. */
-const SLICE_BYTES = 16 * 2 ** 20;
-/** The fewest rows in a slice. */
-const MIN_SLICE_ROWS = 65_536;
 
 /**
  * The reader API's handlers (see readers/protocol.ts), over the files a reader has open. One
@@ -417,19 +400,6 @@ export class FramePipeline implements ReaderHandlers {
   }
 }
 
-/** A frame's rows and nulls per column (Polars keeps null counts: no pass over the values). */
-function decodedOf(frame: pl.DataFrame): DecodedCounts {
-  const counts = new DecodedCounts();
-  const nulls = frame.width === 0 ? {} : (frame.nullCount().toRecords()[0] as Record<string, number | bigint>);
-  counts.add(frame.height, Object.fromEntries(Object.entries(nulls).map(([column, count]) => [column, Number(count)])));
-  return counts;
-}
-
-/** Holds what a file's parts decoded to its footer, once every part was read (see checkedPart). */
-function compareContext(context: CheckContext): void {
-  if (context.decoded !== null) compareDecoded(context.key, context.decoded.declared, context.decoded.counts);
-}
-
 /**
  * Columns a JSON file's values were read into as their JSON text (see read/json-records.ts)
  * load as jsonb, and a Parquet file's UUIDs as uuid: still text or bytes when they come out of
@@ -452,69 +422,6 @@ function markColumns(columns: FrameColumn[], read: ReadFile): FrameColumn[] {
 function checkTableColumns(pipeline: ResolvedPipeline, file: FileRef, columns: readonly FrameColumn[]): void {
   if (pipeline.sink.kind !== 'table') return;
   checkColumns(file.key, columns, { key: pipeline.sink.key, reserved: pipeline.sink.lineage ? Object.values(LINEAGE_COLUMNS) : [] });
-}
-
-/**
- * One part of a file through the checks: the file rules take what they need, the row rules
- * flag its rows. A rule that cannot run on this file (a column it does not have, a type it
- * cannot compare) is the file's failure, CHECK_FAILED.
- */
-function checkPart(
-  key: string,
-  checks: readonly ResolvedCheck[],
-  fileRules: FileRuleState,
-  part: pl.DataFrame,
-  offset: number,
-  rowNumbers: pl.Series | null = null,
-): CheckedRows {
-  const failed = (error: unknown) =>
-    new FerryError('CHECK_FAILED', `${key}: a check could not be evaluated: ${polarsMessage(error)}`, { step: 'check', cause: error });
-  try {
-    fileRules.add(part);
-    const checked = checkRows(part, checks, offset, rowNumbers);
-    return {
-      ...checked,
-      rest: () => {
-        try {
-          return checked.rest();
-        } catch (error) {
-          throw failed(error);
-        }
-      },
-    };
-  } catch (error) {
-    throw failed(error);
-  }
-}
-
-/**
- * One part through every rule, collected once: the cast rule first, on the part as read (then
- * the transform, which for a file with a cast rule runs here, on the rows it kept), then the
- * row and file rules. The rows rejected by either are returned together.
- */
-async function checkedPart(context: CheckContext, part: pl.LazyDataFrame, offset: number): Promise<CheckedRows> {
-  const { key, checks, cast, fileRules } = context;
-  if (cast === null) {
-    const rows = await part.collect();
-    if (context.decoded !== null) {
-      const decoded = decodedOf(rows);
-      context.decoded.counts.add(decoded.rows, decoded.nulls);
-    }
-    return checkPart(key, checks, fileRules, rows, offset);
-  }
-  const casted = castRows(await part.collect(), cast, context.schema, offset);
-  const transformed = context.transform.kind !== 'none';
-  const rows = transformed ? await applyTransform(context.transform, casted.rows.lazy(), key).collect() : casted.rows;
-  const checked = checkPart(key, checks, fileRules, rows, offset, transformed ? null : casted.rowNumbers);
-  const rejects = casted.rejects !== null && checked.rejects !== null ? pl.concat([casted.rejects, checked.rejects]) : (casted.rejects ?? checked.rejects);
-  return {
-    load: checked.load,
-    rejects,
-    rows: casted.result.rows,
-    rejected: casted.result.rejected + checked.rejected,
-    tallies: [casted.tally, ...checked.tallies],
-    rest: checked.rest,
-  };
 }
 
 /**
@@ -541,58 +448,6 @@ function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
   return open.wire.expressions;
 }
 
-/** The columns' wire expressions by layout (binary or CSV, and the columns with their types). */
-const layoutExpressions = new Map<string, pl.Expr[]>();
-const MAX_LAYOUTS = 64;
-
-function columnExpressions(columns: readonly FrameColumn[], binary: boolean): pl.Expr[] {
-  const layout = `${binary}:${JSON.stringify(columns)}`;
-  let expressions = layoutExpressions.get(layout);
-  if (expressions === undefined) {
-    expressions = wireExpressions(columns, binary, null);
-    if (layoutExpressions.size >= MAX_LAYOUTS) layoutExpressions.delete(layoutExpressions.keys().next().value as string);
-    layoutExpressions.set(layout, expressions);
-  }
-  return expressions;
-}
-
-/** A batch's wire expressions: its layout's columns, then the lineage columns the batch's frame carries. */
-function batchExpressions(columns: readonly FrameColumn[], wire: WireSpec): pl.Expr[] {
-  const expressions = columnExpressions(columns, wire.binary);
-  return wire.lineage ? [...expressions, pl.col(LINEAGE_COLUMNS.file), pl.col(LINEAGE_COLUMNS.version)] : expressions;
-}
-
-/** A file's rejected rows as CSV for the rejects table: file, version, row number, rules, values. */
-async function writeRejects(rejects: pl.DataFrame, file: FileRef, target: string): Promise<void> {
-  if (rejects.height <= JS_REJECTS_ROWS) {
-    // A few rows: written here (expressions with the file's own values cost more than the rows).
-    const lines = (rejects.select('row_number', 'rules', 'values').toRecords() as { row_number: unknown; rules: unknown; values: unknown }[]).map((row) =>
-      [file.key, file.version, String(row.row_number), String(row.rules), String(row.values)].map(csvField).join(','),
-    );
-    await fs.writeFile(target, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-    return;
-  }
-  await rejects
-    .lazy()
-    .select(pl.lit(file.key).alias('file'), pl.lit(file.version).alias('version'), pl.col('row_number'), pl.col('rules'), pl.col('values'))
-    .sinkCSV(target, { includeHeader: false, maintainOrder: true })
-    .collect();
-}
-
-/** Rejected rows of a part written as CSV in JavaScript, not by a Polars query. */
-const JS_REJECTS_ROWS = 10_000;
-
-/** Where a part's (or a batch file's) rejected rows go: one CSV file each, loaded in this order (see load/load-table.ts). */
-function rejectsPath(dir: string | null, part: number, file: number): string {
-  if (dir === null) throw new FerryError('INTERNAL', 'rows were rejected but no rejects folder was named');
-  return path.join(dir, `part-${part}-file-${file}.csv`);
-}
-
-/** A CSV field, quoted (PostgreSQL's CSV COPY reads a quoted empty string as '', not NULL). */
-function csvField(value: string): string {
-  return `"${value.replaceAll('"', '""')}"`;
-}
-
 /** `work` on each item in turn: each result, or its error (for the requests about a batch's files). */
 async function eachSettled<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<EachResult<R>[]> {
   const results: EachResult<R>[] = [];
@@ -604,38 +459,6 @@ async function eachSettled<T, R>(items: readonly T[], work: (item: T) => Promise
     }
   }
   return results;
-}
-
-/** A file's parts: slices of a plain Parquet file loaded as it is, else the whole frame. */
-async function partsOf(
-  frame: pl.LazyDataFrame,
-  read: ReadFile,
-  transformed: boolean,
-  sliceRows: number,
-): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
-  // A file no larger than the smallest slice is one part, without sampling its rows' size.
-  const sliced = !transformed && read.footer !== null && (read.footer.rows > MIN_SLICE_ROWS || sliceRows > 0);
-  return sliced && read.footer !== null ? slicesOf(frame, read.footer.rows, sliceRows) : { parts: [frame], offsets: [0] };
-}
-
-/**
- * A Parquet file loaded as it is (no transform) is read in slices of rows, one Polars query
- * after the other (see load/copy-stream.ts), so that memory stays bounded whatever the file's
- * size: Polars' streaming engine reads ahead of a sink that waits on PostgreSQL, and on a
- * 2 GiB file that read-ahead alone passed 1.5 GB. A transform sees the whole file in one query
- * (an aggregate over slices would be wrong), so for transformed files memory is Polars' own.
- */
-async function slicesOf(frame: pl.LazyDataFrame, total: number, sliceRows: number): Promise<{ parts: pl.LazyDataFrame[]; offsets: number[] }> {
-  const sample = await frame.head(4096).collect();
-  const perRow = Math.max(8, bytesPerRow(sample) ?? 256);
-  const rows = sliceRows > 0 ? sliceRows : Math.min(4_000_000, Math.max(MIN_SLICE_ROWS, Math.floor(SLICE_BYTES / perRow)));
-  const parts: pl.LazyDataFrame[] = [];
-  const offsets: number[] = [];
-  for (let offset = 0; offset < total; offset += rows) {
-    parts.push(frame.slice(offset, rows));
-    offsets.push(offset);
-  }
-  return parts.length > 0 ? { parts, offsets } : { parts: [frame], offsets: [0] };
 }
 
 /** Records as structured clone can carry them (bigints as text; dates stay dates). */

@@ -7,7 +7,7 @@
  * frames the bytes (pg-binary.ts).
  */
 import pl from 'nodejs-polars';
-import { binaryKind, POSTGRES_EPOCH_DAYS, POSTGRES_EPOCH_MICROS } from '../load/index.ts';
+import { binaryKind, LINEAGE_COLUMNS, POSTGRES_EPOCH_DAYS, POSTGRES_EPOCH_MICROS, type WireSpec } from '../load/index.ts';
 import { type FrameColumn, postgresType } from '../postgres/index.ts';
 
 /** The lineage values written with every row when lineage is on. */
@@ -102,4 +102,25 @@ export function binaryExpression(column: FrameColumn): pl.Expr {
   else if (kind === 'bytea') expr = col;
   else expr = col.cast(pl.Utf8); // text, numeric (as decimal text)
   return expr.alias(column.name);
+}
+
+/** The columns' wire expressions by layout (binary or CSV, and the columns with their types). */
+const layoutExpressions = new Map<string, pl.Expr[]>();
+const MAX_LAYOUTS = 64;
+
+export function columnExpressions(columns: readonly FrameColumn[], binary: boolean): pl.Expr[] {
+  const layout = `${binary}:${JSON.stringify(columns)}`;
+  let expressions = layoutExpressions.get(layout);
+  if (expressions === undefined) {
+    expressions = wireExpressions(columns, binary, null);
+    if (layoutExpressions.size >= MAX_LAYOUTS) layoutExpressions.delete(layoutExpressions.keys().next().value as string);
+    layoutExpressions.set(layout, expressions);
+  }
+  return expressions;
+}
+
+/** A batch's wire expressions: its layout's columns, then the lineage columns the batch's frame carries. */
+export function batchExpressions(columns: readonly FrameColumn[], wire: WireSpec): pl.Expr[] {
+  const expressions = columnExpressions(columns, wire.binary);
+  return wire.lineage ? [...expressions, pl.col(LINEAGE_COLUMNS.file), pl.col(LINEAGE_COLUMNS.version)] : expressions;
 }

@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { cleanEnv, FERRY_BIN, runFerry } from '../helpers/ferry-process.ts';
-import { projectDir, writeParquet } from '../helpers/fixtures.ts';
+import { writeParquet } from '../helpers/fixtures.ts';
+import { useFerryProject } from '../helpers/project.ts';
 
 const run = promisify(execFile);
 
@@ -29,11 +29,6 @@ const HIDDEN = '.hidden.csv';
 /** Raw bytes that must never reach the terminal from a file name (`script` turns LF into CR LF). */
 const RAW = ['\x1b[2J', '\x1b]0;pwned', '\x07', '\x1b[2K[18', 'line\r\nbreak', 'line\nbreak', '\rleading', 'pwned\x07\r\n.parquet'];
 
-let db: TestDatabase;
-let project: string;
-let inbox: string;
-let env: Record<string, string>;
-
 const config = (includeHidden: boolean) =>
   `export default { pipelines: {
   names: { source: { glob: '*.csv', modifiedWithin: null${includeHidden ? ', includeHidden: true' : ''} }, sink: { table: 'hostile_names' } },
@@ -41,29 +36,25 @@ const config = (includeHidden: boolean) =>
 } };
 `;
 
-before(async () => {
-  db = await createTestDatabase();
-  project = projectDir('hostile-names-');
-  inbox = path.join(project, 'inbox');
-  fs.mkdirSync(inbox);
-  for (const name of [CLEAR_AND_TITLE, FORGED_LINE, LINE_FEED, LEADING_CR, HIDDEN]) fs.writeFileSync(path.join(inbox, name), 'id,name\n1,a\n');
-  writeParquet(path.join(inbox, 'fine.parquet'), 3);
-  // Read by ranges (its footer), not by path: OpenDAL would trim the CR off its name.
-  writeParquet(path.join(inbox, LEADING_CR_PARQUET), 2);
-  fs.writeFileSync(path.join(inbox, BROKEN), `PAR1${'x'.repeat(100)}`);
-  fs.writeFileSync(path.join(project, 'ferry.config.ts'), config(false));
-  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox };
+const csv = 'id,name\n1,a\n';
+const project = useFerryProject({
+  prefix: 'hostile-names-',
+  config: config(false),
+  files: {
+    ...Object.fromEntries([CLEAR_AND_TITLE, FORGED_LINE, LINE_FEED, LEADING_CR, HIDDEN].map((name) => [name, csv])),
+    'fine.parquet': (file) => writeParquet(file, 3),
+    // Read by ranges (its footer), not by path: OpenDAL would trim the CR off its name.
+    [LEADING_CR_PARQUET]: (file) => writeParquet(file, 2),
+    [BROKEN]: `PAR1${'x'.repeat(100)}`,
+  },
 });
-after(async () => {
-  await db.drop();
-  fs.rmSync(project, { recursive: true, force: true });
-});
+const { inbox } = project;
 
 /** A ferry command on a pseudo-terminal, as a person's shell runs it; `KEY` is passed in the environment, bytes intact. */
 async function inTerminal(args: string, extra: Record<string, string> = {}): Promise<string> {
   const command = `${process.execPath} ${FERRY_BIN} ${args}`;
   try {
-    return (await run('script', ['-qec', command, '/dev/null'], { cwd: project, env: cleanEnv({ ...env, ...extra }) })).stdout;
+    return (await run('script', ['-qec', command, '/dev/null'], { cwd: project.dir, env: cleanEnv(project.env(extra)) })).stdout;
   } catch (error) {
     return (error as { stdout: string }).stdout;
   }
@@ -95,15 +86,15 @@ describe('hostile file names', () => {
   });
 
   it('every key is recorded exactly, the one that starts with \\r too; JSON keeps the bytes', async () => {
-    const files = await runFerry(['files', '--json'], { env, cwd: project });
+    const files = await runFerry(['files', '--json'], { env: project.env(), cwd: project.dir });
     assert.equal(files.code, 0, files.stderr);
     const byKey = new Map(JSON.parse(files.stdout).files.map((f: { key: string; status: string }) => [f.key, f.status]));
     for (const key of [CLEAR_AND_TITLE, FORGED_LINE, LINE_FEED, LEADING_CR, LEADING_CR_PARQUET, 'fine.parquet'])
       assert.equal(byKey.get(key), 'processed', JSON.stringify(key));
     assert.equal(byKey.get(BROKEN), 'quarantined');
     assert.equal(byKey.has(HIDDEN), false, 'hidden: not loaded by default');
-    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM hostile_names')).rows[0].n, 4);
-    const runs = await runFerry(['runs', '--json'], { env, cwd: project });
+    assert.equal((await project.db.pool.query('SELECT count(*)::int AS n FROM hostile_names')).rows[0].n, 4);
+    const runs = await runFerry(['runs', '--json'], { env: project.env(), cwd: project.dir });
     assert.equal(JSON.parse(runs.stdout).runs.find((r: { pipeline: string }) => r.pipeline === 'names').files_hidden, 1);
   });
 
@@ -113,7 +104,7 @@ describe('hostile file names', () => {
     assert.match(table, /\\rleading-cr\.csv/);
     assert.match(table, /zz\\r\\e\[2K\[18:00:00\.000\] ERROR: forged\.csv/);
 
-    fs.writeFileSync(path.join(project, 'columns.csv'), 'id,\x1b[2Jcol\x07\n1,\x1b]0;pwned\x07\n');
+    fs.writeFileSync(path.join(project.dir, 'columns.csv'), 'id,\x1b[2Jcol\x07\n1,\x1b]0;pwned\x07\n');
     const preview = await inTerminal('preview columns.csv -p names');
     assertNoRawBytes(preview, 'preview');
     assert.match(preview, / {2}\\e\[2Jcol\\x07: String → text/);
@@ -128,13 +119,13 @@ describe('hostile file names', () => {
   });
 
   it('source.includeHidden loads the hidden file', async () => {
-    fs.writeFileSync(path.join(project, 'ferry.config.ts'), config(true));
-    const result = await runFerry(['run', '--once', '--pipeline', 'names', '--json'], { env, cwd: project });
+    fs.writeFileSync(path.join(project.dir, 'ferry.config.ts'), config(true));
+    const result = await runFerry(['run', '--once', '--pipeline', 'names', '--json'], { env: project.env(), cwd: project.dir });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout);
     assert.equal(report.files_processed, 1);
     assert.equal(report.files_hidden, 0);
-    const hidden = await db.pool.query('SELECT status FROM ferry_files WHERE key = $1', [HIDDEN]);
+    const hidden = await project.db.pool.query('SELECT status FROM ferry_files WHERE key = $1', [HIDDEN]);
     assert.equal(hidden.rows[0]?.status, 'processed');
   });
 });

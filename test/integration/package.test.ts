@@ -96,7 +96,7 @@ describe('the packed package', () => {
   it('contains the compiled code and no TypeScript sources', async () => {
     const listing = ok(await run('tar', ['-tzf', tarball], { cwd: work }), 'tar').stdout.split('\n');
     assert.ok(listing.includes('package/dist/index.js') && listing.includes('package/dist/index.d.ts'));
-    assert.ok(listing.includes('package/dist/readers/reader-process.js'), 'the reader entry is compiled');
+    assert.ok(listing.includes('package/dist/frame/reader-process.js'), 'the reader entry is compiled');
     assert.ok(listing.includes('package/migrations/0001_ledger.sql'));
     assert.ok(!listing.some((file) => file.startsWith('package/src/') || file.startsWith('package/test/')));
   });

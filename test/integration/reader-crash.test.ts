@@ -1,47 +1,37 @@
 /**
  * Crash isolation with real processes: a reader process aborts while it reads one file (a
  * test-only module loaded into ferry's processes makes it call process.abort(), as a native
- * Polars panic does; see helpers/abort-reader-hook.ts). The service stays up, every other file is loaded, the file is
- * quarantined as a poison file with its reason, and a restart does not bring the crash back.
+ * Polars panic does; see helpers/abort-reader-hook.ts). The service stays up, every other file
+ * is loaded, the file is quarantined as a poison file with its reason, and a restart does not
+ * bring the crash back.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { abortingReaderEnv, startFerry, waitFor, watchHealth } from '../helpers/ferry-process.ts';
-import { tempDir, writeParquet } from '../helpers/fixtures.ts';
+import { describe, it } from 'node:test';
+import { abortingReaderEnv, waitFor, watchHealth } from '../helpers/ferry-process.ts';
+import { writeParquet } from '../helpers/fixtures.ts';
+import { useFerryProject } from '../helpers/project.ts';
 
 const GOOD = 12;
 
-let db: TestDatabase;
-let project: string;
-let env: Record<string, string>;
-
-before(async () => {
-  db = await createTestDatabase();
-  project = tempDir('reader-crash-');
-  const inbox = path.join(project, 'inbox');
-  for (let i = 0; i < GOOD; i++) writeParquet(path.join(inbox, `good-${i}.parquet`), 100 + i, i * 1000);
-  writeParquet(path.join(inbox, 'poison.parquet'), 10);
-  fs.writeFileSync(
-    path.join(project, 'ferry.config.ts'),
+const project = useFerryProject({
+  prefix: 'reader-crash-',
+  config:
     "export default { concurrency: 2, retry: { baseDelay: '100ms', maxDelay: '200ms' }, pipelines: { load: { schedule: '1s', sink: { table: 'loaded' } } } };\n",
-  );
-  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, ...abortingReaderEnv('poison') };
-});
-after(async () => {
-  await db.drop();
-  fs.rmSync(project, { recursive: true, force: true });
+  files: {
+    ...Object.fromEntries(Array.from({ length: GOOD }, (_, i) => [`good-${i}.parquet`, (file: string) => writeParquet(file, 100 + i, i * 1000)])),
+    'poison.parquet': (file) => writeParquet(file, 10),
+  },
+  env: abortingReaderEnv('poison'),
 });
 
 async function fileRows() {
-  return (await db.pool.query('SELECT key, status, error, error_code, error_step, reader_crashes FROM ferry_files ORDER BY key')).rows;
+  return (await project.db.pool.query('SELECT key, status, error, error_code, error_step, reader_crashes FROM ferry_files ORDER BY key')).rows;
 }
 
 describe('reader crash', () => {
   it('a file that aborts its reader is quarantined as a poison file; the service and every other file go on', async () => {
-    const ferry = await startFerry({ env, cwd: project });
+    const ferry = await project.start();
     const health = watchHealth(ferry.url, 100);
     try {
       const poison = await waitFor('the poison file quarantined', async () => {
@@ -64,7 +54,7 @@ describe('reader crash', () => {
         const rows = await fileRows();
         return rows.filter((row) => row.status === 'processed').length === GOOD ? true : undefined;
       });
-      const loaded = await db.pool.query('SELECT count(*)::int AS n FROM loaded');
+      const loaded = await project.db.pool.query('SELECT count(*)::int AS n FROM loaded');
       assert.equal(
         loaded.rows[0].n,
         Array.from({ length: GOOD }, (_, i) => 100 + i).reduce((a, b) => a + b, 0),
@@ -79,11 +69,13 @@ describe('reader crash', () => {
 
     // A restart: the poison file stays quarantined, and no reader dies again, through two
     // completed runs of the restarted service (each lists the poison file and passes it over).
-    const lastRun = (await db.pool.query('SELECT coalesce(max(id), 0)::int AS id FROM ferry_runs')).rows[0].id;
-    const again = await startFerry({ env, cwd: project });
+    const lastRun = (await project.db.pool.query('SELECT coalesce(max(id), 0)::int AS id FROM ferry_runs')).rows[0].id;
+    const again = await project.start();
     try {
       await waitFor('two runs completed after the restart', async () =>
-        (await db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE id > $1 AND status = 'completed'", [lastRun])).rows[0].n >= 2 ? true : undefined,
+        (await project.db.pool.query("SELECT count(*)::int AS n FROM ferry_runs WHERE id > $1 AND status = 'completed'", [lastRun])).rows[0].n >= 2
+          ? true
+          : undefined,
       );
       const poison = (await fileRows()).find((row) => row.key === 'poison.parquet');
       assert.equal(poison?.status, 'quarantined');

@@ -8,37 +8,22 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { cleanEnv, FERRY_BIN, startFerry, waitFor } from '../helpers/ferry-process.ts';
-import { projectDir } from '../helpers/fixtures.ts';
 import { childPids, waitGone } from '../helpers/processes.ts';
+import { useFerryProject } from '../helpers/project.ts';
 
-const READER_ENTRY = fileURLToPath(new URL('../../src/readers/reader-process.ts', import.meta.url));
+const READER_ENTRY = fileURLToPath(new URL('../../src/frame/reader-process.ts', import.meta.url));
 
-let db: TestDatabase;
-let project: string;
-let env: Record<string, string>;
-
-before(async () => {
-  db = await createTestDatabase();
-  project = projectDir('reader-orphans-');
-  const inbox = path.join(project, 'inbox');
-  fs.mkdirSync(inbox);
-  fs.writeFileSync(path.join(inbox, 'spin.csv'), 'id,spin\n1,yes\n');
-  // A transform that never returns on a file with a column "spin": the reader's main thread is
-  // as busy as it would be deep in Polars' native code.
-  fs.writeFileSync(
-    path.join(project, 'ferry.config.ts'),
-    `export default { limits: { fileTimeout: '1h' }, pipelines: { spin: { schedule: '1s', source: { glob: '*.csv', modifiedWithin: null },
+// A transform that never returns on a file with a column "spin": the reader's main thread is
+// as busy as it would be deep in Polars' native code.
+const project = useFerryProject({
+  prefix: 'reader-orphans-',
+  config: `export default { limits: { fileTimeout: '1h' }, pipelines: { spin: { schedule: '1s', source: { glob: '*.csv', modifiedWithin: null },
       transform: (frame) => { if (frame.columns.includes('spin')) for (;;) {} return frame; }, sink: { table: 'spun' } } } };\n`,
-  );
-  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox, PORT: '0' };
-});
-after(async () => {
-  await db.drop();
-  fs.rmSync(project, { recursive: true, force: true });
+  files: { 'spin.csv': 'id,spin\n1,yes\n' },
+  env: { PORT: '0' },
 });
 
 /** SIGKILLs the process and waits until the readers are gone: how long that took. */
@@ -55,7 +40,7 @@ function readersOf(child: ChildProcess): number[] {
 
 describe('readers never outlive ferry', () => {
   it('SIGKILL while the readers are starting', async () => {
-    const child = spawn(process.execPath, [FERRY_BIN, 'start'], { cwd: project, env: cleanEnv(env), stdio: 'ignore' });
+    const child = spawn(process.execPath, [FERRY_BIN, 'start'], { cwd: project.dir, env: cleanEnv(project.env()), stdio: 'ignore' });
     // The first reader is forked before ferry loads its config (its start takes ~0.3 s): kill at once.
     const readers = await waitFor('a reader forked', async () => (readersOf(child).length > 0 ? readersOf(child) : undefined), 20_000);
     const ms = await killAndWatch(child, readers);
@@ -63,9 +48,9 @@ describe('readers never outlive ferry', () => {
   });
 
   it('SIGKILL while the readers are idle', async () => {
-    const empty = path.join(project, 'empty');
+    const empty = path.join(project.dir, 'empty');
     fs.mkdirSync(empty, { recursive: true });
-    const ferry = await startFerry({ env: { ...env, FERRY_STORAGE: empty }, cwd: project });
+    const ferry = await startFerry({ env: { ...project.env(), FERRY_STORAGE: empty }, cwd: project.dir });
     try {
       const readers = readersOf(ferry.child);
       assert.ok(readers.length >= 1, 'a reader is waiting for files');
@@ -77,10 +62,12 @@ describe('readers never outlive ferry', () => {
   });
 
   it('SIGKILL while a reader is busy in a file', async () => {
-    const child = spawn(process.execPath, [FERRY_BIN, 'run', '--once'], { cwd: project, env: cleanEnv(env), stdio: 'ignore' });
+    const child = spawn(process.execPath, [FERRY_BIN, 'run', '--once'], { cwd: project.dir, env: cleanEnv(project.env()), stdio: 'ignore' });
     try {
       await waitFor('the file claimed', async () => {
-        const found = await db.pool.query("SELECT 1 FROM ferry_files WHERE key = 'spin.csv' AND lease_owner IS NOT NULL").catch(() => ({ rowCount: 0 }));
+        const found = await project.db.pool
+          .query("SELECT 1 FROM ferry_files WHERE key = 'spin.csv' AND lease_owner IS NOT NULL")
+          .catch(() => ({ rowCount: 0 }));
         return found.rowCount === 1 ? true : undefined;
       });
       const readers = readersOf(child);

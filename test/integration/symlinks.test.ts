@@ -8,49 +8,34 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { openObjectStore } from '../../src/storage/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { runFerry } from '../helpers/ferry-process.ts';
-import { projectDir } from '../helpers/fixtures.ts';
+import { useFerryProject } from '../helpers/project.ts';
 
-let db: TestDatabase;
-let project: string;
-let inbox: string;
-let outside: string;
-let env: Record<string, string>;
+const project = useFerryProject({
+  prefix: 'symlinks-',
+  config: "export default { pipelines: { load: { source: { glob: '**/*.csv', modifiedWithin: null }, sink: { table: 'loaded', lineage: true } } } };\n",
+  files: { 'real/a.csv': 'id,name\n1,a\n' },
+});
+const { inbox } = project;
+const outside = path.join(project.dir, 'outside');
 
-before(async () => {
-  db = await createTestDatabase();
-  project = projectDir('symlinks-');
-  inbox = path.join(project, 'inbox');
-  outside = path.join(project, 'outside');
-  fs.mkdirSync(path.join(inbox, 'real'), { recursive: true });
+before(() => {
   fs.mkdirSync(outside);
   fs.writeFileSync(path.join(outside, 'secret.csv'), 'password,token\nhunter2,AKIASECRET\n');
   fs.mkdirSync(path.join(outside, 'folder'));
   fs.writeFileSync(path.join(outside, 'folder', 'more.csv'), 'password,token\nhunter3,AKIAMORE\n');
-  fs.writeFileSync(path.join(inbox, 'real', 'a.csv'), 'id,name\n1,a\n');
   fs.symlinkSync(path.join(outside, 'secret.csv'), path.join(inbox, 'out-file.csv'));
   fs.symlinkSync(path.join(outside, 'folder'), path.join(inbox, 'out-folder'));
   fs.symlinkSync('/etc/passwd', path.join(inbox, 'passwd.csv'));
   fs.symlinkSync(path.join(inbox, 'real', 'a.csv'), path.join(inbox, 'in-file.csv'));
   fs.symlinkSync('real', path.join(inbox, 'in-folder'));
-  fs.writeFileSync(
-    path.join(project, 'ferry.config.ts'),
-    "export default { pipelines: { load: { source: { glob: '**/*.csv', modifiedWithin: null }, sink: { table: 'loaded', lineage: true } } } };\n",
-  );
-  env = { DATABASE_URL: db.url, FERRY_STORAGE: inbox };
-});
-after(async () => {
-  await db.drop();
-  fs.rmSync(project, { recursive: true, force: true });
 });
 
 describe('symlinks in the inbox', () => {
   it('links leading outside the storage root are not read; links inside are', async () => {
-    const run = await runFerry(['run', '--once', '--json'], { env, cwd: project, timeoutMs: 120_000 });
-    const files = (await db.pool.query('SELECT key, status, error_code, error FROM ferry_files ORDER BY key')).rows;
+    const run = await project.run(['run', '--once', '--json'], { timeoutMs: 120_000 });
+    const files = (await project.db.pool.query('SELECT key, status, error_code, error FROM ferry_files ORDER BY key')).rows;
     const byKey = new Map(files.map((file) => [file.key, file]));
     for (const key of ['out-file.csv', 'passwd.csv']) {
       assert.equal(byKey.get(key)?.status, 'quarantined', `${key}: ${JSON.stringify(files)}`);
@@ -60,12 +45,14 @@ describe('symlinks in the inbox', () => {
     assert.ok(!files.some((file) => file.key.startsWith('out-folder/')), 'a link to a folder outside is not listed');
     assert.equal(byKey.get('real/a.csv')?.status, 'processed');
     assert.equal(byKey.get('in-file.csv')?.status, 'processed', 'a link to a file inside is followed');
-    const loaded = (await db.pool.query('SELECT * FROM loaded')).rows;
+    const loaded = (await project.db.pool.query('SELECT * FROM loaded')).rows;
     assert.ok(
       !JSON.stringify(loaded).includes('hunter') && !JSON.stringify(loaded).includes('root:'),
       `nothing from outside was loaded: ${JSON.stringify(loaded)}`,
     );
-    const columns = (await db.pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'loaded'")).rows.map((row) => row.column_name);
+    const columns = (await project.db.pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'loaded'")).rows.map(
+      (row) => row.column_name,
+    );
     assert.ok(!columns.includes('password'), 'no column came from a file outside');
     assert.equal(run.code, 0, run.stderr);
   });
