@@ -24,6 +24,7 @@ import {
   type FileRef,
   type FileWritten,
   type OpenResult,
+  outOfMemory,
   type PreviewResult,
   type ReaderArgs,
   type ReaderHandlers,
@@ -448,14 +449,21 @@ function wireOf(open: OpenJob, wire: WireSpec): pl.Expr[] {
   return open.wire.expressions;
 }
 
-/** `work` on each item in turn: each result, or its error (for the requests about a batch's files). */
+/**
+ * `work` on each item in turn: each result, or its error (for the requests about several
+ * files). Memory refused under limits.readerMemory is not one file's error: it fails the whole
+ * request, so that the parent ends this reader (half its allocations may have failed) and
+ * charges the file a reader crash (see readers/reader-pool.ts).
+ */
 async function eachSettled<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<EachResult<R>[]> {
   const results: EachResult<R>[] = [];
   for (const item of items) {
     try {
       results.push({ ok: true, value: await work(item) });
-    } catch (error) {
-      results.push({ ok: false, error: serializeError(coerceError(error)) });
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      if (outOfMemory(error.message)) throw error;
+      results.push({ ok: false, error: serializeError(error) });
     }
   }
   return results;

@@ -23,7 +23,7 @@ export type {
   SerializedError,
 } from './protocol.ts';
 export { serializeError } from './protocol.ts';
-export { type ReaderLimits, readerLimitsOf } from './reader-limits.ts';
+export { outOfMemory, type ReaderLimits, readerLimitsOf } from './reader-limits.ts';
 export {
   deserializeError,
   discardPrestartedReaders,

@@ -1,8 +1,8 @@
 /**
  * The set-up that tests of ferry as a user runs it share: a database for the test file, a
  * project folder (package.json, a ferry.config.ts, an inbox with the files given), the
- * environment that points ferry at them, and ferry's commands and services run there — all
- * made in before() and removed in after(), services stopped first.
+ * environment that points ferry at them, and ferry's commands and services run there — the
+ * database made in before(), everything removed in after(), services stopped first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,11 +56,12 @@ export function useFerryProject(options: FerryProjectOptions = {}): FerryProject
     if (typeof file === 'function') file(target);
     else fs.writeFileSync(target, file);
   };
+  // The folder and its files are made at once (a test's own before() may add to them); the database in before().
+  fs.mkdirSync(inbox, { recursive: true });
+  if (options.config !== undefined) fs.writeFileSync(path.join(dir, 'ferry.config.ts'), options.config);
+  for (const [name, file] of Object.entries(options.files ?? {})) write(path.join(inbox, name), file);
   before(async () => {
     db = await createTestDatabase({ migrate: options.migrate !== false });
-    fs.mkdirSync(inbox, { recursive: true });
-    if (options.config !== undefined) fs.writeFileSync(path.join(dir, 'ferry.config.ts'), options.config);
-    for (const [name, file] of Object.entries(options.files ?? {})) write(path.join(inbox, name), file);
   });
   after(async () => {
     for (const service of services) await service.stop('SIGKILL').catch(() => {});
