@@ -12,6 +12,7 @@ import { qualifiedTableName, tableColumnsFor } from '../load/index.ts';
 import { createTableSql, postgresType } from '../postgres/index.ts';
 import { type PreviewResult, ReaderPool, readerLimitsOf } from '../readers/index.ts';
 import { openObjectStore, versionIdentity } from '../storage/index.ts';
+import { noSuchPipeline } from './context.ts';
 import { printBlock, printJson, printLine } from './output.ts';
 
 export async function preview(
@@ -21,7 +22,7 @@ export async function preview(
 ): Promise<void> {
   const pipeline = options.pipeline === undefined ? pipelineFor(config, file) : config.pipelines.find((p) => p.name === options.pipeline);
   if (pipeline === undefined) {
-    throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline} (have: ${config.pipelines.map((p) => p.name).join(', ')})`);
+    throw noSuchPipeline(config, options.pipeline ?? '');
   }
 
   // A local file given by path is read as it is (the reader gets that folder as its storage);

@@ -11,7 +11,8 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('the ledger in brief: what /status shows')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) =>
+    .option('--wide', 'print every value whole (a table otherwise fits the terminal)')
+    .action((options: { json?: boolean; wide?: boolean }) =>
       withRuntime(globalFlags(program), async ({ config, pool }) => {
         const { buildStatusReport } = await import('../../http/index.ts');
         // Is a service running for this project? Its HTTP address answers /health if so.
@@ -41,6 +42,7 @@ export function registerStatus(program: Command): void {
             ...p.files,
           })),
           ['pipeline', 'schedule', 'last_run', 'next_run', 'in_progress', ...FILE_STATUSES],
+          options,
         );
       }),
     );
