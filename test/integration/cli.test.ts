@@ -52,7 +52,7 @@ describe('ferry CLI', () => {
   it('run --once prints a readable summary without --json', async () => {
     const result = await runFerry(['run', '--once'], { env });
     assert.equal(result.code, 0);
-    assert.match(result.stdout, /^default: run \d+ completed: 0 processed, 0 failed, 0 to retry, 3 already done$/m);
+    assert.match(result.stdout, /^default: run \d+ completed: 0 processed \(0 rows loaded, 0 rejected\), 0 failed, 0 to retry, 3 already done$/m);
   });
 
   it('status and files read the ledger', async () => {
