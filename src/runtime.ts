@@ -64,7 +64,7 @@ export function assertProject(config: ResolvedConfig): void {
   if (config.projectRoot === null && (config.databaseUrl === null || config.storageIsDefault)) {
     throw new FerryError(
       'CONFIG_INVALID',
-      `no ferry project in ${config.origin.cwd} or any folder above it (no ferry.config.ts, no package.json): run \`npx ferry init\` to make one here, or run ferry from your project's folder; nothing was created`,
+      `no ferry project in ${config.origin.cwd} or any folder above it (no ferry.config.ts, no package.json): run \`npx --no-install ferry init\` to make one here, or run ferry from your project's folder; nothing was created`,
     );
   }
 }
