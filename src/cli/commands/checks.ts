@@ -4,7 +4,7 @@ import { FerryError } from '../../errors/index.ts';
 import { getFile, listCheckResults, resolveFileRef } from '../../ledger/index.ts';
 import { assertPipeline, globalFlags, withRuntime } from '../context.ts';
 import { FILE_REF_HELP } from '../file-ref-help.ts';
-import { printJson, printLine, printTable } from '../output.ts';
+import { formatCount, printJson, printLine, printTable } from '../output.ts';
 
 export function registerChecks(program: Command): void {
   program
@@ -25,7 +25,7 @@ export function registerChecks(program: Command): void {
         const checks = await listCheckResults(pool, version.id);
         if (options.json) return printJson({ file: version, checks });
         printLine(
-          `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${version.rows ?? 0} rows loaded, ${version.rows_rejected} rejected, ${version.warnings} rules warned`,
+          `${version.pipeline} ${version.key} (version ${version.id}): ${version.status}, ${formatCount(version.rows ?? 0)} rows loaded, ${formatCount(version.rows_rejected)} rejected, ${version.warnings} rules warned`,
         );
         if (checks.length === 0) {
           process.stdout.write('no check results (the pipeline has no checks, or the file was not checked)\n');
