@@ -1,6 +1,7 @@
 /**
- * Printing for the CLI: JSON when asked, aligned text otherwise (tables that fit the terminal). Text goes through
- * `terminalSafe`: a file name's control characters are shown escaped, never sent raw.
+ * Printing for the CLI: JSON when asked, aligned text otherwise (tables that fit the
+ * terminal). Text goes through `terminalSafe`: a file name's control characters are shown
+ * escaped, never sent raw.
  */
 import { terminalSafe } from '../terminal-text.ts';
 
