@@ -27,6 +27,12 @@ export interface LoggerOptions {
   readonly destination?: 1 | 2;
   /** @default FERRY_LOG_FORMAT, else pretty on a terminal and JSON otherwise */
   readonly format?: string;
+  /**
+   * Takes each line (with its line feed) instead of the destination, synchronously: the CLI's
+   * progress line clears itself before a log line and draws itself again after, so that the
+   * two never share a line. Colour and format are still chosen by the destination.
+   */
+  readonly write?: (line: string) => void;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -47,7 +53,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base: { service: 'ferry' },
     redact: { paths: ['req.headers.authorization', '*.authorization', 'password', '*.password'], censor: '***' },
   };
-  if (format === 'json') return pino(settings, pino.destination({ fd, sync: true }));
+  const write = options.write;
+  if (format === 'json') return pino(settings, write === undefined ? pino.destination({ fd, sync: true }) : { write });
   // Readable lines are for a terminal: every value a file can carry (its name in `file`, a
   // message that quotes it) is shown with its control characters escaped (see terminal-text.ts).
   const safe = {
@@ -59,23 +66,24 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     serializers: { err: safeError },
   };
-  return pino(
-    safe,
-    loadPretty()({
-      destination: fd,
-      sync: true,
-      colorize: (fd === 1 ? process.stdout : process.stderr).isTTY === true,
-      translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname,service,pipeline,file',
-      // The pipeline and file lead the message, where the eye looks for them.
-      messageFormat: (line, messageKey) =>
-        terminalSafe(`${line.pipeline ? `[${line.pipeline}] ` : ''}${line.file ? `${line.file}: ` : ''}${line[messageKey] ?? ''}`),
-      hideObject: false,
-      // Only `err` is an error to print with its stack; an `error` field is a run's reason (or null).
-      errorLikeObjectKeys: ['err'],
-      singleLine: true,
-    }),
-  );
+  const prettyOptions: PinoPretty.PrettyOptions = {
+    colorize: (fd === 1 ? process.stdout : process.stderr).isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,pipeline,file',
+    // The pipeline and file lead the message, where the eye looks for them.
+    messageFormat: (line, messageKey) =>
+      terminalSafe(`${line.pipeline ? `[${line.pipeline}] ` : ''}${line.file ? `${line.file}: ` : ''}${line[messageKey] ?? ''}`),
+    hideObject: false,
+    // Only `err` is an error to print with its stack; an `error` field is a run's reason (or null).
+    errorLikeObjectKeys: ['err'],
+    singleLine: true,
+  };
+  if (write !== undefined) {
+    // pino-pretty's line formatter alone: it writes nothing itself, so every line goes to `write` at once.
+    const pretty = loadPretty().prettyFactory(prettyOptions);
+    return pino(safe, { write: (line: string) => write(pretty(line)) });
+  }
+  return pino(safe, loadPretty()({ ...prettyOptions, destination: fd, sync: true }));
 }
 
 /** An error for a readable line: its stack keeps its lines, but the message inside it (which can quote a file name) is one line. */

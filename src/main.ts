@@ -14,6 +14,7 @@ import type { Logger } from './logger.ts';
 import { observeFile } from './metrics/index.ts';
 import { assertProject, openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
+import { recordService } from './service-record.ts';
 import { serviceUrl } from './service-url.ts';
 import { describeStorage, watchFolder } from './storage/index.ts';
 import { VERSION } from './version.ts';
@@ -148,6 +149,15 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
   const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
   const url = serviceUrl({ host: config.http.host, port });
   const { host } = config.http;
+  // Where it listens, for `ferry status` and `ferry health` in the project (PORT=0 or another port).
+  let unrecord = () => {};
+  if (config.projectRoot !== null) {
+    try {
+      unrecord = recordService(config.dataDir, url);
+    } catch (error) {
+      log.warn({ err: error }, 'could not record the address in the project folder; ferry status finds the service only at the configured port');
+    }
+  }
   log.info(
     {
       url,
@@ -242,6 +252,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    unrecord();
     log.info('stopping: no new files are claimed; in-flight files finish');
     watcher?.close();
     clearInterval(lateness);

@@ -24,7 +24,7 @@ import {
   startEmbeddedDatabase,
 } from './postgres/index.ts';
 import { ReaderPool, type ReaderPoolOptions, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
-import { describeStorage, type ObjectStore, openObjectStore } from './storage/index.ts';
+import { describeStorage, type ObjectStore, openObjectStore, storageErrorMessage } from './storage/index.ts';
 
 export interface Runtime {
   readonly config: ResolvedConfig;
@@ -64,7 +64,7 @@ export function assertProject(config: ResolvedConfig): void {
   if (config.projectRoot === null && (config.databaseUrl === null || config.storageIsDefault)) {
     throw new FerryError(
       'CONFIG_INVALID',
-      `no ferry project in ${config.origin.cwd} or any folder above it (no ferry.config.ts, no package.json): run \`npx ferry init\` to make one here, or run ferry from your project's folder; nothing was created`,
+      `no ferry project in ${config.origin.cwd} or any folder above it (no ferry.config.ts, no package.json): run \`npx --no-install ferry init\` to make one here, or run ferry from your project's folder; nothing was created`,
     );
   }
 }
@@ -184,7 +184,8 @@ export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_
       /credential|169\.254\.169\.254|metadata|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|PermissionDenied|403/i.test(message)
         ? ' — check the credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION; AWS_ENDPOINT_URL for an S3-compatible store)'
         : '';
-    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${message}${credentials}`, {
+    // OpenDAL's text is long, with the cause at its end: the cause comes first (the whole text stays the cause).
+    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${storageErrorMessage(error)}${credentials}`, {
       cause: error,
     });
   } finally {

@@ -1,6 +1,6 @@
 /**
  * `ferry init`: a project that runs at once — a config with one commented pipeline, a sample
- * file it loads, `.env.example`, `.gitignore` entries, npm scripts, and a tsconfig.json (when
+ * file it loads, `.env.example`, `.gitignore` entries, npm scripts (start, load, ferry), and a tsconfig.json (when
  * the project has none) so that the config is type-checked. Nothing that exists is
  * overwritten without `--force`; lists (`.gitignore`, scripts) only gain what they lack.
  */
@@ -90,7 +90,12 @@ const TSCONFIG = `${JSON.stringify(
 )}\n`;
 
 const GITIGNORE = ['.ferry/', '.env'];
-const SCRIPTS: Readonly<Record<string, string>> = { start: 'ferry start', run: 'ferry run --once' };
+/**
+ * `npm start` (the service), `npm run load` (the pipelines once, now) and `npm run ferry -- <command>`
+ * (any command). A script runs the project's own ferry from node_modules/.bin: never a package of
+ * that name from the registry, as `npx ferry` would fetch where ferry is not installed.
+ */
+const SCRIPTS: Readonly<Record<string, string>> = { start: 'ferry start', load: 'ferry run --once', ferry: 'ferry' };
 
 export function initProject(dir: string, options: { force?: boolean } = {}): InitResult {
   const files: { file: string; action: 'created' | 'overwritten' | 'updated' | 'kept' }[] = [];

@@ -3,7 +3,7 @@
  * commands/; errors print one line naming what failed, with secrets removed, and exit non-zero
  * (2 for a usage or config error, 1 otherwise).
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { coerceError } from '../errors/index.ts';
 import { redactSecrets } from '../postgres/index.ts';
 import { discardPrestartedReaders } from '../readers/index.ts';
@@ -33,7 +33,10 @@ const program = new Command('ferry')
   .addOption(new Option('-c, --config <file>', 'config file (default: ./ferry.config.ts if present)'))
   .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir or s3://bucket/prefix'))
   .addOption(new Option('--log-format <format>', 'log lines: pretty (default in a terminal) or json (default otherwise)').choices(['pretty', 'json']))
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)')
+  // A usage error (an unknown option, a bad value, a missing argument) exits 2, as a bad config
+  // does: commander has printed it; the catch below sets the code instead of commander's 1.
+  .exitOverride();
 
 // In the order `ferry --help` lists them.
 for (const register of [
@@ -69,6 +72,13 @@ for (const stream of [process.stdout, process.stderr]) {
 try {
   await program.parseAsync(process.argv);
 } catch (thrown) {
+  if (thrown instanceof CommanderError) process.exitCode = thrown.exitCode === 0 ? 0 : 2;
+  else printError(thrown);
+  await discardPrestartedReaders();
+}
+
+/** One line (a config error's code frame: a few) naming what failed, secrets removed; exit 2 for a usage or config error, else 1. */
+function printError(thrown: unknown): void {
   const error = coerceError(thrown);
   const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
   // A config error can show the config file's lines (a syntax error's code frame); any other
@@ -76,7 +86,6 @@ try {
   const print = error.code === 'CONFIG_INVALID' ? printBlock : printLine;
   print(`ferry: ${redactSecrets(error.message, secrets)}`, process.stderr);
   process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
-  await discardPrestartedReaders();
 }
 
 function passwordOf(url: string | undefined): string | undefined {

@@ -1,12 +1,12 @@
 /** `ferry run --once`: every pipeline (or one) runs now; prints a summary; exit 0 when all runs completed. */
 import { drainAlerts } from '../alerts/index.ts';
 import type { ResolvedConfig } from '../config/index.ts';
-import { FerryError } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
 import { type FileOutcome, type RunSummary, runPipeline } from '../worker/index.ts';
-import { printJson, printLine } from './output.ts';
-import { ProgressLine } from './progress.ts';
+import { noSuchPipeline } from './context.ts';
+import { formatCount, printJson, printLine } from './output.ts';
+import type { ProgressLine } from './progress.ts';
 
 /** How long a manual run waits for a run of the same pipeline (the service's) to finish. */
 const LOCK_WAIT_MS = 120_000;
@@ -19,17 +19,24 @@ const LOCK_WAIT_MS = 120_000;
 /** How long `run --once` waits for the run's alerts to be delivered before it exits. */
 const ALERT_DRAIN_MS = 15_000;
 
-export async function runOnce(config: ResolvedConfig, log: Logger, options: { pipeline?: string; json?: boolean; signal?: AbortSignal }): Promise<number> {
+export async function runOnce(
+  config: ResolvedConfig,
+  log: Logger,
+  options: {
+    pipeline?: string;
+    json?: boolean;
+    signal?: AbortSignal;
+    /** The live progress line (in a terminal, without --json); the logger writes through it. */
+    progress?: ProgressLine | null;
+  },
+): Promise<number> {
   const pipelines = options.pipeline === undefined ? config.pipelines : config.pipelines.filter((p) => p.name === options.pipeline);
-  if (pipelines.length === 0) {
-    throw new FerryError('CONFIG_INVALID', `--pipeline: no pipeline named ${options.pipeline} (have: ${config.pipelines.map((p) => p.name).join(', ')})`);
-  }
+  if (pipelines.length === 0) throw noSuchPipeline(config, options.pipeline ?? '');
   const runtime = await openRuntime(config, log, { warmReaders: true });
   const signal = options.signal;
   const interrupt = () => void runtime.readers.close();
   signal?.addEventListener('abort', interrupt, { once: true });
-  const showProgress = !options.json && process.stdout.isTTY;
-  const progress = showProgress ? new ProgressLine() : null;
+  const progress = options.progress ?? null;
   const onFile = (outcome: FileOutcome) => progress?.fileEnded(outcome.key, `  ${describeOutcome(outcome)}`, outcome.kind === 'processed' ? outcome.rows : 0);
   const onFileStarted = (key: string) => progress?.fileStarted(key);
   const onFileRows = (key: string, rows: number) => progress?.fileRows(key, rows);
@@ -69,6 +76,9 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
   const total = (
     field: 'files_discovered' | 'files_processed' | 'files_failed' | 'files_retrying' | 'files_skipped' | 'files_outside_window' | 'files_hidden',
   ) => summaries.reduce((sum, { summary }) => sum + ('counts' in summary ? summary.counts[field] : 0), 0);
+  const rowsOf = (files: readonly FileOutcome[], field: 'rows' | 'rejected') =>
+    files.reduce((sum, file) => sum + (file.kind === 'processed' ? file[field] : 0), 0);
+  const processed = summaries.flatMap(({ summary }) => (summary.status === 'skipped' ? [] : summary.files));
   const ok = summaries.every(({ summary }) => summary.status === 'completed');
   const report = {
     status: ok ? 'completed' : 'failed',
@@ -79,9 +89,20 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
     files_skipped: total('files_skipped'),
     files_outside_window: total('files_outside_window'),
     files_hidden: total('files_hidden'),
+    // The rows of the files this process loaded (another process's share of a run it helped is not here).
+    rows_loaded: rowsOf(processed, 'rows'),
+    rows_rejected: rowsOf(processed, 'rejected'),
     runs: summaries.map(({ pipeline, summary }) =>
       'counts' in summary
-        ? { pipeline, run_id: summary.run.id, status: summary.status, ...summary.counts, error: summary.error }
+        ? {
+            pipeline,
+            run_id: summary.run.id,
+            status: summary.status,
+            ...summary.counts,
+            rows_loaded: rowsOf(summary.files, 'rows'),
+            rows_rejected: rowsOf(summary.files, 'rejected'),
+            error: summary.error,
+          }
         : { pipeline, status: 'skipped', reason: summary.status === 'skipped' ? summary.reason : `another run (${summary.run.id}) kept the pipeline busy` },
     ),
     failures: summaries.flatMap(({ summary }) =>
@@ -100,7 +121,7 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
       if (run.status === 'skipped') printLine(`${run.pipeline}: skipped (${'reason' in run ? run.reason : ''})`);
       else if ('files_processed' in run) {
         printLine(
-          `${run.pipeline}: run ${run.run_id} ${run.status}: ${run.files_processed} processed, ${run.files_failed} failed, ${run.files_retrying} to retry, ${run.files_skipped} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.files_hidden > 0 ? `; ${run.files_hidden} hidden (a name starting with "."), not loaded (source.includeHidden loads them)` : ''}${run.error ? ` (${run.error})` : ''}`,
+          `${run.pipeline}: run ${run.run_id} ${run.status}: ${formatCount(run.files_processed)} processed (${formatCount(run.rows_loaded)} rows loaded, ${formatCount(run.rows_rejected)} rejected), ${formatCount(run.files_failed)} failed, ${formatCount(run.files_retrying)} to retry, ${formatCount(run.files_skipped)} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.files_hidden > 0 ? `; ${run.files_hidden} hidden (a name starting with "."), not loaded (source.includeHidden loads them)` : ''}${run.error ? ` (${run.error})` : ''}`,
         );
       }
     }
@@ -113,10 +134,11 @@ export async function runOnce(config: ResolvedConfig, log: Logger, options: { pi
 function describeOutcome(outcome: FileOutcome): string {
   switch (outcome.kind) {
     case 'processed': {
-      const checks = [outcome.rejected > 0 ? `${outcome.rejected} rejected` : '', outcome.warnings > 0 ? `${outcome.warnings} rules warned` : ''].filter(
-        Boolean,
-      );
-      return `ok      ${outcome.key} (${outcome.rows} rows${checks.length > 0 ? `; ${checks.join(', ')}` : ''})`;
+      const checks = [
+        outcome.rejected > 0 ? `${formatCount(outcome.rejected)} rejected` : '',
+        outcome.warnings > 0 ? `${outcome.warnings} rules warned` : '',
+      ].filter(Boolean);
+      return `ok      ${outcome.key} (${formatCount(outcome.rows)} rows${checks.length > 0 ? `; ${checks.join(', ')}` : ''})`;
     }
     case 'quarantined':
       return `failed  ${outcome.key}: ${outcome.error} (${outcome.code}, quarantined)`;

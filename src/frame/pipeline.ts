@@ -123,11 +123,13 @@ export class FramePipeline implements ReaderHandlers {
       const result = await frame.collect();
       const head = result.head(rows);
       let checks: CheckResult[] | null = null;
+      let loadable: PreviewResult['loadable'] = null;
       if (withChecks && pipeline.checks.length > 0) {
         // The rules on the whole file, as a load would run them, without loading anything.
         const context = this.checkContext(pipeline, file, cast, null);
         const part = await checkedPart(context, cast === null ? frame : read.opened.frame, 0);
         checks = [...evaluateChecks(pipeline.checks, [...part.tallies, ...part.rest(), ...context.fileRules.finish(columns)], part.rows).results];
+        loadable = { rows: part.load.height, rejected: part.rejected };
       }
       return {
         format: describeFormat(read.options),
@@ -137,6 +139,7 @@ export class FramePipeline implements ReaderHandlers {
         head: jsonSafe(head.toRecords()),
         table: head.toString(),
         checks,
+        loadable,
         inferred: [
           ...(read.opened.csv ? [{ column: null, type: 'dialect', reason: read.opened.csv.dialect.reason }] : []),
           ...(read.opened.jsonColumns ?? []).map((column) => ({

@@ -47,6 +47,7 @@ export {
 export { type FileRefMatch, resolveFileRef, resolveFileRefs } from './file-ref.ts';
 export { type LedgerSeries, readSeries, type SeriesPoint, seriesLabels } from './metric-series.ts';
 export { type PipelineLateness, readPipelineLateness, recordPipelineLateness } from './pipeline-health.ts';
+export { ledgerHasPipeline } from './pipeline-names.ts';
 export { type PruneCounts, pruneLedger, type RetentionPipeline } from './retention.ts';
 export { type RunLock, tryLockPipeline } from './run-lock.ts';
 export {

@@ -12,7 +12,8 @@ export {
   POSTGRES_EPOCH_MICROS,
 } from './pg-binary.ts';
 export { recordRowCounts } from './row-count.ts';
-export { tableColumnsFor } from './table-ddl.ts';
+export { addColumnSql, describeDrift, type TableDrift, tableColumnsFor, tableDrift } from './table-ddl.ts';
+export { type TableColumn, tableColumns } from './table-introspector.ts';
 export {
   LINEAGE_COLUMNS,
   type LoadResult,

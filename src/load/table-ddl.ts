@@ -6,7 +6,7 @@
  */
 import { FerryError } from '../errors/index.ts';
 import { type ColumnDefinition, canonicalType, createTableSql, type FrameColumn, type PoolClient, postgresType, quoteIdentifier } from '../postgres/index.ts';
-import { hasUniqueIndex, tableColumns } from './table-introspector.ts';
+import { hasUniqueIndex, type TableColumn, tableColumns } from './table-introspector.ts';
 import { LINEAGE_COLUMNS, qualifiedRejectsName, type TableSink } from './table-sink.ts';
 
 /** First key of the advisory lock taken to create or alter a table ("Fert"). */
@@ -23,6 +23,44 @@ export function tableColumnsFor(sink: Pick<TableSink, 'lineage'>, columns: reado
     );
   }
   return definitions;
+}
+
+/** How a file's columns differ from an existing table's (types in PostgreSQL's spelling). */
+export interface TableDrift {
+  /** In the file, not in the table: `evolve` adds them (nullable), `strict` quarantines the file. */
+  readonly added: readonly ColumnDefinition[];
+  /** In both, with another type. */
+  readonly changed: readonly { readonly name: string; readonly table: string; readonly file: string }[];
+  /** In the table, not in the file: NULL in this file's rows (or their default). */
+  readonly missing: readonly TableColumn[];
+}
+
+/** Compares the columns a file would have in the table (tableColumnsFor) with the table's. */
+export function tableDrift(wanted: readonly ColumnDefinition[], existing: readonly TableColumn[]): TableDrift {
+  const have = new Map(existing.map((c) => [c.name, c.type]));
+  const wantedNames = new Set(wanted.map((c) => c.name));
+  return {
+    added: wanted.filter((c) => !have.has(c.name)),
+    changed: wanted
+      .filter((c) => have.has(c.name) && have.get(c.name) !== canonicalType(c.type))
+      .map((c) => ({ name: c.name, table: have.get(c.name) as string, file: canonicalType(c.type) })),
+    missing: existing.filter((c) => !wantedNames.has(c.name)),
+  };
+}
+
+/** The statement that adds a file's new column to the table (`table` quoted and qualified). */
+export function addColumnSql(table: string, column: ColumnDefinition): string {
+  const extra = column.name === LINEAGE_COLUMNS.loadedAt ? ' DEFAULT now()' : '';
+  return `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(column.name)} ${column.type}${extra}`;
+}
+
+/** One line per difference: `+ name type (not in the table)`, `- …`, `~ …`. */
+export function describeDrift(drift: TableDrift): string[] {
+  return [
+    ...drift.added.map((c) => `+ ${c.name} ${c.type} (not in the table)`),
+    ...drift.missing.map((c) => `- ${c.name} ${c.type} (not in the file)`),
+    ...drift.changed.map((c) => `~ ${c.name}: table ${c.table}, file ${c.file}`),
+  ];
 }
 
 /** Creates the table, or checks the file against it and evolves it; returns the table's column types (PostgreSQL's spelling). */
@@ -51,24 +89,16 @@ export async function prepareTable(
   }
 
   const have = new Map(existing.map((c) => [c.name, c.type]));
-  const wantedNames = new Set(wanted.map((c) => c.name));
-  const added = wanted.filter((c) => !have.has(c.name));
-  const changed = wanted.filter((c) => have.has(c.name) && have.get(c.name) !== canonicalType(c.type));
-  const missing = existing.filter((c) => !wantedNames.has(c.name));
+  const { added, changed, missing } = tableDrift(wanted, existing);
   if (sink.schemaDrift === 'strict' && added.length + changed.length + missing.length > 0) {
-    const diff = [
-      ...added.map((c) => `+ ${c.name} ${c.type} (not in the table)`),
-      ...missing.map((c) => `- ${c.name} ${c.type} (not in the file)`),
-      ...changed.map((c) => `~ ${c.name}: table ${have.get(c.name)}, file ${canonicalType(c.type)}`),
-    ];
-    throw new FerryError('SCHEMA_MISMATCH', `${key} does not match the columns of ${table} (schemaDrift: strict): ${diff.join('; ')}`);
+    throw new FerryError(
+      'SCHEMA_MISMATCH',
+      `${key} does not match the columns of ${table} (schemaDrift: strict): ${describeDrift({ added, changed, missing }).join('; ')}`,
+    );
   }
   if (added.length > 0) {
     await lock();
-    for (const column of added) {
-      const extra = column.name === LINEAGE_COLUMNS.loadedAt ? ' DEFAULT now()' : '';
-      await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdentifier(column.name)} ${column.type}${extra}`);
-    }
+    for (const column of added) await client.query(addColumnSql(table, column));
   }
   if (sink.mode === 'merge' && !(await hasUniqueIndex(client, sink, sink.key))) {
     const keyList = sink.key.map(quoteIdentifier).join(', ');

@@ -127,6 +127,8 @@ export interface PreviewResult {
   readonly table: string;
   /** The pipeline's checks on the file (with --checks), else null. */
   readonly checks: readonly CheckResult[] | null;
+  /** With the checks: the rows a load would load, and those it would reject (the rejects table). */
+  readonly loadable: { readonly rows: number; readonly rejected: number } | null;
   /** What ferry decided beyond Polars' inference, and why: the CSV dialect, then column by column. */
   readonly inferred: readonly { readonly column: string | null; readonly type: string; readonly reason: string }[];
 }

@@ -1,4 +1,5 @@
 export { describeStorage, parseStorage, type StorageInput, type StorageLocation } from './location.ts';
 export { type ObjectStore, openObjectStore, type ReadTarget, type S3Settings, type StoredObject, s3SettingsFromEnv } from './object-store.ts';
+export { storageErrorMessage } from './storage-error.ts';
 export { type ObjectVersion, versionIdentity } from './version.ts';
 export { type FolderWatcher, SETTLE_MS, watchFolder } from './watch-folder.ts';

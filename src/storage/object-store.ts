@@ -12,6 +12,7 @@ import { compareKeys, listFolder } from './folder-lister.ts';
 import { resolveKeyInside } from './inside-root.ts';
 import { readLocalRange, statLocalFile } from './local-files.ts';
 import type { StorageLocation } from './location.ts';
+import { storageErrorMessage } from './storage-error.ts';
 import type { StoredObject } from './version.ts';
 
 export type { StoredObject } from './version.ts';
@@ -119,6 +120,8 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
   };
   // On S3 the operator's root is the bucket; ferry's prefix is part of each key it lists.
   const basePrefix = location.kind === 's3' ? location.prefix : '';
+  /** An object's address as people write it (s3://bucket/key), for error messages. */
+  const objectUrl = (fullKey: string): string | undefined => (location.kind === 's3' ? `s3://${location.bucket}/${fullKey}` : undefined);
   /** The key to read: in a local folder, the key with its links resolved, refused when they lead outside the root. */
   const readable = (key: string): string => {
     refuseUnsafeKey(key);
@@ -215,7 +218,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
           throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
         if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
-        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${message}`, { cause: error });
+        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${storageErrorMessage(error, objectUrl(basePrefix + key))}`, { cause: error });
       }
     },
     readTarget(key) {

@@ -10,7 +10,7 @@ import type { CheckResult } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import { type FileVersionRecord, lockClaimedFiles, markFilesProcessed, recordCheckResults } from '../ledger/index.ts';
 import { inTransaction, type Pool, type PoolClient } from '../postgres/index.ts';
-import { type ObjectStore, versionIdentity } from '../storage/index.ts';
+import { type ObjectStore, storageErrorMessage, versionIdentity } from '../storage/index.ts';
 
 /** What loading one file did, before the ledger records it. */
 export interface Settled {
@@ -95,7 +95,7 @@ async function enqueueChecksAlert(client: PoolClient, context: CommitContext, lo
 /** Why the stored object is no longer the version claimed, or null when it still is. */
 async function changedSince(store: ObjectStore, file: FileVersionRecord): Promise<string | null> {
   const current = await store.stat(file.key).catch((error: unknown) => {
-    throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${(error as Error).message}`, { cause: error, file: file.key });
+    throw new FerryError('STORAGE_ERROR', `re-checking ${file.key} failed: ${storageErrorMessage(error)}`, { cause: error, file: file.key });
   });
   if (current === null) return 'deleted while it was read';
   const currentVersion = versionIdentity(current);

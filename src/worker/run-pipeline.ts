@@ -32,7 +32,7 @@ import {
 } from '../ledger/index.ts';
 import { inTransaction, isAlive, type Pool } from '../postgres/index.ts';
 import { type ReaderPool, usesReaders } from '../readers/index.ts';
-import { describeStorage, type ObjectStore } from '../storage/index.ts';
+import { describeStorage, type ObjectStore, storageErrorMessage } from '../storage/index.ts';
 import type { FileOutcome } from './file-context.ts';
 import { processClaim } from './process-files.ts';
 
@@ -109,8 +109,9 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
       discovered = true;
       if (context.onDiscovered) context.onDiscovered(pipeline.name, await countDueFiles(pool, pipeline.name));
     } catch (thrown) {
-      error = `listing ${describeStorage(store.location)} failed: ${errorMessage(thrown)}`;
-      log.error({ run: run.id, error }, 'discovery failed');
+      // The cause first (OpenDAL's text ends with it); the log keeps the whole error.
+      error = `listing ${describeStorage(store.location)} failed: ${storageErrorMessage(thrown)}`;
+      log.error({ run: run.id, error, err: thrown }, 'discovery failed');
     }
     if (error === null) {
       try {

@@ -52,7 +52,7 @@ describe('ferry CLI', () => {
   it('run --once prints a readable summary without --json', async () => {
     const result = await runFerry(['run', '--once'], { env });
     assert.equal(result.code, 0);
-    assert.match(result.stdout, /^default: run \d+ completed: 0 processed, 0 failed, 0 to retry, 3 already done$/m);
+    assert.match(result.stdout, /^default: run \d+ completed: 0 processed \(0 rows loaded, 0 rejected\), 0 failed, 0 to retry, 3 already done$/m);
   });
 
   it('status and files read the ledger', async () => {
@@ -159,6 +159,88 @@ describe('ferry CLI', () => {
     const text = await runFerry(['preview', 'people.csv'], { env: { FERRY_STORAGE: project }, cwd: project });
     assert.match(text.stdout, /^ {2}doubled: Float64 → double precision$/m);
     fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  it('check as the first command on a new database: the migrations are applied, no stack trace', async () => {
+    const fresh = await createTestDatabase({ migrate: false });
+    try {
+      const result = await runFerry(['check'], { env: { ...env, DATABASE_URL: fresh.url } });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /^database: ok/m);
+      assert.match(result.stdout, /^default +ok /m);
+      assert.doesNotMatch(result.stderr, /does not exist|at .*\.ts:\d+/);
+      const tables = await fresh.pool.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'ferry_files'");
+      assert.equal(tables.rows[0].n, 1);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('input is checked before anything runs: usage errors exit 2, what is not found exits 1 and is named', async () => {
+    const limit = await runFerry(['files', '-n', 'abc'], { env });
+    assert.equal(limit.code, 2);
+    assert.match(limit.stderr, /^error: option '-n, --limit <n>' argument 'abc' is invalid\. use a whole number of at least 1\./);
+    assert.equal(limit.stdout, '');
+    for (const args of [['files'], ['runs'], ['retry', '--all-quarantined'], ['reprocess'], ['run', '--once'], ['preview', 'one.parquet']]) {
+      const result = await runFerry([...args, '--pipeline', 'nosuch'], { env });
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stderr, 'ferry: --pipeline: there is no pipeline named "nosuch" (configured: default)\n', args.join(' '));
+    }
+    const unknownOption = await runFerry(['files', '--colour'], { env });
+    assert.equal(unknownOption.code, 2);
+    assert.match(unknownOption.stderr, /unknown option '--colour'/);
+    const reprocess = await runFerry(['reprocess', 'nope.csv', '424242'], { env });
+    assert.equal(reprocess.code, 1);
+    assert.match(reprocess.stderr, /^ferry: not found in the ledger: nope\.csv, 424242 .*nothing was reprocessed$/m);
+    const checks = await runFerry(['checks', 'nope.csv'], { env });
+    assert.equal(checks.code, 1);
+    assert.match(checks.stderr, /not found in the ledger: nope\.csv/);
+    // Commander adds the default itself: the help says it once.
+    const runHelp = await runFerry(['run', '--help'], { env });
+    assert.doesNotMatch(runHelp.stdout, /default: true/);
+    const filesHelp = await runFerry(['files', '--help'], { env });
+    assert.match(filesHelp.stdout, /-n, --limit <n> +at most this many \(default: 50\)\n/);
+    assert.doesNotMatch(filesHelp.stdout, /default 50/);
+  });
+
+  it('preview shows what a load does to an existing table with other columns, and readable types', async () => {
+    const project = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'preview-drift-'));
+    fs.writeFileSync(path.join(project, 'seen.csv'), 'id,name,seen_at\n1,Ann,2026-01-05T09:15:00\n2,Bob,2026-01-06T10:00:00\n');
+    fs.writeFileSync(
+      path.join(project, 'ferry.config.ts'),
+      "export default { pipelines: { seen: { source: { glob: '*.csv', schema: { id: 'bigint', name: 'text', seen_at: 'timestamp' } }, checks: [{ rule: 'rowCount', min: 1 }], sink: { table: 'seen_drift' } } } };\n",
+    );
+    await db.pool.query('CREATE TABLE seen_drift (id bigint, extra text)');
+    try {
+      const projectEnv = { DATABASE_URL: db.url, FERRY_STORAGE: project };
+      const json = await runFerry(['preview', 'seen.csv', '--json'], { env: projectEnv, cwd: project });
+      assert.equal(json.code, 0, json.stderr);
+      const shown = JSON.parse(json.stdout);
+      assert.equal(shown.table.exists, true);
+      assert.deepEqual(
+        shown.table.drift.added.map((c: { name: string }) => c.name),
+        ['name', 'seen_at'],
+      );
+      assert.deepEqual(
+        shown.table.drift.missing.map((c: { name: string }) => c.name),
+        ['extra'],
+      );
+      assert.equal(
+        shown.ddl,
+        'ALTER TABLE "seen_drift" ADD COLUMN IF NOT EXISTS "name" text;\nALTER TABLE "seen_drift" ADD COLUMN IF NOT EXISTS "seen_at" timestamp;',
+      );
+      const text = await runFerry(['preview', 'seen.csv', '--checks'], { env: projectEnv, cwd: project });
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^pipeline seen, seen\.csv \(CSV\): 2 rows, before the checks$/m);
+      assert.match(text.stdout, /^ {2}seen_at: Datetime\(us\) → timestamp$/m);
+      assert.match(text.stdout, /^table "seen_drift": exists with other columns: the load adds 2 columns \(schemaDrift: evolve\)/m);
+      assert.match(text.stdout, /^ {2}- extra text \(not in the file\)$/m);
+      assert.doesNotMatch(text.stdout, /CREATE TABLE/);
+      assert.match(text.stdout, /^a load would load 2 rows$/m);
+    } finally {
+      await db.pool.query('DROP TABLE seen_drift');
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('--help lists the commands', async () => {

@@ -109,7 +109,7 @@ describe('the packed package', () => {
       assert.ok(fs.existsSync(path.join(dir, file)), file);
     assert.match(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8'), /^\.ferry\/$/m);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    assert.deepEqual(manifest.scripts, { start: 'ferry start', run: 'ferry run --once' });
+    assert.deepEqual(manifest.scripts, { start: 'ferry start', load: 'ferry run --once', ferry: 'ferry' });
 
     // Nothing is overwritten without --force.
     fs.writeFileSync(path.join(dir, '.env.example'), '# mine\n');
@@ -244,7 +244,7 @@ describe('the packed package', () => {
     const bin = path.join(work, 'esm-app', 'node_modules', '.bin', 'ferry');
     const result = await run(bin, ['status'], { cwd: dir });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /no ferry project in .* \(no ferry\.config\.ts, no package\.json\): run `npx ferry init`/);
+    assert.match(result.stderr, /no ferry project in .* \(no ferry\.config\.ts, no package\.json\): run `npx --no-install ferry init`/);
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 });

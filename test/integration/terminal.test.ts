@@ -4,9 +4,11 @@
  * of pipes, run history, and errors that say what was not found.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -43,6 +45,14 @@ describe('terminal', () => {
     assert.doesNotMatch(tty.stdout, /"level":30/);
     // The live progress line: files done of those due, rows, rate.
     assert.match(tty.stdout, /\[default\] \d+\/31 files · [\d,]+ rows · [\d,]+ rows\/s/);
+    // What the terminal shows once it is done: each log line and each file's line on its own,
+    // the progress line cleared before any of them (and at the end), never sharing a line.
+    const screen = screenLines(tty.stdout);
+    assert.ok(screen.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO/.test(line)));
+    for (const line of screen) {
+      assert.doesNotMatch(line, /files · /, `the progress line was left on a line: ${JSON.stringify(line)}`);
+      if (line.includes('INFO')) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO/, `a log line shares a line: ${JSON.stringify(line)}`);
+    }
 
     const piped = await runFerry(['run', '--once', '-v'], { env, cwd: project });
     assert.doesNotMatch(piped.stdout, /files · /, 'no progress line in a pipe');
@@ -50,6 +60,38 @@ describe('terminal', () => {
     assert.ok(lines.length > 0 && lines.every((line) => JSON.parse(line).service === 'ferry'), piped.stderr);
     const forced = await runFerry(['--log-format', 'pretty', 'run', '--once', '-v'], { env, cwd: project });
     assert.match(forced.stderr, /INFO.*\[default\] run started/);
+  });
+
+  it('Ctrl-C during a run in a terminal: the stop notice and the logs start their own lines', async () => {
+    const dir = fs.mkdtempSync(path.join(process.cwd(), '.ferry-test', 'terminal-stop-'));
+    const inbox = path.join(dir, 'inbox');
+    for (let i = 0; i < 3; i++) writeParquet(path.join(inbox, `big-${i}.parquet`), 1_000_000, i * 1_000_000);
+    fs.writeFileSync(path.join(dir, 'ferry.config.ts'), "export default { pipelines: { big: { sink: { table: 'stop_rows' } } } };\n");
+    // `script` forwards its standard input to the terminal it makes: \x03 there is a Ctrl-C.
+    const child = spawn('script', ['-qec', `stty cols 100 rows 30; ${process.execPath} ${FERRY_BIN} run --once -v`, '/dev/null'], {
+      cwd: dir,
+      env: cleanEnv({ ...env, FERRY_STORAGE: inbox }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor('the progress line', async () => (/\[big\] 0\/3 files · /.test(out) ? true : undefined));
+      child.stdin.write('\x03');
+      await exited;
+      const screen = screenLines(out);
+      assert.ok(screen.includes('ferry: SIGINT: stopping (again to exit at once)'), `the notice is a line of its own:\n${screen.join('\n')}`);
+      for (const line of screen) {
+        assert.doesNotMatch(line, /files · /, `the progress line was left on a line: ${JSON.stringify(line)}`);
+        if (line.includes('INFO')) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO/);
+      }
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without -v, a failed file is told once, in the summary', async () => {
@@ -90,6 +132,24 @@ describe('terminal', () => {
     assert.match(retry.stderr, /not found in the ledger: nosuch\.parquet/);
   });
 
+  it('in a 100-column terminal, a table fits without wrapping; --wide shows every value whole', async () => {
+    const inTerminal = async (args: string) =>
+      (await run('script', ['-qec', `stty cols 100 rows 50; ${process.execPath} ${FERRY_BIN} ${args}`, '/dev/null'], { cwd: project, env: cleanEnv(env) }))
+        .stdout;
+    const error = JSON.parse((await runFerry(['files', '--status', 'quarantined', '--json'], { env, cwd: project })).stdout).files[0].error as string;
+    assert.ok(error.length > 100, 'an error longer than the terminal is wide');
+    for (const args of ['files', 'files --status quarantined', 'runs', 'status']) {
+      const lines = screenLines(await inTerminal(args));
+      assert.ok(lines.length > 1, args);
+      for (const line of lines) assert.ok(line.length <= 100, `ferry ${args}: a line of ${line.length} characters wraps: ${line}`);
+    }
+    const narrow = screenLines(await inTerminal('files --status quarantined'));
+    assert.match(narrow.at(-1) ?? '', /^\(not shown: .*values cut at …: all with --wide or --json\)$/);
+    const wide = (await inTerminal('files --status quarantined --wide')).replace(/\r/g, '');
+    assert.ok(wide.includes(error), 'the error whole with --wide');
+    assert.match(wide, /^id\s+pipeline\s+key\s+status\s+rows\s+rejected\s+warnings\s+attempts\s+finished_at\s+error_code\s+error$/m);
+  });
+
   it('ferry files prints a long error whole in its last column', async () => {
     const files = await runFerry(['files', '--status', 'quarantined'], { env, cwd: project });
     const line = files.stdout.split('\n').find((l) => l.includes('broken.parquet')) ?? '';
@@ -116,6 +176,49 @@ describe('terminal', () => {
     const schedule = await runFerry(['status'], { env: { ...env, FERRY_SCHEDULE: 'every tuesday' }, cwd: dir });
     assert.match(schedule.stderr, /^ferry: invalid config: FERRY_SCHEDULE: "every tuesday" is neither a duration/);
     assert.equal(schedule.stderr.match(/FERRY_SCHEDULE/g)?.length, 1);
+  });
+
+  it('ferry status and ferry health find a service started on another port; a stale record is dropped', async () => {
+    const dir = projectDir('terminal-status-');
+    // A record left by a service that was killed: its process is gone.
+    const services = path.join(dir, '.ferry', 'services');
+    fs.mkdirSync(services, { recursive: true });
+    const gone = spawnSync('true').pid as number;
+    const stale = path.join(services, `${gone}.json`);
+    fs.writeFileSync(stale, JSON.stringify({ pid: gone, hostname: os.hostname(), url: 'http://127.0.0.1:9', startedAt: '2026-01-01T00:00:00.000Z' }));
+    // PORT=0: a port of the system's choosing, which no config names.
+    const ferry = await startFerry({ env: { ...env, PORT: '0' }, cwd: dir });
+    try {
+      const status = await runFerry(['status', '--json'], { env, cwd: dir });
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal(JSON.parse(status.stdout).service_status, `running at ${ferry.url}`);
+      assert.ok(!fs.existsSync(stale), 'the stale record was removed');
+      const health = await runFerry(['health'], { env, cwd: dir });
+      assert.equal(health.code, 0, health.stderr);
+      assert.deepEqual(JSON.parse(health.stdout).checks, { database: 'ok', storage: 'ok' });
+    } finally {
+      await ferry.stop('SIGTERM');
+    }
+    assert.deepEqual(fs.readdirSync(services), [], 'the record is removed at the stop');
+    const after = await runFerry(['status'], { env, cwd: dir });
+    assert.match(after.stdout, /^service: not running \(nothing answers at http:\/\/127\.0\.0\.1:\d+\)/);
+  });
+
+  it('ferry health against another program says it is not ferry, exit 1', async () => {
+    const server = http.createServer((_, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>hello</body></html>'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const result = await runFerry(['health', '--url', `http://127.0.0.1:${port}`], { env, cwd: project });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '');
+      assert.equal(
+        result.stderr.trim(),
+        `ferry: http://127.0.0.1:${port}/health is not a ferry service: it answered 200 with text/html, not ferry's health report`,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('ferry status says whether a service runs for the project, and when each pipeline runs next', async () => {
@@ -160,7 +263,7 @@ describe('terminal', () => {
     assert.match(appending.stderr, /ferry: c appends its rows: reprocessing 2 file version\(s\) would load their rows again\. Add --yes/);
     const none = await runFerry(['reprocess', 'nosuch.parquet'], { env: projectEnv, cwd: project });
     assert.equal(none.code, 1);
-    assert.match(none.stderr, /no processed file version matches/);
+    assert.match(none.stderr, /not found in the ledger: nosuch\.parquet .*nothing was reprocessed/);
   });
 
   it('ferry check tries each pipeline on one of its files and names a transform that does not fit', async () => {
@@ -247,7 +350,7 @@ export default { pipelines: {
     const project = projectDir('terminal-db-');
     const local = { FERRY_STORAGE: path.join(project, 'inbox') };
     const none = await runFerry(['db', 'url'], { env: local, cwd: project });
-    assert.equal(none.code, 2);
+    assert.equal(none.code, 1, 'nothing to show is not a usage error');
     assert.match(none.stderr, /no embedded database in .* yet/);
     assert.equal((await runFerry(['migrate'], { env: local, cwd: project, timeoutMs: 120_000 })).code, 0);
     const url = await runFerry(['db', 'url'], { env: local, cwd: project });
@@ -309,6 +412,34 @@ export default { pipelines: {
     );
   });
 });
+
+/**
+ * What a terminal shows after `raw` was written to it, line by line: a carriage return goes
+ * back to the line's start, ESC [K clears to its end, colours are left out.
+ */
+function screenLines(raw: string): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal's colour sequences
+  const text = raw.replace(/\x1b\[[0-9;]*m/g, '');
+  const lines: string[] = [];
+  let line = '';
+  let column = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.startsWith('\x1b[K', i)) {
+      line = line.slice(0, column);
+      i += 2;
+    } else if (text[i] === '\r') column = 0;
+    else if (text[i] === '\n') {
+      lines.push(line);
+      line = '';
+      column = 0;
+    } else {
+      line = `${line.slice(0, column)}${text[i]}${line.slice(column + 1)}`;
+      column++;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

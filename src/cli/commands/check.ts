@@ -8,7 +8,8 @@ export function registerCheck(program: Command): void {
     .command('check')
     .description('check the config, the database, the storage, and each pipeline on one of its files (read, transform, checks; nothing loaded)')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) =>
+    .option('--wide', 'print every value whole (a table otherwise fits the terminal)')
+    .action((options: { json?: boolean; wide?: boolean }) =>
       withRuntime(
         globalFlags(program),
         async (runtime) => {
@@ -20,12 +21,14 @@ export function registerCheck(program: Command): void {
             printLine(`database: ok (${runtime.databaseDescription})`);
             printLine('storage: ok');
             process.stdout.write('\n');
-            printTable(results, ['pipeline', 'status', 'file', 'detail']);
+            printTable(results, ['pipeline', 'status', 'file', 'detail'], options);
           }
           if (results.some((result) => result.status === 'failed')) process.exitCode = 1;
         },
-        // The storage is checked (that is the point), and the readers start while the database does.
-        { migrate: false, checkStorage: true, warmReaders: true },
+        // The storage is checked (that is the point), and the readers start while the database
+        // does. The migrations are applied, as by every command: on a new database the check
+        // then finds ferry's tables, as the service will.
+        { checkStorage: true, warmReaders: true },
       ),
     );
 }

@@ -1,8 +1,8 @@
 /** `ferry db url` and `ferry db psql`: the database ferry uses. */
 import type { Command } from 'commander';
-import { FerryError } from '../../errors/index.ts';
 import { embeddedDatabaseInfo, redactConnectionString } from '../../postgres/index.ts';
 import { globalFlags, loadCliConfig, withRuntime } from '../context.ts';
+import { printLine } from '../output.ts';
 
 export function registerDb(program: Command): void {
   const db = program.command('db').description('the database ferry uses (DATABASE_URL, else the embedded one)');
@@ -19,7 +19,10 @@ export function registerDb(program: Command): void {
       }
       const embedded = embeddedDatabaseInfo(config.dataDir);
       if (embedded === null) {
-        throw new FerryError('CONFIG_INVALID', `no embedded database in ${config.dataDir} yet: any ferry command (ferry migrate, ferry start) creates it`);
+        // Not a usage error: there is nothing to show yet (exit 1).
+        printLine(`ferry: no embedded database in ${config.dataDir} yet: any ferry command (ferry migrate, ferry start) creates it`, process.stderr);
+        process.exitCode = 1;
+        return;
       }
       process.stdout.write(`${show(embedded.connectionString)}\n`);
       if (!embedded.running)
@@ -35,9 +38,11 @@ export function registerDb(program: Command): void {
         process.on('SIGINT', () => {});
         const child = spawn('psql', [runtime.connectionString], { stdio: 'inherit' });
         const code = await new Promise<number>((resolve, reject) => {
-          child.on('error', (error: NodeJS.ErrnoException) =>
-            reject(error.code === 'ENOENT' ? new FerryError('CONFIG_INVALID', 'psql is not on the PATH (Debian: apt-get install postgresql-client)') : error),
-          );
+          child.on('error', (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') return reject(error);
+            printLine('ferry: psql is not on the PATH (Debian: apt-get install postgresql-client)', process.stderr);
+            resolve(1);
+          });
           child.on('exit', (exitCode) => resolve(exitCode ?? 1));
         });
         process.exitCode = code;

@@ -15,7 +15,7 @@ export function registerInit(program: Command): void {
       const kept = result.files.filter((f) => f.action === 'kept' && f.file !== '.gitignore' && f.file !== 'package.json');
       if (kept.length > 0) process.stdout.write(`\n${kept.length} file(s) existed and were kept (--force overwrites them).\n`);
       process.stdout.write(
-        '\nNext: npx ferry run --once   (loads data/inbox/sample-orders.csv into the table "orders")\n      npx ferry start        (the service: every 5 minutes, HTTP on 127.0.0.1:8000)\n',
+        '\nNext: npm run load            (ferry run --once: loads data/inbox/sample-orders.csv into the table "orders")\n      npm run ferry -- files   (any ferry command: here, what happened to each file)\n      npm start                (the service: every 5 minutes, HTTP on 127.0.0.1:8000)\n',
       );
     });
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { FerryError } from '../../errors/index.ts';
 import { findProcessedFiles, reprocessFiles, resolveFileRefs } from '../../ledger/index.ts';
-import { globalFlags, sinceOption, withRuntime } from '../context.ts';
+import { assertPipeline, globalFlags, sinceOption, withRuntime } from '../context.ts';
 import { FILE_REF_HELP } from '../file-ref-help.ts';
 import { printJson, printLine } from '../output.ts';
 import { pipelinesThatAddRows } from '../reprocess-policy.ts';
@@ -20,8 +20,19 @@ export function registerReprocess(program: Command): void {
       if (files.length === 0 && options.pipeline === undefined) throw new FerryError('CONFIG_INVALID', 'reprocess: name file ids or keys, or a --pipeline');
       const since = sinceOption(options.since);
       await withRuntime(globalFlags(program), async ({ config, pool }) => {
-        const ids = files.length === 0 ? null : (await resolveFileRefs(pool, files, { pipeline: options.pipeline })).ids;
-        const found = await findProcessedFiles(pool, { ids, pipeline: options.pipeline, since });
+        await assertPipeline(config, options.pipeline, pool);
+        // Every reference is resolved first: one that names nothing stops it all (a typo in a
+        // list must not reload the rest without saying so).
+        const refs = files.length === 0 ? null : await resolveFileRefs(pool, files, { pipeline: options.pipeline });
+        if (refs !== null && refs.unknown.length > 0) {
+          process.exitCode = 1;
+          printLine(
+            `ferry: not found in the ledger${options.pipeline === undefined ? '' : ` (pipeline ${options.pipeline})`}: ${refs.unknown.join(', ')} (give a file version id or a key, as ferry files shows them); nothing was reprocessed`,
+            process.stderr,
+          );
+          return;
+        }
+        const found = await findProcessedFiles(pool, { ids: refs?.ids ?? null, pipeline: options.pipeline, since });
         if (found.length === 0) {
           process.exitCode = 1;
           process.stderr.write('ferry: no processed file version matches (only processed versions can be reprocessed; see ferry files)\n');

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { FerryError } from '../../errors/index.ts';
 import { requeueFiles, resolveFileRefs } from '../../ledger/index.ts';
-import { globalFlags, withRuntime } from '../context.ts';
+import { assertPipeline, globalFlags, withRuntime } from '../context.ts';
 import { FILE_REF_HELP } from '../file-ref-help.ts';
 import { printJson, printLine } from '../output.ts';
 
@@ -16,7 +16,8 @@ export function registerRetry(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (files: string[], options: { allQuarantined?: boolean; pipeline?: string; json?: boolean }) => {
       if (files.length === 0 && !options.allQuarantined) throw new FerryError('CONFIG_INVALID', 'retry: name file ids or keys, or use --all-quarantined');
-      await withRuntime(globalFlags(program), async ({ pool }) => {
+      await withRuntime(globalFlags(program), async ({ config, pool }) => {
+        await assertPipeline(config, options.pipeline, pool);
         // Every reference is resolved before anything is requeued: an ambiguous one changes nothing.
         const { ids, unknown } = await resolveFileRefs(pool, files, { pipeline: options.pipeline });
         const requeued = await requeueFiles(pool, { ids, allQuarantined: options.allQuarantined, pipeline: options.pipeline });
