@@ -20,7 +20,8 @@
  * With --small, only many small files: --files Parquet files of 1,000 rows (bigint, double,
  * text) loaded into one table by `ferry run --once`, against a shell loop of `psql \copy` per
  * file (the same rows as CSV: what users script today) and ferry's own load of the same rows
- * as one file; and the row-count pipeline on the same files.
+ * as one file; and the row-count pipeline on the same files. Then the checks' cost per small
+ * file: 300 CSV files of 10 rows without checks, with the cast rule, and with three other rules.
  *
  * With --csv, only typed CSV: the --rows rows as a CSV file with a header, whose `day` (ISO
  * dates) and `at` (ISO timestamps with an offset) columns ferry's inference types as date and
@@ -275,6 +276,77 @@ async function smallFiles(count: number, db: { url: string; where: string }, cli
   );
 }
 
+/** The small CSV set for the checks' cost per file: `count` files of 10 rows with a header. */
+function smallCsvSet(count: number): string {
+  const dir = path.join(dataDir, `small-csv-${count}`);
+  if (!fs.existsSync(path.join(dir, 'done'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < count; i++) {
+      const lines = ['id,amount,name,day'];
+      for (let row = 0; row < 10; row++) {
+        const id = i * 10 + row;
+        lines.push(`${id},${(id * 0.5).toFixed(1)},item-${id},2026-12-${String((id % 28) + 1).padStart(2, '0')}`);
+      }
+      fs.writeFileSync(path.join(dir, `part-${String(i).padStart(4, '0')}.csv`), `${lines.join('\n')}\n`);
+    }
+    fs.writeFileSync(path.join(dir, 'done'), '');
+  }
+  return dir;
+}
+
+/**
+ * What checks cost on small files: the same small CSV files loaded without checks, with the
+ * cast rule (every value held to source.schema, bad rows kept aside) and with three other rules.
+ * A small file's load is mostly fixed costs, so a rule's own fixed cost shows here.
+ */
+async function smallChecks(db: { url: string; where: string }, client: pg.Client, cwd: string, helpers: BenchHelpers, trials: number): Promise<void> {
+  const count = 300;
+  const dir = smallCsvSet(count);
+  const schema = "{ id: 'bigint', amount: 'double', day: 'date' }";
+  const variants = [
+    { what: 'no checks', checks: '[]' },
+    { what: "the cast rule (`{ rule: 'cast', action: 'reject' }`, three typed columns)", checks: "[{ rule: 'cast', action: 'reject' }]" },
+    {
+      what: 'three other rules (notNull, range, regex)',
+      checks: "[{ rule: 'notNull', columns: ['id'] }, { rule: 'range', column: 'amount', min: 0 }, { rule: 'regex', column: 'name', pattern: '^item-' }]",
+    },
+  ];
+  const times = variants.map(() => [] as number[]);
+  for (let trial = 0; trial < trials; trial++) {
+    for (const [index, variant] of variants.entries()) {
+      await helpers.resetLedger('bench_small_checks');
+      await helpers.checkpoint();
+      fs.writeFileSync(
+        path.join(cwd, 'ferry.config.ts'),
+        `export default { pipelines: { bench: { source: { glob: '*.csv', modifiedWithin: null, schema: ${schema} }, sink: { table: 'bench_small_checks' }, checks: ${variant.checks} } } };\n`,
+      );
+      const run = await timed(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], {
+        env: { ...process.env, DATABASE_URL: db.url, FERRY_STORAGE: dir },
+        cwd,
+      });
+      const summary = JSON.parse(run.stdout);
+      if (summary.files_processed !== count) throw new Error(`ferry processed ${summary.files_processed} small CSV files with ${variant.what}, not ${count}`);
+      const loaded = Number((await client.query('SELECT count(*)::bigint AS n FROM bench_small_checks')).rows[0].n);
+      if (loaded !== count * 10) throw new Error(`ferry loaded ${loaded} rows with ${variant.what}, not ${count * 10}`);
+      (times[index] as number[]).push(run.seconds);
+    }
+  }
+  const base = median(times[0] as number[]);
+  process.stdout.write(
+    [
+      `ferry bench --small, checks on small files — ${db.where}; ${count} CSV files of 10 rows; whole \`run --once\` processes, the median of ${trials}`,
+      '',
+      '| checks | files | time | files/s | vs no checks |',
+      '|---|---:|---:|---:|---:|',
+      ...variants.map((variant, index) => {
+        const seconds = median(times[index] as number[]);
+        return `| ${variant.what} | ${count} | ${seconds.toFixed(2)} s | ${rate(count, seconds)} | ${(seconds / base).toFixed(2)}× |`;
+      }),
+      '',
+    ].join('\n'),
+  );
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -411,6 +483,7 @@ async function main(): Promise<void> {
   }
   if (args.small) {
     await smallFiles(Number(args.files), db, client, cwd, { createBaselineTable, checkpoint, resetLedger });
+    await smallChecks(db, client, cwd, { createBaselineTable, checkpoint, resetLedger }, Number(args.trials));
     await client.end();
     await db.stop();
     fs.rmSync(cwd, { recursive: true, force: true });
