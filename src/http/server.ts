@@ -30,8 +30,8 @@ export interface HttpAppOptions {
   readonly nextRun?: (pipeline: string) => Date | null;
   /** Starts a run now; resolves when it has been started or refused. */
   readonly runNow?: (pipeline: string) => Promise<{ accepted: boolean; reason?: string }>;
-  /** Called after files were requeued, so that they are processed soon. */
-  readonly onRequeue?: () => void;
+  /** Called after files of these pipelines were requeued, so that they are processed soon. */
+  readonly onRequeue?: (pipelines: readonly string[]) => void;
   readonly serviceStatus?: () => string;
 }
 
@@ -287,7 +287,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
           .status(409)
           .send(errorBody('conflict', `file version ${params.data.id} is ${existing.status}; only quarantined or waiting files can be retried`));
       }
-      options.onRequeue?.();
+      options.onRequeue?.([file.pipeline]);
       return { file };
     });
 
