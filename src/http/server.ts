@@ -57,7 +57,18 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const runsQuery = listQuery.extend({ status: z.enum(RUN_STATUSES).optional() });
-const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() });
+/** `true` or `false`, as a query string spells a flag. */
+const flag = z
+  .enum(['true', 'false'])
+  .transform((text) => text === 'true')
+  .optional();
+const filesQuery = listQuery.extend({
+  status: z.enum(FILE_STATUSES).optional(),
+  run: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  key: z.string().min(1).max(1024).optional(),
+  rejected: flag,
+  warned: flag,
+});
 const fileParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
 
