@@ -277,7 +277,7 @@ function renderChart(runs) {
           stroke: '#0b5cad',
           fill: 'rgba(11, 92, 173, 0.3)',
           width: 1,
-          paths: uPlot.paths.bars({ size: [0.7, 48, 3] }),
+          paths: uPlot.paths.bars({ size: [0.7, 48, 6] }),
           points: { show: false },
           value: count,
         },
@@ -475,7 +475,7 @@ async function showFile(id, options = { scroll: true }) {
       el('td', {}, fileLink({ id: version.id, key: String(version.id) })),
       el('td', { class: 'key' }, version.version),
       el('td', {}, badge(version.status)),
-      el('td', { class: 'num' }, String(version.attempts)),
+      el('td', {}, String(version.attempts)),
       el('td', { class: 'time' }, clock(version.finished_at)),
     ),
   );
@@ -485,7 +485,7 @@ async function showFile(id, options = { scroll: true }) {
       {},
       el('td', {}, check.rule_id),
       el('td', {}, badge(check.outcome)),
-      el('td', { class: 'num' }, `${integer(check.failing)} of ${integer(check.total)}`),
+      el('td', { class: 'time' }, `${integer(check.failing)} of ${integer(check.total)}`),
       el('td', { class: 'samples' }, check.detail ?? (check.samples?.length ? check.samples.map((sample) => JSON.stringify(sample)).join(', ') : '—')),
     ),
   );

@@ -172,7 +172,7 @@ describe('the dashboard', { skip }, () => {
       const runRow = page.locator(`#runs tbody tr[data-run-id="${runId}"]`);
       await runRow.waitFor();
       const runCells = await runRow.locator('td').allTextContents();
-      const runFiles = await db.pool.query('SELECT key, status, rows, rows_rejected FROM ferry_files WHERE run_id = $1 ORDER BY id DESC', [runId]);
+      const runFiles = await db.pool.query('SELECT id, key, status, rows FROM ferry_files WHERE run_id = $1 ORDER BY id DESC', [runId]);
       const processedInRun = runFiles.rows.filter((file) => file.status === 'processed');
       // run, pipeline, trigger, status, started, finished, took, files processed, failed, rows loaded, rows rejected, error
       assert.deepEqual(
@@ -198,20 +198,20 @@ describe('the dashboard', { skip }, () => {
       await waitFor('every file listed', async () => ((await listedKeys(page)).length === 5 ? true : undefined));
 
       // The files list: filtered by pipeline and status, searched by key; each row links to the file.
-      await page.getByLabel('Pipeline').selectOption('events');
+      await page.getByLabel('Pipeline', { exact: true }).selectOption('events');
       await waitFor('the events files', async () =>
         JSON.stringify((await listedKeys(page)).sort()) === '["events/closed.csv","events/opened.csv"]' ? true : undefined,
       );
-      await page.getByLabel('Pipeline').selectOption('');
-      await page.getByLabel('Status').selectOption({ label: 'with rejected rows' });
+      await page.getByLabel('Pipeline', { exact: true }).selectOption('');
+      await page.getByLabel('Status', { exact: true }).selectOption({ label: 'with rejected rows' });
       await waitFor('the file with rejected rows', async () => (JSON.stringify(await listedKeys(page)) === '["rejects.csv"]' ? true : undefined));
-      await page.getByLabel('Status').selectOption('');
-      await page.getByLabel('Key contains').fill('GOOD');
+      await page.getByLabel('Status', { exact: true }).selectOption('');
+      await page.getByLabel('Key contains', { exact: true }).fill('GOOD');
       await waitFor('the key search', async () => (JSON.stringify(await listedKeys(page)) === '["good.csv"]' ? true : undefined));
-      await page.getByLabel('Key contains').fill('');
-      await page.getByLabel('Status').selectOption('quarantined');
+      await page.getByLabel('Key contains', { exact: true }).fill('');
+      await page.getByLabel('Status', { exact: true }).selectOption('quarantined');
       await waitFor('the quarantined file', async () => (JSON.stringify(await listedKeys(page)) === '["refused.csv"]' ? true : undefined));
-      await page.getByLabel('Status').selectOption('');
+      await page.getByLabel('Status', { exact: true }).selectOption('');
       const rejectsRow = page.locator('#files tbody tr', { hasText: 'rejects.csv' });
       await rejectsRow.waitFor();
       // status, and the rejected and warnings counts as badges.
