@@ -169,8 +169,8 @@ function renderPipelines(status) {
         el('th', { scope: 'row' }, pipeline.name),
         el('td', {}, pipeline.schedule),
         el('td', {}, badge(health, label)),
-        el('td', { title: pipeline.last_success_at ?? '' }, ago(pipeline.last_success_at)),
-        el('td', { title: pipeline.next_run ?? '' }, until(pipeline.next_run)),
+        el('td', { class: 'time', title: pipeline.last_success_at ?? '' }, ago(pipeline.last_success_at)),
+        el('td', { class: 'time', title: pipeline.next_run ?? '' }, until(pipeline.next_run)),
         el('td', { class: 'num' }, String(pipeline.files.processed ?? 0)),
         el('td', { class: 'num' }, String(pipeline.files.pending ?? 0)),
         el('td', { class: 'num' }, String(pipeline.files.quarantined ?? 0)),
@@ -308,11 +308,16 @@ function renderChart(runs) {
         },
       ],
       scales: {
-        // Some room either side, so that the first and last runs' bars are not cut in half.
+        // The runs' own span, with some room either side so that the first and last runs'
+        // bars are not cut in half. (From the data: uPlot widens the span of runs that all
+        // started in the same second to a day before it asks.)
         x: {
           time: true,
-          range: (_u, min, max) => {
-            if (min == null || max == null) return [Date.now() / 1000 - 3600, Date.now() / 1000];
+          range: (u) => {
+            const starts = u.data[0];
+            if (starts.length === 0) return [Date.now() / 1000 - 3600, Date.now() / 1000];
+            const min = Math.min(...starts);
+            const max = Math.max(...starts);
             const pad = Math.max((max - min) * 0.04, 30);
             return [min - pad, max + pad];
           },
