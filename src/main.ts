@@ -129,7 +129,8 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     log,
     nextRun: (pipeline) => scheduler?.nextRun(pipeline) ?? null,
     runNow,
-    onRequeue: () => scheduler?.requestRun(),
+    // Only the retried files' pipelines run, recorded as a retry (not as new files seen).
+    onRequeue: (pipelines) => scheduler?.requestRun('retry', (pipeline) => pipelines.includes(pipeline.name)),
     serviceStatus: () => (stopping ? 'stopping' : 'running'),
   });
   try {
@@ -244,7 +245,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
           config.storage.root,
           // Only the pipelines whose source selects a changed file run (all, when the platform
           // does not say what changed).
-          (paths) => scheduler?.requestRun(paths === null ? undefined : (pipeline) => paths.some((key) => selectsKey(pipeline.source, key))),
+          (paths) => scheduler?.requestRun('watch', paths === null ? undefined : (pipeline) => paths.some((key) => selectsKey(pipeline.source, key))),
           (error) => log.warn({ err: error }, 'watching the storage folder failed; the schedule still runs'),
         )
       : null;

@@ -30,8 +30,8 @@ export interface HttpAppOptions {
   readonly nextRun?: (pipeline: string) => Date | null;
   /** Starts a run now; resolves when it has been started or refused. */
   readonly runNow?: (pipeline: string) => Promise<{ accepted: boolean; reason?: string }>;
-  /** Called after files were requeued, so that they are processed soon. */
-  readonly onRequeue?: () => void;
+  /** Called after files of these pipelines were requeued, so that they are processed soon. */
+  readonly onRequeue?: (pipelines: readonly string[]) => void;
   readonly serviceStatus?: () => string;
 }
 
@@ -57,7 +57,18 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const runsQuery = listQuery.extend({ status: z.enum(RUN_STATUSES).optional() });
-const filesQuery = listQuery.extend({ status: z.enum(FILE_STATUSES).optional() });
+/** `true` or `false`, as a query string spells a flag. */
+const flag = z
+  .enum(['true', 'false'])
+  .transform((text) => text === 'true')
+  .optional();
+const filesQuery = listQuery.extend({
+  status: z.enum(FILE_STATUSES).optional(),
+  run: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  key: z.string().min(1).max(1024).optional(),
+  rejected: flag,
+  warned: flag,
+});
 const fileParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const runBody = z.strictObject({ pipeline: z.string().min(1).max(100).optional() }).default({});
 
@@ -287,7 +298,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
           .status(409)
           .send(errorBody('conflict', `file version ${params.data.id} is ${existing.status}; only quarantined or waiting files can be retried`));
       }
-      options.onRequeue?.();
+      options.onRequeue?.([file.pipeline]);
       return { file };
     });
 

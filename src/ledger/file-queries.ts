@@ -18,16 +18,41 @@ export interface ListFilesOptions {
   readonly since?: Date;
   /** Only file versions older than this id (the next page). */
   readonly before?: number;
+  /** Only the file versions claimed by this run (those it loaded, quarantined or left to retry). */
+  readonly run?: number;
+  /** Only keys that contain this text, in any case. */
+  readonly key?: string;
+  /** Only file versions that kept rows aside in the rejects table. */
+  readonly rejected?: boolean;
+  /** Only file versions on which a check rule warned. */
+  readonly warned?: boolean;
   readonly limit?: number;
 }
 
+/**
+ * File versions, newest first. A key search is a substring test on every row the other filters
+ * leave (no index helps it); the dashboard pages by `before`, so it reads at most a page's worth
+ * of matches at a time.
+ */
 export async function listFiles(pool: Pool, options: ListFilesOptions = {}): Promise<FileVersion[]> {
   const result = await pool.query<FileVersion>(
     `SELECT ${FILE_VERSION_COLUMNS} FROM ferry_files
       WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
         AND ($3::timestamptz IS NULL OR coalesce(finished_at, discovered_at) >= $3) AND ($4::bigint IS NULL OR id < $4)
+        AND ($6::bigint IS NULL OR run_id = $6) AND ($7::text IS NULL OR strpos(lower(key), lower($7)) > 0)
+        AND (NOT $8::boolean OR rows_rejected > 0) AND (NOT $9::boolean OR warnings > 0)
       ORDER BY id DESC LIMIT $5`,
-    [options.pipeline ?? null, options.status ?? null, options.since ?? null, options.before ?? null, options.limit ?? 100],
+    [
+      options.pipeline ?? null,
+      options.status ?? null,
+      options.since ?? null,
+      options.before ?? null,
+      options.limit ?? 100,
+      options.run ?? null,
+      options.key ?? null,
+      options.rejected === true,
+      options.warned === true,
+    ],
   );
   return result.rows;
 }

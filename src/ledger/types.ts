@@ -9,8 +9,12 @@ export type FileStatus = (typeof FILE_STATUSES)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files seen in a watched folder. */
-export type RunTrigger = 'startup' | 'schedule' | 'manual' | 'watch';
+/**
+ * startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files
+ * seen in a watched folder; retry: files put back in the queue (POST /files/:id/retry, the dashboard).
+ */
+export const RUN_TRIGGERS = ['startup', 'schedule', 'manual', 'watch', 'retry'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /**
  * A file version as the CLI and the HTTP API show it (`/files`, `/files/:id`, `ferry files

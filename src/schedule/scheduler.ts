@@ -20,18 +20,23 @@ export interface SchedulerOptions<P extends ScheduledPipeline> {
   readonly now?: () => Date;
 }
 
+/** Why a run is asked for outside the schedule: new files seen in the folder, or files retried. */
+export type RequestTrigger = 'watch' | 'retry';
+
 /** Why a run starts: at start-up, on a schedule tick (at `scheduledFor`), or when asked. */
-export type Tick = { readonly trigger: 'startup' | 'watch'; readonly scheduledFor: null } | { readonly trigger: 'schedule'; readonly scheduledFor: Date };
+export type Tick =
+  | { readonly trigger: 'startup' | RequestTrigger; readonly scheduledFor: null }
+  | { readonly trigger: 'schedule'; readonly scheduledFor: Date };
 
 export interface Scheduler<P extends ScheduledPipeline = ScheduledPipeline> {
   /** When each pipeline fires next (null while stopping). */
   nextRun(pipeline: string): Date | null;
   /**
-   * Runs the pipelines now, outside their schedule (new files were seen). A pipeline that is
-   * running already runs once more when it finishes, so nothing seen during a run waits for
-   * the next tick.
+   * Runs the pipelines now, outside their schedule (new files were seen, or files were
+   * retried), recorded with `trigger`. A pipeline that is running already runs once more when
+   * it finishes, so nothing seen during a run waits for the next tick.
    */
-  requestRun(which?: (pipeline: P) => boolean): void;
+  requestRun(trigger: RequestTrigger, which?: (pipeline: P) => boolean): void;
   /** Stops firing and waits for the runs in progress. */
   stop(): Promise<void>;
 }
@@ -41,18 +46,23 @@ export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOp
   const nextRuns = new Map<string, Date | null>();
   const timers = new Map<string, NodeJS.Timeout>();
   const running = new Map<string, Promise<void>>();
-  const rerun = new Set<string>();
+  /** Pipelines to run again when their run ends, with why (the latest request's reason). */
+  const rerun = new Map<string, RequestTrigger>();
   let stopped = false;
 
   const start = (pipeline: P, tick: Tick) => {
     if (stopped) return;
     if (running.has(pipeline.name)) {
-      if (tick.trigger === 'watch') rerun.add(pipeline.name);
+      if (tick.trigger === 'watch' || tick.trigger === 'retry') rerun.set(pipeline.name, tick.trigger);
       return;
     }
     const run = options.onTick(pipeline, tick).finally(() => {
       running.delete(pipeline.name);
-      if (rerun.delete(pipeline.name)) start(pipeline, { trigger: 'watch', scheduledFor: null });
+      const again = rerun.get(pipeline.name);
+      if (again !== undefined) {
+        rerun.delete(pipeline.name);
+        start(pipeline, { trigger: again, scheduledFor: null });
+      }
     });
     running.set(pipeline.name, run);
   };
@@ -77,8 +87,8 @@ export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOp
 
   return {
     nextRun: (pipeline) => nextRuns.get(pipeline) ?? null,
-    requestRun(which) {
-      for (const pipeline of options.pipelines) if (which === undefined || which(pipeline)) start(pipeline, { trigger: 'watch', scheduledFor: null });
+    requestRun(trigger, which) {
+      for (const pipeline of options.pipelines) if (which === undefined || which(pipeline)) start(pipeline, { trigger, scheduledFor: null });
     },
     async stop() {
       stopped = true;

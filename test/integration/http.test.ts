@@ -17,7 +17,8 @@ let db: TestDatabase;
 let runtime: Runtime;
 let app: FastifyInstance;
 let manualRuns = 0;
-let requeues = 0;
+/** The pipelines of each requeue the app reported (so that only they run again). */
+const requeues: (readonly string[])[] = [];
 
 before(async () => {
   db = await createTestDatabase();
@@ -38,8 +39,8 @@ before(async () => {
       manualRuns++;
       return { accepted: true };
     },
-    onRequeue: () => {
-      requeues++;
+    onRequeue: (pipelines) => {
+      requeues.push(pipelines);
     },
   });
 });
@@ -138,6 +139,25 @@ describe('HTTP API', () => {
     );
     assert.equal((await app.inject('/files?since=2000-01-01T00:00:00Z')).json().files.length, 3);
     assert.equal((await app.inject('/files?since=2999-01-01T00:00:00Z')).json().files.length, 0);
+    // A run's files, a key search (any case), and the files with rejected rows or warnings.
+    const keys = async (url: string) =>
+      (await app.inject(url))
+        .json()
+        .files.map((f: { key: string }) => f.key)
+        .sort();
+    const [secondRun, firstRun] = (await app.inject('/runs')).json().runs.map((r: { id: number }) => r.id);
+    assert.deepEqual(await keys(`/files?run=${firstRun}`), ['a.parquet', 'bad.parquet', 'sub/b.parquet']);
+    assert.deepEqual(await keys(`/files?run=${secondRun}`), [], 'the second run found nothing new');
+    assert.deepEqual(await keys('/files?key=SUB%2F'), ['sub/b.parquet']);
+    assert.deepEqual(await keys('/files?key=%25'), [], 'the search is text, not a LIKE pattern');
+    assert.deepEqual(await keys('/files?rejected=true'), []);
+    assert.deepEqual(await keys('/files?warned=true&status=processed'), []);
+    assert.equal((await keys('/files?rejected=false')).length, 3);
+    for (const query of ['run=0', 'run=x', 'key=', 'rejected=yes']) {
+      const refused = await app.inject(`/files?${query}`);
+      assert.equal(refused.statusCode, 400, query);
+      assert.equal(refused.json().error.field, query.split('=')[0], query);
+    }
     const badSince = await app.inject('/files?since=soon');
     assert.equal(badSince.statusCode, 400);
     assert.deepEqual(badSince.json(), { error: { code: 'invalid_request', message: 'since: a duration like 1d or 6h, or an ISO time', field: 'since' } });
@@ -201,7 +221,7 @@ describe('HTTP API', () => {
     assert.equal(retried.statusCode, 200);
     assert.equal(retried.json().file.status, 'pending');
     assert.equal(retried.json().file.attempts, 0);
-    assert.equal(requeues, 1);
+    assert.deepEqual(requeues, [['default']]);
     const processed = await app.inject({ method: 'POST', url: `/files/${good.id}/retry`, headers: auth });
     assert.equal(processed.statusCode, 409);
     assert.equal(processed.json().error.code, 'conflict');

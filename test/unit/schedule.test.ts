@@ -99,8 +99,8 @@ describe('scheduler', () => {
     });
     assert.deepEqual(ticks, ['startup']);
     assert.equal((scheduler.nextRun('p')?.getTime() ?? 0) % 3_600_000, 0, 'the next tick is on the hour');
-    scheduler.requestRun();
-    scheduler.requestRun();
+    scheduler.requestRun('watch');
+    scheduler.requestRun('watch');
     assert.equal(ticks.length, 1, 'no overlap');
     const rerun = nextTick();
     release();
