@@ -100,19 +100,16 @@ export interface CheckedRows {
  * (rows a cast rule kept aside leave gaps).
  */
 export function checkRows(part: pl.DataFrame, checks: readonly ResolvedCheck[], offset: number, rowNumbers: pl.Series | null = null): CheckedRows {
-  // The cast rule runs before the others, on the values as read (see cast-rows.ts).
-  const rowChecks = checks.map((check, index) => ({ check, index })).filter(({ check }) => check.kind === 'row' && check.rule !== 'cast');
-  const splitting = rowChecks.filter(({ check }) => check.action === 'reject');
-  const others = rowChecks.filter(({ check }) => check.action !== 'reject');
+  const { splitting, others, flags, flagCounts, counts } = rowPlan(checks);
   const columns = part.columns;
-  const rest = () => tallyRules(part, others, columns);
+  const rest = () => tallyRules(part, others, columns, counts);
   if (splitting.length === 0) return { load: part, rejects: null, rows: part.height, rejected: 0, tallies: [], rest };
 
   // Each reject rule's failures are evaluated once, as a boolean column (a bitmap): the counts,
   // the samples and the split all read those columns.
   const numbered = rowNumbers === null ? part.withRowIndex(ROW, offset + 1) : part.withColumns(rowNumbers.alias(ROW));
-  const flagged = numbered.withColumns(...splitting.map(({ check, index }) => failureExpression(check).alias(FLAG(index))));
-  const tallies = tallyFlags(flagged, splitting, columns);
+  const flagged = numbered.withColumns(...flags);
+  const tallies = tallyFlags(flagged, splitting, columns, flagCounts);
   const rejecting = splitting.filter((_, i) => (tallies[i]?.failing ?? 0) > 0);
   if (rejecting.length === 0) return { load: part, rejects: null, rows: part.height, rejected: 0, tallies, rest };
 
@@ -144,9 +141,9 @@ export function checkRows(part: pl.DataFrame, checks: readonly ResolvedCheck[], 
 type IndexedCheck = { readonly check: ResolvedCheck; readonly index: number };
 
 /** Counts and samples of rules whose flags are columns of `flagged`. */
-function tallyFlags(flagged: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[]): RuleTally[] {
+function tallyFlags(flagged: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[], countExpressions: readonly pl.Expr[]): RuleTally[] {
   if (rules.length === 0) return [];
-  const counts = flagged.select(...rules.map(({ index }) => pl.col(FLAG(index)).cast(pl.UInt32).sum().alias(FLAG(index))));
+  const counts = flagged.select(...countExpressions);
   return rules.map(({ check, index }) => {
     const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
     const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
@@ -154,10 +151,47 @@ function tallyFlags(flagged: pl.DataFrame, rules: readonly IndexedCheck[], colum
   });
 }
 
+/**
+ * A pipeline's row rules, sorted and with their expressions, made once per pipeline: each
+ * nodejs-polars expression is a large JavaScript object that costs milliseconds to build, and
+ * building them for every small file cost more than checking its rows.
+ */
+interface RowPlan {
+  /** The reject rules (they split the rows) and the others (they only count). */
+  readonly splitting: readonly IndexedCheck[];
+  readonly others: readonly IndexedCheck[];
+  /** The reject rules' failure flags, as columns, and their counts. */
+  readonly flags: readonly pl.Expr[];
+  readonly flagCounts: readonly pl.Expr[];
+  /** The other rules' failure counts, as one aggregate. */
+  readonly counts: readonly pl.Expr[];
+}
+
+const plans = new WeakMap<readonly ResolvedCheck[], RowPlan>();
+
+function rowPlan(checks: readonly ResolvedCheck[]): RowPlan {
+  let plan = plans.get(checks);
+  if (plan === undefined) {
+    // The cast rule runs before the others, on the values as read (see cast-rows.ts).
+    const rowChecks = checks.map((check, index) => ({ check, index })).filter(({ check }) => check.kind === 'row' && check.rule !== 'cast');
+    const splitting = rowChecks.filter(({ check }) => check.action === 'reject');
+    const others = rowChecks.filter(({ check }) => check.action !== 'reject');
+    plan = {
+      splitting,
+      others,
+      flags: splitting.map(({ check, index }) => failureExpression(check).alias(FLAG(index))),
+      flagCounts: splitting.map(({ index }) => pl.col(FLAG(index)).cast(pl.UInt32).sum().alias(FLAG(index))),
+      counts: others.map(({ check, index }) => failureExpression(check).cast(pl.UInt32).sum().alias(FLAG(index))),
+    };
+    plans.set(checks, plan);
+  }
+  return plan;
+}
+
 /** Counts and samples of rules that split nothing: one aggregate, then the rows of those that failed. */
-function tallyRules(part: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[]): RuleTally[] {
+function tallyRules(part: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[], countExpressions: readonly pl.Expr[]): RuleTally[] {
   if (rules.length === 0) return [];
-  const counts = part.select(...rules.map(({ check, index }) => failureExpression(check).cast(pl.UInt32).sum().alias(FLAG(index))));
+  const counts = part.select(...countExpressions);
   return rules.map(({ check, index }) => {
     const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
     const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
