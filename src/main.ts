@@ -130,6 +130,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     runNow,
     onRequeue: () => scheduler?.requestRun(),
     serviceStatus: () => (stopping ? 'stopping' : 'running'),
+    readers: runtime.readers,
   });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
