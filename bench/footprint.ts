@@ -14,11 +14,14 @@
  * settings.
  *
  * Variants (the settings each runs with; the reader count is capped at `concurrency` in all):
- * - before: glibc's allocator defaults (an empty GLIBC_TUNABLES), readers never exit.
- * - arena: MALLOC_ARENA_MAX=2 only, readers never exit.
- * - allocator: ferry's allocator defaults, readers never exit.
- * - after: ferry's defaults (allocator, readers.idleExit).
+ * - before: glibc's allocator defaults (an empty GLIBC_TUNABLES), V8's young generation as
+ *   Node sizes it (`--max-semi-space-size=0`), readers never exit.
+ * - allocator: ferry's allocator settings only; readers never exit.
+ * - heap: ferry's young-generation size only; readers never exit.
+ * - settings: both; readers never exit.
+ * - after: ferry's defaults (both, and readers.idleExit).
  * - recycle: ferry's defaults and readers.recycleAfter: 50.
+ * - semi2: as settings, with 2 MiB semi-spaces (ferry's parent too: NODE_OPTIONS).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,12 +54,16 @@ interface Variant {
   readonly readers: string;
 }
 
+const V8_DEFAULT = { NODE_OPTIONS: '--max-semi-space-size=0' };
+const GLIBC_DEFAULT = { GLIBC_TUNABLES: '' };
 const VARIANTS: Record<string, Variant> = {
-  before: { env: { GLIBC_TUNABLES: '' }, readers: '{ idleExit: null }' },
-  arena: { env: { MALLOC_ARENA_MAX: '2' }, readers: '{ idleExit: null }' },
-  allocator: { env: {}, readers: '{ idleExit: null }' },
+  before: { env: { ...GLIBC_DEFAULT, ...V8_DEFAULT }, readers: '{ idleExit: null }' },
+  allocator: { env: V8_DEFAULT, readers: '{ idleExit: null }' },
+  heap: { env: GLIBC_DEFAULT, readers: '{ idleExit: null }' },
+  settings: { env: {}, readers: '{ idleExit: null }' },
   after: { env: {}, readers: '{}' },
   recycle: { env: {}, readers: '{ recycleAfter: 50 }' },
+  semi2: { env: { NODE_OPTIONS: '--max-semi-space-size=2' }, readers: '{ idleExit: null }' },
 };
 
 const SAMPLE_EVERY_MS = 2_000;
@@ -282,7 +289,13 @@ async function runVariant(context: FootprintContext, options: FootprintOptions, 
 
     child.kill('SIGTERM');
     await exited;
-    log(`${name}: a file after the idle phase loaded in ${Math.round(restartMs)} ms; large file…`);
+    // Another program busy on the machine shows here (the bench wants a quiet machine).
+    log(
+      `${name}: a file after the idle phase loaded in ${Math.round(restartMs)} ms; load average ${os
+        .loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' ')}; large file…`,
+    );
     const largeFile = await context.largeFilePeak(variant.env);
     return { name, loadMean: meanOf(steady), loadPeak, idle, restartMs, readersMetric, largeFile };
   } finally {
