@@ -150,7 +150,7 @@ export interface FerryConfigInput {
   readonly readers?: {
     /**
      * A reader with no file to read for this long exits (the next file starts one again, in
-     * about 0.3 s); `null` keeps readers running. @default '1m'
+     * about 0.4 s); `null` keeps readers running. @default '1m'
      */
     readonly idleExit?: string | null;
     /** A reader is replaced by a fresh process after this many claims (a file or a batch each); `null` keeps it. @default null */

@@ -23,7 +23,7 @@ export type {
   SerializedError,
 } from './protocol.ts';
 export { serializeError } from './protocol.ts';
-export { ALLOCATOR_DEFAULTS, READER_NODE_FLAGS, type ReaderFootprint, readerFootprintOf } from './reader-footprint.ts';
+export { allocatorDefaults, type ReaderFootprint, readerFootprintOf, readerNodeFlags } from './reader-footprint.ts';
 export { type ReaderLimits, readerLimitsOf } from './reader-limits.ts';
 export {
   deserializeError,
