@@ -339,7 +339,7 @@ export class ReaderPool {
       return;
     }
     const { recycleAfter } = this.footprint;
-    // A reader's heap grows with what it has read: replaced after `recycleAfter` claims (its
+    // For files that leave memory behind in a reader: replaced after `recycleAfter` claims (its
     // exit wakes a waiting worker, which starts the next reader).
     if (reader.alive && recycleAfter !== null && reader.uses >= recycleAfter) void reader.kill();
     else if (reader.alive) this.makeIdle(reader);
