@@ -5,6 +5,7 @@
  *   npm run bench -- --small [--files 2000]
  *   npm run bench -- --csv [--rows 3000000] [--trials 3]
  *   npm run bench -- --scale all | curve,discovery,ledger   (see scale.ts)
+ *   npm run bench -- --footprint [--load-seconds 120] [--idle-seconds 75] [--files 300] [--variants before,after]   (see footprint.ts)
  *
  * 1. Speed: a Parquet file of --rows rows (5 columns) is loaded by `ferry run --once` into a new
  *    table, and the same rows, written beforehand as CSV, by `psql -c "\copy … FROM … (FORMAT csv)"`
@@ -42,6 +43,7 @@ import pg from 'pg';
 import { tableColumnsFor } from '../src/load/index.ts';
 import { outputColumns } from '../src/polars/index.ts';
 import { createTableSql, startEmbeddedDatabase, TYPE_PARSERS } from '../src/postgres/index.ts';
+import { runFootprint } from './footprint.ts';
 import { runScale } from './scale.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -54,8 +56,12 @@ const { values: args } = parseArgs({
     'no-big': { type: 'boolean', default: false },
     small: { type: 'boolean', default: false },
     csv: { type: 'boolean', default: false },
-    files: { type: 'string', default: '2000' },
+    files: { type: 'string' },
     scale: { type: 'string' },
+    footprint: { type: 'boolean', default: false },
+    'load-seconds': { type: 'string', default: '120' },
+    'idle-seconds': { type: 'string', default: '75' },
+    variants: { type: 'string', default: 'before,after' },
   },
 });
 const rows = Number(args.rows);
@@ -362,9 +368,9 @@ async function main(): Promise<void> {
   } catch {
     throw new Error('psql is not on the PATH; the baseline needs it (Debian: apt-get install postgresql-client)');
   }
-  const special = args.small || args.scale !== undefined;
+  const special = args.small || args.scale !== undefined || args.footprint;
   const speedFile = path.join(dataDir, 'speed', `rows-${rows}.parquet`);
-  if (!special) await writeDataset(speedFile, rows, false);
+  if (!special || args.footprint) await writeDataset(speedFile, rows, false);
   const speedCsv = special ? '' : await writeCsv(speedFile);
   const bigFile = path.join(dataDir, 'big', `rows-${bigRows}.parquet`);
   if (!args['no-big'] && !special && !args.csv) {
@@ -441,6 +447,33 @@ async function main(): Promise<void> {
     fs.rmSync(cwd, { recursive: true, force: true });
     return;
   }
+  if (args.footprint) {
+    const largeFilePeak = async (extra: Record<string, string>) => {
+      await resetLedger('bench_footprint_large');
+      fs.writeFileSync(
+        path.join(cwd, 'ferry.config.ts'),
+        `export default { pipelines: { bench: { source: { glob: ${JSON.stringify(path.basename(speedFile))}, modifiedWithin: null }, sink: { table: 'bench_footprint_large' } } } };\n`,
+      );
+      const env = { ...process.env, ...extra, DATABASE_URL: db.url, FERRY_STORAGE: path.dirname(speedFile) };
+      const run = await timed(process.execPath, [path.join(root, 'bin', 'ferry.js'), 'run', '--once', '--json'], { env, cwd });
+      if (JSON.parse(run.stdout).files_processed !== 1) throw new Error(`ferry did not load the large file: ${run.stdout}`);
+      return { seconds: run.seconds, peakRssBytes: run.peakRssBytes };
+    };
+    await runFootprint(
+      { root, dataDir, db, client, cwd, log, resetLedger, largeFilePeak },
+      {
+        loadSeconds: Number(args['load-seconds']),
+        idleSeconds: Number(args['idle-seconds']),
+        files: Number(args.files ?? 300),
+        variants: args.variants.split(','),
+      },
+    );
+    await client.query('DROP TABLE IF EXISTS bench_footprint_large, fp_events, fp_events_rejects, fp_customers');
+    await client.end();
+    await db.stop();
+    fs.rmSync(cwd, { recursive: true, force: true });
+    return;
+  }
   if (args.csv) {
     const csvFile = path.join(dataDir, 'csv', `typed-${rows}.csv`);
     if (!fs.existsSync(csvFile)) {
@@ -482,7 +515,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.small) {
-    await smallFiles(Number(args.files), db, client, cwd, { createBaselineTable, checkpoint, resetLedger });
+    await smallFiles(Number(args.files ?? 2000), db, client, cwd, { createBaselineTable, checkpoint, resetLedger });
     await smallChecks(db, client, cwd, { createBaselineTable, checkpoint, resetLedger }, Number(args.trials));
     await client.end();
     await db.stop();

@@ -132,6 +132,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     // Only the retried files' pipelines run, recorded as a retry (not as new files seen).
     onRequeue: (pipelines) => scheduler?.requestRun('retry', (pipeline) => pipelines.includes(pipeline.name)),
     serviceStatus: () => (stopping ? 'stopping' : 'running'),
+    readers: runtime.readers,
   });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });

@@ -23,7 +23,7 @@ import {
   redactConnectionString,
   startEmbeddedDatabase,
 } from './postgres/index.ts';
-import { ReaderPool, type ReaderPoolOptions, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
+import { ReaderPool, type ReaderPoolOptions, readerFootprintOf, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
 import { describeStorage, type ObjectStore, openObjectStore, storageErrorMessage } from './storage/index.ts';
 
 export interface Runtime {
@@ -90,6 +90,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
   }
   readers ??= new ReaderPool(config.origin, options.readers);
   readers.setLimits(readerLimitsOf(config), (message) => log.warn(message));
+  readers.setFootprint(readerFootprintOf(config));
   if (needsReaders) readers.warm(1);
   const releases: (() => Promise<void>)[] = [];
   const close = async () => {

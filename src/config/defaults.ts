@@ -24,6 +24,7 @@ export const DEFAULTS = {
     readerMemory: '4GiB',
     fileTimeout: '30m',
   },
+  readers: { idleExit: '1m', recycleAfter: null },
   /** Each of `alerts`. */
   alert: { format: 'json', on: ['*'], cooldown: '15m' },
   /** With no `pipelines`, this one: the demo's row count of recent Parquet files. */

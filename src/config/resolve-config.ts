@@ -179,6 +179,12 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   if (limits.readerMemory < MIN_READER_MEMORY)
     problem('limits.readerMemory', 'must be at least 1GiB: a reader needs that much to load Node, Polars and the config');
 
+  const idleExit = input.readers?.idleExit === undefined ? DEFAULTS.readers.idleExit : input.readers.idleExit;
+  const readers = {
+    idleExitMs: idleExit === null ? null : duration('readers.idleExit', idleExit),
+    recycleAfter: input.readers?.recycleAfter === undefined ? DEFAULTS.readers.recycleAfter : input.readers.recycleAfter,
+  };
+
   const databaseUrl = envValue('DATABASE_URL') ?? null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problem('DATABASE_URL', 'must start with postgres:// or postgresql://');
@@ -210,6 +216,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     retentionMs,
     retry,
     limits,
+    readers,
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
     readToken: envValue('FERRY_READ_TOKEN') ?? null,
     metricsToken: envValue('FERRY_METRICS_TOKEN') ?? null,

@@ -134,6 +134,7 @@ export const configSchema = z.strictObject({
       fileTimeout: durationText.optional(),
     })
     .optional(),
+  readers: z.strictObject({ idleExit: durationText.nullable().optional(), recycleAfter: z.number().int().min(1).nullable().optional() }).optional(),
   pipelines: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'pipeline names use letters, digits, _ . - only'), pipelineSchema).optional(),
 });
 

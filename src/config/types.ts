@@ -146,6 +146,16 @@ export interface FerryConfigInput {
     /** A reader still working on one file (or batch) after this long is killed, which counts as a reader crash. @default '30m' */
     readonly fileTimeout?: string;
   };
+  /** The reader processes that run Polars (at most `concurrency` of them): what they cost while idle or busy. */
+  readonly readers?: {
+    /**
+     * A reader with no file to read for this long exits (the next file starts one again, in
+     * about 0.4 s); `null` keeps readers running. @default '1m'
+     */
+    readonly idleExit?: string | null;
+    /** A reader is replaced by a fresh process after this many claims (a file or a batch each); `null` keeps it. @default null */
+    readonly recycleAfter?: number | null;
+  };
   /** @default { default: {} }: the demo's row count of recent Parquet files */
   readonly pipelines?: Readonly<Record<string, PipelineInput>>;
 }
@@ -209,6 +219,8 @@ export interface ResolvedConfig {
     readonly readerMemory: number;
     readonly fileTimeoutMs: number;
   };
+  /** See FerryConfigInput.readers; null: never. */
+  readonly readers: { readonly idleExitMs: number | null; readonly recycleAfter: number | null };
   /** From FERRY_ADMIN_TOKEN; admin endpoints are off while it is null. */
   readonly adminToken: string | null;
   /** From FERRY_READ_TOKEN: when set, every route but /health (and the dashboard's assets) needs it or the admin token. */

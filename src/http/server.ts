@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
-import { createMetrics } from '../metrics/index.ts';
+import { createMetrics, type ReaderMemory } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { checkStoreAnswers } from '../runtime.ts';
 import type { ObjectStore } from '../storage/index.ts';
@@ -33,6 +33,8 @@ export interface HttpAppOptions {
   /** Called after files of these pipelines were requeued, so that they are processed soon. */
   readonly onRequeue?: (pipelines: readonly string[]) => void;
   readonly serviceStatus?: () => string;
+  /** The reader processes, for their memory in /metrics. */
+  readonly readers?: ReaderMemory;
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -201,7 +203,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       .send(errorBody(verdict.status === 403 ? 'forbidden' : 'unauthorized', verdict.message));
   });
   const log = options.log?.child({ component: 'http' });
-  const metrics = createMetrics(pool);
+  const metrics = createMetrics(pool, options.readers);
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

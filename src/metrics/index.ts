@@ -1,1 +1,1 @@
-export { createMetrics, type Metrics, observeFile } from './metrics.ts';
+export { createMetrics, type Metrics, observeFile, type ReaderMemory } from './metrics.ts';

@@ -49,7 +49,12 @@ export interface Metrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
-export function createMetrics(pool: Pool): Metrics {
+/** The reader processes as the metrics see them (ReaderPool.memory). */
+export interface ReaderMemory {
+  memory(): readonly { readonly reader: number; readonly residentBytes: number | null }[];
+}
+
+export function createMetrics(pool: Pool, readers?: ReaderMemory): Metrics {
   const registry = new client.Registry();
   // prom-client's own names already start with process_ or nodejs_: ferry_process_cpu_seconds_total, not ferry_process_process_….
   client.collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
@@ -90,6 +95,27 @@ export function createMetrics(pool: Pool): Metrics {
       for (const [what, count] of swallowedCounts()) this.inc({ what }, count);
     },
   });
+  if (readers !== undefined) {
+    // Read from /proc at scrape time: the parent's own is ferry_process_resident_memory_bytes.
+    new client.Gauge({
+      name: 'ferry_readers',
+      help: 'Reader processes running (at most concurrency; idle ones exit after readers.idleExit)',
+      registers: [registry],
+      collect() {
+        this.set(readers.memory().length);
+      },
+    });
+    new client.Gauge({
+      name: 'ferry_reader_resident_memory_bytes',
+      help: 'Resident memory of each reader process, by its number (1 to concurrency)',
+      labelNames: ['reader'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { reader, residentBytes } of readers.memory()) if (residentBytes !== null) this.set({ reader: String(reader) }, residentBytes);
+      },
+    });
+  }
   return {
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

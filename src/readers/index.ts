@@ -23,6 +23,7 @@ export type {
   SerializedError,
 } from './protocol.ts';
 export { serializeError } from './protocol.ts';
+export { allocatorDefaults, type ReaderFootprint, readerFootprintOf, readerNodeFlags } from './reader-footprint.ts';
 export { outOfMemory, type ReaderLimits, readerLimitsOf } from './reader-limits.ts';
 export {
   deserializeError,

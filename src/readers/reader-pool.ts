@@ -19,6 +19,7 @@ import { FerryError, type FileStep, swallow } from '../errors/index.ts';
 import { formatDuration, formatSize } from '../units/index.ts';
 import { deathSignalCommand } from './parent-watch.ts';
 import type { ReaderArgs, ReaderMethod, ReaderOptions, ReaderReply, ReaderRequest, ReaderResult, SerializedError } from './protocol.ts';
+import { allocatorDefaults, type ReaderFootprint, readerNodeFlags, residentBytes } from './reader-footprint.ts';
 import { limitMemory, outOfMemory, type ReaderLimits } from './reader-limits.ts';
 
 /** The entry point beside this file, with this file's extension (.ts in the repository, .js when compiled). */
@@ -69,14 +70,21 @@ export class Reader {
   private clock: NodeJS.Timeout | undefined;
   /** Set when the process ended. */
   private ended: FerryError | null = null;
+  /** Settles when the process has exited. */
+  private readonly exited$: Promise<void>;
+  /** Times this reader was handed to a worker (see readers.recycleAfter). */
+  uses = 0;
 
   constructor(origin: ConfigOrigin, options: ReaderPoolOptions = {}) {
     // The reader dies with ferry: by the kernel's death signal where it can, else by a watchdog
     // thread; either way the parent's pid is its first argument (see parent-watch.ts).
+    const given = { ...process.env, ...origin.env };
+    // Node's compile cache halves a reader's start (its modules are parsed once per machine).
+    const env = { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...POLARS_DEFAULTS, ...allocatorDefaults(given), ...given };
+    const flags = readerNodeFlags(env);
     this.child = fork(options.entry ?? READER_ENTRY, [String(process.pid), DEATH_SIGNAL === null ? 'thread' : 'pdeathsig'], {
-      // Node's compile cache halves a reader's start (its modules are parsed once per machine).
-      env: { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'), ...POLARS_DEFAULTS, ...process.env, ...origin.env },
-      ...(DEATH_SIGNAL === null ? { execArgv: [] } : { execPath: DEATH_SIGNAL.execPath, execArgv: [...DEATH_SIGNAL.execArgv] }),
+      env,
+      ...(DEATH_SIGNAL === null ? { execArgv: [...flags] } : { execPath: DEATH_SIGNAL.execPath, execArgv: [...DEATH_SIGNAL.execArgv, ...flags] }),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
@@ -86,6 +94,7 @@ export class Reader {
     });
     this.child.on('message', (reply: ReaderReply) => this.settle(reply));
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.exited$ = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.on('error', () => {}); // 'exit' follows and says what happened
     this.started = this.call('init', { origin, options: options.reader ?? {} }, 'starting').then(() => {});
     this.started.catch(() => {});
@@ -98,6 +107,16 @@ export class Reader {
 
   get alive(): boolean {
     return !this.exited;
+  }
+
+  /** Settles when the process has exited, however it ended. */
+  get whenExited(): Promise<void> {
+    return this.exited$;
+  }
+
+  /** The process's resident memory in bytes, or null when it is gone. */
+  residentBytes(): number | null {
+    return this.exited || this.child.pid === undefined ? null : residentBytes(this.child.pid);
   }
 
   /** Caps the reader's memory; `warn` hears once why it could not be. */
@@ -200,9 +219,8 @@ export class Reader {
   async kill(): Promise<void> {
     if (this.exited) return;
     this.closing = true;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.kill('SIGKILL');
-    await exited;
+    await this.exited$;
   }
 }
 
@@ -226,16 +244,25 @@ function shorten(message: string): string {
 }
 
 /**
- * Readers handed out one per worker. A dead reader is replaced on the next acquire. Closing
- * kills them all, failing what they had in hand with INTERRUPTED.
+ * Readers handed out one per worker, at most `footprint.max` processes (`concurrency`): a worker
+ * beyond them waits for one to be given back. A dead reader is replaced on the next acquire; an
+ * idle one exits after `footprint.idleExitMs`, and one used `footprint.recycleAfter` times is
+ * replaced by a fresh one. Closing kills them all, failing what they had in hand with INTERRUPTED.
  */
 export class ReaderPool {
   private readonly origin: ConfigOrigin;
+  /** Started readers no worker holds, the one given back last at the end (used first). */
   private readonly idle: Reader[] = [];
   private readonly all = new Set<Reader>();
+  /** Workers waiting for a reader while `max` are busy, first come first served. */
+  private readonly waiting: (() => void)[] = [];
+  /** Each reader's number for metrics: the lowest free one, so numbers stay below `max`. */
+  private readonly numbers = new Map<Reader, number>();
+  private readonly idleTimers = new Map<Reader, NodeJS.Timeout>();
   private closed = false;
   private jobSequence = 0;
   private limits: ReaderLimits | null = null;
+  private footprint: ReaderFootprint = { max: Number.POSITIVE_INFINITY, idleExitMs: null, recycleAfter: null };
   private warnOnce: (message: string) => void = () => {};
 
   private readonly unusable: FerryError | null = null;
@@ -260,58 +287,111 @@ export class ReaderPool {
    */
   warm(count: number): void {
     if (this.closed || this.unusable !== null) return;
-    for (let i = this.all.size; i < count; i++) this.idle.push(this.spawn());
+    for (let i = this.all.size; i < Math.min(count, this.footprint.max); i++) this.makeIdle(this.spawn());
   }
 
   /**
-   * Waits until an idle reader is ready (starting one if none is), so that a worker does not
-   * claim a file — and hold its lease — while a reader process is still starting.
+   * Waits until a reader is ready for this worker (starting one if none is idle and fewer than
+   * `max` run), so that a worker does not claim a file — and hold its lease — while a reader
+   * process is still starting, or while every reader is busy.
    */
   async whenReady(): Promise<void> {
     if (this.closed || this.unusable !== null) return;
-    let reader = this.idle.find((candidate) => candidate.alive);
-    if (reader === undefined) {
-      reader = this.spawn();
-      this.idle.push(reader);
-    }
-    await reader.ready.catch(() => {});
+    const reader = await this.take().catch(() => null);
+    if (reader !== null) this.makeIdle(reader);
   }
 
-  /** A reader ready for requests (a started one when idle, else a new one). */
+  /** A reader ready for requests (an idle one, else a new one, else the next one given back). */
   async acquire(): Promise<Reader> {
-    if (this.closed) throw new FerryError('INTERRUPTED', 'ferry is stopping');
-    if (this.unusable !== null) throw this.unusable;
-    let reader = this.idle.pop();
-    while (reader !== undefined && !reader.alive) {
-      this.all.delete(reader);
-      reader = this.idle.pop();
-    }
-    reader ??= this.spawn();
-    try {
-      await reader.ready;
-    } catch (error) {
-      this.all.delete(reader);
-      await reader.kill();
-      throw error;
-    }
+    const reader = await this.take();
+    reader.uses++;
     reader.startClock();
     return reader;
   }
 
+  private async take(): Promise<Reader> {
+    for (;;) {
+      if (this.closed) throw new FerryError('INTERRUPTED', 'ferry is stopping');
+      if (this.unusable !== null) throw this.unusable;
+      let reader = this.idle.pop();
+      while (reader !== undefined && !reader.alive) reader = this.idle.pop();
+      if (reader === undefined && this.all.size < this.footprint.max) reader = this.spawn();
+      if (reader === undefined) {
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+        continue;
+      }
+      clearTimeout(this.idleTimers.get(reader));
+      this.idleTimers.delete(reader);
+      try {
+        await reader.ready;
+      } catch (error) {
+        await reader.kill();
+        throw error;
+      }
+      return reader;
+    }
+  }
+
   release(reader: Reader): void {
     reader.stopClock();
-    if (this.closed || !reader.alive) {
-      this.all.delete(reader);
-      if (this.closed) void reader.kill();
+    if (this.closed) {
+      void reader.kill();
       return;
     }
+    const { recycleAfter } = this.footprint;
+    // For files that leave memory behind in a reader: replaced after `recycleAfter` claims (its
+    // exit wakes a waiting worker, which starts the next reader).
+    if (reader.alive && recycleAfter !== null && reader.uses >= recycleAfter) void reader.kill();
+    else if (reader.alive) this.makeIdle(reader);
+  }
+
+  /** The reader processes running: each one's number and resident memory (null when unreadable). */
+  memory(): { readonly reader: number; readonly residentBytes: number | null }[] {
+    return [...this.numbers].map(([reader, number]) => ({ reader: number, residentBytes: reader.residentBytes() }));
+  }
+
+  private makeIdle(reader: Reader): void {
     this.idle.push(reader);
+    this.wakeOne();
+    this.exitWhenIdle(reader);
+  }
+
+  private exitWhenIdle(reader: Reader): void {
+    const { idleExitMs } = this.footprint;
+    if (idleExitMs === null || this.idleTimers.has(reader)) return;
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(reader);
+      const at = this.idle.indexOf(reader);
+      if (at === -1) return;
+      this.idle.splice(at, 1);
+      void reader.kill();
+    }, idleExitMs);
+    timer.unref();
+    this.idleTimers.set(reader, timer);
+  }
+
+  private wakeOne(): void {
+    this.waiting.shift()?.();
   }
 
   private spawn(): Reader {
     const reader = new Reader(this.origin, this.options);
     if (this.limits !== null) reader.applyLimits(this.limits, this.warnOnce);
     this.all.add(reader);
+    const taken = new Set(this.numbers.values());
+    let number = 1;
+    while (taken.has(number)) number++;
+    this.numbers.set(reader, number);
+    // However it ends (a crash, idle, recycled, killed at close), its place is free again.
+    void reader.whenExited.then(() => {
+      this.all.delete(reader);
+      this.numbers.delete(reader);
+      clearTimeout(this.idleTimers.get(reader));
+      this.idleTimers.delete(reader);
+      const at = this.idle.indexOf(reader);
+      if (at !== -1) this.idle.splice(at, 1);
+      this.wakeOne();
+    });
     return reader;
   }
 
@@ -328,6 +408,12 @@ export class ReaderPool {
       warn(message);
     };
     for (const reader of this.all) reader.applyLimits(limits, this.warnOnce);
+  }
+
+  /** How many readers may run, and when they exit or are replaced (readers already running are not stopped). */
+  setFootprint(footprint: ReaderFootprint): void {
+    this.footprint = footprint;
+    for (const reader of this.idle) this.exitWhenIdle(reader);
   }
 
   /** A number for an open file, unique in this process. */
@@ -348,6 +434,7 @@ export class ReaderPool {
   async close(): Promise<void> {
     this.closed = true;
     this.idle.length = 0;
+    for (const wake of this.waiting.splice(0)) wake();
     await Promise.all([...this.all].map((reader) => reader.kill()));
     this.all.clear();
   }

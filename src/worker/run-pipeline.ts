@@ -200,8 +200,6 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     ...(context.signal ? { signal: context.signal } : {}),
     ...(context.onFileRows ? { onRows: context.onFileRows } : {}),
   };
-  // A pipeline whose files go through a reader waits for one before its first claim: a file's
-  // lease is not held while a reader process starts.
   const needsReader = usesReaders(pipeline);
   const record = (outcome: FileOutcome, seconds: number, bytes: number) => {
     context.observe?.(pipeline.name, outcome.kind, seconds, bytes);
@@ -209,7 +207,6 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
     context.onFile?.(outcome);
   };
   const worker = async () => {
-    if (needsReader) await readers.whenReady();
     while (!context.signal?.aborted) {
       const owner = `${instance}#${++claimSequence}`;
       // The due files are weighed first, then only the chosen ones claimed: a claim never holds
@@ -220,6 +217,10 @@ async function processFiles(context: RunContext, pipeline: ResolvedPipeline, run
         await new Promise((resolve) => setTimeout(resolve, HELPER_POLL_MS));
         continue;
       }
+      // A pipeline whose files go through a reader waits for one before it claims: a file's lease
+      // is not held while a reader process starts or every reader is busy. A tick that finds no
+      // file touches no reader, so that idle readers can exit (readers.idleExit).
+      if (needsReader) await readers.whenReady();
       const plan = planClaim(candidates, pipeline.batch);
       const claimed = await claimFiles(pool, { pipeline: pipeline.name, owner, leaseMs: config.leaseMs, runId: run.id }, plan.ids);
       // Another worker took them first: look again.

@@ -65,14 +65,16 @@ async function loadedCount(): Promise<number> {
 }
 
 describe('limits per file', () => {
-  it('a file past limits.readerMemory ends as a poison file naming the limit', async () => {
+  // Each attempt reads a 1 GiB CSV until the limit stops it (about 85 s alone, more on a busy
+  // machine), and the file is charged two reader crashes: the wait is bounded by what that takes.
+  it('a file past limits.readerMemory ends as a poison file naming the limit', { timeout: 540_000 }, async () => {
     configure(
       "{ readerMemory: '1.5GiB' }",
       "big: { schedule: '1s', batch: false, source: { glob: 'big/*.csv.gz', format: 'csv', compression: 'gzip', modifiedWithin: null }, sink: { table: 'big' } }",
     );
     const ferry = await startFerry({ env, cwd: project });
     try {
-      const big = await waitFor('the huge file quarantined', () => quarantined('big/huge.csv.gz'), 240_000);
+      const big = await waitFor('the huge file quarantined', () => quarantined('big/huge.csv.gz'), 480_000);
       assert.equal(big.error_code, 'POISON_FILE', big.error);
       assert.equal(big.reader_crashes, 2);
       assert.match(big.error, /ran out of memory under limits\.readerMemory \(1\.5 GiB\)/);

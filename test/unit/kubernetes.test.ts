@@ -219,6 +219,21 @@ describe('deploy/kubernetes', () => {
     assert.ok((pod.terminationGracePeriodSeconds ?? 30) * 1000 > hardExitMs + 5_000, 'the grace period outlasts ferry’s own deadline');
   });
 
+  it('Deployment: the memory request holds the measured small-file footprint, the limit the large-file peak (README, Memory)', () => {
+    const container = find<k8s.V1Deployment>(all, 'Deployment').spec?.template.spec?.containers[0] as k8s.V1Container;
+    const mebibytes = (quantity: unknown) => {
+      const match = /^(\d+)(Mi|Gi)$/.exec(String(quantity));
+      assert.ok(match, `a quantity in Mi or Gi: ${String(quantity)}`);
+      return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+    };
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const load = /^\| steady small-file load[^\n]*\| \*\*\d+ MiB \((\d+)\)\*\*/m.exec(readme);
+    const large = /^\| `ferry run --once` of a 3M-row Parquet file[^\n]*\| (\d+) MiB \([\d.]+ s\) \|$/m.exec(readme);
+    assert.ok(load && large, "the README's Memory table");
+    assert.ok(mebibytes(container.resources?.requests?.memory) >= Number(load[1]), 'the request holds the peak of a steady load');
+    assert.ok(mebibytes(container.resources?.limits?.memory) >= 2 * Number(large[1]), 'the limit is twice the large-file peak');
+  });
+
   it('config from the ConfigMap and the Secret: names that exist, the config file mounted over the image’s', () => {
     const deployment = find<k8s.V1Deployment>(all, 'Deployment');
     const configMap = find<k8s.V1ConfigMap>(all, 'ConfigMap');
