@@ -29,15 +29,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import type pg from 'pg';
+import type { BenchContext } from './context.ts';
 
-export interface FootprintContext {
-  readonly root: string;
-  readonly dataDir: string;
-  readonly db: { readonly url: string; readonly where: string };
-  readonly client: pg.Client;
-  readonly cwd: string;
-  readonly log: (message: string) => void;
-  readonly resetLedger: (table: string) => Promise<void>;
+export interface FootprintContext extends BenchContext {
   /** `ferry run --once` of the 3M-row file into a new table, with extra environment: its peak RSS (ferry and its readers). */
   readonly largeFilePeak: (env: Record<string, string>) => Promise<{ seconds: number; peakRssBytes: number | null }>;
 }

@@ -23,18 +23,12 @@ import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage 
 import { migrate, TYPE_PARSERS } from '../src/postgres/index.ts';
 import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
+import type { BenchContext } from './context.ts';
 
-export interface ScaleContext {
-  readonly root: string;
-  readonly dataDir: string;
-  readonly db: { readonly url: string; readonly where: string };
-  readonly client: pg.Client;
-  readonly cwd: string;
-  readonly log: (message: string) => void;
+export interface ScaleContext extends BenchContext {
   /** Generates (once) the --small set of 2,000 files and returns its folder. */
   readonly smallSet: () => Promise<string>;
   readonly checkpoint: () => Promise<unknown>;
-  readonly resetLedger: (table: string) => Promise<void>;
 }
 
 const rate = (count: number, seconds: number) => Math.round(count / seconds).toLocaleString('en');

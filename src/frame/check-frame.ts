@@ -102,14 +102,14 @@ export interface CheckedRows {
 export function checkRows(part: pl.DataFrame, checks: readonly ResolvedCheck[], offset: number, rowNumbers: pl.Series | null = null): CheckedRows {
   const { splitting, others, flags, flagCounts, counts } = rowPlan(checks);
   const columns = part.columns;
-  const rest = () => tallyRules(part, others, columns, counts);
+  const rest = () => tallyRules(part, others, columns, counts, ({ check }) => failureExpression(check));
   if (splitting.length === 0) return { load: part, rejects: null, rows: part.height, rejected: 0, tallies: [], rest };
 
   // Each reject rule's failures are evaluated once, as a boolean column (a bitmap): the counts,
   // the samples and the split all read those columns.
   const numbered = rowNumbers === null ? part.withRowIndex(ROW, offset + 1) : part.withColumns(rowNumbers.alias(ROW));
   const flagged = numbered.withColumns(...flags);
-  const tallies = tallyFlags(flagged, splitting, columns, flagCounts);
+  const tallies = tallyRules(flagged, splitting, columns, flagCounts, ({ index }) => pl.col(FLAG(index)));
   const rejecting = splitting.filter((_, i) => (tallies[i]?.failing ?? 0) > 0);
   if (rejecting.length === 0) return { load: part, rejects: null, rows: part.height, rejected: 0, tallies, rest };
 
@@ -139,17 +139,6 @@ export function checkRows(part: pl.DataFrame, checks: readonly ResolvedCheck[], 
 }
 
 type IndexedCheck = { readonly check: ResolvedCheck; readonly index: number };
-
-/** Counts and samples of rules whose flags are columns of `flagged`. */
-function tallyFlags(flagged: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[], countExpressions: readonly pl.Expr[]): RuleTally[] {
-  if (rules.length === 0) return [];
-  const counts = flagged.select(...countExpressions);
-  return rules.map(({ check, index }) => {
-    const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
-    const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
-    return { id: check.id, failing, samples: failing > 0 ? samplesOf(flagged.filter(pl.col(FLAG(index))), sampleColumns, check.samples) : [], detail: null };
-  });
-}
 
 /**
  * A pipeline's row rules, sorted and with their expressions, made once per pipeline: each
@@ -188,14 +177,25 @@ function rowPlan(checks: readonly ResolvedCheck[]): RowPlan {
   return plan;
 }
 
-/** Counts and samples of rules that split nothing: one aggregate, then the rows of those that failed. */
-function tallyRules(part: pl.DataFrame, rules: readonly IndexedCheck[], columns: readonly string[], countExpressions: readonly pl.Expr[]): RuleTally[] {
+/**
+ * Counts and samples of rules from one aggregate (`countExpressions`, one per rule), then the
+ * rows of those that failed (`failed(rule)` selects them): the reject rules read their flag
+ * columns, the others evaluate their expression again only when some rows failed.
+ */
+function tallyRules(
+  frame: pl.DataFrame,
+  rules: readonly IndexedCheck[],
+  columns: readonly string[],
+  countExpressions: readonly pl.Expr[],
+  failed: (rule: IndexedCheck) => pl.Expr,
+): RuleTally[] {
   if (rules.length === 0) return [];
-  const counts = part.select(...countExpressions);
-  return rules.map(({ check, index }) => {
+  const counts = frame.select(...countExpressions);
+  return rules.map((rule) => {
+    const { check, index } = rule;
     const failing = Number(counts.getColumn(FLAG(index)).get(0) ?? 0);
     const sampleColumns = check.columns.length > 0 ? [...check.columns] : [...columns];
-    return { id: check.id, failing, samples: failing > 0 ? samplesOf(part.filter(failureExpression(check)), sampleColumns, check.samples) : [], detail: null };
+    return { id: check.id, failing, samples: failing > 0 ? samplesOf(frame.filter(failed(rule)), sampleColumns, check.samples) : [], detail: null };
   });
 }
 
