@@ -131,6 +131,8 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     runNow,
     // Only the retried files' pipelines run, recorded as a retry (not as new files seen).
     onRequeue: (pipelines) => scheduler?.requestRun('retry', (pipeline) => pipelines.includes(pipeline.name)),
+    // Files recorded from object-created events: their pipelines run without listing the store.
+    onEvents: (pipelines) => scheduler?.requestRun('event', (pipeline) => pipelines.includes(pipeline.name)),
     serviceStatus: () => (stopping ? 'stopping' : 'running'),
     readers: runtime.readers,
   });

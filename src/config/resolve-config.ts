@@ -220,6 +220,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     adminToken: envValue('FERRY_ADMIN_TOKEN') ?? null,
     readToken: envValue('FERRY_READ_TOKEN') ?? null,
     metricsToken: envValue('FERRY_METRICS_TOKEN') ?? null,
+    eventsToken: envValue('FERRY_EVENTS_TOKEN') ?? null,
     publicRead,
     trustProxy,
     ...resolveAlerts(input, duration),

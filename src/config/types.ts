@@ -227,6 +227,8 @@ export interface ResolvedConfig {
   readonly readToken: string | null;
   /** From FERRY_METRICS_TOKEN: opens /metrics (as do the read and admin tokens). */
   readonly metricsToken: string | null;
+  /** From FERRY_EVENTS_TOKEN: opens POST /events only (as does the admin token); the route is off while neither is set. */
+  readonly eventsToken: string | null;
   /** FERRY_PUBLIC_READ=true: reading without a token on a non-loopback address is intended. */
   readonly publicRead: boolean;
   /** FERRY_TRUST_PROXY: the proxies whose X-Forwarded-For entries are believed (see trust-proxy.ts). */

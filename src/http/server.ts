@@ -1,6 +1,7 @@
 /**
  * The HTTP API: the demo's `/`, `/health` and `/status`, plus `/runs`, `/files` and `/metrics`,
- * and the admin actions `POST /runs` and `POST /files/:id/retry` behind a bearer token. Every route reads the ledger; none
+ * the admin actions `POST /runs` and `POST /files/:id/retry` behind a bearer token, and
+ * `POST /events` for object-created events. Every route reads or writes the ledger; none
  * keeps state of its own.
  */
 import crypto from 'node:crypto';
@@ -11,6 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
+import { isSnsUrl, parseEventBody, recordEvents } from '../discover/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
 import { createMetrics, type ReaderMemory } from '../metrics/index.ts';
@@ -35,6 +37,21 @@ export interface HttpAppOptions {
   readonly serviceStatus?: () => string;
   /** The reader processes, for their memory in /metrics. */
   readonly readers?: ReaderMemory;
+  /** Called after object-created events recorded files of these pipelines, so that they are processed soon. */
+  readonly onEvents?: (pipelines: readonly string[]) => void;
+  /** Fetches an SNS subscription's SubscribeURL (already checked to be SNS's); by default an https GET. */
+  readonly confirmSnsSubscription?: (url: string) => Promise<void>;
+}
+
+/** SNS sends messages of up to 256 KB; S3's records are a few hundred bytes each. */
+const EVENTS_BODY_LIMIT = 256 * 1024;
+const SNS_CONFIRM_TIMEOUT_MS = 10_000;
+
+/** Confirms an SNS subscription: one GET, no redirect followed (it could lead off SNS's hosts). */
+async function fetchSubscribeUrl(url: string): Promise<void> {
+  const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(SNS_CONFIRM_TIMEOUT_MS) });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`SNS answered ${response.status}`);
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -304,6 +321,42 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       return { file };
     });
 
+    // Object-created events (S3 records from MinIO's webhook or SNS, EventBridge events): the
+    // objects are recorded as discovery records a listing page, and their pipelines run soon.
+    // SNS posts its JSON as text/plain, which Fastify hands over as a string.
+    api.post('/events', { bodyLimit: EVENTS_BODY_LIMIT }, async (request, reply) => {
+      let body: unknown = request.body;
+      if (typeof body === 'string') {
+        try {
+          body = JSON.parse(body);
+        } catch {
+          return reply.status(400).send(errorBody('invalid_request', 'the body is not valid JSON'));
+        }
+      }
+      const parsed = parseEventBody(body);
+      if (parsed.kind === 'unknown') return reply.status(400).send(errorBody('invalid_request', parsed.reason));
+      if (parsed.kind === 'sns-confirmation') {
+        // A forged confirmation must not make ferry fetch an address of the sender's choosing.
+        if (!isSnsUrl(parsed.subscribeUrl))
+          return reply
+            .status(400)
+            .send(errorBody('invalid_request', 'SubscribeURL is not an https URL on an SNS host (sns.<region>.amazonaws.com)', 'SubscribeURL'));
+        if (parsed.signingCertUrl === null || !isSnsUrl(parsed.signingCertUrl))
+          return reply.status(400).send(errorBody('invalid_request', 'SigningCertURL is not an https URL on an SNS host', 'SigningCertURL'));
+        try {
+          await (options.confirmSnsSubscription ?? fetchSubscribeUrl)(parsed.subscribeUrl);
+        } catch (error) {
+          log?.warn({ err: error }, 'confirming the SNS subscription failed');
+          return reply.status(503).send(errorBody('unavailable', `confirming the SNS subscription failed: ${errorMessage(error)}`));
+        }
+        log?.info('SNS subscription confirmed');
+        return { confirmed: true };
+      }
+      const counts = await recordEvents(pool, store.location, config.pipelines, parsed.events);
+      if (counts.pipelines.length > 0) options.onEvents?.(counts.pipelines);
+      return { records: counts.records, recorded: counts.recorded, known: counts.known, ignored: counts.ignored, pipelines: counts.pipelines };
+    });
+
     api.post('/runs', async (request, reply) => {
       const body = runBody.safeParse(request.body ?? {});
       if (!body.success) return reply.status(400).send(invalid(body.error));
@@ -333,22 +386,37 @@ function isAuthorised(token: string | null, header: string | undefined): boolean
   return crypto.timingSafeEqual(expected, given);
 }
 
+/**
+ * HTTP Basic with the token as the password (any user name): SNS subscriptions can send no
+ * bearer token, only the user and password written in the endpoint's URL. Constant-time too.
+ */
+function basicPasswordIs(token: string | null, header: string | undefined): boolean {
+  if (token === null || header === undefined || !/^Basic /i.test(header)) return false;
+  const decoded = Buffer.from(header.slice('Basic '.length).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon === -1 ? '' : decoded.slice(colon + 1);
+  const expected = crypto.createHash('sha256').update(token).digest();
+  return crypto.timingSafeEqual(expected, crypto.createHash('sha256').update(password).digest());
+}
+
 const FAILED_AUTH_PER_MINUTE = 30;
 
 /** What a route exposes, and so which token opens it. */
-export type RouteAccess = 'open' | 'metrics' | 'read' | 'admin';
+export type RouteAccess = 'open' | 'metrics' | 'read' | 'admin' | 'events';
 
 /**
  * The access model. `open`: /health, and the dashboard's page and assets (they hold no data;
  * the page asks for a token when the API wants one). `metrics`: /metrics — its own token, the
  * read token or the admin token. `read`: every other GET — the read token or the admin token,
- * when a read token is set (else open). `admin`: every POST — the admin token only, and off
- * while none is set.
+ * when a read token is set (else open). `admin`: every other POST — the admin token only, and off
+ * while none is set. `events`: POST /events — the events token or the admin token, off while
+ * neither is set (it writes the ledger, so it is never open).
  *
  * `route` is the route the router matched (`/files/:id`; undefined when none did), never the
  * path as the client spelled it: `/%6detrics` is routed to /metrics, so it is /metrics here too.
  */
 export function routeAccess(method: string, route: string | undefined, acceptsHtml: boolean): RouteAccess {
+  if (method === 'POST' && route === '/events') return 'events';
   if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') return 'admin';
   if (route === '/health' || route === '/ui' || route?.startsWith('/ui/') || (route === '/' && acceptsHtml)) return 'open';
   if (route === '/metrics') return 'metrics';
@@ -391,6 +459,12 @@ function access(request: FastifyRequest, config: ResolvedConfig): { allowed: tru
     case 'admin':
       if (config.adminToken === null) return { allowed: false, status: 403, message: 'admin endpoints are disabled: set FERRY_ADMIN_TOKEN' };
       return admin ? { allowed: true } : { allowed: false, status: 401, message: 'missing or wrong bearer token (this route needs FERRY_ADMIN_TOKEN)' };
+    case 'events':
+      if (config.adminToken === null && config.eventsToken === null)
+        return { allowed: false, status: 403, message: 'the events endpoint is disabled: set FERRY_EVENTS_TOKEN (or FERRY_ADMIN_TOKEN)' };
+      return admin || isAuthorised(config.eventsToken, header) || basicPasswordIs(config.eventsToken, header) || basicPasswordIs(config.adminToken, header)
+        ? { allowed: true }
+        : { allowed: false, status: 401, message: 'missing or wrong token (this route needs FERRY_EVENTS_TOKEN or FERRY_ADMIN_TOKEN)' };
     case 'metrics':
       if (config.metricsToken === null && config.readToken === null) return { allowed: true };
       return admin || isAuthorised(config.metricsToken, header) || isAuthorised(config.readToken, header)

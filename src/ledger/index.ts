@@ -32,7 +32,7 @@ export {
   releaseLeases,
   renewLeases,
 } from './file-claims.ts';
-export { analyzeLedger, lastSeenKey, type RecordPageResult, recordListingPage } from './file-discovery.ts';
+export { analyzeLedger, lastSeenKey, type RecordEventsResult, type RecordPageResult, recordListingPage, recordObjectEvents } from './file-discovery.ts';
 export {
   findProcessedFiles,
   getFile,

@@ -13,7 +13,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
  * startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files
  * seen in a watched folder; retry: files put back in the queue (POST /files/:id/retry, the dashboard).
  */
-export const RUN_TRIGGERS = ['startup', 'schedule', 'manual', 'watch', 'retry'] as const;
+export const RUN_TRIGGERS = ['startup', 'schedule', 'manual', 'watch', 'retry', 'event'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /**

@@ -20,8 +20,8 @@ export interface SchedulerOptions<P extends ScheduledPipeline> {
   readonly now?: () => Date;
 }
 
-/** Why a run is asked for outside the schedule: new files seen in the folder, or files retried. */
-export type RequestTrigger = 'watch' | 'retry';
+/** Why a run is asked for outside the schedule: new files seen in the folder, files retried, or files recorded from object-created events. */
+export type RequestTrigger = 'watch' | 'retry' | 'event';
 
 /** Why a run starts: at start-up, on a schedule tick (at `scheduledFor`), or when asked. */
 export type Tick =
@@ -53,7 +53,7 @@ export function startScheduler<P extends ScheduledPipeline>(options: SchedulerOp
   const start = (pipeline: P, tick: Tick) => {
     if (stopped) return;
     if (running.has(pipeline.name)) {
-      if (tick.trigger === 'watch' || tick.trigger === 'retry') rerun.set(pipeline.name, tick.trigger);
+      if (tick.trigger !== 'startup' && tick.trigger !== 'schedule') rerun.set(pipeline.name, tick.trigger);
       return;
     }
     const run = options.onTick(pipeline, tick).finally(() => {

@@ -105,7 +105,9 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     let error: string | null = null;
     let discovered = false;
     try {
-      discovery = await discoverFiles(pool, store, pipeline, run.id);
+      // Events recorded the files already (POST /events): the run processes the pending ones
+      // without listing the store, which is what events are for on a large bucket.
+      if (request.trigger !== 'event') discovery = await discoverFiles(pool, store, pipeline, run.id);
       discovered = true;
       if (context.onDiscovered) context.onDiscovered(pipeline.name, await countDueFiles(pool, pipeline.name));
     } catch (thrown) {

@@ -1,0 +1,278 @@
+/**
+ * POST /events: object-created events from MinIO's webhook (S3 records), EventBridge and SNS,
+ * recorded in the ledger and loaded by a run that does not list the store. In process (inject),
+ * on a real database and a real S3 endpoint (s3rver).
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { Operator } from 'opendal';
+import { decodeS3Key } from '../../src/discover/index.ts';
+import { buildHttpApp } from '../../src/http/index.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { runPipeline } from '../../src/worker/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { parquetBytes } from '../helpers/fixtures.ts';
+import { openTestRuntime } from '../helpers/runtime.ts';
+import { type S3Server, startS3Server } from '../helpers/s3-server.ts';
+
+const EVENTS_TOKEN = 'events-token-for-tests';
+const ADMIN_TOKEN = 'admin-token-for-tests';
+let db: TestDatabase;
+let s3: S3Server;
+let bucket: Operator;
+let runtime: Runtime | null = null;
+let app: FastifyInstance | null = null;
+/** Each test works under its own prefix of the bucket; ferry's storage is `s3://bucket/<prefix>in`. */
+let prefix = '';
+let testNumber = 0;
+/** The pipelines each delivery asked to run, and the SubscribeURLs fetched. */
+let requested: string[][] = [];
+let fetched: string[] = [];
+
+async function open(env: Record<string, string> = { FERRY_EVENTS_TOKEN: EVENTS_TOKEN }): Promise<FastifyInstance> {
+  await app?.close();
+  await runtime?.close();
+  runtime = await openTestRuntime({ databaseUrl: db.url, storage: `s3://${s3.bucket}/${prefix}in`, env: { ...s3.env, ...env } });
+  app = buildHttpApp({
+    config: runtime.config,
+    pool: runtime.pool,
+    store: runtime.store,
+    version: '0',
+    onEvents: (pipelines) => requested.push([...pipelines]),
+    confirmSnsSubscription: async (url) => {
+      fetched.push(url);
+    },
+  });
+  return app;
+}
+
+/** Puts an object under the test's prefix and returns what an event about it carries. */
+async function put(key: string, rows: number, seed = 0): Promise<{ key: string; size: number; etag: string; time: string }> {
+  const full = `${prefix}in/${key}`;
+  await bucket.write(full, parquetBytes(rows, seed));
+  const meta = await bucket.stat(full);
+  return { key: full, size: Number(meta.contentLength), etag: (meta.etag ?? '').replace(/"/g, ''), time: meta.lastModified ?? new Date().toISOString() };
+}
+
+/** S3's URL encoding of a key in a notification: form encoding, `+` for a space. */
+const encodeS3Key = (key: string) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+
+function s3Record(object: { key: string; size: number; etag: string; time: string }, eventName = 'ObjectCreated:Put', bucketName = s3.bucket) {
+  return {
+    eventVersion: '2.0',
+    eventSource: 'minio:s3',
+    eventName,
+    eventTime: object.time,
+    s3: { bucket: { name: bucketName }, object: { key: encodeS3Key(object.key), size: object.size, eTag: object.etag, sequencer: '1' } },
+  };
+}
+
+function eventBridge(object: { key: string; size: number; etag: string; time: string }) {
+  return {
+    version: '0',
+    id: 'e1',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    time: object.time,
+    region: 'us-east-1',
+    detail: { version: '0', bucket: { name: s3.bucket }, object: { key: object.key, size: object.size, etag: object.etag }, reason: 'PutObject' },
+  };
+}
+
+function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${EVENTS_TOKEN}` }) {
+  const options: InjectOptions = { method: 'POST', url: '/events', headers, payload: body as InjectOptions['payload'] };
+  return (app as FastifyInstance).inject(options);
+}
+
+/** A run as the scheduler starts it after events: trigger `event`, no listing. */
+async function eventRun() {
+  const pipeline = (runtime as Runtime).config.pipelines[0];
+  if (pipeline === undefined) throw new Error('no pipeline');
+  const summary = await runPipeline(runtime as Runtime, { pipeline, trigger: 'event' });
+  if (summary.status !== 'completed') throw new Error(`run ${summary.status}`);
+  return summary;
+}
+
+async function results(): Promise<{ file_name: string; row_count: number }[]> {
+  return (await db.pool.query('SELECT file_name, row_count FROM etl_results ORDER BY file_name, id')).rows;
+}
+
+before(async () => {
+  db = await createTestDatabase();
+  s3 = await startS3Server();
+  bucket = s3.operator();
+});
+after(async () => {
+  await app?.close();
+  await runtime?.close();
+  await s3.stop();
+  await db.drop();
+});
+beforeEach(async () => {
+  await db.pool.query('TRUNCATE etl_results, ferry_files, ferry_runs RESTART IDENTITY CASCADE');
+  prefix = `t${++testNumber}/`;
+  requested = [];
+  fetched = [];
+});
+
+describe('POST /events', () => {
+  it('records S3 records (MinIO webhook) once, and a run without listing loads them once', async () => {
+    await open();
+    const a = await put('a b+c.parquet', 7);
+    // Not evented: an event run does not list the store, so it must not find this one.
+    await put('quiet.parquet', 3);
+    const response = await post({ EventName: 's3:ObjectCreated:Put', Key: `${s3.bucket}/${a.key}`, Records: [s3Record(a)] });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { records: 1, recorded: 1, known: 0, ignored: 0, pipelines: ['default'] });
+    assert.deepEqual(requested, [['default']]);
+
+    const run = await eventRun();
+    assert.equal(run.run.trigger, 'event');
+    assert.equal(run.counts.files_listed, 0);
+    assert.equal(run.counts.files_processed, 1);
+    assert.deepEqual(await results(), [{ file_name: 'a b+c.parquet', row_count: 7 }]);
+
+    // The same event again (at-least-once delivery): known, nothing to load.
+    const again = await post({ Records: [s3Record(a), s3Record(a)] });
+    assert.deepEqual(again.json(), { records: 2, recorded: 0, known: 2, ignored: 0, pipelines: [] });
+    assert.equal((await eventRun()).counts.files_processed, 0);
+    assert.deepEqual(await results(), [{ file_name: 'a b+c.parquet', row_count: 7 }]);
+  });
+
+  it('records EventBridge "Object Created" events (keys not URL-encoded)', async () => {
+    await open();
+    const b = await put('sub/with space.parquet', 11);
+    const first = await post(eventBridge(b));
+    assert.deepEqual(first.json(), { records: 1, recorded: 1, known: 0, ignored: 0, pipelines: ['default'] });
+    // Batched deliveries (an array) and repeats.
+    const again = await post([eventBridge(b), eventBridge(b)]);
+    assert.deepEqual(again.json(), { records: 2, recorded: 0, known: 2, ignored: 0, pipelines: ['default'] });
+    assert.equal((await eventRun()).counts.files_processed, 1);
+    assert.equal((await eventRun()).counts.files_processed, 0);
+    assert.deepEqual(await results(), [{ file_name: 'sub/with space.parquet', row_count: 11 }]);
+  });
+
+  it('records S3 records inside SNS notifications, sent as text/plain', async () => {
+    await open();
+    const c = await put('c.parquet', 5);
+    const notification = {
+      Type: 'Notification',
+      MessageId: 'm1',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:ferry',
+      Message: JSON.stringify({ Records: [s3Record(c)] }),
+      SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem',
+    };
+    const headers = { authorization: `Bearer ${EVENTS_TOKEN}`, 'content-type': 'text/plain; charset=UTF-8' };
+    const response = await post(JSON.stringify(notification), headers);
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { records: 1, recorded: 1, known: 0, ignored: 0, pipelines: ['default'] });
+    assert.equal((await post(JSON.stringify(notification), headers)).json().recorded, 0);
+    // S3's test message has no records.
+    const test = await post(JSON.stringify({ ...notification, Message: JSON.stringify({ Event: 's3:TestEvent' }) }), headers);
+    assert.deepEqual(test.json(), { records: 0, recorded: 0, known: 0, ignored: 0, pipelines: [] });
+    assert.equal((await eventRun()).counts.files_processed, 1);
+    assert.deepEqual(await results(), [{ file_name: 'c.parquet', row_count: 5 }]);
+  });
+
+  it('confirms an SNS subscription on an SNS host only; a forged one is refused and never fetched', async () => {
+    await open();
+    const confirmation = (subscribeUrl: string, cert = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem') =>
+      JSON.stringify({ Type: 'SubscriptionConfirmation', Token: 't', SubscribeURL: subscribeUrl, SigningCertURL: cert });
+    const headers = { authorization: `Bearer ${EVENTS_TOKEN}`, 'content-type': 'text/plain; charset=UTF-8' };
+    const forged = [
+      'https://169.254.169.254/latest/meta-data/',
+      'http://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription',
+      'https://sns.eu-west-1.amazonaws.com.evil.example/?Action=ConfirmSubscription',
+      'https://evil.example/sns.eu-west-1.amazonaws.com',
+      'https://user@sns.eu-west-1.amazonaws.com/',
+      'not a url',
+    ];
+    for (const url of forged) {
+      const response = await post(confirmation(url), headers);
+      assert.equal(response.statusCode, 400, url);
+      assert.equal(response.json().error.field, 'SubscribeURL');
+    }
+    const badCert = await post(confirmation('https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription', 'https://evil.example/cert.pem'), headers);
+    assert.equal(badCert.statusCode, 400);
+    assert.equal(badCert.json().error.field, 'SigningCertURL');
+    assert.deepEqual(fetched, []);
+
+    const good = 'https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn&Token=t';
+    const response = await post(confirmation(good), headers);
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { confirmed: true });
+    assert.deepEqual(fetched, [good]);
+  });
+
+  it('an older version arriving after a newer one is not loaded', async () => {
+    await open();
+    const first = await put('d.parquet', 2, 0);
+    const current = await put('d.parquet', 9, 100);
+    // The store's times have a second's precision: the older event says a minute earlier.
+    const old = { ...first, time: new Date(Date.parse(current.time) - 60_000).toISOString() };
+    assert.notEqual(old.etag, current.etag);
+    assert.equal((await post({ Records: [s3Record(current)] })).json().recorded, 1);
+    // The older event, delivered late: before and after the newer version was loaded.
+    assert.deepEqual((await post({ Records: [s3Record(old)] })).json(), { records: 1, recorded: 0, known: 1, ignored: 0, pipelines: [] });
+    assert.equal((await eventRun()).counts.files_processed, 1);
+    assert.equal((await post({ Records: [s3Record(old)] })).json().recorded, 0);
+    assert.equal((await eventRun()).counts.files_processed, 0);
+    assert.deepEqual(await results(), [{ file_name: 'd.parquet', row_count: 9 }]);
+    const versions = await db.pool.query('SELECT status FROM ferry_files');
+    assert.deepEqual(
+      versions.rows.map((row) => row.status),
+      ['processed'],
+    );
+  });
+
+  it('ignores events outside every pipeline, of other buckets, and not about created objects', async () => {
+    await open();
+    const e = await put('e.parquet', 4);
+    const response = await post({
+      Records: [
+        s3Record({ ...e, key: `${prefix}in/readme.txt` }), // not selected by the pipeline's glob
+        s3Record({ ...e, key: `${prefix}elsewhere/e.parquet` }), // outside the storage's prefix
+        s3Record(e, 'ObjectCreated:Put', 'another-bucket'),
+        s3Record(e, 'ObjectRemoved:Delete'),
+        s3Record(e, 's3:ObjectAccessed:Get'),
+      ],
+    });
+    assert.deepEqual(response.json(), { records: 5, recorded: 0, known: 0, ignored: 5, pipelines: [] });
+    assert.deepEqual(requested, []);
+    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM ferry_files')).rows[0].n, 0);
+    // A body that is none of the three formats is refused, in the documented shape.
+    const unknown = await post({ hello: 'world' });
+    assert.equal(unknown.statusCode, 400);
+    assert.equal(unknown.json().error.code, 'invalid_request');
+  });
+
+  it('is closed without its token: 403 while no token is set, 401 for a missing or wrong one', async () => {
+    await open({});
+    const closed = await post({ Records: [] });
+    assert.equal(closed.statusCode, 403);
+    assert.equal(closed.json().error.code, 'forbidden');
+
+    await open({ FERRY_EVENTS_TOKEN: EVENTS_TOKEN, FERRY_ADMIN_TOKEN: ADMIN_TOKEN });
+    assert.equal((await post({ Records: [] }, {})).statusCode, 401);
+    assert.equal((await post({ Records: [] }, { authorization: 'Bearer wrong' })).json().error.code, 'unauthorized');
+    assert.equal((await post({ Records: [] }, { authorization: `Basic ${Buffer.from('sns:wrong').toString('base64')}` })).statusCode, 401);
+    assert.equal((await post({ Records: [] })).statusCode, 200);
+    assert.equal((await post({ Records: [] }, { authorization: `Bearer ${ADMIN_TOKEN}` })).statusCode, 200);
+    // SNS can send only the user and password of the endpoint's URL.
+    assert.equal((await post({ Records: [] }, { authorization: `Basic ${Buffer.from(`sns:${EVENTS_TOKEN}`).toString('base64')}` })).statusCode, 200);
+    // The events token opens nothing else.
+    const runs = await (app as FastifyInstance).inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${EVENTS_TOKEN}` }, payload: {} });
+    assert.equal(runs.statusCode, 401);
+
+    // The admin token alone opens the route too.
+    await open({ FERRY_ADMIN_TOKEN: ADMIN_TOKEN });
+    assert.equal((await post({ Records: [] }, { authorization: `Bearer ${ADMIN_TOKEN}` })).statusCode, 200);
+    assert.equal((await post({ Records: [] })).statusCode, 401);
+  });
+
+  it('decodes S3 keys: + is a space, %2B a plus', () => {
+    assert.equal(decodeS3Key('a+b%2Bc%2F%C3%BC.parquet'), 'a b+c/ü.parquet');
+    assert.equal(decodeS3Key('bad%E0%A4%A'), 'bad%E0%A4%A');
+  });
+});
