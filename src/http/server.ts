@@ -205,7 +205,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     global: true,
     max: FAILED_AUTH_PER_MINUTE,
     timeWindow: 60_000,
-    allowList: (request) => access(request, config).allowed,
+    // SNS sends a delivery without credentials first and its Basic password only after a 401:
+    // those first requests guess nothing, so they do not count against the sender's address.
+    allowList: (request) => access(request, config).allowed || (isEventsRoute(request) && request.headers.authorization === undefined),
     errorResponseBuilder: (_request, context) =>
       Object.assign(new Error(`too many failed authentications from this address; try again in ${context.after}`), { statusCode: 429, code: 'rate_limited' }),
   });
@@ -216,7 +218,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     if (verdict.allowed) return payload;
     return reply
       .status(verdict.status)
-      .header('www-authenticate', 'Bearer')
+      .header('www-authenticate', isEventsRoute(request) ? 'Bearer, Basic realm="ferry events"' : 'Bearer')
       .send(errorBody(verdict.status === 403 ? 'forbidden' : 'unauthorized', verdict.message));
   });
   const log = options.log?.child({ component: 'http' });
@@ -426,6 +428,10 @@ export function routeAccess(method: string, route: string | undefined, acceptsHt
 /** The route the router matched for a request; undefined for one that matched none (a 404). */
 function matchedRoute(request: FastifyRequest): string | undefined {
   return request.is404 ? undefined : request.routeOptions.url;
+}
+
+function isEventsRoute(request: FastifyRequest): boolean {
+  return request.method === 'POST' && matchedRoute(request) === '/events';
 }
 
 /** Whether a request carries the read or the admin token (which open the details of /health). */
