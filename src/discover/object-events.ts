@@ -144,7 +144,7 @@ export interface EventCounts {
   readonly recorded: number;
   /** Events whose version is already in the ledger (a repeat), or older than a version recorded. */
   readonly known: number;
-  /** Events not about a created object, outside the storage, or selected by no pipeline. */
+  /** Events not about a created object, without an ETag, outside the storage, or selected by no pipeline. */
   readonly ignored: number;
   /** The pipelines that have pending files from these events: they should run. */
   readonly pipelines: readonly string[];
@@ -164,12 +164,15 @@ export async function recordEvents(
   const objects = new Map<string, StoredObject>();
   let ignored = 0;
   for (const event of events) {
-    const key = event.created ? storageKey(location, event) : null;
+    // The version is the ETag, as a listing's is; without one it would be the event's time,
+    // which no listing gives, and the next listing would record and load the object again.
+    // Such an event is left to the schedule's listing.
+    const key = event.created && event.etag !== null && event.etag !== '' ? storageKey(location, event) : null;
     if (key === null) {
       ignored++;
       continue;
     }
-    const object = { key, size: event.size, etag: event.etag === '' ? null : event.etag, lastModified: event.time };
+    const object = { key, size: event.size, etag: event.etag, lastModified: event.time };
     const earlier = objects.get(key);
     if (earlier === undefined || (object.lastModified ?? '') >= (earlier.lastModified ?? '')) objects.set(key, object);
   }

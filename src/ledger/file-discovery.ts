@@ -80,24 +80,25 @@ export interface RecordEventsResult {
   readonly discovered: readonly string[];
   /** Events whose version is in the ledger and still pending. */
   readonly pending: number;
-  /** Pending versions replaced by a newer version of the same key. */
-  readonly superseded: number;
 }
 
 /**
  * Records object-created events for one pipeline in one statement, as a listing page is
- * recorded, with one difference: an event can arrive late (after a newer version of its key
- * was recorded), so a version is inserted only when no other version of the key was modified
- * after it, and only the pending versions modified before it are superseded. A repeated event
- * finds its version and changes nothing. `objects` holds each key once.
+ * recorded, with two differences, because an event can arrive late (after a newer version of
+ * its key was recorded): a version is inserted only when no other version of the key was
+ * modified after it, and no pending version is superseded (a late event within the same second
+ * as the newer version cannot be told apart by time; superseding then would lose the newer
+ * one). Two versions pending for a key are safe: a version is loaded only if the store still
+ * holds it when the load commits, and the other is superseded then. A repeated event finds its
+ * version and changes nothing. `objects` holds each key once.
  */
 export async function recordObjectEvents(pool: Pool, pipeline: string, objects: readonly StoredObject[]): Promise<RecordEventsResult> {
-  if (objects.length === 0) return { discovered: [], superseded: 0, pending: 0 };
-  const result = await pool.query<{ discovered: string[]; superseded: string; pending: string }>({
+  if (objects.length === 0) return { discovered: [], pending: 0 };
+  const result = await pool.query<{ discovered: string[]; pending: string }>({
     name: 'ferry-record-object-events',
     // The versions of a few keys, found by the unique index (pipeline, key, version). A version
-    // without a time (none in the event or in the ledger) counts as older: the event is the
-    // news, and a stale one is still caught when its bytes are read (the version is checked).
+    // without a time counts as older: the event is the news, and a stale one is still caught
+    // when it is loaded (the store's version is checked before the commit).
     text: `WITH event AS (
        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
          AS p(key, version, etag, size, last_modified)
@@ -106,12 +107,6 @@ export async function recordObjectEvents(pool: Pool, pipeline: string, objects: 
          FROM event e JOIN ferry_files o ON o.pipeline = $1 AND o.key = e.key
      ), newer AS (
        SELECT DISTINCT key FROM existing WHERE version <> listed AND last_modified > listed_at
-     ), superseded AS (
-       UPDATE ferry_files f SET status = 'superseded', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-         FROM existing e
-        WHERE f.id = e.id AND e.version <> e.listed AND e.status = 'pending' AND f.status = 'pending'
-          AND e.key NOT IN (SELECT key FROM newer)
-       RETURNING f.id
      ), inserted AS (
        INSERT INTO ferry_files (pipeline, key, version, etag, size, last_modified, discovered_run_id)
        SELECT $1, e.key, e.version, e.etag, e.size, e.last_modified, NULL FROM event e
@@ -120,8 +115,7 @@ export async function recordObjectEvents(pool: Pool, pipeline: string, objects: 
        ON CONFLICT (pipeline, key, version) DO NOTHING
        RETURNING key
      )
-     SELECT ARRAY(SELECT key FROM inserted) AS discovered, (SELECT count(*) FROM superseded) AS superseded,
-            (SELECT count(*) FROM existing WHERE version = listed AND status = 'pending') AS pending`,
+     SELECT ARRAY(SELECT key FROM inserted) AS discovered, (SELECT count(*) FROM existing WHERE version = listed AND status = 'pending') AS pending`,
     values: [
       pipeline,
       arrayLiteral(objects.map((object) => object.key)),
@@ -131,8 +125,8 @@ export async function recordObjectEvents(pool: Pool, pipeline: string, objects: 
       arrayLiteral(objects.map((object) => object.lastModified)),
     ],
   });
-  const row = result.rows[0] as { discovered: string[]; superseded: string; pending: string };
-  return { discovered: row.discovered, superseded: Number(row.superseded), pending: Number(row.pending) };
+  const row = result.rows[0] as { discovered: string[]; pending: string };
+  return { discovered: row.discovered, pending: Number(row.pending) };
 }
 
 const ARRAY_ESCAPED = /[\\"]/;

@@ -85,11 +85,11 @@ function post(body: unknown, headers: Record<string, string> = { authorization: 
   return (app as FastifyInstance).inject(options);
 }
 
-/** A run as the scheduler starts it after events: trigger `event`, no listing. */
-async function eventRun() {
+/** A run as the scheduler starts it after events (trigger `event`: no listing), or a listing run. */
+async function eventRun(trigger: 'event' | 'manual' = 'event') {
   const pipeline = (runtime as Runtime).config.pipelines[0];
   if (pipeline === undefined) throw new Error('no pipeline');
-  const summary = await runPipeline(runtime as Runtime, { pipeline, trigger: 'event' });
+  const summary = await runPipeline(runtime as Runtime, { pipeline, trigger });
   if (summary.status !== 'completed') throw new Error(`run ${summary.status}`);
   return summary;
 }
@@ -133,11 +133,18 @@ describe('POST /events', () => {
     assert.equal(run.counts.files_processed, 1);
     assert.deepEqual(await results(), [{ file_name: 'a b+c.parquet', row_count: 7 }]);
 
+    // A listing run finds the same version the event gave (the ETag): only the other file loads.
+    assert.equal((await eventRun('manual')).counts.files_processed, 1);
+    assert.deepEqual(await results(), [
+      { file_name: 'a b+c.parquet', row_count: 7 },
+      { file_name: 'quiet.parquet', row_count: 3 },
+    ]);
+
     // The same event again (at-least-once delivery): known, nothing to load.
     const again = await post({ Records: [s3Record(a), s3Record(a)] });
     assert.deepEqual(again.json(), { records: 2, recorded: 0, known: 2, ignored: 0, pipelines: [] });
     assert.equal((await eventRun()).counts.files_processed, 0);
-    assert.deepEqual(await results(), [{ file_name: 'a b+c.parquet', row_count: 7 }]);
+    assert.equal((await results()).length, 2);
   });
 
   it('records EventBridge "Object Created" events (keys not URL-encoded)', async () => {
@@ -226,6 +233,23 @@ describe('POST /events', () => {
     );
   });
 
+  it('two versions recorded before a run: only the one the store holds is loaded', async () => {
+    await open();
+    const first = await put('f.parquet', 2, 0);
+    const current = await put('f.parquet', 6, 100);
+    const old = { ...first, time: new Date(Date.parse(current.time) - 60_000).toISOString() };
+    // In order this time, both before any run: both versions are pending.
+    assert.equal((await post({ Records: [s3Record(old)] })).json().recorded, 1);
+    assert.equal((await post({ Records: [s3Record(current)] })).json().recorded, 1);
+    await eventRun();
+    assert.deepEqual(await results(), [{ file_name: 'f.parquet', row_count: 6 }]);
+    const versions = await db.pool.query('SELECT version, status FROM ferry_files ORDER BY id');
+    assert.deepEqual(
+      versions.rows.map((row) => row.status),
+      ['superseded', 'processed'],
+    );
+  });
+
   it('ignores events outside every pipeline, of other buckets, and not about created objects', async () => {
     await open();
     const e = await put('e.parquet', 4);
@@ -236,9 +260,10 @@ describe('POST /events', () => {
         s3Record(e, 'ObjectCreated:Put', 'another-bucket'),
         s3Record(e, 'ObjectRemoved:Delete'),
         s3Record(e, 's3:ObjectAccessed:Get'),
+        s3Record({ ...e, etag: '' }), // no version to match a listing's: left to the listing
       ],
     });
-    assert.deepEqual(response.json(), { records: 5, recorded: 0, known: 0, ignored: 5, pipelines: [] });
+    assert.deepEqual(response.json(), { records: 6, recorded: 0, known: 0, ignored: 6, pipelines: [] });
     assert.deepEqual(requested, []);
     assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM ferry_files')).rows[0].n, 0);
     // A body that is none of the three formats is refused, in the documented shape.
