@@ -12,6 +12,7 @@ import { type CheckInput, MAX_SAMPLES, resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import type { ConfigFlags } from '../project.ts';
 import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
+import { serviceUrl } from '../service-url.ts';
 import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
@@ -224,10 +225,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     publicRead,
     trustProxy,
     ...resolveAlerts(input, duration),
-    publicUrl: (envValue('FERRY_PUBLIC_URL') ?? input.http?.publicUrl ?? `http://${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host}:${port}`).replace(
-      /\/+$/,
-      '',
-    ),
+    publicUrl: (envValue('FERRY_PUBLIC_URL') ?? input.http?.publicUrl ?? serviceUrl({ host, port })).replace(/\/+$/, ''),
     pipelines,
     origin: { cwd, configFile, raw: configFile === null ? raw : null, env: { ...env }, flags: { ...flags } },
   });

@@ -62,15 +62,7 @@ export async function recordListingPage(pool: Pool, pipeline: string, runId: num
      )
      SELECT (SELECT count(*) FROM inserted) AS discovered, (SELECT count(*) FROM superseded) AS superseded,
             (SELECT count(*) FROM existing WHERE version = listed AND status = 'pending') AS pending`,
-    values: [
-      pipeline,
-      arrayLiteral(objects.map((object) => object.key)),
-      arrayLiteral(objects.map((object) => versionIdentity(object))),
-      arrayLiteral(objects.map((object) => object.etag)),
-      `{${objects.map((object) => object.size).join(',')}}`,
-      arrayLiteral(objects.map((object) => object.lastModified)),
-      runId,
-    ],
+    values: [pipeline, ...objectColumns(objects), runId],
   });
   return result.rows[0] as RecordPageResult;
 }
@@ -116,14 +108,7 @@ export async function recordObjectEvents(pool: Pool, pipeline: string, objects: 
        RETURNING key
      )
      SELECT ARRAY(SELECT key FROM inserted) AS discovered, (SELECT count(*) FROM existing WHERE version = listed AND status = 'pending') AS pending`,
-    values: [
-      pipeline,
-      arrayLiteral(objects.map((object) => object.key)),
-      arrayLiteral(objects.map((object) => versionIdentity(object))),
-      arrayLiteral(objects.map((object) => object.etag)),
-      `{${objects.map((object) => object.size).join(',')}}`,
-      arrayLiteral(objects.map((object) => object.lastModified)),
-    ],
+    values: [pipeline, ...objectColumns(objects)],
   });
   const row = result.rows[0] as { discovered: string[]; pending: string };
   return { discovered: row.discovered, pending: Number(row.pending) };
@@ -164,4 +149,15 @@ export async function lastSeenKey(pool: Pool, pipeline: string, prefix: string):
     [pipeline, prefix],
   );
   return result.rows[0]?.key ?? null;
+}
+
+/** Objects as the array parameters the recording statements unnest: key, version, ETag, size, last modified. */
+function objectColumns(objects: readonly StoredObject[]): string[] {
+  return [
+    arrayLiteral(objects.map((object) => object.key)),
+    arrayLiteral(objects.map((object) => versionIdentity(object))),
+    arrayLiteral(objects.map((object) => object.etag)),
+    `{${objects.map((object) => object.size).join(',')}}`,
+    arrayLiteral(objects.map((object) => object.lastModified)),
+  ];
 }

@@ -36,6 +36,8 @@ export interface ClaimHooks {
 const MAX_SHED = 3;
 /** How often a load's rows so far are written for others to see. */
 const PROGRESS_MS = 2_000;
+/** A reader's answer that lacks a file's entry (it never should). */
+const NO_ANSWER = { code: 'INTERNAL', step: 'read', message: 'the reader did not answer' } as const;
 /** Footers read at once for a batch of row counts. */
 const FOOTER_CONCURRENCY = 16;
 
@@ -240,7 +242,7 @@ async function loadFiles(
       const layouts = files.map((file, index) => {
         const result = opened[index];
         if (result === undefined || !result.ok) {
-          if (files.length === 1) throw deserializeError(result?.error ?? { code: 'INTERNAL', step: 'read', message: 'the reader did not answer' });
+          if (files.length === 1) throw deserializeError(result?.error ?? NO_ANSWER);
           return null;
         }
         return { file, result: result.value };
@@ -354,15 +356,13 @@ async function countFiles(context: FileContext, files: readonly FileVersionRecor
     );
     for (const [index, file] of byReader.entries()) {
       const result = results[index];
-      counts.set(file.id, result?.ok === true ? { ok: true, value: result.value } : { ok: false, error: deserializeError(result?.error ?? missing) });
+      counts.set(file.id, result?.ok === true ? { ok: true, value: result.value } : { ok: false, error: deserializeError(result?.error ?? NO_ANSWER) });
     }
   }
   const failed = files.length === 1 ? counts.get((files[0] as FileVersionRecord).id) : undefined;
   if (failed !== undefined && !failed.ok) throw failed.error;
   return counts;
 }
-
-const missing = { code: 'INTERNAL', step: 'read', message: 'the reader did not answer' } as const;
 
 /** What a reader is told of a claimed file version. */
 function refOf(file: FileVersionRecord): FileRef {
