@@ -5,13 +5,13 @@
  */
 import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
-import { selectsKey } from './discover/index.ts';
+import { type QueueConsumer, recordEvents, selectsKey, startQueueConsumer } from './discover/index.ts';
 import { coerceError, FerryError, swallow } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import { pruneLedger } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
-import { observeFile } from './metrics/index.ts';
+import { observeEvents, observeFile } from './metrics/index.ts';
 import { assertProject, openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { recordService } from './service-record.ts';
@@ -241,6 +241,28 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     },
   });
 
+  // Queues of object-created events (source.events: { sqs }): one consumer per queue. Events are
+  // recorded for every pipeline whose source selects their key, as POST /events records them.
+  const queueUrls = [...new Set(scheduled.flatMap((pipeline) => (pipeline.source.events?.kind === 'sqs' ? [pipeline.source.events.queueUrl] : [])))];
+  const { accessKeyId, secretAccessKey } = config.s3;
+  const sessionToken = config.origin.env.AWS_SESSION_TOKEN;
+  const consumers: QueueConsumer[] = [];
+  for (const queueUrl of queueUrls) {
+    consumers.push(
+      await startQueueConsumer({
+        queueUrl,
+        region: config.s3.region,
+        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
+        record: (events) => recordEvents(runtime.pool, config.storage, config.pipelines, events),
+        onRecorded: (counts) => {
+          observeEvents('sqs', counts);
+          if (counts.pipelines.length > 0) scheduler?.requestRun('event', (pipeline) => counts.pipelines.includes(pipeline.name));
+        },
+        log: log.child({ component: 'events' }),
+      }),
+    );
+  }
+
   // A local folder is watched as well: files dropped in are processed within seconds, not at the next tick.
   const watcher =
     config.storage.kind === 'fs'
@@ -259,6 +281,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     unrecord();
     log.info('stopping: no new files are claimed; in-flight files finish');
     watcher?.close();
+    await Promise.all(consumers.map((consumer) => consumer.stop().catch(swallow('stopping a queue consumer'))));
     clearInterval(lateness);
     clearTimeout(firstPrune);
     clearInterval(pruning);

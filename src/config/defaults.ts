@@ -36,6 +36,7 @@ export const DEFAULTS = {
       glob: '**/*.parquet',
       listFrom: 'start',
       includeHidden: false,
+      reconcile: '1d',
       inferSchemaLength: 10_000,
       schema: {},
     },

@@ -11,6 +11,7 @@ export type {
   ResolvedPipeline,
   ResolvedSource,
   SinkConfig,
+  SourceEvents,
   TableSinkConfig,
   TableSinkInput,
   Transform,

@@ -19,7 +19,7 @@ import { parseDuration, parseSize } from '../units/index.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { ConfigInput } from './schema.ts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
-import { LINEAGE_COLUMNS, type ResolvedConfig, type ResolvedPipeline, type SinkConfig } from './types.ts';
+import { LINEAGE_COLUMNS, type ResolvedConfig, type ResolvedPipeline, type ResolvedSource, type SinkConfig, type SourceEvents } from './types.ts';
 
 /** One pipeline as the schema accepts it. */
 type PipelineInput = NonNullable<ConfigInput['pipelines']>[string];
@@ -136,6 +136,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
         modifiedWithinMs,
         listFrom: source.listFrom ?? DEFAULTS.pipeline.source.listFrom,
         includeHidden: source.includeHidden ?? DEFAULTS.pipeline.source.includeHidden,
+        ...resolveEvents(field, source, typeof storage === 'string' ? null : storage.kind, duration, problem),
         format: source.format ?? null,
         compression: source.compression ?? null,
         csv: source.csv ?? {},
@@ -229,6 +230,25 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     pipelines,
     origin: { cwd, configFile, raw: configFile === null ? raw : null, env: { ...env }, flags: { ...flags } },
   });
+}
+
+/** `source.events` and `source.reconcile`: how a pipeline hears of new files besides listing. */
+function resolveEvents(
+  field: string,
+  source: NonNullable<PipelineInput['source']>,
+  storageKind: string | null,
+  duration: (field: string, text: string) => number,
+  problem: (field: string, message: string) => void,
+): Pick<ResolvedSource, 'events' | 'reconcileMs'> {
+  if (source.events === undefined) {
+    if (source.reconcile !== undefined) problem(`${field}.source.reconcile`, 'applies only with source.events (without events every run lists the store)');
+    return { events: null, reconcileMs: null };
+  }
+  // Events name a bucket and a key: only an S3 storage can place them (a local folder is watched).
+  if (storageKind !== null && storageKind !== 's3') problem(`${field}.source.events`, 'needs an s3:// storage (events name a bucket and a key)');
+  const events: SourceEvents = source.events === 'http' ? { kind: 'http' } : { kind: 'sqs', queueUrl: source.events.sqs };
+  const reconcile = source.reconcile === undefined ? DEFAULTS.pipeline.source.reconcile : source.reconcile;
+  return { events, reconcileMs: reconcile === null ? null : duration(`${field}.source.reconcile`, reconcile) };
 }
 
 /** `checks` as a list, or as `{ samples, rules }`. */

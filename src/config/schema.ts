@@ -64,6 +64,15 @@ const pipelineSchema = z.strictObject({
       inferSchemaLength: z.number().int().min(1).nullable().optional(),
       listFrom: z.enum(['start', 'last-seen']).optional(),
       includeHidden: z.boolean().optional(),
+      events: z
+        .union([
+          z.literal('http'),
+          z.strictObject({
+            sqs: z.url({ protocol: /^https?$/, error: 'must be the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ferry-events' }),
+          }),
+        ])
+        .optional(),
+      reconcile: durationText.nullable().optional(),
       schema: z
         .record(
           z.string().min(1),

@@ -67,6 +67,18 @@ export interface PipelineInput {
      * @default false
      */
     readonly includeHidden?: boolean;
+    /**
+     * Object-created events tell ferry of new files, so that a run need not list the store:
+     * `'http'` (they are posted to `POST /events`) or `{ sqs: queueUrl }` (ferry polls the
+     * queue). Runs then list the store only to reconcile (`reconcile`). Without it every run
+     * lists (events posted to `POST /events` are still recorded). @default none
+     */
+    readonly events?: 'http' | { readonly sqs: string };
+    /**
+     * With `events`: how often a run also lists the store, recording what the events missed
+     * (lost or late events); `null` never lists. A manual run always lists. @default '1d'
+     */
+    readonly reconcile?: string | null;
   };
   /** A Polars transform applied to each file before it is loaded (table sinks). */
   readonly transform?: Transform;
@@ -169,7 +181,14 @@ export interface ResolvedSource extends SourceFormat {
   readonly modifiedWithinMs: number | null;
   readonly listFrom: 'start' | 'last-seen';
   readonly includeHidden: boolean;
+  /** How new files are told of besides listing; null: every run lists. */
+  readonly events: SourceEvents | null;
+  /** With events: the least time between two listings of the store; null: none after the first. */
+  readonly reconcileMs: number | null;
 }
+
+/** Where a pipeline's object-created events come from. */
+export type SourceEvents = { readonly kind: 'http' } | { readonly kind: 'sqs'; readonly queueUrl: string };
 
 /** How many small files go in one transaction (files: 1 is no batching). */
 export interface ResolvedBatch {

@@ -15,7 +15,7 @@ import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
 import { isSnsUrl, parseEventBody, recordEvents } from '../discover/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
-import { createMetrics, type ReaderMemory } from '../metrics/index.ts';
+import { createMetrics, observeEvents, type ReaderMemory } from '../metrics/index.ts';
 import type { Pool } from '../postgres/index.ts';
 import { checkStoreAnswers } from '../runtime.ts';
 import type { ObjectStore } from '../storage/index.ts';
@@ -355,6 +355,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
         return { confirmed: true };
       }
       const counts = await recordEvents(pool, store.location, config.pipelines, parsed.events);
+      observeEvents('http', counts);
       if (counts.pipelines.length > 0) options.onEvents?.(counts.pipelines);
       return { records: counts.records, recorded: counts.recorded, known: counts.known, ignored: counts.ignored, pipelines: counts.pipelines };
     });

@@ -57,6 +57,7 @@ export {
   finishRun,
   isRunRunning,
   type ListRunsOptions,
+  lastReconcileAt,
   listRuns,
   type RunSummary,
   runStartedAt,

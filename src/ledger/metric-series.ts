@@ -48,6 +48,16 @@ const SERIES = {
   },
   /** Reader processes that died on a file. */
   readerCrashes: { labels: ['pipeline'], sql: 'SELECT pipeline, coalesce(sum(reader_crashes), 0)::bigint AS value FROM ferry_files GROUP BY pipeline' },
+  /** File versions found by reconciliation listings (missed by the pipeline's events), over the runs kept. */
+  reconcileFound: {
+    labels: ['pipeline'],
+    sql: "SELECT pipeline, coalesce(sum(files_discovered), 0)::bigint AS value FROM ferry_runs WHERE listing = 'reconcile' GROUP BY pipeline",
+  },
+  /** What the last reconciliation of each pipeline found. */
+  reconcileLastFound: {
+    labels: ['pipeline'],
+    sql: "SELECT DISTINCT ON (pipeline) pipeline, files_discovered AS value FROM ferry_runs WHERE listing = 'reconcile' ORDER BY pipeline, started_at DESC",
+  },
   /** Alerts in the outbox, by event and status. */
   alerts: { labels: ['event', 'status'], sql: 'SELECT event, status, count(*) AS value FROM ferry_alerts GROUP BY event, status' },
 } as const satisfies Record<string, { readonly labels: readonly string[]; readonly sql: string }>;

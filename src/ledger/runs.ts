@@ -1,11 +1,11 @@
 /** Runs: one row per schedule tick or manual run of a pipeline. */
 import { FerryError } from '../errors/index.ts';
 import type { Pool, PoolClient } from '../postgres/index.ts';
-import type { RunRecord, RunStatus, RunTrigger } from './types.ts';
+import type { RunListing, RunRecord, RunStatus, RunTrigger } from './types.ts';
 
 /** The columns of RunRecord, each run's table prefix `r`. */
 const RUN_COLUMNS = `r.id, r.pipeline, r.trigger, r.scheduled_for, r.instance, r.status, r.started_at, r.finished_at, r.files_listed, r.files_discovered,
-  r.files_processed, r.files_failed, r.files_retrying, r.files_skipped, r.files_outside_window, r.files_hidden, r.error`;
+  r.files_processed, r.files_failed, r.files_retrying, r.files_skipped, r.files_outside_window, r.files_hidden, r.listing, r.error`;
 
 export interface StartRunInput {
   readonly pipeline: string;
@@ -49,13 +49,14 @@ export async function finishRun(
   discovery: DiscoveryCounts,
   error: string | null,
   interrupted = false,
+  listing: RunListing | null = null,
 ): Promise<RunRecord> {
   const result = await pool.query<RunRecord>(
     `UPDATE ferry_runs r
         SET status = $2, finished_at = now(), error = $3,
             files_listed = $4, files_discovered = $5,
             files_processed = c.processed, files_failed = c.failed, files_retrying = c.retrying,
-            files_skipped = $6 + c.superseded, files_outside_window = $7, files_hidden = $8
+            files_skipped = $6 + c.superseded, files_outside_window = $7, files_hidden = $8, listing = $9
        FROM (SELECT count(*) FILTER (WHERE status = 'processed') AS processed,
                     count(*) FILTER (WHERE status = 'quarantined') AS failed,
                     count(*) FILTER (WHERE status = 'pending') AS retrying,
@@ -72,9 +73,19 @@ export async function finishRun(
       discovery.files_skipped,
       discovery.files_outside_window,
       discovery.files_hidden,
+      listing,
     ],
   );
   return result.rows[0] as RunRecord;
+}
+
+/** When the pipeline's store was last listed to reconcile its events (a listing that completed), or null. */
+export async function lastReconcileAt(pool: Pool, pipeline: string): Promise<Date | null> {
+  const result = await pool.query<{ started_at: Date }>(
+    `SELECT started_at FROM ferry_runs WHERE pipeline = $1 AND listing = 'reconcile' ORDER BY started_at DESC LIMIT 1`,
+    [pipeline],
+  );
+  return result.rows[0]?.started_at ?? null;
 }
 
 /**

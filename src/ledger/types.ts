@@ -13,6 +13,9 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
  * startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files
  * seen in a watched folder; retry: files put back in the queue (POST /files/:id/retry, the dashboard).
  */
+/** Why a run listed the store (see RunRecord.listing). */
+export type RunListing = 'full' | 'reconcile';
+
 export const RUN_TRIGGERS = ['startup', 'schedule', 'manual', 'watch', 'retry', 'event'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
@@ -93,5 +96,7 @@ export interface RunRecord extends RunCounts {
   readonly status: RunStatus;
   readonly started_at: Date;
   readonly finished_at: Date | null;
+  /** Whether the run listed the store: every run without events ('full'), a reconciliation of events ('reconcile'), or not (null). */
+  readonly listing: RunListing | null;
   readonly error: string | null;
 }

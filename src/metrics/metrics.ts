@@ -25,6 +25,19 @@ const fileBytes = new client.Histogram({
   registers: [],
 });
 
+/** Object-created events this process received, by how they came (http, sqs) and what became of them. */
+const objectEvents = new client.Counter({
+  name: 'ferry_object_events_total',
+  help: 'Object-created events this process received, by how they came (http, sqs) and outcome (recorded, known, ignored)',
+  labelNames: ['via', 'outcome'],
+  registers: [],
+});
+
+/** Called as a delivery of events (a POST, a batch of queue messages) is recorded. */
+export function observeEvents(via: 'http' | 'sqs', counts: { readonly recorded: number; readonly known: number; readonly ignored: number }): void {
+  for (const outcome of ['recorded', 'known', 'ignored'] as const) if (counts[outcome] > 0) objectEvents.inc({ via, outcome }, counts[outcome]);
+}
+
 /** Called by the worker as each file ends. */
 export function observeFile(pipeline: string, outcome: string, seconds: number, bytes: number): void {
   fileDuration.observe({ pipeline, outcome }, seconds);
@@ -84,6 +97,22 @@ export function createMetrics(pool: Pool, readers?: ReaderMemory): Metrics {
   );
   ledgerMetric(registry, pool, 'ferry_file_retries_total', 'Attempts beyond the first, over all file versions, by pipeline', 'fileRetries', 'counter');
   ledgerMetric(registry, pool, 'ferry_reader_crashes_total', 'Reader processes that died on a file, by pipeline', 'readerCrashes', 'counter');
+  registry.registerMetric(objectEvents);
+  ledgerMetric(
+    registry,
+    pool,
+    'ferry_reconcile_found_total',
+    "File versions found by reconciliation listings that the pipeline's events had not recorded (lost or late events), by pipeline",
+    'reconcileFound',
+    'counter',
+  );
+  ledgerMetric(
+    registry,
+    pool,
+    'ferry_reconcile_last_found',
+    'What the last reconciliation listing of the pipeline found that its events had missed',
+    'reconcileLastFound',
+  );
   ledgerMetric(registry, pool, 'ferry_alerts', 'Alerts in the outbox, by event and status (pending, delivered, suppressed, failed)', 'alerts');
   new client.Counter({
     name: 'ferry_swallowed_failures_total',

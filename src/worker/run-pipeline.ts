@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { enqueueAlert, enqueueRunDigest } from '../alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/index.ts';
-import { discoverFiles } from '../discover/index.ts';
+import { discoverFiles, plannedListing } from '../discover/index.ts';
 import { errorMessage, maskDataValues, swallow } from '../errors/index.ts';
 import {
   type ClaimCandidate,
@@ -23,6 +23,7 @@ import {
   isRunRunning,
   leaseHoldersOnHost,
   type RunCounts,
+  type RunListing,
   type RunRecord,
   type RunTrigger,
   renewLeases,
@@ -104,10 +105,22 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     const files: FileOutcome[] = [];
     let error: string | null = null;
     let discovered = false;
+    let listed: RunListing | null = null;
     try {
-      // Events recorded the files already (POST /events): the run processes the pending ones
-      // without listing the store, which is what events are for on a large bucket.
-      if (request.trigger !== 'event') discovery = await discoverFiles(pool, store, pipeline, run.id);
+      // Events recorded the files already (POST /events, a queue): the run processes the pending
+      // ones without listing the store, which is what events are for on a large bucket, and lists
+      // only to reconcile now and then (see listing-plan.ts).
+      const listing = await plannedListing(pool, pipeline, request.trigger);
+      if (listing !== null) {
+        discovery = await discoverFiles(pool, store, pipeline, run.id);
+        listed = listing;
+        if (listing === 'reconcile') {
+          log.info(
+            { run: run.id, listed: discovery.files_listed, found: discovery.files_discovered },
+            `reconciliation listed the store: ${discovery.files_discovered} new file version(s) the events had not recorded`,
+          );
+        }
+      }
       discovered = true;
       if (context.onDiscovered) context.onDiscovered(pipeline.name, await countDueFiles(pool, pipeline.name));
     } catch (thrown) {
@@ -129,7 +142,7 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     // Stopped by a signal: the files in hand were rolled back and given back; nothing failed.
     const interrupted = context.signal?.aborted === true;
     const finished = await inTransaction(pool, async (client) => {
-      const record = await finishRun(client, run.id, discovery, error, interrupted);
+      const record = await finishRun(client, run.id, discovery, error, interrupted, listed);
       if (error !== null && !interrupted) {
         await enqueueAlert(client, alerts, {
           event: 'run.failed',

@@ -12,7 +12,7 @@ import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { runPipeline } from '../../src/worker/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { parquetBytes } from '../helpers/fixtures.ts';
+import { type EventObject, eventBridge as eventBridgeOf, putObject, s3Record as s3RecordOf, snsNotification } from '../helpers/object-events.ts';
 import { openTestRuntime } from '../helpers/runtime.ts';
 import { type S3Server, startS3Server } from '../helpers/s3-server.ts';
 
@@ -48,37 +48,9 @@ async function open(env: Record<string, string> = { FERRY_EVENTS_TOKEN: EVENTS_T
 }
 
 /** Puts an object under the test's prefix and returns what an event about it carries. */
-async function put(key: string, rows: number, seed = 0): Promise<{ key: string; size: number; etag: string; time: string }> {
-  const full = `${prefix}in/${key}`;
-  await bucket.write(full, parquetBytes(rows, seed));
-  const meta = await bucket.stat(full);
-  return { key: full, size: Number(meta.contentLength), etag: (meta.etag ?? '').replace(/"/g, ''), time: meta.lastModified ?? new Date().toISOString() };
-}
-
-/** S3's URL encoding of a key in a notification: form encoding, `+` for a space. */
-const encodeS3Key = (key: string) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
-
-function s3Record(object: { key: string; size: number; etag: string; time: string }, eventName = 'ObjectCreated:Put', bucketName = s3.bucket) {
-  return {
-    eventVersion: '2.0',
-    eventSource: 'minio:s3',
-    eventName,
-    eventTime: object.time,
-    s3: { bucket: { name: bucketName }, object: { key: encodeS3Key(object.key), size: object.size, eTag: object.etag, sequencer: '1' } },
-  };
-}
-
-function eventBridge(object: { key: string; size: number; etag: string; time: string }) {
-  return {
-    version: '0',
-    id: 'e1',
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    time: object.time,
-    region: 'us-east-1',
-    detail: { version: '0', bucket: { name: s3.bucket }, object: { key: object.key, size: object.size, etag: object.etag }, reason: 'PutObject' },
-  };
-}
+const put = (key: string, rows: number, seed = 0) => putObject(bucket, `${prefix}in/${key}`, rows, seed);
+const s3Record = (object: EventObject, eventName = 'ObjectCreated:Put', bucketName = s3.bucket) => s3RecordOf(bucketName, object, eventName);
+const eventBridge = (object: EventObject) => eventBridgeOf(s3.bucket, object);
 
 function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${EVENTS_TOKEN}` }) {
   const options: InjectOptions = { method: 'POST', url: '/events', headers, payload: body as InjectOptions['payload'] };
@@ -163,13 +135,7 @@ describe('POST /events', () => {
   it('records S3 records inside SNS notifications, sent as text/plain', async () => {
     await open();
     const c = await put('c.parquet', 5);
-    const notification = {
-      Type: 'Notification',
-      MessageId: 'm1',
-      TopicArn: 'arn:aws:sns:us-east-1:123456789012:ferry',
-      Message: JSON.stringify({ Records: [s3Record(c)] }),
-      SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem',
-    };
+    const notification = snsNotification([s3Record(c)]);
     const headers = { authorization: `Bearer ${EVENTS_TOKEN}`, 'content-type': 'text/plain; charset=UTF-8' };
     const response = await post(JSON.stringify(notification), headers);
     assert.equal(response.statusCode, 200);

@@ -41,6 +41,8 @@ describe('config', () => {
       lenient: [],
       listFrom: 'start',
       includeHidden: false,
+      events: null,
+      reconcileMs: null,
     });
     assert.deepEqual(pipeline?.transform, { kind: 'none' });
     assert.deepEqual(pipeline?.schedule, { kind: 'every', everyMs: 300_000, text: 'every 5m' });
@@ -165,6 +167,27 @@ describe('config', () => {
     assertConfigError(() => resolve({}, { DATABASE_URL: 'mysql://x' }), 'DATABASE_URL');
     assertConfigError(() => resolve({ pipelines: {} }), /pipelines: declares no pipeline/);
     assertConfigError(() => resolve({ pipelines: { p: { source: { prefix: '../etc' } } } }), 'pipelines.p.source.prefix');
+  });
+
+  it('reads object-created events: by HTTP or a queue, reconciled daily unless told otherwise; only on S3', () => {
+    const s3 = { storage: 's3://bucket/in' };
+    const source = (raw: unknown) => resolve({ ...s3, pipelines: { p: { source: raw } } }).pipelines[0]?.source;
+    assert.deepEqual(source({ events: 'http' }), { ...source({}), events: { kind: 'http' }, reconcileMs: 86_400_000 });
+    const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ferry';
+    assert.deepEqual(source({ events: { sqs: queueUrl }, reconcile: '6h' })?.events, { kind: 'sqs', queueUrl });
+    assert.equal(source({ events: { sqs: queueUrl }, reconcile: '6h' })?.reconcileMs, 21_600_000);
+    assert.equal(source({ events: 'http', reconcile: null })?.reconcileMs, null);
+    assertConfigError(
+      () => resolve({ ...s3, pipelines: { p: { source: { events: { sqs: 'my-queue' } } } } }),
+      /pipelines\.p\.source\.events\.sqs: must be the queue URL/,
+    );
+    assertConfigError(() => resolve({ ...s3, pipelines: { p: { source: { events: 'webhook' } } } }), 'pipelines.p.source.events');
+    assertConfigError(() => resolve({ ...s3, pipelines: { p: { source: { events: 'http', reconcile: 'weekly' } } } }), 'pipelines.p.source.reconcile');
+    assertConfigError(
+      () => resolve({ ...s3, pipelines: { p: { source: { reconcile: '1d' } } } }),
+      /pipelines\.p\.source\.reconcile: applies only with source\.events/,
+    );
+    assertConfigError(() => resolve({ pipelines: { p: { source: { events: 'http' } } } }), /pipelines\.p\.source\.events: needs an s3:\/\/ storage/);
   });
 
   it('loads ferry.config.ts, which imports defineConfig from the package itself', async () => {

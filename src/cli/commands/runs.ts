@@ -30,9 +30,11 @@ export function registerRuns(program: Command): void {
             failed: run.files_failed,
             retrying: run.files_retrying,
             skipped: run.files_skipped,
+            // Whether the run listed the store; a reconciliation says how many files the events had missed.
+            listing: run.listing === 'reconcile' ? `reconcile: ${run.files_discovered} found` : (run.listing ?? 'none'),
           })),
-          ['id', 'pipeline', 'trigger', 'status', 'started_at', 'took', 'processed', 'failed', 'retrying', 'skipped', 'error'],
-          { ...options, optional: ['trigger', 'skipped', 'retrying', 'took'] },
+          ['id', 'pipeline', 'trigger', 'status', 'started_at', 'took', 'listing', 'processed', 'failed', 'retrying', 'skipped', 'error'],
+          { ...options, optional: ['trigger', 'listing', 'skipped', 'retrying', 'took'] },
         );
       });
     });

@@ -1,0 +1,158 @@
+/**
+ * Object-created events from an SQS queue (`source.events: { sqs }`). S3 sends its
+ * notifications to a queue directly, through SNS or through EventBridge, and the queue keeps
+ * them while ferry is down or its database is out. ferry long-polls the queue, reads each
+ * message as `POST /events` reads a body (parseEventBody), records the batch with the same
+ * statements (recordEvents), and deletes the messages only after those statements committed.
+ * A crash or an outage in between leaves them on the queue: they are received again after
+ * their visibility timeout and find their versions recorded (at least once in, exactly once
+ * recorded). Messages that are no object event (S3's test event, anything else) are deleted
+ * with a warning: kept, they would come back for ever.
+ *
+ * The AWS SDK is loaded only when a pipeline has a queue.
+ */
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors/index.ts';
+import { type EventCounts, type ObjectEvent, parseEventBody } from './object-events.ts';
+
+export interface QueueConsumerOptions {
+  readonly queueUrl: string;
+  /** The queue's region when its URL does not say it (AWS_REGION). */
+  readonly region: string;
+  /** Keys from the AWS_* variables; without them the SDK's own chain (instance roles, profiles) is used. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Records a batch's events; resolves once its statements committed. */
+  readonly record: (events: readonly ObjectEvent[]) => Promise<EventCounts>;
+  /** Told what each recorded batch gave (to run its pipelines, to count). */
+  readonly onRecorded?: (counts: EventCounts) => void;
+  readonly log: Logger;
+  /** Long-poll wait of a receive, in seconds (SQS allows 0 to 20). @default 20 */
+  readonly waitSeconds?: number;
+  /** Seconds a received message stays hidden from other receivers; unset: the queue's own setting. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** The first wait after a failure, doubled up to a minute. @default 1000 */
+  readonly retryDelayMs?: number;
+}
+
+export interface QueueConsumer {
+  /** Stops polling (an open long poll is aborted) and resolves when the loop has ended. */
+  stop(): Promise<void>;
+}
+
+/** SQS gives at most 10 messages a receive. */
+const BATCH = 10;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+/** The region in an AWS queue URL (`sqs.eu-west-1.amazonaws.com`, `eu-west-1.queue.amazonaws.com`), or null. */
+export function queueRegion(queueUrl: string): string | null {
+  try {
+    const host = new URL(queueUrl).hostname;
+    return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The object events of one message's body, or why it holds none ferry knows. */
+export function messageEvents(body: string | undefined): { events: readonly ObjectEvent[] } | { reason: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body ?? '');
+  } catch {
+    return { reason: 'the message body is not JSON' };
+  }
+  const read = parseEventBody(parsed);
+  if (read.kind === 'events') return { events: read.events };
+  if (read.kind === 'sns-confirmation') {
+    return { reason: `an SNS subscription confirmation: confirm the queue's subscription in SNS (or visit its SubscribeURL ${read.subscribeUrl})` };
+  }
+  return { reason: read.reason };
+}
+
+export async function startQueueConsumer(options: QueueConsumerOptions): Promise<QueueConsumer> {
+  const sqs = await import('@aws-sdk/client-sqs');
+  // The queue's own URL is the endpoint (AWS's, or an emulator's): AWS_ENDPOINT_URL, which may
+  // point at an S3-compatible store, must not send queue requests there.
+  const client: SQSClient = new sqs.SQSClient({
+    endpoint: new URL(options.queueUrl).origin,
+    region: queueRegion(options.queueUrl) ?? options.region,
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+  });
+  const log = options.log.child({ queue: options.queueUrl });
+  const abort = new AbortController();
+  const waitSeconds = options.waitSeconds ?? 20;
+  const firstDelay = options.retryDelayMs ?? 1_000;
+  let delay = firstDelay;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  /** Receives, records and deletes one batch; false when the queue gave nothing. */
+  const pollOnce = async (): Promise<boolean> => {
+    const received = await client.send(
+      new sqs.ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: BATCH,
+        WaitTimeSeconds: waitSeconds,
+        ...(options.visibilityTimeoutSeconds === undefined ? {} : { VisibilityTimeout: options.visibilityTimeoutSeconds }),
+      }),
+      { abortSignal: abort.signal },
+    );
+    const messages: Message[] = received.Messages ?? [];
+    if (messages.length === 0) return false;
+    const events: ObjectEvent[] = [];
+    for (const message of messages) {
+      const read = messageEvents(message.Body);
+      if ('reason' in read) log.warn({ message: message.MessageId }, `a queue message holds no object event and is deleted: ${read.reason}`);
+      else events.push(...read.events);
+    }
+    // Recorded (committed) first, deleted after: a failure here leaves every message on the queue.
+    const counts = await options.record(events);
+    options.onRecorded?.(counts);
+    const deleted = await client.send(
+      new sqs.DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+      }),
+    );
+    for (const failed of deleted.Failed ?? []) {
+      // It comes back after its visibility timeout and is then a repeat: recorded once all the same.
+      log.warn(
+        { message: messages[Number(failed.Id)]?.MessageId, code: failed.Code },
+        `a recorded queue message could not be deleted: ${failed.Message ?? failed.Code}`,
+      );
+    }
+    log.debug({ messages: messages.length, ...counts }, 'queue messages recorded');
+    return true;
+  };
+
+  const loop = (async () => {
+    log.info('polling the queue for object-created events');
+    while (!abort.signal.aborted) {
+      try {
+        await pollOnce();
+        delay = firstDelay;
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        log.warn({ err: error, retryInMs: delay }, `polling the queue failed (its messages stay on the queue): ${errorMessage(error)}`);
+        await pause(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      abort.abort();
+      await loop;
+      client.destroy();
+    },
+  };
+}
