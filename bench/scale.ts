@@ -7,7 +7,10 @@
  *   and on 20 files of 1,000,000 rows; files/s and rows/s for each, beside 1 process × 1.
  * - discovery: 100,000 objects (100 folders of 1,000) already in the ledger plus 100 new ones,
  *   on a local folder and on s3rver: a bare listing of the store, ferry's discovery (listing
- *   and one ledger statement per page of 1,000), and with `listFrom: 'last-seen'`.
+ *   and one ledger statement per page of 1,000), and with `listFrom: 'last-seen'`; then on
+ *   s3rver, the 100 found by listing against the same 100 told by object-created events posted
+ *   to ferry's HTTP server (one object a delivery, as S3 sends them, and one delivery of 100):
+ *   time, requests to the store (counted by a proxy) and requests to ferry.
  * - ledger: a ledger of 1,000,000 file versions (1,000 of them pending): the claim statement
  *   (a batch of 100 and one file), a discovery page of 1,000 keys, the last-seen key, and the
  *   retention counts, timed (median of 7) with the plan each one uses (EXPLAIN ANALYZE).
@@ -18,11 +21,15 @@ import os from 'node:os';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import pg from 'pg';
+import { resolveConfig } from '../src/config/index.ts';
 import { discoverFiles } from '../src/discover/index.ts';
+import { buildHttpApp } from '../src/http/index.ts';
 import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
 import { migrate, TYPE_PARSERS } from '../src/postgres/index.ts';
 import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
-import { startS3Server } from '../test/helpers/s3-server.ts';
+import { startCountingProxy } from '../test/helpers/counting-proxy.ts';
+import { type EventObject, s3Record } from '../test/helpers/object-events.ts';
+import { type S3Server, startS3Server } from '../test/helpers/s3-server.ts';
 import type { BenchContext } from './context.ts';
 
 export interface ScaleContext extends BenchContext {
@@ -209,11 +216,114 @@ async function discovery(context: ScaleContext): Promise<string[]> {
       await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
       await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
     }
+    lines.push(...(await eventsAgainstListing(context, pool, s3)));
   } finally {
     await s3.stop();
     await pool.end();
   }
   return [...lines, ''];
+}
+
+/**
+ * The 100 new objects among 100,000 on s3rver, found by ferry's discovery (a listing) and told
+ * by events posted to ferry's HTTP server (`POST /events`, as the store's webhook or SNS would):
+ * one object a delivery, as S3 sends them, and all 100 in one delivery.
+ */
+async function eventsAgainstListing(context: ScaleContext, pool: pg.Pool, s3: S3Server): Promise<string[]> {
+  const { client } = context;
+  const token = 'bench-events-token';
+  const pipelineName = 'bench-events';
+  const proxy = await startCountingProxy(s3.endpoint);
+  const store = openObjectStore(
+    { kind: 's3', bucket: 'bench', prefix: '' },
+    { region: 'us-east-1', endpoint: proxy.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  );
+  const config = resolveConfig(
+    { storage: 's3://bench/', pipelines: { [pipelineName]: { source: { glob: '**/*.parquet', modifiedWithin: null } } } },
+    { cwd: context.root, env: { FERRY_EVENTS_TOKEN: token, DATABASE_URL: context.db.url }, flags: {}, configFile: null },
+  );
+  const pipeline = config.pipelines[0] as (typeof config.pipelines)[number];
+  const app = buildHttpApp({ config, pool, store, version: 'bench' });
+  const bucket = s3.operator();
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/events`;
+    const post = async (records: unknown[]): Promise<number> => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ Records: records }),
+      });
+      if (response.status !== 200) throw new Error(`POST /events answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { recorded: number }).recorded;
+    };
+    await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
+    await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
+    const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipelineName])).rows[0]
+      .id;
+    await discoverFiles(pool, store, pipeline, run);
+    await client.query("UPDATE ferry_files SET status = 'processed', finished_at = now() WHERE pipeline = $1", [pipelineName]);
+    await client.query('ANALYZE ferry_files');
+    const forget = () => client.query("DELETE FROM ferry_files WHERE pipeline = $1 AND key LIKE 'new-%'", [pipelineName]);
+    const fresh = Array.from({ length: NEW_OBJECTS }, (_, i) => `new-${String(i).padStart(4, '0')}/part.parquet`);
+    const trials = { listing: [] as number[], single: [] as number[], batched: [] as number[] };
+    const requests = { listing: 0, single: 0, batched: 0 };
+    for (let trial = 0; trial < 3; trial++) {
+      await Promise.all(fresh.map((key) => bucket.write(key, Buffer.from('x'))));
+      // What the store's events carry about each new object (its size, ETag and time).
+      const objects: EventObject[] = await Promise.all(
+        fresh.map(async (key) => {
+          const meta = await bucket.stat(key);
+          return { key, size: Number(meta.contentLength), etag: (meta.etag ?? '').replace(/"/g, ''), time: meta.lastModified ?? '' };
+        }),
+      );
+      proxy.reset();
+      let started = performance.now();
+      const counts = await discoverFiles(pool, store, pipeline, run);
+      trials.listing.push((performance.now() - started) / 1000);
+      requests.listing = proxy.requests;
+      if (counts.files_discovered !== NEW_OBJECTS) throw new Error(`listing discovered ${counts.files_discovered}`);
+      await forget();
+
+      proxy.reset();
+      started = performance.now();
+      let recorded = 0;
+      for (const object of objects) recorded += await post([s3Record('bench', object)]);
+      trials.single.push((performance.now() - started) / 1000);
+      requests.single = proxy.requests;
+      if (recorded !== NEW_OBJECTS) throw new Error(`events recorded ${recorded}`);
+      await forget();
+
+      proxy.reset();
+      started = performance.now();
+      recorded = await post(objects.map((object) => s3Record('bench', object)));
+      trials.batched.push((performance.now() - started) / 1000);
+      requests.batched = proxy.requests;
+      if (recorded !== NEW_OBJECTS) throw new Error(`one delivery recorded ${recorded}`);
+      await forget();
+      await Promise.all(fresh.map((key) => bucket.delete(key)));
+    }
+    const [listing, single, batched] = [median(trials.listing), median(trials.single), median(trials.batched)];
+    context.log(
+      `events: listing ${listing.toFixed(2)} s (${requests.listing} requests), 100 deliveries ${single.toFixed(3)} s, one delivery ${batched.toFixed(3)} s`,
+    );
+    await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
+    await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
+    return [
+      '',
+      `### The ${NEW_OBJECTS} new objects on s3rver: by listing, by events`,
+      '',
+      '| found by | time | vs listing | requests to the store | requests to ferry |',
+      '|---|---:|---:|---:|---:|',
+      `| listing (discovery) | ${listing.toFixed(2)} s | 1× | ${requests.listing} | 0 |`,
+      `| events, one object a delivery (as S3 sends them) | ${ms(single)} | ${(single / listing).toFixed(3)}× | ${requests.single} | ${NEW_OBJECTS} |`,
+      `| events, one delivery of ${NEW_OBJECTS} | ${ms(batched)} | ${(batched / listing).toFixed(4)}× | ${requests.batched} | 1 |`,
+    ];
+  } finally {
+    await app.close();
+    await proxy.stop();
+  }
 }
 
 const LEDGER_ROWS = 1_000_000;

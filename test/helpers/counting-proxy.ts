@@ -1,6 +1,6 @@
 /**
- * An HTTP proxy that counts the response bytes it passes on, to show how much of an object a
- * reader really fetched.
+ * An HTTP proxy that counts the requests and response bytes it passes on, to show how much of
+ * an object a reader really fetched, or how many requests a listing made.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 export interface CountingProxy {
   readonly endpoint: string;
   readonly bytes: number;
+  readonly requests: number;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -15,7 +16,9 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   let bytes = 0;
+  let requests = 0;
   const server = http.createServer((request, response) => {
+    requests++;
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: { ...request.headers, host: upstream.host } },
       (reply) => {
@@ -36,8 +39,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     get bytes() {
       return bytes;
     },
+    get requests() {
+      return requests;
+    },
     reset() {
       bytes = 0;
+      requests = 0;
     },
     async stop() {
       server.closeAllConnections();
