@@ -21,7 +21,7 @@ import pg from 'pg';
 import { discoverFiles } from '../src/discover/index.ts';
 import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
 import { migrate, TYPE_PARSERS } from '../src/postgres/index.ts';
-import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
+import { openObjectStore, type StoredObject, storeSettingsFromEnv } from '../src/storage/index.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
 import type { BenchContext } from './context.ts';
 
@@ -147,18 +147,18 @@ async function discovery(context: ScaleContext): Promise<string[]> {
         await Promise.all(Array.from({ length: Math.min(64, OBJECTS - start) }, (_, j) => bucket.write(objectKey(start + j), Buffer.from('x'))));
       }
     }
-    const s3Settings = { region: 'us-east-1', endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const storeSettings = storeSettingsFromEnv({ AWS_ENDPOINT_URL: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
     const stores = [
       {
         name: 'local folder',
-        store: openObjectStore({ kind: 'fs', root: folder }, s3Settings),
+        store: openObjectStore({ kind: 'fs', root: folder }, storeSettings),
         add: (key: string) => fs.mkdirSync(path.dirname(path.join(folder, key)), { recursive: true }),
         write: async (key: string) => fs.writeFileSync(path.join(folder, key), 'x'),
         remove: async (key: string) => fs.rmSync(path.join(folder, key)),
       },
       {
         name: 's3rver (S3 API)',
-        store: openObjectStore({ kind: 's3', bucket: 'bench', prefix: '' }, s3Settings),
+        store: openObjectStore({ kind: 's3', bucket: 'bench', prefix: '' }, storeSettings),
         add: () => {},
         write: async (key: string) => {
           await bucket.write(key, Buffer.from('x'));
