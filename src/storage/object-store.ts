@@ -297,8 +297,11 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
       // A local key is read by its real path (links resolved, inside the root), by Node's calls.
       const real = readable(key);
       if (location.kind === 'fs') return readLocalRange(location.root, real, offset, length);
+      // A service without conditional reads (WebDAV, Swift, ADLS through azdls…) would refuse the
+      // whole read: there, as in a local folder, the bytes are those of the object as it is now.
+      const conditional = etag !== null && etag !== '' && operator().capability().readWithIfMatch;
       try {
-        return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
+        return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(conditional ? { ifMatch: etag } : {}) });
       } catch (error) {
         const message = (error as Error).message;
         if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
