@@ -8,7 +8,8 @@ import { openObjectStore, storeSettingsFromEnv } from '../../src/storage/index.t
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteServer, startAzurite } from '../helpers/azurite-server.ts';
 import { type CountingProxy, startCountingProxy } from '../helpers/counting-proxy.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { parquetBytes } from '../helpers/fixtures.ts';
+import { runFerry } from '../helpers/ferry-process.ts';
+import { parquetBytes, tempDir } from '../helpers/fixtures.ts';
 import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
 
 const CONTAINER = 'ferry-test';
@@ -195,6 +196,21 @@ describe('Azure Blob Storage', () => {
     await refused({ AZURE_STORAGE_ACCOUNT_NAME: AZURITE_ACCOUNT, AZURE_STORAGE_ENDPOINT: azurite.endpoint }, storage(), AZURITE_KEY, (message) => {
       assert.match(message, /^storage azblob:\/\/ferry-test\/t\d+\/: no credentials: .* — check the credentials: set AZURE_STORAGE_ACCOUNT_NAME/);
     });
+  });
+
+  it('ferry check with a refused SAS token: one line naming the storage and the cause, exit 1, no part of the token', async () => {
+    const sas = azurite.accountSas('rl');
+    const forged = sas.replace(/sig=[^&]+/, `sig=${encodeURIComponent(Buffer.from('forged signature!').toString('base64'))}`);
+    const env = {
+      DATABASE_URL: db.url,
+      FERRY_STORAGE: storage(),
+      AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${azurite.endpoint};SharedAccessSignature=${forged}`,
+    };
+    const checked = await runFerry(['check'], { env, cwd: tempDir('azblob-check-') });
+    assert.equal(checked.code, 1, checked.stderr);
+    assert.match(checked.stderr, /storage azblob:\/\/ferry-test\/t\d+\/: access denied: the account key or SAS token was refused/);
+    const signature = new URLSearchParams(forged).get('sig') as string;
+    for (const secret of [forged, signature, encodeURIComponent(signature)]) assert.ok(!`${checked.stdout}${checked.stderr}`.includes(secret), secret);
   });
 
   it('a container that does not exist: a clear error naming it', async () => {
