@@ -18,7 +18,7 @@ const CONFIG = `// ferry's config: where files come from, how they become rows, 
 import { defineConfig, pl } from 'ferry';
 
 export default defineConfig({
-  // Where files land: a folder (relative to this file), file:///dir or s3://bucket/prefix.
+  // Where files land: a folder (relative to this file), file:///dir, s3://bucket/prefix or azblob://container/prefix.
   // S3 credentials come from the AWS_* variables (see .env.example).
   storage: './data/inbox',
 

@@ -31,7 +31,7 @@ const program = new Command('ferry')
   .description('Scheduled, exactly-once ETL from object storage into PostgreSQL')
   .version(VERSION)
   .addOption(new Option('-c, --config <file>', 'config file (default: ./ferry.config.ts if present)'))
-  .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir or s3://bucket/prefix'))
+  .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir, s3://bucket/prefix or azblob://container/prefix'))
   .addOption(new Option('--log-format <format>', 'log lines: pretty (default in a terminal) or json (default otherwise)').choices(['pretty', 'json']))
   .showHelpAfterError('(add --help for usage)')
   // A usage error (an unknown option, a bad value, a missing argument) exits 2, as a bad config
