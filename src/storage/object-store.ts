@@ -304,7 +304,8 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
         return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(conditional ? { ifMatch: etag } : {}) });
       } catch (error) {
         const message = (error as Error).message;
-        if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
+        // The status as OpenDAL writes it, not any "412": Azure's request ids and dates are in the text.
+        if (/\bConditionNotMatch\b|PreconditionFailed|\bstatus: 412\b/.test(message)) {
           throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
         if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
