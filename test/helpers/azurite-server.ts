@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Operator } from 'opendal';
@@ -35,6 +36,7 @@ const sign = (text: string): string => crypto.createHmac('sha256', Buffer.from(A
 export async function startAzurite(): Promise<AzuriteServer> {
   const main = path.join(path.dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
   // In memory, on a free port; --disableTelemetry: Azurite reports usage to Microsoft unless told not to.
+  const workspace = tempDir('azurite-');
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -51,7 +53,7 @@ export async function startAzurite(): Promise<AzuriteServer> {
       '--silent',
       '--disableTelemetry',
     ],
-    { cwd: tempDir('azurite-'), stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: workspace, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
@@ -95,6 +97,7 @@ export async function startAzurite(): Promise<AzuriteServer> {
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      fs.rmSync(workspace, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,6 @@
 /** The default pipeline and table loads against Azure Blob Storage (Azurite), through OpenDAL's azblob service. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import type { Operator } from 'opendal';
@@ -206,7 +207,8 @@ describe('Azure Blob Storage', () => {
       FERRY_STORAGE: storage(),
       AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${azurite.endpoint};SharedAccessSignature=${forged}`,
     };
-    const checked = await runFerry(['check'], { env, cwd: tempDir('azblob-check-') });
+    const cwd = tempDir('azblob-check-');
+    const checked = await runFerry(['check'], { env, cwd }).finally(() => fs.rmSync(cwd, { recursive: true, force: true }));
     assert.equal(checked.code, 1, checked.stderr);
     assert.match(checked.stderr, /storage azblob:\/\/ferry-test\/t\d+\/: access denied: the account key or SAS token was refused/);
     const signature = new URLSearchParams(forged).get('sig') as string;
