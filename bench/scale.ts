@@ -26,7 +26,7 @@ import { discoverFiles } from '../src/discover/index.ts';
 import { buildHttpApp } from '../src/http/index.ts';
 import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
 import { migrate, TYPE_PARSERS } from '../src/postgres/index.ts';
-import { openObjectStore, type StoredObject } from '../src/storage/index.ts';
+import { openObjectStore, type StoredObject, storeSettingsFromEnv } from '../src/storage/index.ts';
 import { startCountingProxy } from '../test/helpers/counting-proxy.ts';
 import { type EventObject, s3Record } from '../test/helpers/object-events.ts';
 import { type S3Server, startS3Server } from '../test/helpers/s3-server.ts';
@@ -154,18 +154,18 @@ async function discovery(context: ScaleContext): Promise<string[]> {
         await Promise.all(Array.from({ length: Math.min(64, OBJECTS - start) }, (_, j) => bucket.write(objectKey(start + j), Buffer.from('x'))));
       }
     }
-    const s3Settings = { region: 'us-east-1', endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const storeSettings = storeSettingsFromEnv({ AWS_ENDPOINT_URL: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
     const stores = [
       {
         name: 'local folder',
-        store: openObjectStore({ kind: 'fs', root: folder }, s3Settings),
+        store: openObjectStore({ kind: 'fs', root: folder }, storeSettings),
         add: (key: string) => fs.mkdirSync(path.dirname(path.join(folder, key)), { recursive: true }),
         write: async (key: string) => fs.writeFileSync(path.join(folder, key), 'x'),
         remove: async (key: string) => fs.rmSync(path.join(folder, key)),
       },
       {
         name: 's3rver (S3 API)',
-        store: openObjectStore({ kind: 's3', bucket: 'bench', prefix: '' }, s3Settings),
+        store: openObjectStore({ kind: 's3', bucket: 'bench', prefix: '' }, storeSettings),
         add: () => {},
         write: async (key: string) => {
           await bucket.write(key, Buffer.from('x'));
@@ -236,7 +236,7 @@ async function eventsAgainstListing(context: ScaleContext, pool: pg.Pool, s3: S3
   const proxy = await startCountingProxy(s3.endpoint);
   const store = openObjectStore(
     { kind: 's3', bucket: 'bench', prefix: '' },
-    { region: 'us-east-1', endpoint: proxy.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    storeSettingsFromEnv({ AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }),
   );
   const config = resolveConfig(
     { storage: 's3://bench/', pipelines: { [pipelineName]: { source: { glob: '**/*.parquet', modifiedWithin: null } } } },

@@ -244,14 +244,14 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
   // Queues of object-created events (source.events: { sqs }): one consumer per queue. Events are
   // recorded for every pipeline whose source selects their key, as POST /events records them.
   const queueUrls = [...new Set(scheduled.flatMap((pipeline) => (pipeline.source.events?.kind === 'sqs' ? [pipeline.source.events.queueUrl] : [])))];
-  const { accessKeyId, secretAccessKey } = config.s3;
+  const { accessKeyId, secretAccessKey } = config.stores.s3;
   const sessionToken = config.origin.env.AWS_SESSION_TOKEN;
   const consumers: QueueConsumer[] = [];
   for (const queueUrl of queueUrls) {
     consumers.push(
       await startQueueConsumer({
         queueUrl,
-        region: config.s3.region,
+        region: config.stores.s3.region,
         ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
         record: (events) => recordEvents(runtime.pool, config.storage, config.pipelines, events),
         onRecorded: (counts) => {

@@ -117,7 +117,7 @@ export async function openRuntime(config: ResolvedConfig, log: Logger, options: 
       }
     }
 
-    const store = openObjectStore(config.storage, config.s3);
+    const store = openObjectStore(config.storage, config.stores);
     if (options.checkStorage !== false) await checkStoreAnswers(store);
 
     const instance = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
@@ -178,15 +178,21 @@ export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_
     ]);
   } catch (error) {
     const message = (error as Error).message;
-    // Missing or refused S3 credentials look like network errors (the SDK then asks the EC2
-    // metadata service): say what to set.
+    // OpenDAL's text is long, with the cause at its end: the cause comes first (the whole text stays the cause).
+    const cause = storageErrorMessage(error);
+    // Missing or refused credentials look like network errors (the SDKs then ask the cloud's
+    // metadata service): say what to set. Azure's refusals are read from their parsed code, not
+    // from the whole text (whose request ids and dates hold any three digits, 403 among them).
     const credentials =
       store.location.kind === 's3' &&
       /credential|169\.254\.169\.254|metadata|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|PermissionDenied|403/i.test(message)
         ? ' — check the credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION; AWS_ENDPOINT_URL for an S3-compatible store)'
-        : '';
-    // OpenDAL's text is long, with the cause at its end: the cause comes first (the whole text stays the cause).
-    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)} is unreachable: ${storageErrorMessage(error)}${credentials}`, {
+        : store.location.kind === 'azblob' && /^(?:access denied|no credentials)/.test(cause)
+          ? ' — check the credentials: set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING'
+          : '';
+    // A store that answered with a refusal (a wrong key, no such container) is not unreachable: it said why.
+    const answered = store.location.kind === 'azblob' && /^(?:access denied|no credentials|the container does not exist)/.test(cause);
+    throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)}${answered ? ':' : ' is unreachable:'} ${cause}${credentials}`, {
       cause: error,
     });
   } finally {

@@ -18,7 +18,7 @@ const CONFIG = `// ferry's config: where files come from, how they become rows, 
 import { defineConfig, pl } from 'ferry';
 
 export default defineConfig({
-  // Where files land: a folder (relative to this file), file:///dir or s3://bucket/prefix.
+  // Where files land: a folder (relative to this file), file:///dir, s3://bucket/prefix or azblob://container/prefix.
   // S3 credentials come from the AWS_* variables (see .env.example).
   storage: './data/inbox',
 
@@ -66,6 +66,13 @@ const ENV_EXAMPLE = `# Copy to .env (never commit it): ferry reads .env from the
 # AWS_SECRET_ACCESS_KEY=
 # AWS_REGION=us-east-1
 # AWS_ENDPOINT_URL=http://127.0.0.1:9000
+
+# Azure Blob Storage when storage is azblob://…: the account with its key or a SAS token
+# (or AZURE_STORAGE_CONNECTION_STRING instead of all three).
+# AZURE_STORAGE_ACCOUNT_NAME=
+# AZURE_STORAGE_ACCOUNT_KEY=
+# AZURE_STORAGE_SAS_TOKEN=
+# AZURE_STORAGE_ENDPOINT=http://127.0.0.1:10000/devstoreaccount1
 
 # The token for the HTTP API's write endpoints (POST /runs, retries).
 # FERRY_ADMIN_TOKEN=

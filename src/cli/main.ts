@@ -31,7 +31,7 @@ const program = new Command('ferry')
   .description('Scheduled, exactly-once ETL from object storage into PostgreSQL')
   .version(VERSION)
   .addOption(new Option('-c, --config <file>', 'config file (default: ./ferry.config.ts if present)'))
-  .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir or s3://bucket/prefix'))
+  .addOption(new Option('--storage <location>', 'storage: a folder, file:///dir, s3://bucket/prefix or azblob://container/prefix'))
   .addOption(new Option('--log-format <format>', 'log lines: pretty (default in a terminal) or json (default otherwise)').choices(['pretty', 'json']))
   .showHelpAfterError('(add --help for usage)')
   // A usage error (an unknown option, a bad value, a missing argument) exits 2, as a bad config
@@ -80,12 +80,33 @@ try {
 /** One line (a config error's code frame: a few) naming what failed, secrets removed; exit 2 for a usage or config error, else 1. */
 function printError(thrown: unknown): void {
   const error = coerceError(thrown);
-  const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
+  const secrets = [process.env.AWS_SECRET_ACCESS_KEY, ...azureSecrets(process.env), process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
   // A config error can show the config file's lines (a syntax error's code frame); any other
   // is one line, whatever file name or value it quotes.
   const print = error.code === 'CONFIG_INVALID' ? printBlock : printLine;
   print(`ferry: ${redactSecrets(error.message, secrets)}`, process.stderr);
   process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
+}
+
+/**
+ * Azure's account key and SAS token, as given and as parts of the connection string; a SAS
+ * token's signature also alone (OpenDAL's error texts hold the rest of the token), and decoded.
+ */
+function azureSecrets(env: NodeJS.ProcessEnv): string[] {
+  const connection = env.AZURE_STORAGE_CONNECTION_STRING ?? '';
+  const part = (name: string) => new RegExp(`(?:^|;)\\s*${name}=([^;]+)`, 'i').exec(connection)?.[1];
+  const tokens = [env.AZURE_STORAGE_SAS_TOKEN, part('SharedAccessSignature')].filter((token): token is string => Boolean(token));
+  const signatures = tokens.map((token) => /(?:^|[?&])sig=([^&]+)/.exec(token)?.[1]).filter((sig): sig is string => Boolean(sig));
+  const decoded = signatures.map((sig) => {
+    try {
+      return decodeURIComponent(sig);
+    } catch {
+      return sig;
+    }
+  });
+  return [env.AZURE_STORAGE_ACCOUNT_KEY, part('AccountKey'), connection, ...tokens, ...signatures, ...decoded].filter((secret): secret is string =>
+    Boolean(secret),
+  );
 }
 
 function passwordOf(url: string | undefined): string | undefined {

@@ -44,7 +44,7 @@ export async function preview(
     origin = { ...origin, flags: { ...origin.flags, storage: folder } };
     key = path.basename(file);
   }
-  const store = openObjectStore(origin === config.origin ? config.storage : { kind: 'fs', root: path.dirname(path.resolve(file)) }, config.s3);
+  const store = openObjectStore(origin === config.origin ? config.storage : { kind: 'fs', root: path.dirname(path.resolve(file)) }, config.stores);
   const object = await store.stat(key);
   if (object === null)
     throw new FerryError(

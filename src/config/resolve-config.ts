@@ -13,7 +13,7 @@ import { FerryError } from '../errors/index.ts';
 import type { ConfigFlags } from '../project.ts';
 import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
 import { serviceUrl } from '../service-url.ts';
-import { parseStorage, type StorageInput, s3SettingsFromEnv } from '../storage/index.ts';
+import { parseStorage, type StorageInput, storeSettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
 import { DEFAULTS } from './defaults.ts';
@@ -209,7 +209,7 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
     storage: storage as Exclude<typeof storage, string>,
     storageIsDefault: storageField === 'storage' && input.storage === undefined,
     projectRoot: context.projectRoot === undefined ? cwd : context.projectRoot,
-    s3: s3SettingsFromEnv(env),
+    stores: storeSettingsFromEnv(env),
     databaseUrl,
     http: { host, port },
     dataDir: path.resolve(cwd, envValue('FERRY_DATA_DIR') ?? input.dataDir ?? DEFAULTS.dataDir),

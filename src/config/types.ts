@@ -9,7 +9,7 @@ import type { Compression, CsvOptions, FileFormat, SourceFormat } from '../forma
 import type { SchemaDriftPolicy, SinkMode, TableSink } from '../load/index.ts';
 import type { ConfigOrigin } from '../project.ts';
 import type { Schedule } from '../schedule/index.ts';
-import type { S3Settings, StorageInput, StorageLocation } from '../storage/index.ts';
+import type { StorageInput, StorageLocation, StoreSettings } from '../storage/index.ts';
 import type { TransformFunction, TransformSpec } from '../transform/index.ts';
 import type { TrustProxy } from './trust-proxy.ts';
 
@@ -218,8 +218,12 @@ export interface ResolvedConfig {
   readonly storage: StorageLocation;
   /** True when no storage was configured: the default inbox is then created if missing. */
   readonly storageIsDefault: boolean;
-  /** From AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. Never printed. */
-  readonly s3: S3Settings;
+  /**
+   * The stores' connection settings: S3's from AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+   * AWS_SECRET_ACCESS_KEY; Azure's from AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY,
+   * AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ENDPOINT. Never printed.
+   */
+  readonly stores: StoreSettings;
   /** From DATABASE_URL; null means the embedded database. */
   readonly databaseUrl: string | null;
   readonly http: { readonly host: string; readonly port: number };

@@ -18,7 +18,7 @@ async function handle(request: ReaderRequest): Promise<unknown> {
     // The parent validated this config: it is not checked again (nor zod loaded) here.
     const context = { cwd: origin.cwd, env: origin.env as NodeJS.ProcessEnv, flags: origin.flags, trusted: true };
     const config: ResolvedConfig = origin.configFile !== null ? await loadConfig(context) : resolveConfig(origin.raw, { ...context, configFile: null });
-    pipeline = new FramePipeline(config, openObjectStore(config.storage, config.s3), options);
+    pipeline = new FramePipeline(config, openObjectStore(config.storage, config.stores), options);
     return null;
   }
   if (pipeline === null) throw new FerryError('INTERNAL', 'the reader was asked before it was initialised');

@@ -1,5 +1,16 @@
 export { describeStorage, parseStorage, type StorageInput, type StorageLocation } from './location.ts';
-export { type ObjectStore, openObjectStore, type ReadTarget, type S3Settings, type StoredObject, s3SettingsFromEnv } from './object-store.ts';
+export {
+  type AzureSettings,
+  azureSettingsFromEnv,
+  type ObjectStore,
+  openObjectStore,
+  type ReadTarget,
+  type S3Settings,
+  type StoredObject,
+  type StoreSettings,
+  s3SettingsFromEnv,
+  storeSettingsFromEnv,
+} from './object-store.ts';
 export { storageErrorMessage } from './storage-error.ts';
 export { type ObjectVersion, versionIdentity } from './version.ts';
 export { type FolderWatcher, SETTLE_MS, watchFolder } from './watch-folder.ts';

@@ -1,8 +1,9 @@
 /**
  * Where files are read from. A storage is written as a local folder (`./data/inbox`,
- * `file:///srv/in`), an S3 URL (`s3://bucket/prefix`), or OpenDAL options
- * (`{ scheme: 'gcs', options: {...} }`). Secrets never live here: S3 credentials come from the
- * environment when the operator is built.
+ * `file:///srv/in`), an S3 URL (`s3://bucket/prefix`), an Azure Blob Storage URL
+ * (`azblob://container/prefix`), or OpenDAL options (`{ scheme: 'gcs', options: {...} }`).
+ * Secrets never live here: S3 and Azure credentials come from the environment when the operator
+ * is built.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 export type StorageLocation =
   | { readonly kind: 'fs'; readonly root: string }
   | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string }
+  | { readonly kind: 'azblob'; readonly container: string; readonly prefix: string }
   | { readonly kind: 'opendal'; readonly scheme: string; readonly options: Readonly<Record<string, string>> };
 
 export type StorageInput = string | { readonly scheme: string; readonly options?: Readonly<Record<string, string>> };
@@ -27,6 +29,11 @@ export function parseStorage(input: StorageInput, cwd: string): StorageLocation 
       if (bucket === undefined) return 'scheme s3 needs options.bucket';
       return { kind: 's3', bucket, prefix: normalisePrefix(input.options?.root ?? '') };
     }
+    if (input.scheme === 'azblob') {
+      const container = input.options?.container;
+      if (container === undefined) return 'scheme azblob needs options.container';
+      return azblobLocation(container, input.options?.root ?? '', 'options.container');
+    }
     return { kind: 'opendal', scheme: input.scheme, options: { ...input.options } };
   }
   const text = input.trim();
@@ -38,6 +45,13 @@ export function parseStorage(input: StorageInput, cwd: string): StorageLocation 
     if (bucket === '') return `"${text}" has no bucket (expected s3://bucket/prefix)`;
     return { kind: 's3', bucket, prefix: normalisePrefix(slash === -1 ? '' : rest.slice(slash + 1)) };
   }
+  if (text.startsWith('azblob://')) {
+    const rest = text.slice('azblob://'.length);
+    const slash = rest.indexOf('/');
+    const container = slash === -1 ? rest : rest.slice(0, slash);
+    if (container === '') return `"${text}" has no container (expected azblob://container/prefix)`;
+    return azblobLocation(container, slash === -1 ? '' : rest.slice(slash + 1), `"${text}"`);
+  }
   if (text.startsWith('file://')) {
     try {
       return { kind: 'fs', root: fileURLToPath(text) };
@@ -46,9 +60,23 @@ export function parseStorage(input: StorageInput, cwd: string): StorageLocation 
     }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    return `unsupported storage URL "${text}" (use s3://bucket/prefix, file:///dir, a folder, or { scheme, options })`;
+    return `unsupported storage URL "${text}" (use s3://bucket/prefix, azblob://container/prefix, file:///dir, a folder, or { scheme, options })`;
   }
   return { kind: 'fs', root: path.resolve(cwd, text) };
+}
+
+/**
+ * Azure's rule for container names (3 to 63 lowercase letters, digits and single hyphens, a
+ * letter or digit at each end; `$root` and `$web` are its special containers): a name it would
+ * refuse is a config error here rather than an HTTP 400 at every listing.
+ */
+const CONTAINER_NAME = /^(?:\$root|\$web|(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*)$/;
+
+function azblobLocation(container: string, prefix: string, shown: string): StorageLocation | string {
+  if (!CONTAINER_NAME.test(container)) {
+    return `${shown}: "${container}" is not a valid container name (3 to 63 lowercase letters, digits and single hyphens)`;
+  }
+  return { kind: 'azblob', container, prefix: normalisePrefix(prefix) };
 }
 
 /** `a/b` → `a/b/`; `` and `/` → ``. Prefixes in ferry never start with a slash. */
@@ -64,6 +92,8 @@ export function describeStorage(location: StorageLocation): string {
       return location.root;
     case 's3':
       return `s3://${location.bucket}/${location.prefix}`;
+    case 'azblob':
+      return `azblob://${location.container}/${location.prefix}`;
     case 'opendal':
       return `${location.scheme}://`;
   }

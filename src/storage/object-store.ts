@@ -1,7 +1,8 @@
 /**
  * The object store behind a storage location, through OpenDAL: listing, stat, and the handle
  * that readers use. S3 credentials come from the standard AWS_* variables here and nowhere
- * else, and are never part of anything that is logged or shown.
+ * else, Azure's from the AZURE_STORAGE_* ones, and neither is ever part of anything that is
+ * logged or shown.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { FerryError } from '../errors/index.ts';
 import { compareKeys, listFolder } from './folder-lister.ts';
 import { resolveKeyInside } from './inside-root.ts';
 import { readLocalRange, statLocalFile } from './local-files.ts';
-import type { StorageLocation } from './location.ts';
+import { describeStorage, type StorageLocation } from './location.ts';
 import { storageErrorMessage } from './storage-error.ts';
 import type { StoredObject } from './version.ts';
 
@@ -61,16 +62,96 @@ export function s3SettingsFromEnv(env: NodeJS.ProcessEnv): S3Settings {
   };
 }
 
-function operatorFor(location: StorageLocation, s3: S3Settings): Operator {
+/** Azure Blob Storage connection settings, from the AZURE_STORAGE_* environment variables. */
+export interface AzureSettings {
+  readonly accountName: string | undefined;
+  readonly accountKey: string | undefined;
+  /** Without its leading `?`. */
+  readonly sasToken: string | undefined;
+  /** The blob service's URL (an emulator's, a private endpoint); else `https://<account>.blob.core.windows.net`. */
+  readonly endpoint: string | undefined;
+}
+
+/** The connection settings of every kind of store; each store uses its own. Never printed. */
+export interface StoreSettings {
+  readonly s3: S3Settings;
+  readonly azure: AzureSettings;
+}
+
+/** Azurite's well-known development account (public, the same in every emulator). */
+const DEVELOPMENT_STORAGE = {
+  AccountName: 'devstoreaccount1',
+  AccountKey: 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+  BlobEndpoint: 'http://127.0.0.1:10000/devstoreaccount1',
+};
+
+/**
+ * The parts of an Azure connection string (`AccountName=…;AccountKey=…;EndpointSuffix=…`) that
+ * reach the blob service. Keys are matched without regard to case, as Azure's SDKs do.
+ */
+function parseConnectionString(text: string | undefined): Partial<Record<'AccountName' | 'AccountKey' | 'SharedAccessSignature' | 'BlobEndpoint', string>> {
+  if (!text) return {};
+  const parts = new Map<string, string>();
+  for (const segment of text.split(';')) {
+    const equals = segment.indexOf('=');
+    if (equals > 0) parts.set(segment.slice(0, equals).trim().toLowerCase(), segment.slice(equals + 1).trim());
+  }
+  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return { ...DEVELOPMENT_STORAGE };
+  const accountName = parts.get('accountname');
+  const suffix = parts.get('endpointsuffix') || 'core.windows.net';
+  const protocol = parts.get('defaultendpointsprotocol') || 'https';
+  const blobEndpoint = parts.get('blobendpoint') || (accountName ? `${protocol}://${accountName}.blob.${suffix}` : undefined);
+  return {
+    ...(accountName ? { AccountName: accountName } : {}),
+    ...(parts.get('accountkey') ? { AccountKey: parts.get('accountkey') } : {}),
+    ...(parts.get('sharedaccesssignature') ? { SharedAccessSignature: parts.get('sharedaccesssignature') } : {}),
+    ...(blobEndpoint ? { BlobEndpoint: blobEndpoint } : {}),
+  };
+}
+
+/** The separate variables win over the connection string's parts. */
+export function azureSettingsFromEnv(env: NodeJS.ProcessEnv): AzureSettings {
+  const connection = parseConnectionString(env.AZURE_STORAGE_CONNECTION_STRING);
+  const sasToken = env.AZURE_STORAGE_SAS_TOKEN || connection.SharedAccessSignature;
+  return {
+    accountName: env.AZURE_STORAGE_ACCOUNT_NAME || connection.AccountName,
+    accountKey: env.AZURE_STORAGE_ACCOUNT_KEY || connection.AccountKey,
+    sasToken: sasToken ? sasToken.replace(/^\?/, '') : undefined,
+    endpoint: (env.AZURE_STORAGE_ENDPOINT || connection.BlobEndpoint)?.replace(/\/+$/, ''),
+  };
+}
+
+export function storeSettingsFromEnv(env: NodeJS.ProcessEnv): StoreSettings {
+  return { s3: s3SettingsFromEnv(env), azure: azureSettingsFromEnv(env) };
+}
+
+function operatorFor(location: StorageLocation, settings: StoreSettings): Operator {
   switch (location.kind) {
     case 'fs':
       return new Operator('fs', { root: location.root });
     case 's3': {
+      const { s3 } = settings;
       const options: Record<string, string> = { bucket: location.bucket, region: s3.region, root: '/' };
       if (s3.endpoint) options.endpoint = s3.endpoint;
       if (s3.accessKeyId) options.access_key_id = s3.accessKeyId;
       if (s3.secretAccessKey) options.secret_access_key = s3.secretAccessKey;
       return new Operator('s3', options);
+    }
+    case 'azblob': {
+      const { azure } = settings;
+      const endpoint = azure.endpoint ?? (azure.accountName ? `https://${azure.accountName}.blob.core.windows.net` : undefined);
+      if (endpoint === undefined) {
+        throw new FerryError(
+          'CONFIG_INVALID',
+          `${describeStorage(location)} needs an account: set AZURE_STORAGE_ACCOUNT_NAME (with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN), or AZURE_STORAGE_CONNECTION_STRING`,
+        );
+      }
+      // Like S3's bucket, the operator's root is the container; ferry's prefix is part of each key.
+      const options: Record<string, string> = { container: location.container, endpoint, root: '/' };
+      if (azure.accountName) options.account_name = azure.accountName;
+      if (azure.accountKey) options.account_key = azure.accountKey;
+      if (azure.sasToken) options.sas_token = azure.sasToken;
+      return new Operator('azblob', options);
     }
     case 'opendal':
       return new Operator(location.scheme as never, { ...location.options });
@@ -94,13 +175,13 @@ function refuseUnsafeKey(key: string): void {
   if (reason !== null) throw new FerryError('KEY_UNREADABLE', `the key ${JSON.stringify(key)} ${reason}; the file is not read`);
 }
 
-export function openObjectStore(location: StorageLocation, s3: S3Settings): ObjectStore {
+export function openObjectStore(location: StorageLocation, settings: StoreSettings): ObjectStore {
   // OpenDAL's fs service creates its root folder as it is built: a local operator is built on
   // first use, so that a missing folder is reported by ferry (runtime.ts), not made.
   const build = (): Operator => {
     let operator: Operator;
     try {
-      operator = operatorFor(location, s3);
+      operator = operatorFor(location, settings);
       // Transient store errors (timeouts, 5xx, 429, resets) are retried a few times inside each
       // call; what still fails is retried later through the ledger.
       const retry = new RetryLayer();
@@ -110,7 +191,11 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       retry.jitter = true;
       return operator.layer(retry.build());
     } catch (error) {
-      throw new FerryError('STORAGE_UNREACHABLE', `storage could not be opened: ${(error as Error).message}`, { cause: error });
+      if (error instanceof FerryError) throw error;
+      // OpenDAL refuses settings as it builds (an account key that is not base64, an endpoint
+      // that is not a URL): trying again cannot help, so it is the config that is wrong.
+      const code = /^ConfigInvalid\b/.test((error as Error).message) ? 'CONFIG_INVALID' : 'STORAGE_UNREACHABLE';
+      throw new FerryError(code, `storage ${describeStorage(location)} could not be opened: ${storageErrorMessage(error)}`, { cause: error });
     }
   };
   let built: Operator | null = location.kind === 'fs' ? null : build();
@@ -118,10 +203,11 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
     built ??= build();
     return built;
   };
-  // On S3 the operator's root is the bucket; ferry's prefix is part of each key it lists.
-  const basePrefix = location.kind === 's3' ? location.prefix : '';
+  // On S3 and Azure the operator's root is the bucket or container; ferry's prefix is part of each key it lists.
+  const basePrefix = location.kind === 's3' || location.kind === 'azblob' ? location.prefix : '';
   /** An object's address as people write it (s3://bucket/key), for error messages. */
-  const objectUrl = (fullKey: string): string | undefined => (location.kind === 's3' ? `s3://${location.bucket}/${fullKey}` : undefined);
+  const objectUrl = (fullKey: string): string | undefined =>
+    location.kind === 's3' ? `s3://${location.bucket}/${fullKey}` : location.kind === 'azblob' ? `azblob://${location.container}/${fullKey}` : undefined;
   /** The key to read: in a local folder, the key with its links resolved, refused when they lead outside the root. */
   const readable = (key: string): string => {
     refuseUnsafeKey(key);
@@ -153,7 +239,8 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
         if (entry === null) break;
         const entryPath = entry.path();
         if (entryPath.endsWith('/')) continue;
-        // Services that cannot start after a key list it all: the earlier keys are left out here.
+        // Services that cannot start after a key list it all (Azure's listing continues only from
+        // its own opaque marker): the earlier keys are left out here.
         if (startAfter !== null && compareKeys(entryPath.slice(basePrefix.length), startAfter) <= 0) continue;
         let meta = entry.metadata();
         // fs listings carry no size or time: ask for them (a local stat is cheap). An entry
@@ -210,11 +297,15 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
       // A local key is read by its real path (links resolved, inside the root), by Node's calls.
       const real = readable(key);
       if (location.kind === 'fs') return readLocalRange(location.root, real, offset, length);
+      // A service without conditional reads (WebDAV, Swift, ADLS through azdls…) would refuse the
+      // whole read: there, as in a local folder, the bytes are those of the object as it is now.
+      const conditional = etag !== null && etag !== '' && operator().capability().readWithIfMatch;
       try {
-        return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(etag ? { ifMatch: etag } : {}) });
+        return await operator().read(basePrefix + real, { offset: BigInt(offset), size: BigInt(length), ...(conditional ? { ifMatch: etag } : {}) });
       } catch (error) {
         const message = (error as Error).message;
-        if (/ConditionNotMatch|PreconditionFailed|412/i.test(message)) {
+        // The status as OpenDAL writes it, not any "412": Azure's request ids and dates are in the text.
+        if (/\bConditionNotMatch\b|PreconditionFailed|\bstatus: 412\b/.test(message)) {
           throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
         if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
@@ -233,6 +324,7 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
           return { kind: 'path', path: resolveKeyInside(location.root, key).path };
         }
         case 's3': {
+          const { s3 } = settings;
           const cloudOptions: Record<string, string> = { aws_region: s3.region };
           if (s3.endpoint) {
             cloudOptions.aws_endpoint_url = s3.endpoint;
@@ -242,6 +334,8 @@ export function openObjectStore(location: StorageLocation, s3: S3Settings): Obje
           if (s3.secretAccessKey) cloudOptions.aws_secret_access_key = s3.secretAccessKey;
           return { kind: 'cloud', url: `s3://${location.bucket}/${basePrefix}${key}`, cloudOptions };
         }
+        // Streamed to a temp file through OpenDAL (open-frame.ts), as other OpenDAL services are.
+        case 'azblob':
         case 'opendal':
           return { kind: 'operator' };
       }

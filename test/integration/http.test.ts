@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { openObjectStore } from '../../src/storage/index.ts';
+import { openObjectStore, storeSettingsFromEnv } from '../../src/storage/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { tempDir, writeParquet } from '../helpers/fixtures.ts';
 import { openTestRuntime, runOnce } from '../helpers/runtime.ts';
@@ -74,7 +74,7 @@ describe('HTTP API', () => {
       pool: runtime.pool,
       store: openObjectStore(
         { kind: 's3', bucket: 'b', prefix: '' },
-        { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', accessKeyId: 'k', secretAccessKey: 'secret-key-1' },
+        storeSettingsFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 'secret-key-1' }),
       ),
       version: '0',
     });

@@ -229,7 +229,7 @@ describe('/health to whom', () => {
     // A database that does not answer: a closed port on a named host and port.
     const deadPool = new Pool({ connectionString: 'postgres://ferry@127.0.0.1:9/nowhere', connectionTimeoutMillis: 1_000 });
     const { openObjectStore } = await import('../../src/storage/index.ts');
-    const app = buildHttpApp({ config, pool: deadPool, store: openObjectStore(config.storage, config.s3), version: 'test' });
+    const app = buildHttpApp({ config, pool: deadPool, store: openObjectStore(config.storage, config.stores), version: 'test' });
     try {
       fs.rmSync(inbox, { recursive: true });
       const open = await app.inject('/health');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, resolveConfig } from '../../src/config/index.ts';
 import { FerryError } from '../../src/errors/index.ts';
+import { describeStorage } from '../../src/storage/index.ts';
 
 const cwd = '/srv/app';
 const resolve = (raw: unknown, env: NodeJS.ProcessEnv = {}, flags = {}) => resolveConfig(raw, { cwd, env, flags, configFile: null });
@@ -76,11 +77,19 @@ describe('config', () => {
     });
   });
 
-  it('reads storage as a folder, a file URL, an S3 URL or OpenDAL options', () => {
+  it('reads storage as a folder, a file URL, an S3 or Azure Blob Storage URL, or OpenDAL options', () => {
     assert.deepEqual(resolve({ storage: '/data/in' }).storage, { kind: 'fs', root: '/data/in' });
     assert.deepEqual(resolve({ storage: 'file:///data/in' }).storage, { kind: 'fs', root: '/data/in' });
     assert.deepEqual(resolve({ storage: 's3://b' }).storage, { kind: 's3', bucket: 'b', prefix: '' });
     assert.deepEqual(resolve({ storage: 's3://b/x/y' }).storage, { kind: 's3', bucket: 'b', prefix: 'x/y/' });
+    assert.deepEqual(resolve({ storage: 'azblob://box' }).storage, { kind: 'azblob', container: 'box', prefix: '' });
+    assert.deepEqual(resolve({ storage: 'azblob://box-2/x/y/' }).storage, { kind: 'azblob', container: 'box-2', prefix: 'x/y/' });
+    assert.deepEqual(resolve({ storage: { scheme: 'azblob', options: { container: 'box', root: '/in' } } }).storage, {
+      kind: 'azblob',
+      container: 'box',
+      prefix: 'in/',
+    });
+    assert.equal(describeStorage(resolve({ storage: 'azblob://box/in' }).storage), 'azblob://box/in/');
     assert.deepEqual(resolve({ storage: { scheme: 'memory', options: {} } }).storage, { kind: 'opendal', scheme: 'memory', options: {} });
     assert.equal(resolve({ storage: '/x' }).storageIsDefault, false);
   });
@@ -158,6 +167,9 @@ describe('config', () => {
     assertConfigError(() => resolve({ pipelines: { p: { sink: 'nowhere' } } }), 'pipelines.p.sink');
     assertConfigError(() => resolve({ storage: 'ftp://host/x' }), /storage: unsupported storage URL/);
     assertConfigError(() => resolve({ storage: 's3://' }), /storage: .*no bucket/);
+    assertConfigError(() => resolve({ storage: 'azblob:///x' }), /storage: .*no container/);
+    assertConfigError(() => resolve({ storage: 'azblob://My_Box/x' }), /storage: .*"My_Box" is not a valid container name/);
+    assertConfigError(() => resolve({ storage: { scheme: 'azblob', options: { root: 'x' } } }), /scheme azblob needs options\.container/);
     assertConfigError(() => resolve({ http: { port: 'eighty' } }), 'http.port');
     assertConfigError(() => resolve({ concurency: 2 }), /concurency/);
     assertConfigError(() => resolve({}, { FERRY_SCHEDULE: 'whenever' }), 'FERRY_SCHEDULE');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Operator } from 'opendal';
 import { compareKeys, listFolder, rfc3339 } from '../../src/storage/folder-lister.ts';
-import { openObjectStore, type StoredObject } from '../../src/storage/index.ts';
+import { openObjectStore, type StoredObject, storeSettingsFromEnv } from '../../src/storage/index.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 let root: string;
@@ -135,7 +135,7 @@ describe('local folder listing', () => {
   });
 
   it('the object store lists a folder this way, and S3 keys after a key too', async () => {
-    const store = openObjectStore({ kind: 'fs', root }, { region: 'us-east-1', endpoint: undefined, accessKeyId: undefined, secretAccessKey: undefined });
+    const store = openObjectStore({ kind: 'fs', root }, storeSettingsFromEnv({}));
     assert.deepEqual(
       (await all(store.list('', 1000, '2026/02/01/y.parquet'))).map((object) => object.key).slice(0, 2),
       // ('2026-summary.parquet' sorts before '2026/…': '-' is before '/'.)

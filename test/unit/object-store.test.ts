@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openObjectStore } from '../../src/storage/index.ts';
+import { azureSettingsFromEnv, openObjectStore, storeSettingsFromEnv } from '../../src/storage/index.ts';
 
 const s3 = openObjectStore(
   { kind: 's3', bucket: 'b', prefix: 'in/' },
-  { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', accessKeyId: 'k', secretAccessKey: 's' },
+  storeSettingsFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }),
 );
-const fs = openObjectStore(
-  { kind: 'fs', root: '/srv/inbox' },
-  { region: 'us-east-1', endpoint: undefined, accessKeyId: undefined, secretAccessKey: undefined },
+const fs = openObjectStore({ kind: 'fs', root: '/srv/inbox' }, storeSettingsFromEnv({}));
+const KEY = Buffer.from('not a real key').toString('base64');
+const azblob = openObjectStore(
+  { kind: 'azblob', container: 'c1x', prefix: 'in/' },
+  storeSettingsFromEnv({ AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_ACCOUNT_KEY: KEY, AZURE_STORAGE_ENDPOINT: 'http://127.0.0.1:9/acct' }),
 );
 
 describe('object store keys', () => {
@@ -17,13 +19,70 @@ describe('object store keys', () => {
     const target = s3.readTarget('x/y.parquet');
     assert.equal(target.kind === 'cloud' && target.url, 's3://b/in/x/y.parquet');
     assert.equal(target.kind === 'cloud' && target.cloudOptions.aws_allow_http, 'true');
+    // Azure blobs are streamed through OpenDAL: no URL carries the container or a credential.
+    assert.deepEqual(azblob.readTarget('x/y.parquet'), { kind: 'operator' });
   });
   it('never uses a key that could leave the root or name another object', async () => {
-    for (const store of [fs, s3]) {
+    for (const store of [fs, s3, azblob]) {
       for (const key of ['../etc/passwd', 'a/../../b.parquet', 'a/..', 'nul\0.parquet', 'bad\uFFFD.parquet']) {
         assert.throws(() => store.readTarget(key), /the key .* (contains|is not valid UTF-8).*; the file is not read/, key);
       }
     }
     await assert.rejects(fs.readRange('../x', 0, 4, null), /contains a "\.\." segment/);
+  });
+});
+
+describe('Azure settings', () => {
+  it('reads the account, key, SAS token and endpoint, the separate variables before the connection string', () => {
+    assert.deepEqual(azureSettingsFromEnv({}), { accountName: undefined, accountKey: undefined, sasToken: undefined, endpoint: undefined });
+    assert.deepEqual(
+      azureSettingsFromEnv({ AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_SAS_TOKEN: '?sv=1&sig=x', AZURE_STORAGE_ENDPOINT: 'http://h:1/acct/' }),
+      {
+        accountName: 'acct',
+        accountKey: undefined,
+        sasToken: 'sv=1&sig=x',
+        endpoint: 'http://h:1/acct',
+      },
+    );
+    const connection = 'DefaultEndpointsProtocol=https;AccountName=prod;AccountKey=a2V5==;EndpointSuffix=core.chinacloudapi.cn';
+    assert.deepEqual(azureSettingsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: connection }), {
+      accountName: 'prod',
+      accountKey: 'a2V5==',
+      sasToken: undefined,
+      endpoint: 'https://prod.blob.core.chinacloudapi.cn',
+    });
+    assert.equal(azureSettingsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: connection, AZURE_STORAGE_ACCOUNT_KEY: 'b3ZlcnJpZGU=' }).accountKey, 'b3ZlcnJpZGU=');
+    const sas = azureSettingsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: 'BlobEndpoint=https://x.example/;SharedAccessSignature=sv=2022&sig=abc%3D' });
+    assert.deepEqual([sas.endpoint, sas.sasToken, sas.accountName], ['https://x.example', 'sv=2022&sig=abc%3D', undefined]);
+    assert.equal(azureSettingsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).endpoint, 'http://127.0.0.1:10000/devstoreaccount1');
+  });
+
+  it('an azblob storage without an account is a config error that says what to set', () => {
+    assert.throws(
+      () => openObjectStore({ kind: 'azblob', container: 'box', prefix: '' }, storeSettingsFromEnv({ AZURE_STORAGE_ACCOUNT_KEY: KEY })),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.match(error.message, /^azblob:\/\/box\/ needs an account: set AZURE_STORAGE_ACCOUNT_NAME/);
+        assert.ok(!error.message.includes(KEY));
+        return true;
+      },
+    );
+  });
+
+  it('an account key that is not base64 is a config error naming the storage, without the key', () => {
+    const key = 'not base64!!';
+    assert.throws(
+      () =>
+        openObjectStore(
+          { kind: 'azblob', container: 'box', prefix: 'p/' },
+          storeSettingsFromEnv({ AZURE_STORAGE_ACCOUNT_NAME: 'a', AZURE_STORAGE_ACCOUNT_KEY: key }),
+        ),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.match(error.message, /^storage azblob:\/\/box\/p\/ could not be opened: invalid account_key: cannot decode as base64/);
+        assert.ok(!error.message.includes(key));
+        return true;
+      },
+    );
   });
 });

@@ -21,6 +21,18 @@ describe('storageErrorMessage', () => {
     assert.equal(storageErrorMessage(new Error(text)), 'Connection refused (os error 111) (list x/)');
   });
 
+  it("says Azure's codes for a refused key and a missing container in words, without the request id", () => {
+    const refused = `PermissionDenied (persistent) at list, context: { uri: http://127.0.0.1:10000/acct/box?restype=container&comp=list&prefix=in/, response: Parts { status: 403, version: HTTP/1.1, headers: ${HEADERS} }, service: azblob, path: in/, listed: 0 } => AzblobError { code: "AuthorizationFailure", message: "Server failed to authenticate the request. RequestId:89c31730 Time:2026-12-05T03:19:44.413Z" }`;
+    assert.equal(storageErrorMessage(new Error(refused)), 'access denied: the account key or SAS token was refused (AuthorizationFailure, list in/, HTTP 403)');
+    const missing = refused.replace('AuthorizationFailure', 'ContainerNotFound').replace('403', '404');
+    assert.equal(storageErrorMessage(new Error(missing)), 'the container does not exist (ContainerNotFound, list in/, HTTP 404)');
+    const other = refused.replace('AuthorizationFailure', 'ServerBusy').replace('403', '503');
+    assert.equal(storageErrorMessage(new Error(other)), 'ServerBusy: Server failed to authenticate the request. (list in/, HTTP 503)');
+    const built =
+      'ConfigInvalid (permanent) at Builder::build, context: { service: azblob, key: account_key } => invalid account_key: cannot decode as base64: Invalid symbol 32, offset 3.';
+    assert.equal(storageErrorMessage(new Error(built)), 'invalid account_key: cannot decode as base64: Invalid symbol 32, offset 3.');
+  });
+
   it('leaves any other text as it is', () => {
     assert.equal(storageErrorMessage(new Error('the folder /srv/in does not exist')), 'the folder /srv/in does not exist');
   });

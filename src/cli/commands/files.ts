@@ -26,7 +26,7 @@ export function registerFiles(program: Command): void {
           await assertPipeline(config, options.pipeline);
           const { openObjectStore } = await import('../../storage/index.ts');
           const { filesOutsideWindow } = await import('../../discover/index.ts');
-          const found = await filesOutsideWindow(openObjectStore(config.storage, config.s3), config.pipelines, { pipeline: options.pipeline, limit });
+          const found = await filesOutsideWindow(openObjectStore(config.storage, config.stores), config.pipelines, { pipeline: options.pipeline, limit });
           if (options.json) return printJson({ files: found });
           printTable(found, ['pipeline', 'key', 'last_modified', 'window'], options);
           return;
