@@ -19,6 +19,16 @@ export type StorageInput = string | { readonly scheme: string; readonly options?
 /** Parses a storage; returns an error message for the caller to attach to the field name. */
 export function parseStorage(input: StorageInput, cwd: string): StorageLocation | string {
   if (typeof input !== 'string') {
+    // s3 and azblob take their endpoint and credentials from the environment only: an option
+    // that would be ignored is refused, naming where its value goes instead.
+    const taken = { fs: ['root'], s3: ['bucket', 'root'], azblob: ['container', 'root'] }[input.scheme];
+    const ignored = taken === undefined ? [] : Object.keys(input.options ?? {}).filter((option) => !taken.includes(option));
+    if (ignored.length > 0) {
+      const from = { fs: '', s3: ' (endpoint, region and credentials come from AWS_*)', azblob: ' (endpoint and credentials come from AZURE_STORAGE_*)' }[
+        input.scheme as 'fs' | 's3' | 'azblob'
+      ];
+      return `scheme ${input.scheme} takes only ${(taken as string[]).join(' and ')} in options, not ${ignored.join(', ')}${from}`;
+    }
     if (input.scheme === 'fs') {
       const root = input.options?.root;
       if (root === undefined) return 'scheme fs needs options.root';

@@ -170,6 +170,14 @@ describe('config', () => {
     assertConfigError(() => resolve({ storage: 'azblob:///x' }), /storage: .*no container/);
     assertConfigError(() => resolve({ storage: 'azblob://My_Box/x' }), /storage: .*"My_Box" is not a valid container name/);
     assertConfigError(() => resolve({ storage: { scheme: 'azblob', options: { root: 'x' } } }), /scheme azblob needs options\.container/);
+    assertConfigError(
+      () => resolve({ storage: { scheme: 'azblob', options: { container: 'box', account_key: 'k' } } }),
+      /storage: scheme azblob takes only container and root in options, not account_key \(endpoint and credentials come from AZURE_STORAGE_\*\)/,
+    );
+    assertConfigError(
+      () => resolve({ storage: { scheme: 's3', options: { bucket: 'b', endpoint: 'http://x' } } }),
+      /scheme s3 takes only bucket and root in options, not endpoint/,
+    );
     assertConfigError(() => resolve({ http: { port: 'eighty' } }), 'http.port');
     assertConfigError(() => resolve({ concurency: 2 }), /concurency/);
     assertConfigError(() => resolve({}, { FERRY_SCHEDULE: 'whenever' }), 'FERRY_SCHEDULE');
