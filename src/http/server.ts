@@ -12,7 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
-import { isSnsUrl, parseEventBody, recordEvents } from '../discover/index.ts';
+import { type CertificateSource, fetchedCertificates, isSnsMessage, isSnsUrl, parseEventBody, recordEvents, snsSignatureProblem } from '../discover/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
 import { createMetrics, observeEvents, type ReaderMemory } from '../metrics/index.ts';
@@ -41,6 +41,8 @@ export interface HttpAppOptions {
   readonly onEvents?: (pipelines: readonly string[]) => void;
   /** Fetches an SNS subscription's SubscribeURL (already checked to be SNS's); by default an https GET. */
   readonly confirmSnsSubscription?: (url: string) => Promise<void>;
+  /** Gets the certificate that signed an SNS message (its URL already checked to be SNS's); by default fetched over https and kept. */
+  readonly snsCertificates?: CertificateSource;
 }
 
 /** SNS sends messages of up to 256 KB; S3's records are a few hundred bytes each. */
@@ -173,6 +175,7 @@ function invalid(error: z.ZodError): ErrorBody {
 
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, pool, store } = options;
+  const snsCertificates = options.snsCertificates ?? fetchedCertificates();
   // Fastify's own request logging stays off: one line per scrape of /metrics or /health is noise.
   // Limits: small bodies (the API takes a pipeline name at most), timeouts for slow clients.
   const app = Fastify({
@@ -345,6 +348,18 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
             .send(errorBody('invalid_request', 'SubscribeURL is not an https URL on an SNS host (sns.<region>.amazonaws.com)', 'SubscribeURL'));
         if (parsed.signingCertUrl === null || !isSnsUrl(parsed.signingCertUrl))
           return reply.status(400).send(errorBody('invalid_request', 'SigningCertURL is not an https URL on an SNS host', 'SigningCertURL'));
+      }
+      // SNS signs every message it posts: one that does not verify was not sent by SNS.
+      if (isSnsMessage(body)) {
+        const signature = await snsSignatureProblem(body, snsCertificates);
+        if (signature !== null) {
+          log?.warn({ type: body.Type, problem: signature.problem }, "an SNS message was refused: its signature is not SNS's");
+          return reply
+            .status(signature.retry ? 503 : 400)
+            .send(errorBody(signature.retry ? 'unavailable' : 'invalid_request', `SNS message refused: ${signature.problem}`, 'Signature'));
+        }
+      }
+      if (parsed.kind === 'sns-confirmation') {
         try {
           await (options.confirmSnsSubscription ?? fetchSubscribeUrl)(parsed.subscribeUrl);
         } catch (error) {

@@ -1,6 +1,11 @@
 /** Object-created events as S3, MinIO, SNS and EventBridge write them, about objects a test puts in s3rver. */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Operator } from 'opendal';
-import { parquetBytes } from './fixtures.ts';
+import type { CertificateSource } from '../../src/discover/index.ts';
+import { parquetBytes, tempDir } from './fixtures.ts';
 
 /** What an event about an object carries. */
 export interface EventObject {
@@ -44,13 +49,63 @@ export function eventBridge(bucketName: string, object: EventObject) {
   };
 }
 
-/** S3 records inside an SNS notification, as SNS posts it or delivers it to a queue. */
+/** S3 records inside an SNS notification, as SNS posts it or delivers it to a queue (unsigned: see snsSigner). */
 export function snsNotification(records: readonly unknown[]) {
   return {
     Type: 'Notification',
     MessageId: 'm1',
     TopicArn: 'arn:aws:sns:us-east-1:123456789012:ferry',
     Message: JSON.stringify({ Records: records }),
+    Timestamp: '2026-12-05T10:00:00.000Z',
     SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem',
+  };
+}
+
+/** Signs messages as SNS does, with a certificate of its own served as if from an SNS host. */
+export interface SnsSigner {
+  /** Where the certificate is said to be (an SNS host). */
+  readonly certUrl: string;
+  /** What ferry is given in place of fetching the certificate. */
+  readonly certificates: CertificateSource;
+  /** The message with SigningCertURL, SignatureVersion and Signature set; signed with another key when `forged`. */
+  sign<T extends Record<string, unknown>>(message: T, options?: { version?: '1' | '2'; forged?: boolean }): T;
+}
+
+/** A self-signed certificate made by openssl, as SNS's is an X.509 certificate (its key is what verifies). */
+export function snsSigner(): SnsSigner {
+  const dir = tempDir('sns-cert-');
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', '/CN=sns.amazonaws.com', '-days', '1'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const key = fs.readFileSync(keyFile, 'utf8');
+  const certificate = fs.readFileSync(certFile, 'utf8');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const otherKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const certUrl = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem';
+  return {
+    certUrl,
+    certificates: async (url) => {
+      if (url !== certUrl) throw new Error(`no certificate at ${url}`);
+      return certificate;
+    },
+    sign(message, options = {}) {
+      const version = options.version ?? '1';
+      const fields =
+        message.Type === 'Notification'
+          ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+          : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+      const text = fields
+        .filter((field) => field !== 'Subject' || message[field] !== undefined)
+        .map((field) => `${field}\n${String(message[field] ?? '')}\n`)
+        .join('');
+      const signature = crypto.sign(version === '1' ? 'sha1' : 'sha256', Buffer.from(text), options.forged ? otherKey : key).toString('base64');
+      return { ...message, SigningCertURL: certUrl, SignatureVersion: version, Signature: signature };
+    },
   };
 }

@@ -12,7 +12,7 @@ import { buildHttpApp } from '../../src/http/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { runPipeline } from '../../src/worker/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { type EventObject, eventBridge as eventBridgeOf, putObject, s3Record as s3RecordOf, snsNotification } from '../helpers/object-events.ts';
+import { type EventObject, eventBridge as eventBridgeOf, putObject, s3Record as s3RecordOf, snsNotification, snsSigner } from '../helpers/object-events.ts';
 import { openTestRuntime } from '../helpers/runtime.ts';
 import { type S3Server, startS3Server } from '../helpers/s3-server.ts';
 
@@ -29,6 +29,9 @@ let testNumber = 0;
 /** The pipelines each delivery asked to run, and the SubscribeURLs fetched. */
 let requested: string[][] = [];
 let fetched: string[] = [];
+/** Signs SNS messages as SNS does, with a certificate ferry is given instead of fetching it. */
+const sns = snsSigner();
+let certificatesFetched: string[] = [];
 
 async function open(env: Record<string, string> = { FERRY_EVENTS_TOKEN: EVENTS_TOKEN }): Promise<FastifyInstance> {
   await app?.close();
@@ -40,6 +43,10 @@ async function open(env: Record<string, string> = { FERRY_EVENTS_TOKEN: EVENTS_T
     store: runtime.store,
     version: '0',
     onEvents: (pipelines) => requested.push([...pipelines]),
+    snsCertificates: async (url) => {
+      certificatesFetched.push(url);
+      return sns.certificates(url);
+    },
     confirmSnsSubscription: async (url) => {
       fetched.push(url);
     },
@@ -86,6 +93,7 @@ beforeEach(async () => {
   prefix = `t${++testNumber}/`;
   requested = [];
   fetched = [];
+  certificatesFetched = [];
 });
 
 describe('POST /events', () => {
@@ -135,23 +143,66 @@ describe('POST /events', () => {
   it('records S3 records inside SNS notifications, sent as text/plain', async () => {
     await open();
     const c = await put('c.parquet', 5);
-    const notification = snsNotification([s3Record(c)]);
+    const notification = sns.sign(snsNotification([s3Record(c)]));
     const headers = { authorization: `Bearer ${EVENTS_TOKEN}`, 'content-type': 'text/plain; charset=UTF-8' };
     const response = await post(JSON.stringify(notification), headers);
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), { records: 1, recorded: 1, known: 0, ignored: 0, pipelines: ['default'] });
-    assert.equal((await post(JSON.stringify(notification), headers)).json().recorded, 0);
+    assert.deepEqual(certificatesFetched, [sns.certUrl]);
+    // SignatureVersion 2 (SHA256) too, and a Subject is part of what is signed.
+    const again = sns.sign({ ...snsNotification([s3Record(c)]), Subject: 'Amazon S3 Notification' }, { version: '2' });
+    assert.equal((await post(JSON.stringify(again), headers)).json().recorded, 0);
     // S3's test message has no records.
-    const test = await post(JSON.stringify({ ...notification, Message: JSON.stringify({ Event: 's3:TestEvent' }) }), headers);
+    const test = await post(JSON.stringify(sns.sign({ ...snsNotification([]), Message: JSON.stringify({ Event: 's3:TestEvent' }) })), headers);
     assert.deepEqual(test.json(), { records: 0, recorded: 0, known: 0, ignored: 0, pipelines: [] });
     assert.equal((await eventRun()).counts.files_processed, 1);
     assert.deepEqual(await results(), [{ file_name: 'c.parquet', row_count: 5 }]);
   });
 
+  it('refuses SNS notifications that SNS did not sign: unsigned, signed with another key, changed after signing', async () => {
+    await open();
+    const c = await put('forged.parquet', 5);
+    const headers = { authorization: `Bearer ${EVENTS_TOKEN}`, 'content-type': 'text/plain; charset=UTF-8' };
+    const notification = snsNotification([s3Record(c)]);
+    const cases: [string, unknown, RegExp][] = [
+      ['unsigned', notification, /no Signature|SignatureVersion/],
+      ['another key', sns.sign(notification, { forged: true }), /does not match/],
+      [
+        'changed after signing',
+        { ...sns.sign(notification), Message: JSON.stringify({ Records: [s3Record({ ...c, key: `${prefix}in/other.parquet` })] }) },
+        /does not match/,
+      ],
+      ['a certificate off SNS', { ...sns.sign(notification), SigningCertURL: 'https://evil.example/cert.pem' }, /SigningCertURL/],
+      ['an unknown signature version', { ...sns.sign(notification), SignatureVersion: '3' }, /SignatureVersion "3"/],
+    ];
+    for (const [name, body, reason] of cases) {
+      const response = await post(JSON.stringify(body), headers);
+      assert.equal(response.statusCode, 400, name);
+      assert.equal(response.json().error.field, 'Signature', name);
+      assert.match(response.json().error.message, reason, name);
+    }
+    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM ferry_files')).rows[0].n, 0);
+    assert.deepEqual(requested, []);
+  });
+
   it('confirms an SNS subscription on an SNS host only; a forged one is refused and never fetched', async () => {
     await open();
-    const confirmation = (subscribeUrl: string, cert = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem') =>
-      JSON.stringify({ Type: 'SubscriptionConfirmation', Token: 't', SubscribeURL: subscribeUrl, SigningCertURL: cert });
+    const confirmation = (subscribeUrl: string, cert = sns.certUrl, options: { forged?: boolean } = {}) =>
+      JSON.stringify({
+        ...sns.sign(
+          {
+            Type: 'SubscriptionConfirmation',
+            MessageId: 'c1',
+            Token: 't',
+            TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ferry',
+            Message: 'confirm',
+            SubscribeURL: subscribeUrl,
+            Timestamp: '2026-12-05T10:00:00.000Z',
+          },
+          options,
+        ),
+        ...(cert === sns.certUrl ? {} : { SigningCertURL: cert }),
+      });
     const headers = { authorization: `Bearer ${EVENTS_TOKEN}`, 'content-type': 'text/plain; charset=UTF-8' };
     const forged = [
       'https://169.254.169.254/latest/meta-data/',
@@ -169,6 +220,10 @@ describe('POST /events', () => {
     const badCert = await post(confirmation('https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription', 'https://evil.example/cert.pem'), headers);
     assert.equal(badCert.statusCode, 400);
     assert.equal(badCert.json().error.field, 'SigningCertURL');
+    // Well-formed, on SNS's hosts, but not signed by SNS's certificate.
+    const forgedSignature = await post(confirmation('https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription', sns.certUrl, { forged: true }), headers);
+    assert.equal(forgedSignature.statusCode, 400);
+    assert.equal(forgedSignature.json().error.field, 'Signature');
     assert.deepEqual(fetched, []);
 
     const good = 'https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn&Token=t';

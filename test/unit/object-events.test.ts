@@ -1,7 +1,7 @@
 /** Reading object-created events: the three senders' shapes, S3's key encoding, SNS hosts, the storage's bucket and prefix. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSnsUrl, parseEventBody, storageKey } from '../../src/discover/index.ts';
+import { fetchedCertificates, isSnsUrl, parseEventBody, snsStringToSign, storageKey } from '../../src/discover/index.ts';
 
 const record = (eventName: string, key: string) => ({
   eventName,
@@ -69,5 +69,34 @@ describe('object events', () => {
     assert.equal(storageKey(location, { bucket: 'b', key: 'elsewhere/a.csv' }), null);
     assert.equal(storageKey(location, { bucket: 'b', key: 'landing/folder/' }), null);
     assert.equal(storageKey({ kind: 'fs', root: '/srv/in' }, { bucket: 'b', key: 'a.csv' }), null);
+  });
+
+  it('builds the text SNS signs: the fields in order, Subject only when present', () => {
+    const base = { Type: 'Notification', MessageId: 'm', TopicArn: 't', Message: 'body', Timestamp: 'ts', Signature: 'ignored' };
+    assert.equal(snsStringToSign(base), 'Message\nbody\nMessageId\nm\nTimestamp\nts\nTopicArn\nt\nType\nNotification\n');
+    assert.equal(snsStringToSign({ ...base, Subject: 's' }), 'Message\nbody\nMessageId\nm\nSubject\ns\nTimestamp\nts\nTopicArn\nt\nType\nNotification\n');
+    const confirmation = { Type: 'SubscriptionConfirmation', MessageId: 'm', TopicArn: 't', Message: 'x', Timestamp: 'ts', Token: 'k', SubscribeURL: 'u' };
+    assert.equal(
+      snsStringToSign(confirmation),
+      'Message\nx\nMessageId\nm\nSubscribeURL\nu\nTimestamp\nts\nToken\nk\nTopicArn\nt\nType\nSubscriptionConfirmation\n',
+    );
+  });
+
+  it('fetches a signing certificate from SNS hosts only, once, and tries again after a failure', async () => {
+    const asked: string[] = [];
+    let fail = true;
+    const fetcher = (async (url: string) => {
+      asked.push(url);
+      if (fail) return new Response('busy', { status: 503 });
+      return new Response('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    }) as typeof fetch;
+    const certificates = fetchedCertificates(fetcher);
+    const url = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-1.pem';
+    await assert.rejects(certificates('https://evil.example/x.pem'), /not on an SNS host/);
+    await assert.rejects(certificates(url), /answered 503/);
+    fail = false;
+    assert.match(await certificates(url), /BEGIN CERTIFICATE/);
+    await certificates(url);
+    assert.deepEqual(asked, [url, url]);
   });
 });
