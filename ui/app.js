@@ -344,7 +344,8 @@ function renderRunsTable(runs, hasOlder) {
           { 'data-run-id': String(run.id) },
           el('td', {}, runLink(run.id)),
           el('td', {}, run.pipeline),
-          el('td', {}, run.trigger),
+          // A reconciliation (a pipeline with events listing the store) says what the events had missed.
+          el('td', {}, run.listing === 'reconcile' ? `${run.trigger} · reconcile: ${integer(run.files_discovered)} found` : run.trigger),
           el('td', {}, badge(run.status)),
           el('td', { class: 'time', title: run.started_at }, clock(run.started_at)),
           el('td', { class: 'time', title: run.finished_at ?? '' }, clock(run.finished_at)),
