@@ -5,7 +5,7 @@
  */
 import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
-import { type QueueConsumer, recordEvents, selectsKey, startQueueConsumer } from './discover/index.ts';
+import { configuredQueues, type QueueConsumer, recordEvents, selectsKey, startQueueConsumer } from './discover/index.ts';
 import { coerceError, FerryError, swallow } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
@@ -243,16 +243,11 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
 
   // Queues of object-created events (source.events: { sqs }): one consumer per queue. Events are
   // recorded for every pipeline whose source selects their key, as POST /events records them.
-  const queueUrls = [...new Set(scheduled.flatMap((pipeline) => (pipeline.source.events?.kind === 'sqs' ? [pipeline.source.events.queueUrl] : [])))];
-  const { accessKeyId, secretAccessKey } = config.stores.s3;
-  const sessionToken = config.origin.env.AWS_SESSION_TOKEN;
   const consumers: QueueConsumer[] = [];
-  for (const queueUrl of queueUrls) {
+  for (const queue of configuredQueues(config, scheduled)) {
     consumers.push(
       await startQueueConsumer({
-        queueUrl,
-        region: config.stores.s3.region,
-        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
+        ...queue,
         record: (events) => recordEvents(runtime.pool, config.storage, config.pipelines, events),
         onRecorded: (counts) => {
           observeEvents('sqs', counts);

@@ -2,6 +2,15 @@ export { discoverFiles } from './discover.ts';
 export { type ListingSource, plannedListing } from './listing-plan.ts';
 export { decodeS3Key, type EventBody, type EventCounts, isSnsUrl, type ObjectEvent, parseEventBody, recordEvents, storageKey } from './object-events.ts';
 export { type FileOutsideWindow, filesOutsideWindow } from './outside-window.ts';
-export { messageEvents, type QueueConsumer, type QueueConsumerOptions, queueRegion, startQueueConsumer } from './queue-events.ts';
+export {
+  checkQueue,
+  configuredQueues,
+  messageEvents,
+  type QueueAccess,
+  type QueueConsumer,
+  type QueueConsumerOptions,
+  queueRegion,
+  startQueueConsumer,
+} from './queue-events.ts';
 export { type CertificateSource, fetchedCertificates, isSnsMessage, snsSignatureProblem, snsStringToSign } from './sns-signature.ts';
 export { type SourceFilter, type SourceSelection, selectsKey, sourceFilter } from './source-filter.ts';

@@ -13,6 +13,7 @@
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { type EventCounts, type ObjectEvent, parseEventBody } from './object-events.ts';
 
@@ -70,15 +71,49 @@ export function messageEvents(body: string | undefined): { events: readonly Obje
   return { reason: read.reason };
 }
 
-export async function startQueueConsumer(options: QueueConsumerOptions): Promise<QueueConsumer> {
+/** How to reach a queue: its URL, the region when the URL does not say it, and keys if given. */
+export type QueueAccess = Pick<QueueConsumerOptions, 'queueUrl' | 'region' | 'credentials'>;
+
+/**
+ * The queues of a config's pipelines (`source.events: { sqs }`), each once, with the AWS_*
+ * settings S3 uses: region, and keys when they are set (else the SDK's own chain).
+ */
+export function configuredQueues(config: Pick<ResolvedConfig, 'pipelines' | 'stores' | 'origin'>, pipelines = config.pipelines): QueueAccess[] {
+  const urls = new Set(pipelines.flatMap((pipeline) => (pipeline.source.events?.kind === 'sqs' ? [pipeline.source.events.queueUrl] : [])));
+  const { accessKeyId, secretAccessKey, region } = config.stores.s3;
+  const sessionToken = config.origin.env.AWS_SESSION_TOKEN;
+  const credentials = accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {};
+  return [...urls].map((queueUrl) => ({ queueUrl, region, ...credentials }));
+}
+
+async function queueClient(access: QueueAccess): Promise<{ sqs: typeof import('@aws-sdk/client-sqs'); client: SQSClient }> {
   const sqs = await import('@aws-sdk/client-sqs');
   // The queue's own URL is the endpoint (AWS's, or an emulator's): AWS_ENDPOINT_URL, which may
   // point at an S3-compatible store, must not send queue requests there.
-  const client: SQSClient = new sqs.SQSClient({
-    endpoint: new URL(options.queueUrl).origin,
-    region: queueRegion(options.queueUrl) ?? options.region,
-    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+  const client = new sqs.SQSClient({
+    endpoint: new URL(access.queueUrl).origin,
+    region: queueRegion(access.queueUrl) ?? access.region,
+    ...(access.credentials ? { credentials: { ...access.credentials } } : {}),
+    maxAttempts: 2,
   });
+  return { sqs, client };
+}
+
+/** Asks the queue how many messages wait in it (`ferry check`): it answers, and the credentials may read it. */
+export async function checkQueue(access: QueueAccess): Promise<{ readonly waiting: number }> {
+  const { sqs, client } = await queueClient(access);
+  try {
+    const answer = await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: access.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }), {
+      abortSignal: AbortSignal.timeout(15_000),
+    });
+    return { waiting: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) };
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function startQueueConsumer(options: QueueConsumerOptions): Promise<QueueConsumer> {
+  const { sqs, client } = await queueClient(options);
   const log = options.log.child({ queue: options.queueUrl });
   const abort = new AbortController();
   const waitSeconds = options.waitSeconds ?? 20;

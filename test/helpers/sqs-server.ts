@@ -1,8 +1,8 @@
 /**
  * An SQS queue for tests, speaking the AWS JSON protocol that the AWS SDK for JavaScript uses
  * (`X-Amz-Target: AmazonSQS.<Action>`): SendMessage, ReceiveMessage with long polling and a
- * visibility timeout, DeleteMessage and DeleteMessageBatch, with the MD5 of each body that the
- * SDK checks. No SQS emulator that speaks this protocol installs from the npm registry; this
+ * visibility timeout, DeleteMessage and DeleteMessageBatch, GetQueueAttributes (the messages
+ * waiting), with the MD5 of each body that the SDK checks. No SQS emulator that speaks this protocol installs from the npm registry; this
  * one holds the semantics ferry relies on — a received message is hidden until its visibility
  * timeout and then received again unless it was deleted with its receipt handle — and counts
  * the requests, so that tests can see what a consumer did.
@@ -119,6 +119,8 @@ export async function startSqsServer(name = 'ferry-events', options: { visibilit
           });
           return;
         }
+        case 'GetQueueAttributes':
+          return reply(response, 200, { Attributes: { ApproximateNumberOfMessages: String(visible().length) } });
         case 'DeleteMessage':
           if (!remove(input.ReceiptHandle as string | undefined))
             return reply(response, 400, { __type: 'com.amazonaws.sqs#ReceiptHandleIsInvalid', message: 'unknown receipt handle' });

@@ -264,6 +264,22 @@ describe('the service with a queue', () => {
     );
     await db.pool.query('TRUNCATE etl_results, ferry_files, ferry_runs RESTART IDENTITY CASCADE');
     const env = { ...s3.env, DATABASE_URL: db.url };
+    // ferry check asks the queue too.
+    queue.send(JSON.stringify({ Records: [] }));
+    const checked = await runFerry(['check'], { env, cwd: dir });
+    assert.match(checked.stdout, new RegExp(`queue ${queue.queueUrl}: ok \\(1 message\\(s\\) waiting\\)`), checked.stdout + checked.stderr);
+    const gone = await startSqsServer('gone');
+    await gone.stop();
+    fs.writeFileSync(
+      path.join(dir, 'broken.config.ts'),
+      `export default ${JSON.stringify({
+        storage: `s3://${s3.bucket}/${prefix}in`,
+        pipelines: { default: { source: { events: { sqs: gone.queueUrl } } } },
+      })};\n`,
+    );
+    const broken = await runFerry(['check', '--config', 'broken.config.ts'], { env, cwd: dir });
+    assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+    assert.match(broken.stdout, new RegExp(`queue ${gone.queueUrl}: FAILED \\(.*ECONNREFUSED`), broken.stdout);
     const ferry = await startFerry({ env, cwd: dir });
     try {
       // The startup run reconciles (the bucket's prefix is empty); then only events bring files.
