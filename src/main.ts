@@ -5,13 +5,13 @@
  */
 import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
-import { configuredQueues, type QueueConsumer, recordEvents, selectsKey, startQueueConsumer } from './discover/index.ts';
+import { configuredQueues, type QueueConsumer, recordEvents, selectsKey, startQueueConsumer, warnIgnoredEvents } from './discover/index.ts';
 import { coerceError, FerryError, swallow } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import { pruneLedger } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
-import { observeEvents, observeFile } from './metrics/index.ts';
+import { observeEvents, observeFile, observeQueueFailure } from './metrics/index.ts';
 import { assertProject, openRuntime, type Runtime } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { recordService } from './service-record.ts';
@@ -241,19 +241,32 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     },
   });
 
+  // Events by HTTP need the route open: without a token it is off, and such a pipeline would
+  // hear of new files only when it reconciles.
+  const deaf = scheduled.filter((pipeline) => pipeline.source.events?.kind === 'http').map((pipeline) => pipeline.name);
+  if (deaf.length > 0 && config.eventsToken === null && config.adminToken === null) {
+    log.warn(
+      { pipelines: deaf },
+      'source.events is http, but POST /events is off (neither FERRY_EVENTS_TOKEN nor FERRY_ADMIN_TOKEN is set): these pipelines find new files only when they reconcile',
+    );
+  }
+
   // Queues of object-created events (source.events: { sqs }): one consumer per queue. Events are
   // recorded for every pipeline whose source selects their key, as POST /events records them.
   const consumers: QueueConsumer[] = [];
+  const eventsLog = log.child({ component: 'events' });
   for (const queue of configuredQueues(config, scheduled)) {
     consumers.push(
       await startQueueConsumer({
         ...queue,
-        record: (events) => recordEvents(runtime.pool, config.storage, config.pipelines, events),
+        record: (events) => recordEvents(runtime.pool, runtime.store, config.pipelines, events),
         onRecorded: (counts) => {
           observeEvents('sqs', counts);
+          warnIgnoredEvents(eventsLog, counts, config.storage);
           if (counts.pipelines.length > 0) scheduler?.requestRun('event', (pipeline) => counts.pipelines.includes(pipeline.name));
         },
-        log: log.child({ component: 'events' }),
+        onFailure: () => observeQueueFailure(queue.queueUrl),
+        log: eventsLog,
       }),
     );
   }

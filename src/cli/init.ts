@@ -76,6 +76,8 @@ const ENV_EXAMPLE = `# Copy to .env (never commit it): ferry reads .env from the
 
 # The token for the HTTP API's write endpoints (POST /runs, retries).
 # FERRY_ADMIN_TOKEN=
+# The token the store's event sender uses for POST /events only (source.events: 'http').
+# FERRY_EVENTS_TOKEN=
 `;
 
 /** For the editor and `npx tsc`: the config type-checks against ferry's types (a wrong field is an error). */

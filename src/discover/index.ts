@@ -1,6 +1,17 @@
 export { discoverFiles } from './discover.ts';
 export { type ListingSource, plannedListing } from './listing-plan.ts';
-export { decodeS3Key, type EventBody, type EventCounts, isSnsUrl, type ObjectEvent, parseEventBody, recordEvents, storageKey } from './object-events.ts';
+export {
+  decodeS3Key,
+  type EventBody,
+  type EventCounts,
+  type IgnoredReason,
+  isSnsUrl,
+  type ObjectEvent,
+  parseEventBody,
+  recordEvents,
+  storageKey,
+  warnIgnoredEvents,
+} from './object-events.ts';
 export { type FileOutsideWindow, filesOutsideWindow } from './outside-window.ts';
 export {
   checkQueue,

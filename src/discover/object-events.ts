@@ -7,8 +7,8 @@
  */
 import { recordObjectEvents } from '../ledger/index.ts';
 import type { Pool } from '../postgres/index.ts';
-import type { StorageLocation, StoredObject } from '../storage/index.ts';
-import { type SourceSelection, sourceFilter } from './source-filter.ts';
+import type { ObjectStore, StorageLocation, StoredObject } from '../storage/index.ts';
+import { type SourceSelection, selectsKey, sourceFilter } from './source-filter.ts';
 
 /** One event, in the store's own terms (the key as stored, not yet under ferry's prefix). */
 export interface ObjectEvent {
@@ -137,58 +137,105 @@ export function storageKey(location: StorageLocation, event: Pick<ObjectEvent, '
   return event.key.slice(location.prefix.length);
 }
 
+/** Why an event recorded nothing. */
+export type IgnoredReason = 'not-created' | 'other-place' | 'unselected' | 'gone';
+
 export interface EventCounts {
   /** Events in the delivery. */
   readonly records: number;
   /** Events whose object version is now pending in at least one pipeline, seen for the first time. */
   readonly recorded: number;
-  /** Events whose version is already in the ledger (a repeat), or older than a version recorded. */
+  /** Events whose object's version is already in the ledger (a repeat, or a version recorded since). */
   readonly known: number;
-  /** Events not about a created object, without an ETag, outside the storage, or selected by no pipeline. */
+  /** Events that recorded nothing (the sum of `ignoredBecause`). */
   readonly ignored: number;
+  /**
+   * Why: not about a created object; about another bucket or outside the storage's prefix (a
+   * sender configured for another place); selected by no pipeline; no longer in the store.
+   */
+  readonly ignoredBecause: Readonly<Record<IgnoredReason, number>>;
   /** The pipelines that have pending files from these events: they should run. */
   readonly pipelines: readonly string[];
 }
 
+/** Objects asked of the store at once while a delivery is recorded. */
+const STATS_IN_FLIGHT = 16;
+
 /**
  * Records the created objects among `events` for every pipeline whose source selects them.
- * A key named twice in one delivery is recorded once, in its latest event's version.
+ * An event says which key changed; what is recorded is what the store holds under that key,
+ * asked of the store (one HEAD request an object), as a listing would record it: an event's
+ * size, ETag and time are the sender's word, and a wrong size would make the file's footer be
+ * looked for in the wrong place. A key named twice in one delivery is asked once; a key the
+ * store no longer holds records nothing; a store that fails to answer fails the delivery (the
+ * sender, or the queue, delivers it again).
  */
 export async function recordEvents(
   pool: Pool,
-  location: StorageLocation,
+  store: Pick<ObjectStore, 'location' | 'stat'>,
   pipelines: readonly { readonly name: string; readonly source: SourceSelection }[],
   events: readonly ObjectEvent[],
   now = new Date(),
 ): Promise<EventCounts> {
-  const objects = new Map<string, StoredObject>();
-  let ignored = 0;
+  const ignoredBecause: Record<IgnoredReason, number> = { 'not-created': 0, 'other-place': 0, unselected: 0, gone: 0 };
+  /** Events by the key they name (relative to the storage), for keys some pipeline selects. */
+  const named = new Map<string, number>();
   for (const event of events) {
-    // The version is the ETag, as a listing's is; without one it would be the event's time,
-    // which no listing gives, and the next listing would record and load the object again.
-    // Such an event is left to the schedule's listing.
-    const key = event.created && event.etag !== null && event.etag !== '' ? storageKey(location, event) : null;
-    if (key === null) {
-      ignored++;
+    if (!event.created) {
+      ignoredBecause['not-created']++;
       continue;
     }
-    const object = { key, size: event.size, etag: event.etag, lastModified: event.time };
-    const earlier = objects.get(key);
-    if (earlier === undefined || (object.lastModified ?? '') >= (earlier.lastModified ?? '')) objects.set(key, object);
+    const key = storageKey(store.location, event);
+    if (key === null) ignoredBecause['other-place']++;
+    else if (!pipelines.some((pipeline) => selectsKey(pipeline.source, key))) ignoredBecause.unselected++;
+    else named.set(key, (named.get(key) ?? 0) + 1);
+  }
+  const keys = [...named.keys()];
+  const held: StoredObject[] = [];
+  for (let start = 0; start < keys.length; start += STATS_IN_FLIGHT) {
+    const stats = await Promise.all(keys.slice(start, start + STATS_IN_FLIGHT).map((key) => store.stat(key)));
+    stats.forEach((object, index) => {
+      if (object === null) ignoredBecause.gone += named.get(keys[start + index] as string) ?? 0;
+      else held.push(object);
+    });
   }
   const recorded = new Set<string>();
   const selected = new Set<string>();
   const toRun: string[] = [];
   for (const pipeline of pipelines) {
     const matches = sourceFilter(pipeline.source, now);
-    const wanted = [...objects.values()].filter((object) => matches(object) === 'match');
+    const wanted = held.filter((object) => matches(object) === 'match');
     if (wanted.length === 0) continue;
     for (const object of wanted) selected.add(object.key);
     const result = await recordObjectEvents(pool, pipeline.name, wanted);
     for (const key of result.discovered) recorded.add(key);
     if (result.discovered.length > 0 || result.pending > 0) toRun.push(pipeline.name);
   }
-  const unselected = [...objects.keys()].filter((key) => !selected.has(key)).length;
-  ignored += unselected;
-  return { records: events.length, recorded: recorded.size, known: events.length - ignored - recorded.size, ignored, pipelines: toRun };
+  // Held, but outside every pipeline's time window (modifiedWithin).
+  for (const object of held) if (!selected.has(object.key)) ignoredBecause.unselected += named.get(object.key) ?? 0;
+  const ignored = Object.values(ignoredBecause).reduce((sum, count) => sum + count, 0);
+  // A key named by several events of the delivery is recorded once: the others count as known.
+  return { records: events.length, recorded: recorded.size, known: events.length - ignored - recorded.size, ignored, ignoredBecause, pipelines: toRun };
+}
+
+/** When each kind of ignored event was last warned about (module-wide: one warning a minute a kind). */
+const lastWarned = new Map<IgnoredReason, number>();
+const WARN_EVERY_MS = 60_000;
+
+/**
+ * Warns, at most once a minute a kind, about events that point at a mistake: events about
+ * another bucket or outside the storage's prefix (a sender set up for another place) are
+ * otherwise only counted. Objects selected by no pipeline and other event types are normal.
+ */
+export function warnIgnoredEvents(log: { warn(object: object, message: string): void } | undefined, counts: EventCounts, location: StorageLocation): void {
+  const count = counts.ignoredBecause['other-place'];
+  if (log === undefined || count === 0) return;
+  const now = Date.now();
+  if (now - (lastWarned.get('other-place') ?? 0) < WARN_EVERY_MS) return;
+  lastWarned.set('other-place', now);
+  const where = location.kind === 's3' ? `s3://${location.bucket}/${location.prefix}` : 'this storage';
+  log.warn(
+    { events: count },
+    `${count} object-created event(s) named a bucket or key outside ${where} and were ignored: is the sender set up for this bucket and prefix? (said at most once a minute)`,
+  );
 }

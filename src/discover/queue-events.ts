@@ -27,6 +27,8 @@ export interface QueueConsumerOptions {
   readonly record: (events: readonly ObjectEvent[]) => Promise<EventCounts>;
   /** Told what each recorded batch gave (to run its pipelines, to count). */
   readonly onRecorded?: (counts: EventCounts) => void;
+  /** Told of each failed poll (a receive, a recording or a delete), to count. */
+  readonly onFailure?: () => void;
   readonly log: Logger;
   /** Long-poll wait of a receive, in seconds (SQS allows 0 to 20). @default 20 */
   readonly waitSeconds?: number;
@@ -176,6 +178,7 @@ export async function startQueueConsumer(options: QueueConsumerOptions): Promise
         delay = firstDelay;
       } catch (error) {
         if (abort.signal.aborted) break;
+        options.onFailure?.();
         log.warn({ err: error, retryInMs: delay }, `polling the queue failed (its messages stay on the queue): ${errorMessage(error)}`);
         await pause(delay);
         delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);

@@ -12,7 +12,16 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
-import { type CertificateSource, fetchedCertificates, isSnsMessage, isSnsUrl, parseEventBody, recordEvents, snsSignatureProblem } from '../discover/index.ts';
+import {
+  type CertificateSource,
+  fetchedCertificates,
+  isSnsMessage,
+  isSnsUrl,
+  parseEventBody,
+  recordEvents,
+  snsSignatureProblem,
+  warnIgnoredEvents,
+} from '../discover/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
 import { createMetrics, observeEvents, type ReaderMemory } from '../metrics/index.ts';
@@ -369,8 +378,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
         log?.info('SNS subscription confirmed');
         return { confirmed: true };
       }
-      const counts = await recordEvents(pool, store.location, config.pipelines, parsed.events);
+      const counts = await recordEvents(pool, store, config.pipelines, parsed.events);
       observeEvents('http', counts);
+      warnIgnoredEvents(log, counts, store.location);
       if (counts.pipelines.length > 0) options.onEvents?.(counts.pipelines);
       return { records: counts.records, recorded: counts.recorded, known: counts.known, ignored: counts.ignored, pipelines: counts.pipelines };
     });

@@ -57,7 +57,7 @@ export {
   finishRun,
   isRunRunning,
   type ListRunsOptions,
-  lastReconcileAt,
+  lastListingAt,
   listRuns,
   type RunSummary,
   runStartedAt,

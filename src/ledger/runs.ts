@@ -79,10 +79,10 @@ export async function finishRun(
   return result.rows[0] as RunRecord;
 }
 
-/** When the pipeline's store was last listed to reconcile its events (a listing that completed), or null. */
-export async function lastReconcileAt(pool: Pool, pipeline: string): Promise<Date | null> {
+/** When the pipeline's store was last listed (a listing that completed), or null. */
+export async function lastListingAt(pool: Pool, pipeline: string): Promise<Date | null> {
   const result = await pool.query<{ started_at: Date }>(
-    `SELECT started_at FROM ferry_runs WHERE pipeline = $1 AND listing = 'reconcile' ORDER BY started_at DESC LIMIT 1`,
+    `SELECT started_at FROM ferry_runs WHERE pipeline = $1 AND listing IS NOT NULL ORDER BY started_at DESC LIMIT 1`,
     [pipeline],
   );
   return result.rows[0]?.started_at ?? null;

@@ -1,1 +1,1 @@
-export { createMetrics, type Metrics, observeEvents, observeFile, type ReaderMemory } from './metrics.ts';
+export { createMetrics, type Metrics, observeEvents, observeFile, observeQueueFailure, type ReaderMemory } from './metrics.ts';

@@ -28,14 +28,30 @@ const fileBytes = new client.Histogram({
 /** Object-created events this process received, by how they came (http, sqs) and what became of them. */
 const objectEvents = new client.Counter({
   name: 'ferry_object_events_total',
-  help: 'Object-created events this process received, by how they came (http, sqs) and outcome (recorded, known, ignored)',
+  help: 'Object-created events this process received, by how they came (http, sqs) and outcome (recorded, known; ignored as not-created, other-place, unselected, gone)',
   labelNames: ['via', 'outcome'],
   registers: [],
 });
 
 /** Called as a delivery of events (a POST, a batch of queue messages) is recorded. */
-export function observeEvents(via: 'http' | 'sqs', counts: { readonly recorded: number; readonly known: number; readonly ignored: number }): void {
-  for (const outcome of ['recorded', 'known', 'ignored'] as const) if (counts[outcome] > 0) objectEvents.inc({ via, outcome }, counts[outcome]);
+export function observeEvents(
+  via: 'http' | 'sqs',
+  counts: { readonly recorded: number; readonly known: number; readonly ignoredBecause: Readonly<Record<string, number>> },
+): void {
+  const outcomes: [string, number][] = [['recorded', counts.recorded], ['known', counts.known], ...Object.entries(counts.ignoredBecause)];
+  for (const [outcome, count] of outcomes) if (count > 0) objectEvents.inc({ via, outcome }, count);
+}
+
+/** Polls of an SQS queue of events that failed (receive, record or delete): the messages stay on the queue. */
+const queueFailures = new client.Counter({
+  name: 'ferry_event_queue_failures_total',
+  help: 'Failed polls of an SQS queue of object-created events (receive, record or delete), by queue; the messages stay on the queue',
+  labelNames: ['queue'],
+  registers: [],
+});
+
+export function observeQueueFailure(queue: string): void {
+  queueFailures.inc({ queue });
 }
 
 /** Called by the worker as each file ends. */
@@ -98,6 +114,7 @@ export function createMetrics(pool: Pool, readers?: ReaderMemory): Metrics {
   ledgerMetric(registry, pool, 'ferry_file_retries_total', 'Attempts beyond the first, over all file versions, by pipeline', 'fileRetries', 'counter');
   ledgerMetric(registry, pool, 'ferry_reader_crashes_total', 'Reader processes that died on a file, by pipeline', 'readerCrashes', 'counter');
   registry.registerMetric(objectEvents);
+  registry.registerMetric(queueFailures);
   ledgerMetric(
     registry,
     pool,

@@ -68,7 +68,7 @@ async function consume(options: { record?: (events: readonly ObjectEvent[]) => P
     queueUrl: queue.queueUrl,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    record: options.record ?? ((events) => recordEvents(current.pool, current.config.storage, current.config.pipelines, events)),
+    record: options.record ?? ((events) => recordEvents(current.pool, current.store, current.config.pipelines, events)),
     onRecorded: (counts) => recorded.push(counts),
     log,
     waitSeconds: 1,
@@ -153,7 +153,7 @@ describe('an SQS queue of object-created events', () => {
         attempts++;
         // As if the database went away before the statement committed.
         if (attempts === 1) throw new Error('connection terminated unexpectedly');
-        return recordEvents(current.pool, current.config.storage, current.config.pipelines, events);
+        return recordEvents(current.pool, current.store, current.config.pipelines, events);
       },
     });
     await until('the message to be recorded and deleted', () => queue.depth === 0);
@@ -198,34 +198,39 @@ describe('an SQS queue of object-created events', () => {
 describe('reconciliation (source.reconcile)', () => {
   it('lists on a slow schedule and records the files whose events were lost; says how many in the run and the metrics', async () => {
     await open({ pipelines: { default: { source: { events: 'http', reconcile: '1h' } } } });
-    // The first run of a pipeline with events reconciles (there has been none).
+    // The first run of a pipeline with events lists the store whole: what it held before the events.
+    await put('before.parquet', 2);
     const first = await run('startup');
-    assert.equal(first.run.listing, 'reconcile');
-    assert.equal(first.counts.files_discovered, 0);
+    assert.equal(first.run.listing, 'full');
+    assert.equal(first.counts.files_discovered, 1);
 
     const heard = await put('heard.parquet', 6);
     await put('lost.parquet', 8); // its event never arrives
-    const counts = await recordEvents(db.pool, (runtime as Runtime).config.storage, (runtime as Runtime).config.pipelines, [
+    const counts = await recordEvents(db.pool, (runtime as Runtime).store, (runtime as Runtime).config.pipelines, [
       { created: true, bucket: s3.bucket, key: heard.key, size: heard.size, etag: heard.etag, time: heard.time },
     ]);
     assert.equal(counts.recorded, 1);
     const evented = await run('event');
     assert.equal(evented.run.listing, null);
-    assert.deepEqual(await results(), [{ file_name: 'heard.parquet', row_count: 6 }]);
+    assert.deepEqual(await results(), [
+      { file_name: 'before.parquet', row_count: 2 },
+      { file_name: 'heard.parquet', row_count: 6 },
+    ]);
 
     // A scheduled run within the hour does not list: the lost file stays unseen.
     const quiet = await run('retry');
     assert.equal(quiet.run.listing, null);
     assert.equal(quiet.counts.files_listed, 0);
-    assert.equal((await results()).length, 1);
+    assert.equal((await results()).length, 2);
 
     // An hour later (the last reconciliation moved back), the next run lists and finds it.
-    await db.pool.query(`UPDATE ferry_runs SET started_at = started_at - interval '2 hours' WHERE listing = 'reconcile'`);
+    await db.pool.query(`UPDATE ferry_runs SET started_at = started_at - interval '2 hours' WHERE listing IS NOT NULL`);
     const reconciled = await run('startup');
     assert.equal(reconciled.run.listing, 'reconcile');
-    assert.equal(reconciled.counts.files_listed, 2);
+    assert.equal(reconciled.counts.files_listed, 3);
     assert.equal(reconciled.counts.files_discovered, 1);
     assert.deepEqual(await results(), [
+      { file_name: 'before.parquet', row_count: 2 },
       { file_name: 'heard.parquet', row_count: 6 },
       { file_name: 'lost.parquet', row_count: 8 },
     ]);
@@ -233,6 +238,12 @@ describe('reconciliation (source.reconcile)', () => {
     assert.match(metrics, /ferry_reconcile_found_total\{pipeline="default"\} 1\b/);
     assert.match(metrics, /ferry_reconcile_last_found\{pipeline="default"\} 1\b/);
 
+    // ferry runs says it.
+    const dir = tempDir('ferry-runs-');
+    const listed = await runFerry(['runs', '--wide'], { env: { ...s3.env, DATABASE_URL: db.url, FERRY_STORAGE: `s3://${s3.bucket}/${prefix}in` }, cwd: dir });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /\bstartup\b.*\breconcile: 1 found\b/);
+    assert.match(listed.stdout, /\bretry\b.*\bnone\b/);
     // A run a person asks for always lists.
     const manual = await run('manual');
     assert.equal(manual.run.listing, 'reconcile');
@@ -243,12 +254,16 @@ describe('reconciliation (source.reconcile)', () => {
   it('a pipeline without events lists at every run; reconcile: null never lists on its own', async () => {
     await open();
     assert.equal((await run('retry')).run.listing, 'full');
+    assert.equal((await run('retry')).run.listing, 'full');
+    await db.pool.query('TRUNCATE ferry_runs RESTART IDENTITY CASCADE');
     await open({ pipelines: { default: { source: { events: 'http', reconcile: null } } } });
     await put('x.parquet', 1);
     assert.equal((await run('startup')).run.listing, null);
     assert.equal((await results()).length, 0);
-    assert.equal((await run('manual')).run.listing, 'reconcile');
+    // A person asks: the first listing is whole, the next ones reconcile.
+    assert.equal((await run('manual')).run.listing, 'full');
     assert.equal((await results()).length, 1);
+    assert.equal((await run('manual')).run.listing, 'reconcile');
   });
 });
 
@@ -282,10 +297,10 @@ describe('the service with a queue', () => {
     assert.match(broken.stdout, new RegExp(`queue ${gone.queueUrl}: FAILED \\(.*ECONNREFUSED`), broken.stdout);
     const ferry = await startFerry({ env, cwd: dir });
     try {
-      // The startup run reconciles (the bucket's prefix is empty); then only events bring files.
+      // The startup run lists the store whole (its prefix is empty); then only events bring files.
       await until(
-        'the startup reconciliation',
-        async () => (await db.pool.query(`SELECT 1 FROM ferry_runs WHERE listing = 'reconcile' AND status = 'completed'`)).rowCount === 1,
+        'the startup listing',
+        async () => (await db.pool.query(`SELECT 1 FROM ferry_runs WHERE listing = 'full' AND status = 'completed'`)).rowCount === 1,
       );
       const f = await put('f.parquet', 9);
       queue.send(JSON.stringify({ Records: [s3Record(s3.bucket, f)] }));
@@ -298,7 +313,7 @@ describe('the service with a queue', () => {
       assert.deepEqual((await db.pool.query(eventRuns)).rows, [{ listing: null, files_listed: 0 }]);
       const listed = await runFerry(['runs', '--wide'], { env, cwd: dir });
       assert.equal(listed.code, 0, listed.stderr);
-      assert.match(listed.stdout, /reconcile: 0 found/);
+      assert.match(listed.stdout, /\bstartup\b.*\bfull\b/);
       assert.match(listed.stdout, /\bevent\b.*\bnone\b/);
     } finally {
       const stopped = await ferry.stop();
