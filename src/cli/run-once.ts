@@ -99,6 +99,7 @@ export async function runOnce(
             run_id: summary.run.id,
             status: summary.status,
             ...summary.counts,
+            listing: summary.run.listing,
             rows_loaded: rowsOf(summary.files, 'rows'),
             rows_rejected: rowsOf(summary.files, 'rejected'),
             error: summary.error,
@@ -121,7 +122,7 @@ export async function runOnce(
       if (run.status === 'skipped') printLine(`${run.pipeline}: skipped (${'reason' in run ? run.reason : ''})`);
       else if ('files_processed' in run) {
         printLine(
-          `${run.pipeline}: run ${run.run_id} ${run.status}: ${formatCount(run.files_processed)} processed (${formatCount(run.rows_loaded)} rows loaded, ${formatCount(run.rows_rejected)} rejected), ${formatCount(run.files_failed)} failed, ${formatCount(run.files_retrying)} to retry, ${formatCount(run.files_skipped)} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.files_hidden > 0 ? `; ${run.files_hidden} hidden (a name starting with "."), not loaded (source.includeHidden loads them)` : ''}${run.error ? ` (${run.error})` : ''}`,
+          `${run.pipeline}: run ${run.run_id} ${run.status}: ${formatCount(run.files_processed)} processed (${formatCount(run.rows_loaded)} rows loaded, ${formatCount(run.rows_rejected)} rejected), ${formatCount(run.files_failed)} failed, ${formatCount(run.files_retrying)} to retry, ${formatCount(run.files_skipped)} already done${run.files_outside_window > 0 ? `; ${run.files_outside_window} not loaded: modified before the time window (source.modifiedWithin, FERRY_WINDOW)` : ''}${run.files_hidden > 0 ? `; ${run.files_hidden} hidden (a name starting with "."), not loaded (source.includeHidden loads them)` : ''}${run.listing === 'reconcile' ? `; reconciliation: ${formatCount(run.files_discovered)} new the events had not recorded` : ''}${run.error ? ` (${run.error})` : ''}`,
         );
       }
     }

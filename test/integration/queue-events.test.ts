@@ -244,6 +244,14 @@ describe('reconciliation (source.reconcile)', () => {
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /\bstartup\b.*\breconcile: 1 found\b/);
     assert.match(listed.stdout, /\bretry\b.*\bnone\b/);
+    // So does ferry run --once, a run a person asks for: it reconciles.
+    fs.writeFileSync(
+      path.join(dir, 'ferry.config.ts'),
+      `export default ${JSON.stringify({ pipelines: { default: { source: { events: 'http', reconcile: '1h' } } } })};\n`,
+    );
+    const once = await runFerry(['run', '--once'], { env: { ...s3.env, DATABASE_URL: db.url, FERRY_STORAGE: `s3://${s3.bucket}/${prefix}in` }, cwd: dir });
+    assert.equal(once.code, 0, once.stderr);
+    assert.match(once.stdout, /reconciliation: 0 new the events had not recorded/);
     // A run a person asks for always lists.
     const manual = await run('manual');
     assert.equal(manual.run.listing, 'reconcile');
