@@ -80,7 +80,16 @@ try {
 /** One line (a config error's code frame: a few) naming what failed, secrets removed; exit 2 for a usage or config error, else 1. */
 function printError(thrown: unknown): void {
   const error = coerceError(thrown);
-  const secrets = [process.env.AWS_SECRET_ACCESS_KEY, ...azureSecrets(process.env), process.env.FERRY_ADMIN_TOKEN, passwordOf(process.env.DATABASE_URL)];
+  const secrets = [
+    process.env.AWS_SECRET_ACCESS_KEY,
+    process.env.AWS_SESSION_TOKEN,
+    ...azureSecrets(process.env),
+    process.env.FERRY_ADMIN_TOKEN,
+    process.env.FERRY_READ_TOKEN,
+    process.env.FERRY_METRICS_TOKEN,
+    process.env.FERRY_EVENTS_TOKEN,
+    passwordOf(process.env.DATABASE_URL),
+  ];
   // A config error can show the config file's lines (a syntax error's code frame); any other
   // is one line, whatever file name or value it quotes.
   const print = error.code === 'CONFIG_INVALID' ? printBlock : printLine;
