@@ -12,7 +12,7 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import { pruneLedger } from './ledger/index.ts';
 import type { Logger } from './logger.ts';
 import { observeEvents, observeFile, observeQueueFailure } from './metrics/index.ts';
-import { assertProject, openRuntime, type Runtime } from './runtime.ts';
+import { assertProject, openRuntime, type Runtime, storageRefused } from './runtime.ts';
 import { type Scheduler, startScheduler } from './schedule/index.ts';
 import { recordService } from './service-record.ts';
 import { serviceUrl } from './service-url.ts';
@@ -64,10 +64,10 @@ async function openRuntimeRetrying(config: ResolvedConfig, log: Logger, signal: 
       // The embedded server failing to start is not an outage to wait for (its reason is in the message).
       const outage = error.code === 'STORAGE_UNREACHABLE' || (error.code === 'DATABASE_UNREACHABLE' && config.databaseUrl !== null);
       if (!outage) throw error;
-      log.warn(
-        { attempt, retryInMs: waitMs },
-        `${error.code === 'STORAGE_UNREACHABLE' ? 'storage' : 'database'} unreachable at start: ${error.message}; trying again in ${Math.round(waitMs / 1000)}s (Ctrl-C to stop)`,
-      );
+      // A store that answered with a refusal (a key not yet valid, a container not yet made) is
+      // tried again too, but not called unreachable: the line says what it answered.
+      const what = error.code === 'STORAGE_UNREACHABLE' ? (storageRefused(error) ? 'storage refused' : 'storage unreachable') : 'database unreachable';
+      log.warn({ attempt, retryInMs: waitMs }, `${what} at start: ${error.message}; trying again in ${Math.round(waitMs / 1000)}s (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         signal?.addEventListener('abort', () => {

@@ -24,7 +24,7 @@ import {
   startEmbeddedDatabase,
 } from './postgres/index.ts';
 import { ReaderPool, type ReaderPoolOptions, readerFootprintOf, readerLimitsOf, takePrestartedReaders, usesReaders } from './readers/index.ts';
-import { describeStorage, type ObjectStore, openObjectStore, storageErrorMessage } from './storage/index.ts';
+import { describeStorage, type ObjectStore, openObjectStore, storeAnswered } from './storage/index.ts';
 
 export interface Runtime {
   readonly config: ResolvedConfig;
@@ -167,6 +167,14 @@ export function ensureLocalRoot(config: ResolvedConfig): void {
     throw new FerryError('CONFIG_INVALID', `storage ${location.root} is not a folder (point FERRY_STORAGE/--storage at the inbox folder)`);
 }
 
+/**
+ * Whether a storage error at start is the store's answer (a refused key, a missing container)
+ * rather than no answer: both are tried again at start, but they are said differently.
+ */
+export function storageRefused(error: FerryError): boolean {
+  return error.code === 'STORAGE_UNREACHABLE' && storeAnswered(error.cause);
+}
+
 export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_CHECK_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -179,7 +187,7 @@ export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_
   } catch (error) {
     const message = (error as Error).message;
     // OpenDAL's text is long, with the cause at its end: the cause comes first (the whole text stays the cause).
-    const cause = storageErrorMessage(error);
+    const cause = store.explain(error);
     // Missing or refused credentials look like network errors (the SDKs then ask the cloud's
     // metadata service): say what to set. Azure's refusals are read from their parsed code, not
     // from the whole text (whose request ids and dates hold any three digits, 403 among them).
@@ -190,8 +198,9 @@ export async function checkStoreAnswers(store: ObjectStore, timeoutMs = STORAGE_
         : store.location.kind === 'azblob' && /^(?:access denied|no credentials)/.test(cause)
           ? ' — check the credentials: set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING'
           : '';
-    // A store that answered with a refusal (a wrong key, no such container) is not unreachable: it said why.
-    const answered = store.location.kind === 'azblob' && /^(?:access denied|no credentials|the container does not exist)/.test(cause);
+    // A store that answered with a refusal (a wrong key, no such container) is not unreachable:
+    // it said why. Nor is one that ferry had no credentials to ask (that is said as it is).
+    const answered = storeAnswered(error) || /^no credentials/.test(cause);
     throw new FerryError('STORAGE_UNREACHABLE', `storage ${describeStorage(store.location)}${answered ? ':' : ' is unreachable:'} ${cause}${credentials}`, {
       cause: error,
     });

@@ -13,7 +13,7 @@ import { FerryError } from '../errors/index.ts';
 import type { ConfigFlags } from '../project.ts';
 import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
 import { serviceUrl } from '../service-url.ts';
-import { parseStorage, type StorageInput, storeSettingsFromEnv } from '../storage/index.ts';
+import { azureSettingsProblems, parseStorage, type StorageInput, storeSettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
 import { parseDuration, parseSize } from '../units/index.ts';
 import { DEFAULTS } from './defaults.ts';
@@ -89,6 +89,9 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
   if (flags.storage !== undefined) [storageField, storageInput] = ['--storage', flags.storage];
   const storage = parseStorage(storageInput, cwd);
   if (typeof storage === 'string') problem(storageField, storage);
+  // Azure's settings are read only for an azblob storage: a key that is not base64 or an
+  // endpoint that is not a URL is the config's problem, said before any request.
+  else if (storage.kind === 'azblob') for (const { field, message } of azureSettingsProblems(env)) problem(field, message);
 
   const host = flags.host ?? envValue('HOST') ?? input.http?.host ?? DEFAULTS.http.host;
   const portText = flags.port ?? envValue('PORT');

@@ -2,6 +2,7 @@ export { describeStorage, parseStorage, type StorageInput, type StorageLocation 
 export {
   type AzureSettings,
   azureSettingsFromEnv,
+  azureSettingsProblems,
   type ObjectStore,
   openObjectStore,
   type ReadTarget,
@@ -11,6 +12,6 @@ export {
   s3SettingsFromEnv,
   storeSettingsFromEnv,
 } from './object-store.ts';
-export { storageErrorMessage } from './storage-error.ts';
+export { storageErrorMessage, storeAnswered } from './storage-error.ts';
 export { type ObjectVersion, versionIdentity } from './version.ts';
 export { type FolderWatcher, SETTLE_MS, watchFolder } from './watch-folder.ts';

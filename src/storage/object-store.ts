@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Operator, RetryLayer } from 'opendal';
 import { FerryError } from '../errors/index.ts';
 import { compareKeys, listFolder } from './folder-lister.ts';
@@ -43,6 +43,11 @@ export interface ObjectStore {
    */
   readRange(key: string, offset: number, length: number, etag: string | null): Promise<Buffer>;
   readTarget(key: string): ReadTarget;
+  /**
+   * A store error in words (see storageErrorMessage), with what this store's settings suggest:
+   * an emulator's endpoint without the account in its path answers 404 to everything.
+   */
+  explain(error: unknown, where?: string): string;
 }
 
 /** S3 connection settings, from the standard AWS_* environment variables. */
@@ -85,18 +90,28 @@ const DEVELOPMENT_STORAGE = {
   BlobEndpoint: 'http://127.0.0.1:10000/devstoreaccount1',
 };
 
-/**
- * The parts of an Azure connection string (`AccountName=…;AccountKey=…;EndpointSuffix=…`) that
- * reach the blob service. Keys are matched without regard to case, as Azure's SDKs do.
- */
-function parseConnectionString(text: string | undefined): Partial<Record<'AccountName' | 'AccountKey' | 'SharedAccessSignature' | 'BlobEndpoint', string>> {
-  if (!text) return {};
+type ConnectionPart = 'AccountName' | 'AccountKey' | 'SharedAccessSignature' | 'BlobEndpoint';
+
+/** A connection string's `Name=value` segments, names in lower case (Azure's SDKs match them without regard to case). */
+function connectionSegments(text: string): Map<string, string> {
   const parts = new Map<string, string>();
   for (const segment of text.split(';')) {
     const equals = segment.indexOf('=');
     if (equals > 0) parts.set(segment.slice(0, equals).trim().toLowerCase(), segment.slice(equals + 1).trim());
   }
-  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return { ...DEVELOPMENT_STORAGE };
+  return parts;
+}
+
+const isDevelopmentStorage = (parts: Map<string, string>): boolean => parts.get('usedevelopmentstorage')?.toLowerCase() === 'true';
+
+/**
+ * The parts of an Azure connection string (`AccountName=…;AccountKey=…;EndpointSuffix=…`) that
+ * reach the blob service.
+ */
+function parseConnectionString(text: string | undefined): Partial<Record<ConnectionPart, string>> {
+  if (!text) return {};
+  const parts = connectionSegments(text);
+  if (isDevelopmentStorage(parts)) return { ...DEVELOPMENT_STORAGE };
   const accountName = parts.get('accountname');
   const suffix = parts.get('endpointsuffix') || 'core.windows.net';
   const protocol = parts.get('defaultendpointsprotocol') || 'https';
@@ -107,6 +122,80 @@ function parseConnectionString(text: string | undefined): Partial<Record<'Accoun
     ...(parts.get('sharedaccesssignature') ? { SharedAccessSignature: parts.get('sharedaccesssignature') } : {}),
     ...(blobEndpoint ? { BlobEndpoint: blobEndpoint } : {}),
   };
+}
+
+/** Base64 as Azure gives account keys (padded): anything else cannot sign a request. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const isHttpUrl = (text: string): boolean => {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+};
+
+/**
+ * What is wrong in the AZURE_STORAGE_* variables for an azblob storage, each with the variable
+ * it is in (for the config's problems: a CONFIG_INVALID error at start, not a failure at every
+ * listing). No value that could be a secret is part of a message.
+ */
+export function azureSettingsProblems(env: NodeJS.ProcessEnv): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  const connectionText = env.AZURE_STORAGE_CONNECTION_STRING?.trim();
+  if (connectionText) {
+    const parts = connectionSegments(connectionText);
+    if (!isDevelopmentStorage(parts)) {
+      const has = (name: string) => (parts.get(name.toLowerCase()) ?? '') !== '';
+      const missing: string[] = [];
+      if (!has('AccountName') && !has('BlobEndpoint') && !env.AZURE_STORAGE_ACCOUNT_NAME && !env.AZURE_STORAGE_ENDPOINT)
+        missing.push('no AccountName or BlobEndpoint');
+      else if (has('AccountKey') && !has('AccountName') && !env.AZURE_STORAGE_ACCOUNT_NAME)
+        missing.push('an AccountKey but no AccountName (a key signs for a named account)');
+      if (!has('AccountKey') && !has('SharedAccessSignature') && !env.AZURE_STORAGE_ACCOUNT_KEY && !env.AZURE_STORAGE_SAS_TOKEN)
+        missing.push('no AccountKey or SharedAccessSignature');
+      if (missing.length > 0) {
+        problem(
+          'AZURE_STORAGE_CONNECTION_STRING',
+          `could not be read: it has ${missing.join(', and ')} (expected AccountName=…;AccountKey=…, or BlobEndpoint=…;SharedAccessSignature=…, as the portal's Access keys or Shared access signature page gives it)`,
+        );
+      }
+      const blobEndpoint = parts.get('blobendpoint');
+      if (blobEndpoint && !env.AZURE_STORAGE_ENDPOINT && !isHttpUrl(blobEndpoint)) {
+        problem('AZURE_STORAGE_CONNECTION_STRING', 'its BlobEndpoint must be an http(s) URL');
+      }
+    }
+  }
+  const settings = azureSettingsFromEnv(env);
+  // (No variable at all is said when the store is opened: commands that read only the ledger need none.)
+  if (env.AZURE_STORAGE_ACCOUNT_KEY && !settings.accountName && settings.sasToken === undefined) {
+    problem(
+      'AZURE_STORAGE_ACCOUNT_NAME',
+      "is not set: AZURE_STORAGE_ACCOUNT_KEY signs requests for a named account; set AZURE_STORAGE_ACCOUNT_NAME to the storage account's name",
+    );
+  }
+  if (settings.accountKey !== undefined && !BASE64.test(settings.accountKey)) {
+    const shown = "is not base64: an account key is the 88-character text of the portal's Access keys page (key1 or key2)";
+    if (env.AZURE_STORAGE_ACCOUNT_KEY) problem('AZURE_STORAGE_ACCOUNT_KEY', shown);
+    else problem('AZURE_STORAGE_CONNECTION_STRING', `its AccountKey ${shown}`);
+  }
+  if (env.AZURE_STORAGE_ENDPOINT && !isHttpUrl(env.AZURE_STORAGE_ENDPOINT.trim())) {
+    problem(
+      'AZURE_STORAGE_ENDPOINT',
+      'must be an http(s) URL: the blob service of the account, e.g. https://myaccount.blob.core.windows.net, or http://127.0.0.1:10000/devstoreaccount1 for Azurite',
+    );
+  }
+  return problems;
+}
+
+/**
+ * Whether an endpoint leaves the account to its path, as emulators (Azurite) do: its path is
+ * empty and its host is not an account's own (`<account>.blob.core.windows.net`, a private
+ * endpoint's `<account>.privatelink.blob.…`).
+ */
+function emulatorWithoutAccount(endpoint: string | undefined): URL | null {
+  if (endpoint === undefined || !URL.canParse(endpoint)) return null;
+  const url = new URL(endpoint);
+  return url.pathname.replace(/\/+$/, '') === '' && !/\.blob\./i.test(url.hostname) ? url : null;
 }
 
 /** The separate variables win over the connection string's parts. */
@@ -214,6 +303,28 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
     return location.kind === 'fs' ? resolveKeyInside(location.root, key).key : key;
   };
 
+  // An emulator's endpoint without the account in its path: the emulator takes the container
+  // for the account, and answers 404 to everything.
+  const accountless = location.kind === 'azblob' ? emulatorWithoutAccount(settings.azure.endpoint) : null;
+  const explain = (error: unknown, where?: string): string => {
+    const message = storageErrorMessage(error, where);
+    const text = error instanceof Error ? error.message : '';
+    if (accountless !== null && /\bstatus: 404\b/.test(text) && /\b(?:ResourceNotFound|ContainerNotFound)\b/.test(text)) {
+      const account = settings.azure.accountName || 'devstoreaccount1';
+      return `${message} — AZURE_STORAGE_ENDPOINT has no account in its path, which an emulator needs: e.g. ${accountless.origin}/${account}`;
+    }
+    return message;
+  };
+  /**
+   * A failed stat or read in words, naming the object (never OpenDAL's URI, whose query can hold
+   * a SAS token). A refusal is not transient, but the error table has no code for a storage that
+   * refuses: it stays STORAGE_ERROR (retried with backoff, so a token that is fixed is picked up).
+   */
+  const readFailure = (key: string, error: unknown): FerryError => {
+    if (/^NotFound\b/.test((error as Error).message)) return new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
+    return new FerryError('STORAGE_ERROR', `reading ${key} failed: ${explain(error, objectUrl(basePrefix + key))}`, { cause: error });
+  };
+
   const toObject = (fullPath: string, meta: { contentLength: bigint | null; etag: string | null; lastModified: string | null }): StoredObject => ({
     key: fullPath.slice(basePrefix.length),
     etag: meta.etag,
@@ -269,7 +380,7 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
         return toObject(basePrefix + key, await operator().stat(basePrefix + key));
       } catch (error) {
         if (/NotFound/i.test((error as Error).message)) return null;
-        throw error;
+        throw readFailure(key, error);
       }
     },
     async check() {
@@ -287,11 +398,31 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
       await lister.next();
     },
     async read(key) {
-      return operator().read(basePrefix + readable(key));
+      const real = readable(key);
+      return operator()
+        .read(basePrefix + real)
+        .catch((error: unknown) => {
+          throw readFailure(key, error);
+        });
     },
     async readStream(key) {
-      const reader = await operator().reader(basePrefix + readable(key));
-      return reader.createReadStream();
+      const real = readable(key);
+      // OpenDAL's reader asks for the object's size first: a refusal comes from that stat.
+      const reader = await operator()
+        .reader(basePrefix + real)
+        .catch((error: unknown) => {
+          throw readFailure(key, error);
+        });
+      const stream = reader.createReadStream();
+      // A failure once bytes flow (a refusal on a later range) is said the same way.
+      async function* relay(): AsyncGenerator<Buffer> {
+        try {
+          for await (const chunk of stream) yield chunk as Buffer;
+        } catch (error) {
+          throw error instanceof FerryError ? error : readFailure(key, error);
+        }
+      }
+      return Readable.from(relay(), { objectMode: false });
     },
     async readRange(key, offset, length, etag) {
       // A local key is read by its real path (links resolved, inside the root), by Node's calls.
@@ -309,7 +440,7 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
           throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
         if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
-        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${storageErrorMessage(error, objectUrl(basePrefix + key))}`, { cause: error });
+        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${explain(error, objectUrl(basePrefix + key))}`, { cause: error });
       }
     },
     readTarget(key) {
@@ -340,5 +471,6 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
           return { kind: 'operator' };
       }
     },
+    explain,
   };
 }

@@ -1,12 +1,14 @@
 /** The default pipeline and table loads against Azure Blob Storage (Azurite), through OpenDAL's azblob service. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Operator } from 'opendal';
 import { openObjectStore, storeSettingsFromEnv } from '../../src/storage/index.ts';
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteServer, startAzurite } from '../helpers/azurite-server.ts';
-import { runFerry } from '../helpers/ferry-process.ts';
-import { parquetBytes, tempDir } from '../helpers/fixtures.ts';
+import { cleanEnv, FERRY_BIN, runFerry, waitFor } from '../helpers/ferry-process.ts';
+import { parquetBytes, projectDir, tempDir } from '../helpers/fixtures.ts';
 import { runOnce } from '../helpers/runtime.ts';
 import { storeContract, useObjectStore } from '../helpers/store-contract.ts';
 
@@ -111,6 +113,118 @@ describe('Azure Blob Storage', () => {
     assert.match(checked.stderr, /storage azblob:\/\/ferry-test\/t\d+\/: access denied: the account key or SAS token was refused/);
     const signature = new URLSearchParams(forged).get('sig') as string;
     for (const secret of [forged, signature, encodeURIComponent(signature)]) assert.ok(!`${checked.stdout}${checked.stderr}`.includes(secret), secret);
+  });
+
+  it('with both a SAS token and an account key, the SAS token is used (a wrong key beside a valid token reads; a forged token beside the right key is refused)', async () => {
+    await put('both.parquet', parquetBytes(3));
+    const wrongKey = Buffer.from('this is not the account key of devstoreaccount1').toString('base64');
+    const sas = azurite.accountSas('rl');
+    const run = await runOnce(await open(storage(), { ...azurite.env, AZURE_STORAGE_ACCOUNT_KEY: wrongKey, AZURE_STORAGE_SAS_TOKEN: sas }));
+    assert.equal(run.counts.files_processed, 1);
+    assert.deepEqual(await results(), [{ file_name: 'both.parquet', row_count: 3 }]);
+    const forged = sas.replace(/sig=[^&]+/, `sig=${encodeURIComponent(Buffer.from('forged signature!').toString('base64'))}`);
+    await refused({ ...azurite.env, AZURE_STORAGE_SAS_TOKEN: forged }, storage(), AZURITE_KEY, (message) => {
+      assert.match(message, /: access denied: the account key or SAS token was refused \(AuthorizationFailure/);
+    });
+  });
+
+  it('a SAS token that may list but not read: the CSV and Parquet files fail with the same clear message, STORAGE_ERROR, no part of the token', async () => {
+    await put('in/a.csv', Buffer.from('id,name\n1,ann\n'));
+    await put('in/b.parquet', parquetBytes(2));
+    const listOnly = azurite.accountSas('l');
+    const env = { AZURE_STORAGE_ACCOUNT_NAME: AZURITE_ACCOUNT, AZURE_STORAGE_SAS_TOKEN: listOnly, AZURE_STORAGE_ENDPOINT: azurite.endpoint };
+    const run = await runOnce(await open(`${storage()}in`, env, { pipelines: { load: { source: { glob: '*' }, sink: { table: 'sas_list_only' } } } }));
+    assert.equal(run.counts.files_processed, 0);
+    const failed = await store.db.pool.query('SELECT key, error_code, error FROM ferry_files ORDER BY key');
+    assert.equal(failed.rows.length, 2);
+    for (const row of failed.rows) {
+      // A refusal is not transient, but the error table has no permanent code for a storage that
+      // refuses: retried with backoff, a token given read permission meanwhile is picked up.
+      assert.equal(row.error_code, 'STORAGE_ERROR', row.error);
+      assert.match(
+        row.error,
+        new RegExp(
+          `^reading ${row.key.replace('.', '\\.')} failed: access denied: the credentials do not allow reading blobs \\(a SAS token needs read permission, sp=r\\) \\(AuthorizationPermissionMismatch, (?:stat|read) azblob://ferry-test/t\\d+/in/${row.key.replace('.', '\\.')}, HTTP 403\\)$`,
+        ),
+      );
+      assert.ok(!row.error.includes('sp=l') && !row.error.includes('sig='), row.error);
+    }
+    // ferry check says the same of the CSV file (it was OpenDAL's whole text, with the token's query).
+    const cwd = projectDir('azblob-sas-');
+    try {
+      fs.writeFileSync(
+        path.join(cwd, 'ferry.config.ts'),
+        "export default { pipelines: { load: { source: { glob: '*.csv' }, sink: { table: 'sas_check' } } } };\n",
+      );
+      const checked = await runFerry(['check'], { env: { ...env, DATABASE_URL: store.db.url, FERRY_STORAGE: `${storage()}in` }, cwd });
+      const output = `${checked.stdout}${checked.stderr}`;
+      assert.equal(checked.code, 1, output);
+      assert.match(
+        output,
+        /STORAGE_ERROR at read: reading a\.csv failed: access denied: the credentials do not allow reading blobs \(a SAS token needs read permission, sp=r\)/,
+      );
+      assert.ok(!output.includes('PermissionDenied (') && !output.includes('sp=l') && !output.includes('sig='), output);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("an emulator's endpoint without the account in its path: the 404 says where the account goes", async () => {
+    await refused({ ...azurite.env, AZURE_STORAGE_ENDPOINT: azurite.origin }, storage(), AZURITE_KEY, (message) => {
+      assert.match(
+        message,
+        /^storage azblob:\/\/ferry-test\/t\d+\/: ResourceNotFound: The specified resource does not exist\. \(list .*HTTP 404\) — AZURE_STORAGE_ENDPOINT has no account in its path, which an emulator needs: e\.g\. http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1$/,
+      );
+    });
+  });
+
+  it('ferry check with an account key that is not base64, or an endpoint that is not a URL: a config error naming the variable, exit 2', async () => {
+    const cwd = tempDir('azblob-config-');
+    try {
+      for (const [name, value, expected] of [
+        ['AZURE_STORAGE_ACCOUNT_KEY', 'not base64!!', /AZURE_STORAGE_ACCOUNT_KEY: is not base64/],
+        ['AZURE_STORAGE_ENDPOINT', 'not-a-url', /AZURE_STORAGE_ENDPOINT: must be an http\(s\) URL/],
+      ] as const) {
+        const env = { ...azurite.env, [name]: value, DATABASE_URL: store.db.url, FERRY_STORAGE: storage() };
+        const checked = await runFerry(['check'], { env, cwd });
+        assert.equal(checked.code, 2, checked.stderr);
+        assert.match(checked.stderr, expected);
+        assert.ok(!checked.stderr.includes('account_key') && !checked.stderr.includes('not base64!!'), checked.stderr);
+      }
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('ferry start with a container that does not exist yet: tries again, saying the store refused (not that it is unreachable), and starts once it is made', async () => {
+    const cwd = projectDir('azblob-start-');
+    const child = spawn(process.execPath, [FERRY_BIN, 'start'], {
+      cwd,
+      env: cleanEnv({ ...azurite.env, PORT: '0', DATABASE_URL: store.db.url, FERRY_STORAGE: 'azblob://made-later/in' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const line =
+        /storage refused at start: storage azblob:\/\/made-later\/in\/: the container does not exist \(ContainerNotFound, list .*HTTP 404\); trying again in \d+s/;
+      await waitFor('the line saying the store refused', async () => (line.test(output) ? true : undefined), 60_000);
+      assert.doesNotMatch(output, /unreachable/);
+      assert.equal(child.exitCode, null, 'ferry did not exit');
+      await azurite.createContainer('made-later');
+      await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(output) ? true : undefined), 90_000);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 143, output);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('a container that does not exist: a clear error naming it', async () => {

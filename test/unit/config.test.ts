@@ -189,6 +189,73 @@ describe('config', () => {
     assertConfigError(() => resolve({ pipelines: { p: { source: { prefix: '../etc' } } } }), 'pipelines.p.source.prefix');
   });
 
+  it('names the AZURE_STORAGE_* variable that is wrong for an azblob storage, at start, without its secret', () => {
+    const storage = 'azblob://box/in';
+    const key = Buffer.from('a key of some account').toString('base64');
+    const azureError = (env: NodeJS.ProcessEnv, expected: RegExp, secret?: string) =>
+      assert.throws(
+        () => resolve({ storage }, env),
+        (error: unknown) => {
+          assert.ok(error instanceof FerryError);
+          assert.equal(error.code, 'CONFIG_INVALID');
+          assert.match(error.message, expected);
+          if (secret !== undefined) assert.ok(!error.message.includes(secret), error.message);
+          return true;
+        },
+      );
+    // A key without the account it signs for (an endpoint alone names none).
+    azureError(
+      { AZURE_STORAGE_ACCOUNT_KEY: key, AZURE_STORAGE_ENDPOINT: 'http://127.0.0.1:10000/devstoreaccount1' },
+      /^invalid config: AZURE_STORAGE_ACCOUNT_NAME: is not set: AZURE_STORAGE_ACCOUNT_KEY signs requests for a named account; set AZURE_STORAGE_ACCOUNT_NAME to the storage account's name$/,
+      key,
+    );
+    // A connection string that is not one: what is missing, by the parts' names.
+    azureError(
+      { AZURE_STORAGE_CONNECTION_STRING: 'garbage' },
+      /^invalid config: AZURE_STORAGE_CONNECTION_STRING: could not be read: it has no AccountName or BlobEndpoint, and no AccountKey or SharedAccessSignature \(expected AccountName=…;AccountKey=…, or BlobEndpoint=…;SharedAccessSignature=…/,
+      'garbage',
+    );
+    azureError(
+      { AZURE_STORAGE_CONNECTION_STRING: `AccountKey=${key};EndpointSuffix=core.windows.net` },
+      /AZURE_STORAGE_CONNECTION_STRING: could not be read: it has no AccountName or BlobEndpoint/,
+      key,
+    );
+    azureError({ AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=https://x.example;AccountKey=${key}` }, /it has an AccountKey but no AccountName/, key);
+    // An account key that is not base64, from the variable or the connection string.
+    azureError(
+      { AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_ACCOUNT_KEY: 'not base64!!' },
+      /^invalid config: AZURE_STORAGE_ACCOUNT_KEY: is not base64: an account key is the 88-character text of the portal's Access keys page/,
+      'not base64!!',
+    );
+    azureError(
+      { AZURE_STORAGE_CONNECTION_STRING: 'AccountName=acct;AccountKey=not base64!!' },
+      /^invalid config: AZURE_STORAGE_CONNECTION_STRING: its AccountKey is not base64/,
+      'not base64!!',
+    );
+    // An endpoint that is not an http(s) URL.
+    for (const endpoint of ['not-a-url', 'ftp://host/acct', '127.0.0.1:10000/devstoreaccount1']) {
+      azureError(
+        { AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_ACCOUNT_KEY: key, AZURE_STORAGE_ENDPOINT: endpoint },
+        /^invalid config: AZURE_STORAGE_ENDPOINT: must be an http\(s\) URL: the blob service of the account, e\.g\. https:\/\/myaccount\.blob\.core\.windows\.net, or http:\/\/127\.0\.0\.1:10000\/devstoreaccount1 for Azurite$/,
+      );
+    }
+    // Good settings pass; so does a key with a SAS token (the token is what is used), and
+    // other storages do not read the variables at all.
+    for (const env of [
+      { AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_ACCOUNT_KEY: key },
+      { AZURE_STORAGE_ACCOUNT_NAME: 'acct', AZURE_STORAGE_SAS_TOKEN: 'sv=1&sig=x' },
+      { AZURE_STORAGE_CONNECTION_STRING: `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${key};EndpointSuffix=core.windows.net` },
+      { AZURE_STORAGE_CONNECTION_STRING: 'BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=1&sig=x' },
+      { AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' },
+      { AZURE_STORAGE_CONNECTION_STRING: 'AccountName=acct;SharedAccessSignature=sv=1&sig=c2lnbmF0dXJl' },
+      { AZURE_STORAGE_ACCOUNT_KEY: key, AZURE_STORAGE_SAS_TOKEN: 'sv=1&sig=x', AZURE_STORAGE_ENDPOINT: 'https://acct.blob.core.windows.net' },
+      {},
+    ]) {
+      assert.equal(resolve({ storage }, env).storage.kind, 'azblob', JSON.stringify(env));
+    }
+    assert.equal(resolve({ storage: 's3://b/in' }, { AZURE_STORAGE_ENDPOINT: 'not-a-url', AZURE_STORAGE_ACCOUNT_KEY: 'x!' }).storage.kind, 's3');
+  });
+
   it('reads object-created events: by HTTP or a queue, reconciled daily unless told otherwise; only on S3', () => {
     const s3 = { storage: 's3://bucket/in' };
     const source = (raw: unknown) => resolve({ ...s3, pipelines: { p: { source: raw } } }).pipelines[0]?.source;

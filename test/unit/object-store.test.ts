@@ -69,6 +69,37 @@ describe('Azure settings', () => {
     );
   });
 
+  it("a 404 through an emulator's endpoint without the account in its path says that the account belongs there", () => {
+    const notFound = new Error(
+      'NotFound (permanent) at list, context: { uri: http://127.0.0.1:10000/box?restype=container&comp=list, response: Parts { status: 404, version: HTTP/1.1, headers: {"x-ms-error-code": "ResourceNotFound"} }, service: azblob, path: /, listed: 0 } => AzblobError { code: "ResourceNotFound", message: "The specified resource does not exist. RequestId:f47fcaa1 Time:2026-12-05T03:47:22.364Z" }',
+    );
+    const through = (endpoint: string) =>
+      openObjectStore(
+        { kind: 'azblob', container: 'box', prefix: '' },
+        storeSettingsFromEnv({ AZURE_STORAGE_ACCOUNT_NAME: 'devstoreaccount1', AZURE_STORAGE_ACCOUNT_KEY: KEY, AZURE_STORAGE_ENDPOINT: endpoint }),
+      );
+    assert.equal(
+      through('http://127.0.0.1:10000').explain(notFound),
+      'ResourceNotFound: The specified resource does not exist. (list /, HTTP 404) — AZURE_STORAGE_ENDPOINT has no account in its path, which an emulator needs: e.g. http://127.0.0.1:10000/devstoreaccount1',
+    );
+    const containerMissing = new Error(notFound.message.replaceAll('ResourceNotFound', 'ContainerNotFound'));
+    assert.match(
+      through('http://localhost:10000/').explain(containerMissing),
+      /^the container does not exist .* — AZURE_STORAGE_ENDPOINT has no account in its path/,
+    );
+    // The account is in the path, or in the host (Azure, a private endpoint): no hint.
+    for (const endpoint of [
+      'http://127.0.0.1:10000/devstoreaccount1',
+      'https://acct.blob.core.windows.net',
+      'https://acct.privatelink.blob.core.windows.net',
+    ]) {
+      assert.doesNotMatch(through(endpoint).explain(containerMissing), /AZURE_STORAGE_ENDPOINT/, endpoint);
+    }
+    // Other errors get no hint either.
+    const refused = new Error(notFound.message.replaceAll('ResourceNotFound', 'AuthorizationFailure').replace('status: 404', 'status: 403'));
+    assert.doesNotMatch(through('http://127.0.0.1:10000').explain(refused), /AZURE_STORAGE_ENDPOINT/);
+  });
+
   it('an account key that is not base64 is a config error naming the storage, without the key', () => {
     const key = 'not base64!!';
     assert.throws(

@@ -1,7 +1,7 @@
 /** OpenDAL's long error texts, cause first. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { storageErrorMessage } from '../../src/storage/index.ts';
+import { storageErrorMessage, storeAnswered } from '../../src/storage/index.ts';
 
 const HEADERS = '{"content-type": "application/xml", "content-length": "172", "date": "Fri, 04 Dec 2026 23:22:29 GMT", "connection": "keep-alive"}';
 
@@ -31,6 +31,32 @@ describe('storageErrorMessage', () => {
     const built =
       'ConfigInvalid (permanent) at Builder::build, context: { service: azblob, key: account_key } => invalid account_key: cannot decode as base64: Invalid symbol 32, offset 3.';
     assert.equal(storageErrorMessage(new Error(built)), 'invalid account_key: cannot decode as base64: Invalid symbol 32, offset 3.');
+  });
+
+  it('a permission the SAS token lacks: says which, by what was done, and never the URI with its query', () => {
+    // A HEAD (stat) refusal carries Azure's code in a header only: OpenDAL's message is empty.
+    const stat = `PermissionDenied (permanent) at stat, context: { uri: http://127.0.0.1:10000/acct/box/in/a.csv?sp=l&ss=b&srt=co&sig=c2VjcmV0, response: Parts { status: 403, version: HTTP/1.1, headers: {"x-ms-error-code": "AuthorizationPermissionMismatch"} }, service: azblob, path: in/a.csv } => AzblobError { code: "AuthorizationPermissionMismatch", message: "" }`;
+    const message = storageErrorMessage(new Error(stat), 'azblob://box/in/a.csv');
+    assert.equal(
+      message,
+      'access denied: the credentials do not allow reading blobs (a SAS token needs read permission, sp=r) (AuthorizationPermissionMismatch, stat azblob://box/in/a.csv, HTTP 403)',
+    );
+    assert.ok(!message.includes('sig=') && !message.includes('?'), message);
+    const list = stat.replace(' at stat,', ' at list,');
+    assert.match(
+      storageErrorMessage(new Error(list)),
+      /^access denied: the credentials do not allow listing blobs \(a SAS token needs list permission, sp=l\)/,
+    );
+  });
+
+  it('tells a store that answered (an HTTP status) from one that was not reached', () => {
+    const refused = `PermissionDenied (persistent) at list, context: { uri: http://h/b?list-type=2, response: Parts { status: 403, version: HTTP/1.1, headers: ${HEADERS} }, service: s3, path: in/, listed: 0 } => S3Error { code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records.", resource: "", request_id: "" }`;
+    const down =
+      'Unexpected (temporary) at list, context: { uri: http://127.0.0.1:9/bucket?list-type=2, service: s3, path: x/, listed: 0 } => send http request, source: error sending request for url (http://127.0.0.1:9/bucket?list-type=2): client error (Connect): tcp connect error: Connection refused (os error 111)';
+    assert.equal(storeAnswered(new Error(refused)), true);
+    assert.equal(storeAnswered(new Error('wrapped', { cause: new Error(refused) })), true);
+    assert.equal(storeAnswered(new Error(down)), false);
+    assert.equal(storeAnswered(new Error('no answer within 10s')), false);
   });
 
   it('leaves any other text as it is', () => {
