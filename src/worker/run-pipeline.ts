@@ -159,7 +159,7 @@ export async function runPipeline(context: RunContext, request: RunRequest): Pro
     });
     context.onAlerts?.();
     const counts = countsOf(finished);
-    log.info({ run: run.id, ...counts, error }, 'run finished');
+    log.info({ run: run.id, listing: listed, ...counts, error }, 'run finished');
     return { status: interrupted ? 'interrupted' : error === null ? 'completed' : 'failed', run: finished, counts, error, files };
   } finally {
     await lock.release();
