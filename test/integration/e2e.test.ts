@@ -81,6 +81,11 @@ describe('end to end: ferry start on embedded defaults', () => {
     ferry = await startFerry({ env, cwd: project, timeoutMs: 60_000 });
     await waitFor('a tick after restart', async () => ((await status()).pipelines[0]?.last_run?.id ?? 0) > runBefore + 2 || undefined);
     assert.equal((await status()).total_files_processed, 3);
+    // ferry status, run without FERRY_SCHEDULE, shows the running service's schedule, not its own.
+    const shown = await runFerry(['status', '--wide'], { env: {}, cwd: project });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /service: running at /);
+    assert.match(shown.stdout, /\bdefault\s+every 1s\b/);
 
     writeParquet(path.join(inbox, 'a.parquet'), 4_321, 7);
     fs.writeFileSync(path.join(inbox, 'corrupt.parquet'), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 1), Buffer.from('PAR1')]));

@@ -17,13 +17,22 @@ export function registerStatus(program: Command): void {
         const { buildStatusReport } = await import('../../http/index.ts');
         // Is a service running for this project? It answers /health at the address it recorded
         // in the project's state folder (another PORT), or at the config's.
-        const service = await serviceStatus(serviceUrls(config));
+        const { service, url } = await serviceStatus(serviceUrls(config));
+        // The running service's own schedule and next run: it may have been started with another
+        // schedule (FERRY_SCHEDULE, another config) than this command reads.
+        const scheduled = url === null ? null : await serviceSchedules(url, config.readToken ?? config.adminToken);
         const now = new Date();
         const nextRun = (name: string) => {
+          const remote = scheduled?.get(name);
+          if (remote !== undefined) return remote.nextRun;
           const pipeline = config.pipelines.find((p) => p.name === name);
-          return service.startsWith('running') && pipeline !== undefined ? nextFireTime(pipeline.schedule, now) : null;
+          return url !== null && pipeline !== undefined ? nextFireTime(pipeline.schedule, now) : null;
         };
-        const report = await buildStatusReport({ pool, pipelines: config.pipelines, nextRun, serviceStatus: service });
+        const local = await buildStatusReport({ pool, pipelines: config.pipelines, nextRun, serviceStatus: service });
+        const report = {
+          ...local,
+          pipelines: local.pipelines.map((p) => ({ ...p, schedule: scheduled?.get(p.name)?.schedule ?? p.schedule })),
+        };
         if (options.json) return printJson(report);
         printLine(`service: ${service}`);
         printLine(`last run: ${report.last_run?.toISOString() ?? 'never'}`);
@@ -46,13 +55,33 @@ export function registerStatus(program: Command): void {
 }
 
 /** The first address where ferry answers, else what the first one said: a sentence for `service:`. */
-async function serviceStatus(urls: readonly string[]): Promise<string> {
+async function serviceStatus(urls: readonly string[]): Promise<{ service: string; url: string | null }> {
   let first: HealthAnswer | null = null;
   for (const url of urls) {
     const answer = await askHealth(url, { timeoutMs: 1_500 });
-    if (answer.kind === 'ferry') return `running at ${url}`;
+    if (answer.kind === 'ferry') return { service: `running at ${url}`, url };
     first ??= answer;
   }
   const base = urls[0] as string;
-  return first?.kind === 'other' ? `not running (something else answers at ${base})` : `not running (nothing answers at ${base})`;
+  return { service: first?.kind === 'other' ? `not running (something else answers at ${base})` : `not running (nothing answers at ${base})`, url: null };
+}
+
+/** Each pipeline's schedule and next run as the running service has them (its /status), or null when it does not say. */
+async function serviceSchedules(base: string, token: string | null): Promise<Map<string, { schedule: string; nextRun: Date | null }> | null> {
+  try {
+    const response = await fetch(new URL('/status', base), {
+      signal: AbortSignal.timeout(3_000),
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
+    if (!response.ok) return null;
+    const body = (await response.json()) as { pipelines?: { name?: unknown; schedule?: unknown; next_run?: unknown }[] };
+    const entries = (body.pipelines ?? []).flatMap((p) =>
+      typeof p.name === 'string' && typeof p.schedule === 'string'
+        ? [[p.name, { schedule: p.schedule, nextRun: typeof p.next_run === 'string' ? new Date(p.next_run) : null }] as const]
+        : [],
+    );
+    return new Map(entries);
+  } catch {
+    return null;
+  }
 }
