@@ -67,7 +67,9 @@ export function resolveConfig(raw: unknown, context: ResolveContext): ResolvedCo
 
   const duration = (field: string, text: string): number => {
     const ms = parseDuration(text);
-    if (ms === null) problem(field, `"${text}" is not a duration (use e.g. 30s, 5m, 24h, 7d)`);
+    // A zero (0s, 0m) is a duration, but none of ferry's durations may be zero: say that.
+    const zero = ms === null && /^\s*(?:0+(?:\.0*)?\s*(?:ms|s|m|h|d|w)?\s*)+$/i.test(text);
+    if (ms === null) problem(field, zero ? `"${text}" must be more than zero` : `"${text}" is not a duration (use e.g. 30s, 5m, 24h, 7d)`);
     return ms ?? 0;
   };
   const envValue = (name: string): string | undefined => {

@@ -65,12 +65,15 @@ const pipelineSchema = z.strictObject({
       listFrom: z.enum(['start', 'last-seen']).optional(),
       includeHidden: z.boolean().optional(),
       events: z
-        .union([
-          z.literal('http'),
-          z.strictObject({
-            sqs: z.url({ protocol: /^https?$/, error: 'must be the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ferry-events' }),
-          }),
-        ])
+        .union(
+          [
+            z.literal('http'),
+            z.strictObject({
+              sqs: z.url({ protocol: /^https?$/, error: 'must be the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ferry-events' }),
+            }),
+          ],
+          { error: "must be 'http' (events posted to POST /events) or { sqs: queueUrl } (an SQS queue ferry polls)" },
+        )
         .optional(),
       reconcile: durationText.nullable().optional(),
       schema: z
@@ -161,7 +164,8 @@ export function describeIssue(issue: z.core.$ZodIssue, prefix: readonly Property
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     const deepest = issue.errors.flat().reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
     if (deepest.path.length > 0) return describeIssue(deepest, at);
-    // No shape came close: say what each would have taken.
+    // No shape came close: the field's own words when it has them, else what each shape takes.
+    if (!issue.message.startsWith('Invalid input')) return `${at.map(String).join('.') || '(root)'}: ${issue.message}${given}`;
     const expected = [...new Set(issue.errors.flat().map((inner) => inner.message.replace(/^Invalid (input|option): /, '')))];
     return `${at.map(String).join('.') || '(root)'}: Invalid input: ${expected.join('; or ')}${given}`;
   }

@@ -268,7 +268,14 @@ describe('config', () => {
       () => resolve({ ...s3, pipelines: { p: { source: { events: { sqs: 'my-queue' } } } } }),
       /pipelines\.p\.source\.events\.sqs: must be the queue URL/,
     );
-    assertConfigError(() => resolve({ ...s3, pipelines: { p: { source: { events: 'webhook' } } } }), 'pipelines.p.source.events');
+    assertConfigError(
+      () => resolve({ ...s3, pipelines: { p: { source: { events: 'webhook' } } } }),
+      /pipelines\.p\.source\.events: must be 'http' \(events posted to POST \/events\) or \{ sqs: queueUrl \}.*\(given "webhook"\)/,
+    );
+    assertConfigError(
+      () => resolve({ ...s3, pipelines: { p: { source: { events: 'http', reconcile: '0s' } } } }),
+      /source\.reconcile: "0s" must be more than zero/,
+    );
     assertConfigError(() => resolve({ ...s3, pipelines: { p: { source: { events: 'http', reconcile: 'weekly' } } } }), 'pipelines.p.source.reconcile');
     assertConfigError(
       () => resolve({ ...s3, pipelines: { p: { source: { reconcile: '1d' } } } }),
