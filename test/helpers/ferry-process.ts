@@ -1,6 +1,7 @@
 /** ferry as a user runs it: `bin/ferry.js` in a child process, with a clean environment. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const FERRY_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/ferry.js');
@@ -54,7 +55,14 @@ export interface RunningFerry {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
-export async function startFerry(options: { env: Record<string, string | undefined>; cwd: string; timeoutMs?: number }): Promise<RunningFerry> {
+/** `ferry start` in a child process (PORT=0 unless given), its output gathered as it comes; not waited for. */
+export function spawnFerryStart(options: { env: Record<string, string | undefined>; cwd: string }): {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  /** stdout and stderr so far, in arrival order. */
+  output(): string;
+  /** The exit code once it exits. */
+  readonly exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [FERRY_BIN, 'start'], {
     cwd: options.cwd,
     env: cleanEnv({ PORT: '0', ...options.env }),
@@ -67,13 +75,20 @@ export async function startFerry(options: { env: Record<string, string | undefin
   child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+export async function startFerry(options: { env: Record<string, string | undefined>; cwd: string; timeoutMs?: number }): Promise<RunningFerry> {
+  const spawned = spawnFerryStart(options);
+  const { child } = spawned;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`ferry did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
+      reject(new Error(`ferry did not start within ${options.timeoutMs ?? 60_000} ms:\n${spawned.output()}`));
     }, options.timeoutMs ?? 60_000);
     const check = () => {
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"ferry started"/.exec(output);
+      const match = /"url":"(http:\/\/[^"]+)".*"msg":"ferry started"/.exec(spawned.output());
       if (match) {
         clearTimeout(timer);
         resolve(match[1] as string);
@@ -82,13 +97,13 @@ export async function startFerry(options: { env: Record<string, string | undefin
     child.stdout.on('data', check);
     child.on('close', (code) => {
       clearTimeout(timer);
-      reject(new Error(`ferry exited with ${code} before it started:\n${output}`));
+      reject(new Error(`ferry exited with ${code} before it started:\n${spawned.output()}`));
     });
   });
   return {
     url,
     child,
-    logs: () => output,
+    logs: spawned.output,
     async stop(signal = 'SIGTERM') {
       const started = Date.now();
       if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, ms: 0 };

@@ -1,13 +1,12 @@
 /** The default pipeline and table loads against Azure Blob Storage (Azurite), through OpenDAL's azblob service. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Operator } from 'opendal';
 import { openObjectStore, storeSettingsFromEnv } from '../../src/storage/index.ts';
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteServer, startAzurite } from '../helpers/azurite-server.ts';
-import { cleanEnv, FERRY_BIN, runFerry, waitFor } from '../helpers/ferry-process.ts';
+import { runFerry, spawnFerryStart, waitFor } from '../helpers/ferry-process.ts';
 import { parquetBytes, projectDir, tempDir } from '../helpers/fixtures.ts';
 import { runOnce } from '../helpers/runtime.ts';
 import { storeContract, useObjectStore } from '../helpers/store-contract.ts';
@@ -198,29 +197,21 @@ describe('Azure Blob Storage', () => {
 
   it('ferry start with a container that does not exist yet: tries again, saying the store refused (not that it is unreachable), and starts once it is made', async () => {
     const cwd = projectDir('azblob-start-');
-    const child = spawn(process.execPath, [FERRY_BIN, 'start'], {
-      cwd,
-      env: cleanEnv({ ...azurite.env, PORT: '0', DATABASE_URL: store.db.url, FERRY_STORAGE: 'azblob://made-later/in' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const {
+      child,
+      output: logs,
+      exited,
+    } = spawnFerryStart({ cwd, env: { ...azurite.env, DATABASE_URL: store.db.url, FERRY_STORAGE: 'azblob://made-later/in' } });
     try {
       const line =
         /storage refused at start: storage azblob:\/\/made-later\/in\/: the container does not exist \(ContainerNotFound, list .*HTTP 404\); trying again in \d+s/;
-      await waitFor('the line saying the store refused', async () => (line.test(output) ? true : undefined), 60_000);
-      assert.doesNotMatch(output, /unreachable/);
+      await waitFor('the line saying the store refused', async () => (line.test(logs()) ? true : undefined), 60_000);
+      assert.doesNotMatch(logs(), /unreachable/);
       assert.equal(child.exitCode, null, 'ferry did not exit');
       await azurite.createContainer('made-later');
-      await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(output) ? true : undefined), 90_000);
+      await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(logs()) ? true : undefined), 90_000);
       child.kill('SIGTERM');
-      assert.equal(await exited, 143, output);
+      assert.equal(await exited, 143, logs());
     } finally {
       child.kill('SIGKILL');
       fs.rmSync(cwd, { recursive: true, force: true });

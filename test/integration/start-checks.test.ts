@@ -4,13 +4,12 @@
  * `ferry start` with the database or S3 unreachable waits for it, saying so, instead of exiting.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { cleanEnv, FERRY_BIN, runFerry, waitFor } from '../helpers/ferry-process.ts';
+import { runFerry, spawnFerryStart, waitFor } from '../helpers/ferry-process.ts';
 import { projectDir, tempDir } from '../helpers/fixtures.ts';
 import { startS3Server } from '../helpers/s3-server.ts';
 
@@ -93,15 +92,7 @@ describe('at start', () => {
  * stops on SIGTERM with 143.
  */
 async function startWaitingFor(what: 'database' | 'storage', env: Record<string, string>, port: number, targetPort: number): Promise<void> {
-  const child = spawn(process.execPath, [FERRY_BIN, 'start'], { cwd: project, env: cleanEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, output: logs, exited } = spawnFerryStart({ cwd: project, env });
   const relay = net.createServer((socket) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
     socket.pipe(upstream).pipe(socket);
@@ -110,12 +101,12 @@ async function startWaitingFor(what: 'database' | 'storage', env: Record<string,
   });
   try {
     const line = new RegExp(`${what} unreachable at start: .*trying again in \\d+s`);
-    await waitFor(`the line saying the ${what} is unreachable`, async () => (line.test(output) ? true : undefined), 60_000);
+    await waitFor(`the line saying the ${what} is unreachable`, async () => (line.test(logs()) ? true : undefined), 60_000);
     assert.equal(child.exitCode, null, 'ferry did not exit');
     await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
-    await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(output) ? true : undefined), 90_000);
+    await waitFor('ferry started', async () => (/"msg":"ferry started"/.test(logs()) ? true : undefined), 90_000);
     child.kill('SIGTERM');
-    assert.equal(await exited, 143, output);
+    assert.equal(await exited, 143, logs());
   } finally {
     child.kill('SIGKILL');
     await new Promise((resolve) => relay.close(resolve));
