@@ -11,7 +11,7 @@ import { type AlertDestination, destinationId, redactUrl } from '../alerts/index
 import { type CheckInput, MAX_SAMPLES, resolveChecks } from '../check/index.ts';
 import { FerryError } from '../errors/index.ts';
 import type { ConfigFlags } from '../project.ts';
-import { cronSchedule, everySchedule, nextFireTime, parseSchedule, type Schedule } from '../schedule/index.ts';
+import { cronSchedule, everySchedule, parseSchedule, type Schedule, scheduleIntervalMs } from '../schedule/index.ts';
 import { serviceUrl } from '../service-url.ts';
 import { azureSettingsProblems, parseStorage, type StorageInput, storeSettingsFromEnv } from '../storage/index.ts';
 import type { TransformSpec } from '../transform/index.ts';
@@ -299,13 +299,6 @@ function resolveTransform(field: string, pipeline: PipelineInput, problem: (fiel
   if (pipeline.transform !== undefined) return { kind: 'function', fn: pipeline.transform };
   if (pipeline.sql !== undefined) return { kind: 'sql', sql: pipeline.sql };
   return { kind: 'none' };
-}
-
-/** The time between two runs of a schedule (for a cron expression: between its next two fire times). */
-function scheduleIntervalMs(schedule: Schedule): number {
-  if (schedule.kind === 'every') return schedule.everyMs;
-  const first = nextFireTime(schedule, new Date());
-  return Math.max(1_000, nextFireTime(schedule, first).getTime() - first.getTime());
 }
 
 function resolveAlerts(input: ConfigInput, duration: (field: string, text: string) => number): { alerts: AlertDestination[]; alertsOff: string[] } {

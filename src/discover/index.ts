@@ -1,16 +1,16 @@
 export { discoverFiles } from './discover.ts';
-export { type ListingSource, plannedListing } from './listing-plan.ts';
+export { type ListingFacts, type ListingSource, listingFor, plannedListing } from './listing-plan.ts';
 export {
   decodeS3Key,
   type EventBody,
   type EventCounts,
   type IgnoredReason,
+  ignoredEventsWarner,
   isSnsUrl,
   type ObjectEvent,
   parseEventBody,
   recordEvents,
   storageKey,
-  warnIgnoredEvents,
 } from './object-events.ts';
 export { type FileOutsideWindow, filesOutsideWindow } from './outside-window.ts';
 export {

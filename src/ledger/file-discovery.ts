@@ -75,35 +75,30 @@ export interface RecordEventsResult {
 }
 
 /**
- * Records object-created events for one pipeline in one statement, as a listing page is
- * recorded, with two differences, because an event can arrive late (after a newer version of
- * its key was recorded): a version is inserted only when no other version of the key was
- * modified after it, and no pending version is superseded (a late event within the same second
- * as the newer version cannot be told apart by time; superseding then would lose the newer
- * one). Two versions pending for a key are safe: a version is loaded only if the store still
- * holds it when the load commits, and the other is superseded then. A repeated event finds its
- * version and changes nothing. `objects` holds each key once.
+ * Records the objects that events named, as the store gave them (a stat each: see
+ * recordEvents), for one pipeline in one statement, as a listing page is recorded, with one
+ * difference: no pending version is superseded. Two deliveries about one key can be recorded
+ * out of order (each stat'ed, then recorded), so the version recorded last need not be the newer
+ * one, and times cannot tell (a HEAD's Last-Modified has whole seconds where a listing's may
+ * have milliseconds). Two versions pending for a key are safe: a version is loaded only if the
+ * store still holds it when the load commits, and the other is superseded then. A repeated
+ * event finds its version and changes nothing. `objects` holds each key once.
  */
 export async function recordObjectEvents(pool: Pool, pipeline: string, objects: readonly StoredObject[]): Promise<RecordEventsResult> {
   if (objects.length === 0) return { discovered: [], pending: 0 };
   const result = await pool.query<{ discovered: string[]; pending: string }>({
     name: 'ferry-record-object-events',
-    // The versions of a few keys, found by the unique index (pipeline, key, version). A version
-    // without a time counts as older: the event is the news, and a stale one is still caught
-    // when it is loaded (the store's version is checked before the commit).
+    // The versions of a few keys, found by the unique index (pipeline, key, version).
     text: `WITH event AS (
        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
          AS p(key, version, etag, size, last_modified)
      ), existing AS MATERIALIZED (
-       SELECT e.key, e.version AS listed, e.last_modified AS listed_at, o.id, o.version, o.status, o.last_modified
+       SELECT e.key, e.version AS listed, o.version, o.status
          FROM event e JOIN ferry_files o ON o.pipeline = $1 AND o.key = e.key
-     ), newer AS (
-       SELECT DISTINCT key FROM existing WHERE version <> listed AND last_modified > listed_at
      ), inserted AS (
        INSERT INTO ferry_files (pipeline, key, version, etag, size, last_modified, discovered_run_id)
        SELECT $1, e.key, e.version, e.etag, e.size, e.last_modified, NULL FROM event e
         WHERE NOT EXISTS (SELECT 1 FROM existing x WHERE x.key = e.key AND x.version = e.version)
-          AND e.key NOT IN (SELECT key FROM newer)
        ON CONFLICT (pipeline, key, version) DO NOTHING
        RETURNING key
      )
@@ -145,7 +140,9 @@ export async function analyzeLedger(pool: Pool): Promise<void> {
  */
 export async function lastSeenKey(pool: Pool, pipeline: string, prefix: string): Promise<string | null> {
   const result = await pool.query<{ key: string }>(
-    `SELECT key FROM ferry_files WHERE pipeline = $1 AND starts_with(key, $2) ORDER BY key COLLATE "C" DESC LIMIT 1`,
+    // Keys a listing recorded only: a key an event recorded says nothing of the keys before it
+    // (their events may be the ones lost), and a reconciliation must still list them.
+    `SELECT key FROM ferry_files WHERE pipeline = $1 AND starts_with(key, $2) AND discovered_run_id IS NOT NULL ORDER BY key COLLATE "C" DESC LIMIT 1`,
     [pipeline, prefix],
   );
   return result.rows[0]?.key ?? null;

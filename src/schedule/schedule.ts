@@ -58,3 +58,10 @@ export function nextFireTime(schedule: Schedule, after: Date): Date {
   if (next === null) throw new Error(`cron expression ${schedule.expression} never fires again`);
   return next;
 }
+
+/** The time between two runs of a schedule (for a cron expression: between its next two fire times). */
+export function scheduleIntervalMs(schedule: Schedule): number {
+  if (schedule.kind === 'every') return schedule.everyMs;
+  const first = nextFireTime(schedule, new Date());
+  return Math.max(1_000, nextFireTime(schedule, first).getTime() - first.getTime());
+}
