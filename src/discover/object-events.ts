@@ -86,8 +86,12 @@ export function parseEventBody(body: unknown): EventBody {
     return { kind: 'events', events };
   }
   if (!isObject(body)) return { kind: 'unknown', reason: 'the body is not a JSON object' };
-  if (Array.isArray(body.Records)) return { kind: 'events', events: s3Records(body.Records) };
-  if (body.source === 'aws.s3' || 'detail-type' in body) return { kind: 'events', events: [eventBridgeEvent(body)] };
+  // An SNS message is read by its envelope only (`Type` first): its signature covers the
+  // envelope's fields, and a Records or detail-type added beside them is not signed.
+  if (!SNS_TYPES.has(String(body.Type))) {
+    if (Array.isArray(body.Records)) return { kind: 'events', events: s3Records(body.Records) };
+    if (body.source === 'aws.s3' || 'detail-type' in body) return { kind: 'events', events: [eventBridgeEvent(body)] };
+  }
   if (body.Type === 'SubscriptionConfirmation') {
     const subscribeUrl = text(body.SubscribeURL);
     if (subscribeUrl === null) return { kind: 'unknown', reason: 'an SNS subscription confirmation without a SubscribeURL' };
@@ -109,8 +113,15 @@ export function parseEventBody(body: unknown): EventBody {
   return { kind: 'unknown', reason: 'neither S3 notification records, an EventBridge event nor an SNS message' };
 }
 
-/** SNS's own hosts (`sns.eu-west-1.amazonaws.com`, and China's `.com.cn`). */
-const SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+/** The `Type`s of SNS's own messages. */
+export const SNS_TYPES: ReadonlySet<string> = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
+
+/**
+ * SNS's own hosts: `sns.<region>.amazonaws.com` (and China's `.com.cn`), the region as AWS
+ * names regions (`eu-west-1`, `us-gov-west-1`, `cn-north-1`). Not any `sns.<x>.amazonaws.com`:
+ * `sns.s3.amazonaws.com` is an S3 bucket named `sns`, which anyone could own.
+ */
+const SNS_HOST = /^sns\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com(?:\.cn)?$/;
 
 /**
  * Whether a URL from an SNS message may be fetched: https on an SNS host only. A forged
@@ -218,24 +229,27 @@ export async function recordEvents(
   return { records: events.length, recorded: recorded.size, known: events.length - ignored - recorded.size, ignored, ignoredBecause, pipelines: toRun };
 }
 
-/** When each kind of ignored event was last warned about (module-wide: one warning a minute a kind). */
-const lastWarned = new Map<IgnoredReason, number>();
+/** A warning at most once a minute: one warner per app (HTTP route, queue consumers). */
 const WARN_EVERY_MS = 60_000;
 
 /**
- * Warns, at most once a minute a kind, about events that point at a mistake: events about
- * another bucket or outside the storage's prefix (a sender set up for another place) are
- * otherwise only counted. Objects selected by no pipeline and other event types are normal.
+ * Warns, at most once a minute, about events that point at a mistake: events about another
+ * bucket or outside the storage's prefix (a sender set up for another place) are otherwise
+ * only counted. Objects selected by no pipeline and other event types are normal.
  */
-export function warnIgnoredEvents(log: { warn(object: object, message: string): void } | undefined, counts: EventCounts, location: StorageLocation): void {
-  const count = counts.ignoredBecause['other-place'];
-  if (log === undefined || count === 0) return;
-  const now = Date.now();
-  if (now - (lastWarned.get('other-place') ?? 0) < WARN_EVERY_MS) return;
-  lastWarned.set('other-place', now);
+export function ignoredEventsWarner(
+  log: { warn(object: object, message: string): void } | undefined,
+  location: StorageLocation,
+): (counts: EventCounts) => void {
+  let lastWarned = 0;
   const where = location.kind === 's3' ? `s3://${location.bucket}/${location.prefix}` : 'this storage';
-  log.warn(
-    { events: count },
-    `${count} object-created event(s) named a bucket or key outside ${where} and were ignored: is the sender set up for this bucket and prefix? (said at most once a minute)`,
-  );
+  return (counts) => {
+    const count = counts.ignoredBecause['other-place'];
+    if (log === undefined || count === 0 || Date.now() - lastWarned < WARN_EVERY_MS) return;
+    lastWarned = Date.now();
+    log.warn(
+      { events: count },
+      `${count} object-created event(s) named a bucket or key outside ${where} and were ignored: is the sender set up for this bucket and prefix? (said at most once a minute)`,
+    );
+  };
 }

@@ -12,14 +12,13 @@
  * SignatureVersion 1 is SHA1 with RSA, 2 SHA256 with RSA.
  */
 import crypto from 'node:crypto';
-import { isSnsUrl } from './object-events.ts';
+import { isSnsUrl, SNS_TYPES } from './object-events.ts';
 
 /** Gets a certificate's PEM text from an SNS URL. */
 export type CertificateSource = (url: string) => Promise<string>;
 
 const NOTIFICATION_FIELDS = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] as const;
 const CONFIRMATION_FIELDS = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'] as const;
-const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
 /** Whether a body is one of SNS's own messages (and so must carry SNS's signature). */
 export function isSnsMessage(body: unknown): body is Record<string, unknown> {
@@ -45,8 +44,8 @@ export async function snsSignatureProblem(
 ): Promise<{ readonly problem: string; readonly retry: boolean } | null> {
   const refused = (problem: string) => ({ problem, retry: false });
   const certUrl = typeof message.SigningCertURL === 'string' ? message.SigningCertURL : null;
-  if (certUrl === null || !isSnsUrl(certUrl) || !new URL(certUrl).pathname.endsWith('.pem')) {
-    return refused('SigningCertURL is not an https URL of a .pem file on an SNS host (sns.<region>.amazonaws.com)');
+  if (certUrl === null || !isSnsUrl(certUrl) || !/^\/SimpleNotificationService-[0-9a-f]+\.pem$/.test(new URL(certUrl).pathname)) {
+    return refused("SigningCertURL is not SNS's certificate (https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem)");
   }
   const version = String(message.SignatureVersion ?? '');
   const algorithm = version === '1' ? 'sha1' : version === '2' ? 'sha256' : null;

@@ -15,12 +15,12 @@ import { fastifyTrustProxy, type ResolvedConfig } from '../config/index.ts';
 import {
   type CertificateSource,
   fetchedCertificates,
+  ignoredEventsWarner,
   isSnsMessage,
   isSnsUrl,
   parseEventBody,
   recordEvents,
   snsSignatureProblem,
-  warnIgnoredEvents,
 } from '../discover/index.ts';
 import { errorMessage } from '../errors/index.ts';
 import { FILE_STATUSES, getFile, listCheckResults, listFiles, listRuns, otherVersionsOf, RUN_STATUSES, requeueFiles } from '../ledger/index.ts';
@@ -234,6 +234,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       .send(errorBody(verdict.status === 403 ? 'forbidden' : 'unauthorized', verdict.message));
   });
   const log = options.log?.child({ component: 'http' });
+  const warnEvents = ignoredEventsWarner(log, store.location);
   const metrics = createMetrics(pool, options.readers);
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
@@ -380,7 +381,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       }
       const counts = await recordEvents(pool, store, config.pipelines, parsed.events);
       observeEvents('http', counts);
-      warnIgnoredEvents(log, counts, store.location);
+      warnEvents(counts);
       if (counts.pipelines.length > 0) options.onEvents?.(counts.pipelines);
       return { records: counts.records, recorded: counts.recorded, known: counts.known, ignored: counts.ignored, pipelines: counts.pipelines };
     });

@@ -46,12 +46,24 @@ describe('object events', () => {
     });
     assert.equal(parseEventBody('text').kind, 'unknown');
     assert.equal(parseEventBody({ something: 'else' }).kind, 'unknown');
+    // An SNS message is read by its (signed) envelope: Records beside it are not events.
+    const enveloped = parseEventBody({
+      Type: 'Notification',
+      Message: JSON.stringify({ Event: 's3:TestEvent' }),
+      Records: [record('ObjectCreated:Put', 'forged')],
+    });
+    assert.deepEqual(enveloped, { kind: 'events', events: [] });
   });
 
   it('fetches SNS URLs over https on SNS hosts only', () => {
     assert.equal(isSnsUrl('https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription'), true);
     assert.equal(isSnsUrl('https://sns.cn-north-1.amazonaws.com.cn/cert.pem'), true);
+    assert.equal(isSnsUrl('https://sns.us-gov-west-1.amazonaws.com/cert.pem'), true);
     for (const url of [
+      // S3 buckets named "sns" (virtual-hosted): anyone could own one.
+      'https://sns.s3.amazonaws.com/SimpleNotificationService-1.pem',
+      'https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-1.pem',
+      'https://sns.s3.dualstack.us-east-1.amazonaws.com/x.pem',
       'http://sns.us-east-1.amazonaws.com/',
       'https://sns.us-east-1.amazonaws.com.evil.example/',
       'https://evilsns.us-east-1.amazonaws.com/',
