@@ -5,8 +5,8 @@
  */
 import { checkLateness, startSender } from './alerts/index.ts';
 import type { ResolvedConfig, ResolvedPipeline } from './config/index.ts';
-import { configuredQueues, type QueueConsumer, recordEvents, selectsKey, startQueueConsumer, warnIgnoredEvents } from './discover/index.ts';
-import { coerceError, FerryError, swallow } from './errors/index.ts';
+import { configuredQueues, ignoredEventsWarner, type QueueConsumer, recordEvents, selectsKey, startQueueConsumer } from './discover/index.ts';
+import { coerceError, errorMessage, FerryError, swallow } from './errors/index.ts';
 import { buildHttpApp } from './http/index.ts';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.ts';
 import { pruneLedger } from './ledger/index.ts';
@@ -132,7 +132,9 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
     // Only the retried files' pipelines run, recorded as a retry (not as new files seen).
     onRequeue: (pipelines) => scheduler?.requestRun('retry', (pipeline) => pipelines.includes(pipeline.name)),
     // Files recorded from object-created events: their pipelines run without listing the store.
-    onEvents: (pipelines) => scheduler?.requestRun('event', (pipeline) => pipelines.includes(pipeline.name)),
+    onEvents: (pipelines) => {
+      if (!stopping) scheduler?.requestRun('event', (pipeline) => pipelines.includes(pipeline.name));
+    },
     serviceStatus: () => (stopping ? 'stopping' : 'running'),
     readers: runtime.readers,
   });
@@ -255,20 +257,27 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
   // recorded for every pipeline whose source selects their key, as POST /events records them.
   const consumers: QueueConsumer[] = [];
   const eventsLog = log.child({ component: 'events' });
+  const warnEvents = ignoredEventsWarner(eventsLog, config.storage);
   for (const queue of configuredQueues(config, scheduled)) {
-    consumers.push(
-      await startQueueConsumer({
-        ...queue,
-        record: (events) => recordEvents(runtime.pool, runtime.store, config.pipelines, events),
-        onRecorded: (counts) => {
-          observeEvents('sqs', counts);
-          warnIgnoredEvents(eventsLog, counts, config.storage);
-          if (counts.pipelines.length > 0) scheduler?.requestRun('event', (pipeline) => counts.pipelines.includes(pipeline.name));
-        },
-        onFailure: () => observeQueueFailure(queue.queueUrl),
-        log: eventsLog,
-      }),
-    );
+    try {
+      consumers.push(
+        await startQueueConsumer({
+          ...queue,
+          record: (events) => recordEvents(runtime.pool, runtime.store, config.pipelines, events),
+          onRecorded: (counts) => {
+            observeEvents('sqs', counts);
+            warnEvents(counts);
+            if (counts.pipelines.length > 0 && !stopping) scheduler?.requestRun('event', (pipeline) => counts.pipelines.includes(pipeline.name));
+          },
+          onFailure: () => observeQueueFailure(queue.queueUrl),
+          log: eventsLog,
+        }),
+      );
+    } catch (error) {
+      // The service goes on (its messages wait on the queue; reconciliation lists): said loudly.
+      observeQueueFailure(queue.queueUrl);
+      eventsLog.error({ err: error, queue: queue.queueUrl }, `the queue of events could not be polled: ${errorMessage(error)}`);
+    }
   }
 
   // A local folder is watched as well: files dropped in are processed within seconds, not at the next tick.

@@ -69,7 +69,9 @@ const pipelineSchema = z.strictObject({
           [
             z.literal('http'),
             z.strictObject({
-              sqs: z.url({ protocol: /^https?$/, error: 'must be the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ferry-events' }),
+              sqs: z
+                .url({ protocol: /^https?$/, error: 'must be the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ferry-events' })
+                .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'must not hold a user or password: credentials come from AWS_*'),
             }),
           ],
           { error: "must be 'http' (events posted to POST /events) or { sqs: queueUrl } (an SQS queue ferry polls)" },

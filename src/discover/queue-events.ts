@@ -46,11 +46,15 @@ export interface QueueConsumer {
 /** SQS gives at most 10 messages a receive. */
 const BATCH = 10;
 const MAX_RETRY_DELAY_MS = 60_000;
+/** A request to the queue that has not answered in this time (beyond a receive's long-poll wait) is given up. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The region in an AWS queue URL (`sqs.eu-west-1.amazonaws.com`, `eu-west-1.queue.amazonaws.com`), or null. */
 export function queueRegion(queueUrl: string): string | null {
   try {
     const host = new URL(queueUrl).hostname;
+    // queue.amazonaws.com is the old name of us-east-1's endpoint.
+    if (host === 'queue.amazonaws.com') return 'us-east-1';
     return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? null;
   } catch {
     return null;
@@ -106,7 +110,7 @@ export async function checkQueue(access: QueueAccess): Promise<{ readonly waitin
   const { sqs, client } = await queueClient(access);
   try {
     const answer = await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: access.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }), {
-      abortSignal: AbortSignal.timeout(15_000),
+      abortSignal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     return { waiting: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0) };
   } finally {
@@ -122,17 +126,22 @@ export async function startQueueConsumer(options: QueueConsumerOptions): Promise
   const firstDelay = options.retryDelayMs ?? 1_000;
   let delay = firstDelay;
 
+  /** Waits `ms`, or less when the consumer stops. */
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      abort.signal.addEventListener('abort', () => {
+      const stopped = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        abort.signal.removeEventListener('abort', stopped);
+        resolve();
+      }, ms);
+      abort.signal.addEventListener('abort', stopped, { once: true });
     });
 
-  /** Receives, records and deletes one batch; false when the queue gave nothing. */
-  const pollOnce = async (): Promise<boolean> => {
+  /** Receives a batch, records each message, and deletes those recorded; throws when some could not be. */
+  const pollOnce = async (): Promise<void> => {
     const received = await client.send(
       new sqs.ReceiveMessageCommand({
         QueueUrl: options.queueUrl,
@@ -140,34 +149,50 @@ export async function startQueueConsumer(options: QueueConsumerOptions): Promise
         WaitTimeSeconds: waitSeconds,
         ...(options.visibilityTimeoutSeconds === undefined ? {} : { VisibilityTimeout: options.visibilityTimeoutSeconds }),
       }),
-      { abortSignal: abort.signal },
+      // A half-open connection must not hold the consumer (or its stop) for ever.
+      { abortSignal: AbortSignal.any([abort.signal, AbortSignal.timeout(waitSeconds * 1000 + REQUEST_TIMEOUT_MS)]) },
     );
     const messages: Message[] = received.Messages ?? [];
-    if (messages.length === 0) return false;
-    const events: ObjectEvent[] = [];
+    // Each message is recorded on its own (its statements committed) and only then deleted: one
+    // whose object the store will not answer for stays on the queue without holding back the
+    // others received with it.
+    const done: Message[] = [];
+    const failures: unknown[] = [];
     for (const message of messages) {
       const read = messageEvents(message.Body);
-      if ('reason' in read) log.warn({ message: message.MessageId }, `a queue message holds no object event and is deleted: ${read.reason}`);
-      else events.push(...read.events);
+      if ('reason' in read) {
+        log.warn({ message: message.MessageId }, `a queue message holds no object event and is deleted: ${read.reason}`);
+        done.push(message);
+        continue;
+      }
+      try {
+        const counts = await options.record(read.events);
+        options.onRecorded?.(counts);
+        done.push(message);
+      } catch (error) {
+        failures.push(error);
+        log.warn({ message: message.MessageId, err: error }, `a queue message could not be recorded and stays on the queue: ${errorMessage(error)}`);
+      }
     }
-    // Recorded (committed) first, deleted after: a failure here leaves every message on the queue.
-    const counts = await options.record(events);
-    options.onRecorded?.(counts);
-    const deleted = await client.send(
-      new sqs.DeleteMessageBatchCommand({
-        QueueUrl: options.queueUrl,
-        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-      }),
-    );
-    for (const failed of deleted.Failed ?? []) {
-      // It comes back after its visibility timeout and is then a repeat: recorded once all the same.
-      log.warn(
-        { message: messages[Number(failed.Id)]?.MessageId, code: failed.Code },
-        `a recorded queue message could not be deleted: ${failed.Message ?? failed.Code}`,
+    if (done.length > 0) {
+      const deleted = await client.send(
+        new sqs.DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+        { abortSignal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
       );
+      for (const failed of deleted.Failed ?? []) {
+        // It comes back after its visibility timeout and is then a repeat: recorded once all the same.
+        log.warn(
+          { message: done[Number(failed.Id)]?.MessageId, code: failed.Code },
+          `a recorded queue message could not be deleted: ${failed.Message ?? failed.Code}`,
+        );
+      }
     }
-    log.debug({ messages: messages.length, ...counts }, 'queue messages recorded');
-    return true;
+    // Back off when messages failed (the database or the store may be out): received again at
+    // once, they would only count towards the queue's redrive limit.
+    if (failures.length > 0) throw new Error(`${failures.length} of ${messages.length} message(s) could not be recorded: ${errorMessage(failures[0])}`);
   };
 
   const loop = (async () => {

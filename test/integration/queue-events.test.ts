@@ -99,6 +99,8 @@ beforeEach(async () => {
 describe('an SQS queue of object-created events', () => {
   it('records S3 records, SNS notifications and EventBridge events once, deletes them after, and they load once', async () => {
     await open({ pipelines: { default: { source: { events: { sqs: queue.queueUrl } } } } });
+    // The first, whole listing (of nothing yet): after it, runs that events start do not list.
+    assert.equal((await run('startup')).run.listing, 'full');
     const a = await put('a b.parquet', 3);
     const b = await put('b.parquet', 5);
     const c = await put('c.parquet', 7);
@@ -169,6 +171,29 @@ describe('an SQS queue of object-created events', () => {
     assert.deepEqual(await results(), [{ file_name: 'd.parquet', row_count: 4 }]);
   });
 
+  it('a message that cannot be recorded stays on the queue without holding back the others of its batch', async () => {
+    await open({ pipelines: { default: { source: { events: { sqs: queue.queueUrl } } } } });
+    await run('startup');
+    const good = await put('good.parquet', 3);
+    const bad = await put('bad.parquet', 1);
+    const current = runtime as Runtime;
+    queue.send(JSON.stringify({ Records: [s3Record(s3.bucket, bad)] }));
+    queue.send(JSON.stringify({ Records: [s3Record(s3.bucket, good)] }));
+    const { consumer, recorded } = await consume({
+      visibilityTimeoutSeconds: 30,
+      record: async (events) => {
+        // As if the store refused to answer for this one object.
+        if (events.some((event) => event.key.endsWith('bad.parquet'))) throw new Error('AccessDenied on HEAD');
+        return recordEvents(current.pool, current.store, current.config.pipelines, events);
+      },
+    });
+    await until('the good message recorded and deleted', () => queue.depth === 1 && recorded.length === 1);
+    await consumer.stop();
+    assert.equal(recorded[0]?.recorded, 1);
+    assert.equal((await run('event')).counts.files_processed, 1);
+    assert.deepEqual(await results(), [{ file_name: 'good.parquet', row_count: 3 }]);
+  });
+
   it('keeps polling through an outage of the queue', async () => {
     await open({ pipelines: { default: { source: { events: { sqs: queue.queueUrl } } } } });
     queue.failing = true;
@@ -189,6 +214,7 @@ describe('an SQS queue of object-created events', () => {
     assert.equal(queueRegion('https://sqs.eu-west-1.amazonaws.com/123456789012/q'), 'eu-west-1');
     assert.equal(queueRegion('https://ap-south-1.queue.amazonaws.com/123456789012/q'), 'ap-south-1');
     assert.equal(queueRegion('http://127.0.0.1:9324/000000000000/q'), null);
+    assert.equal(queueRegion('https://queue.amazonaws.com/123456789012/q'), 'us-east-1');
     assert.match(String((messageEvents('{') as { reason: string }).reason), /not JSON/);
     const confirmation = messageEvents(JSON.stringify({ Type: 'SubscriptionConfirmation', SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?x' }));
     assert.match(String((confirmation as { reason: string }).reason), /subscription confirmation/);

@@ -276,6 +276,10 @@ describe('config', () => {
       () => resolve({ ...s3, pipelines: { p: { source: { events: 'http', reconcile: '0s' } } } }),
       /source\.reconcile: "0s" must be more than zero/,
     );
+    assertConfigError(
+      () => resolve({ ...s3, pipelines: { p: { source: { events: { sqs: 'https://key:secret@sqs.eu-west-1.amazonaws.com/1/q' } } } } }),
+      /events\.sqs: must not hold a user or password/,
+    );
     assertConfigError(() => resolve({ ...s3, pipelines: { p: { source: { events: 'http', reconcile: 'weekly' } } } }), 'pipelines.p.source.reconcile');
     assertConfigError(
       () => resolve({ ...s3, pipelines: { p: { source: { reconcile: '1d' } } } }),
