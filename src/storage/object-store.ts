@@ -264,6 +264,16 @@ function refuseUnsafeKey(key: string): void {
   if (reason !== null) throw new FerryError('KEY_UNREADABLE', `the key ${JSON.stringify(key)} ${reason}; the file is not read`);
 }
 
+/**
+ * Whether OpenDAL says the object itself is not there: its error kind first (`NotFound …`), not
+ * the word anywhere in the text (a key, a path or a service's message may hold it), and not a
+ * bucket or container that is missing — that is the storage's fault, not the object's news.
+ */
+function isObjectNotFound(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^NotFound\b/.test(message) && !/\b(?:ContainerNotFound|NoSuchBucket)\b/.test(message);
+}
+
 export function openObjectStore(location: StorageLocation, settings: StoreSettings): ObjectStore {
   // OpenDAL's fs service creates its root folder as it is built: a local operator is built on
   // first use, so that a missing folder is reported by ferry (runtime.ts), not made.
@@ -321,7 +331,7 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
    * refuses: it stays STORAGE_ERROR (retried with backoff, so a token that is fixed is picked up).
    */
   const readFailure = (key: string, error: unknown): FerryError => {
-    if (/^NotFound\b/.test((error as Error).message)) return new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
+    if (isObjectNotFound(error)) return new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
     return new FerryError('STORAGE_ERROR', `reading ${key} failed: ${explain(error, objectUrl(basePrefix + key))}`, { cause: error });
   };
 
@@ -379,7 +389,7 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
       try {
         return toObject(basePrefix + key, await operator().stat(basePrefix + key));
       } catch (error) {
-        if (/NotFound/i.test((error as Error).message)) return null;
+        if (isObjectNotFound(error)) return null;
         throw readFailure(key, error);
       }
     },
@@ -439,7 +449,7 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
         if (/\bConditionNotMatch\b|PreconditionFailed|\bstatus: 412\b/.test(message)) {
           throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
-        if (/NotFound/i.test(message)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
+        if (isObjectNotFound(error)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
         throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${explain(error, objectUrl(basePrefix + key))}`, { cause: error });
       }
     },
