@@ -52,6 +52,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     base: { service: 'ferry' },
     redact: { paths: ['req.headers.authorization', '*.authorization', 'password', '*.password'], censor: '***' },
+    serializers: { err: (error: Error) => withoutQuotedSecrets(pino.stdSerializers.err(error)) },
   };
   const write = options.write;
   if (format === 'json') return pino(settings, write === undefined ? pino.destination({ fd, sync: true }) : { write });
@@ -86,12 +87,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(safe, loadPretty()({ ...prettyOptions, destination: fd, sync: true }));
 }
 
-/** An error for a readable line: its stack keeps its lines, but the message inside it (which can quote a file name) is one line. */
+/**
+ * An error for a readable line: its stack keeps its lines, but the message inside it (which can
+ * quote a file name) is one line. Signatures and keys that a storage library quotes in its
+ * errors (the request URL of a SAS token's `sig=`, a connection string's `AccountKey=`) are
+ * masked.
+ */
 function safeError(error: Error): unknown {
   const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(error) };
   const { message, stack } = serialized;
   if (typeof message === 'string' && typeof stack === 'string') serialized.stack = stack.replace(message, () => terminalSafe(message));
-  return terminalSafeDeep(serialized);
+  return withoutQuotedSecrets(terminalSafeDeep(serialized));
+}
+
+const QUOTED_SECRET = /\b(sig|AccountKey|SharedAccessSignature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&;\s"',}]+/gi;
+
+/** Every string in a serialized error, with `sig=…`-style secrets masked. */
+export function withoutQuotedSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(QUOTED_SECRET, '$1=***');
+  if (Array.isArray(value)) return value.map(withoutQuotedSecrets);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, withoutQuotedSecrets(item)]));
 }
 
 function envValue(name: string): string | undefined {

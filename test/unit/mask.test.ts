@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maskDataValues } from '../../src/errors/index.ts';
+import { createLogger } from '../../src/logger.ts';
 
 describe('maskDataValues', () => {
   it('masks the values PostgreSQL and Polars quote', () => {
@@ -28,5 +29,19 @@ describe('maskDataValues', () => {
       maskDataValues('x.parquet: column "price" decoded with 3 nulls, but the file\'s footer declares 5'),
       'x.parquet: column "price" decoded with 3 nulls, but the file\'s footer declares 5',
     );
+  });
+});
+
+describe('logged errors', () => {
+  it('mask the signatures and keys a storage library quotes, in the message, the stack and the cause', () => {
+    const error = new Error('PermissionDenied at stat, context: { uri: https://a.blob.core.windows.net/c/x?sv=2022-11-02&sp=l&sig=S1GN%2BATURE%3D&se=2026 }', {
+      cause: new Error('bad connection string DefaultEndpointsProtocol=https;AccountName=a;AccountKey=KEY/abc==;EndpointSuffix=core.windows.net'),
+    });
+    const lines: string[] = [];
+    createLogger({ format: 'json', write: (line) => lines.push(line) }).error({ err: error }, 'failed');
+    const text = lines.join('');
+    assert.doesNotMatch(text, /S1GN|KEY\/abc/);
+    assert.match(text, /sig=\*\*\*&se=2026/);
+    assert.match(text, /AccountKey=\*\*\*;EndpointSuffix/);
   });
 });
