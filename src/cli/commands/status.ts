@@ -20,7 +20,7 @@ export function registerStatus(program: Command): void {
         const { service, url } = await serviceStatus(serviceUrls(config));
         // The running service's own schedule and next run: it may have been started with another
         // schedule (FERRY_SCHEDULE, another config) than this command reads.
-        const scheduled = url === null ? null : await serviceSchedules(url, config.readToken ?? config.adminToken);
+        const scheduled = url === null ? null : await serviceSchedules(url, config.readToken);
         const now = new Date();
         const nextRun = (name: string) => {
           const remote = scheduled?.get(name);
