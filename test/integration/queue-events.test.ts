@@ -285,6 +285,27 @@ describe('reconciliation (source.reconcile)', () => {
     assert.match((await createMetrics(db.pool).render()).body, /ferry_reconcile_last_found\{pipeline="default"\} 0\b/);
   });
 
+  it('with listFrom last-seen, a reconciliation starts after the keys listings recorded, not after a key an event recorded', async () => {
+    await open({ pipelines: { default: { source: { events: 'http', reconcile: '1h', listFrom: 'last-seen' } } } });
+    await put('2026-12-04/a.parquet', 1);
+    assert.equal((await run('startup')).counts.files_discovered, 1);
+    await put('2026-12-05/a.parquet', 2); // its event is lost
+    const b = await put('2026-12-05/b.parquet', 3);
+    const current = runtime as Runtime;
+    await recordEvents(db.pool, current.store, current.config.pipelines, [{ created: true, bucket: s3.bucket, key: b.key, size: 0, etag: null, time: null }]);
+    await run('event');
+    await db.pool.query(`UPDATE ferry_runs SET started_at = started_at - interval '2 hours' WHERE listing IS NOT NULL`);
+    const reconciled = await run('retry');
+    assert.equal(reconciled.run.listing, 'reconcile');
+    // Listed after 2026-12-04/a (the last key a listing recorded), not after 2026-12-05/b.
+    assert.equal(reconciled.counts.files_listed, 2);
+    assert.equal(reconciled.counts.files_discovered, 1);
+    assert.deepEqual(
+      (await results()).map((row) => row.file_name),
+      ['2026-12-04/a.parquet', '2026-12-05/a.parquet', '2026-12-05/b.parquet'],
+    );
+  });
+
   it('a pipeline without events lists at every run; reconcile: null never lists on its own', async () => {
     await open();
     assert.equal((await run('retry')).run.listing, 'full');
