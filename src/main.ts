@@ -270,6 +270,7 @@ export async function startService(config: ResolvedConfig, log: Logger, options:
             if (counts.pipelines.length > 0 && !stopping) scheduler?.requestRun('event', (pipeline) => counts.pipelines.includes(pipeline.name));
           },
           onFailure: () => observeQueueFailure(queue.queueUrl),
+          ready: () => runtime.pool.query('SELECT 1'),
           log: eventsLog,
         }),
       );

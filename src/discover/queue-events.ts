@@ -29,6 +29,12 @@ export interface QueueConsumerOptions {
   readonly onRecorded?: (counts: EventCounts) => void;
   /** Told of each failed poll (a receive, a recording or a delete), to count. */
   readonly onFailure?: () => void;
+  /**
+   * Resolves when messages could be recorded (the database answers); asked after a failure,
+   * before the next receive. While it fails, nothing is received: each receive of a message
+   * that cannot be recorded counts towards the queue's redrive limit.
+   */
+  readonly ready?: () => Promise<unknown>;
   readonly log: Logger;
   /** Long-poll wait of a receive, in seconds (SQS allows 0 to 20). @default 20 */
   readonly waitSeconds?: number;
@@ -197,11 +203,15 @@ export async function startQueueConsumer(options: QueueConsumerOptions): Promise
 
   const loop = (async () => {
     log.info('polling the queue for object-created events');
+    let failed = false;
     while (!abort.signal.aborted) {
       try {
+        if (failed) await options.ready?.();
         await pollOnce();
         delay = firstDelay;
+        failed = false;
       } catch (error) {
+        failed = true;
         if (abort.signal.aborted) break;
         options.onFailure?.();
         log.warn({ err: error, retryInMs: delay }, `polling the queue failed (its messages stay on the queue): ${errorMessage(error)}`);

@@ -61,7 +61,9 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
 }
 
 /** A consumer of the test's queue that records into the open runtime's ledger, through `record` when given. */
-async function consume(options: { record?: (events: readonly ObjectEvent[]) => Promise<EventCounts>; visibilityTimeoutSeconds?: number } = {}) {
+async function consume(
+  options: { record?: (events: readonly ObjectEvent[]) => Promise<EventCounts>; visibilityTimeoutSeconds?: number; ready?: () => Promise<unknown> } = {},
+) {
   const current = runtime as Runtime;
   const recorded: EventCounts[] = [];
   const consumer = await startQueueConsumer({
@@ -74,6 +76,7 @@ async function consume(options: { record?: (events: readonly ObjectEvent[]) => P
     waitSeconds: 1,
     retryDelayMs: 100,
     ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+    ...(options.ready === undefined ? {} : { ready: options.ready }),
   });
   return { consumer, recorded };
 }
@@ -192,6 +195,34 @@ describe('an SQS queue of object-created events', () => {
     assert.equal(recorded[0]?.recorded, 1);
     assert.equal((await run('event')).counts.files_processed, 1);
     assert.deepEqual(await results(), [{ file_name: 'good.parquet', row_count: 3 }]);
+  });
+
+  it('while the database is out, nothing is received (a receive would count towards the redrive limit)', async () => {
+    await open({ pipelines: { default: { source: { events: { sqs: queue.queueUrl } } } } });
+    await run('startup');
+    const d = await put('d.parquet', 4);
+    const id = queue.send(JSON.stringify({ Records: [s3Record(s3.bucket, d)] }));
+    const current = runtime as Runtime;
+    let databaseOut = true;
+    let asked = 0;
+    const { consumer, recorded } = await consume({
+      visibilityTimeoutSeconds: 1,
+      record: async (events) => {
+        if (databaseOut) throw new Error('connection terminated unexpectedly');
+        return recordEvents(current.pool, current.store, current.config.pipelines, events);
+      },
+      ready: async () => {
+        asked++;
+        if (databaseOut) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      },
+    });
+    await until('the consumer to ask for the database a few times', () => asked >= 4, 30_000);
+    // Received once (the failure that showed the outage), not once a retry.
+    assert.equal(queue.receivesOf(id), 1);
+    databaseOut = false;
+    await until('the message recorded and deleted', () => queue.depth === 0 && recorded.length === 1, 30_000);
+    await consumer.stop();
+    assert.equal(queue.receivesOf(id), 2);
   });
 
   it('keeps polling through an outage of the queue', async () => {
