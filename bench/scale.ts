@@ -22,11 +22,11 @@ import path from 'node:path';
 import pl from 'nodejs-polars';
 import pg from 'pg';
 import { resolveConfig } from '../src/config/index.ts';
-import { discoverFiles } from '../src/discover/index.ts';
+import { discoverFiles, type SourceSelection } from '../src/discover/index.ts';
 import { buildHttpApp } from '../src/http/index.ts';
 import { claimFiles, dueCandidates, lastSeenKey, pruneLedger, recordListingPage } from '../src/ledger/index.ts';
 import { migrate, TYPE_PARSERS } from '../src/postgres/index.ts';
-import { openObjectStore, type StoredObject, storeSettingsFromEnv } from '../src/storage/index.ts';
+import { type ObjectStore, openObjectStore, type StoredObject, storeSettingsFromEnv } from '../src/storage/index.ts';
 import { startCountingProxy } from '../test/helpers/counting-proxy.ts';
 import { type EventObject, s3Record } from '../test/helpers/object-events.ts';
 import { type S3Server, startS3Server } from '../test/helpers/s3-server.ts';
@@ -175,23 +175,14 @@ async function discovery(context: ScaleContext): Promise<string[]> {
     ];
     for (const { name, store, add, write, remove } of stores) {
       const pipelineName = `bench-discovery-${name.split(' ')[0]}`;
-      await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
-      await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
-      const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipelineName]))
-        .rows[0].id;
       const source = { prefix: '', glob: '**/*.parquet', modifiedWithinMs: null };
-      // The 100,000 existing objects, recorded and processed, as after earlier runs.
-      await discoverFiles(pool, store, { name: pipelineName, source }, run);
-      await client.query("UPDATE ferry_files SET status = 'processed', finished_at = now() WHERE pipeline = $1", [pipelineName]);
-      // Statistics as autovacuum leaves them after such runs.
-      await client.query('ANALYZE ferry_files');
-      const fresh = Array.from({ length: NEW_OBJECTS }, (_, i) => `new-${String(i).padStart(4, '0')}/part.parquet`);
+      const run = await seedProcessed(context, pool, store, { name: pipelineName, source });
       const bare: number[] = [];
       const full: number[] = [];
       const tail: number[] = [];
       for (let trial = 0; trial < 3; trial++) {
-        for (const key of fresh) add(key);
-        await Promise.all(fresh.map(write));
+        for (const key of FRESH_KEYS) add(key);
+        await Promise.all(FRESH_KEYS.map(write));
         let started = performance.now();
         let listed = 0;
         for await (const page of store.list('')) listed += page.length;
@@ -208,13 +199,12 @@ async function discovery(context: ScaleContext): Promise<string[]> {
         tail.push((performance.now() - started) / 1000);
         if (after.files_discovered !== NEW_OBJECTS || after.files_listed !== NEW_OBJECTS) throw new Error(`${name}: last-seen listed ${after.files_listed}`);
         await client.query("DELETE FROM ferry_files WHERE pipeline = $1 AND key LIKE 'new-%'", [pipelineName]);
-        await Promise.all(fresh.map(remove));
+        await Promise.all(FRESH_KEYS.map(remove));
       }
       const [b, f, t] = [median(bare), median(full), median(tail)];
       context.log(`${name}: bare ${b.toFixed(2)} s, discovery ${f.toFixed(2)} s, last-seen ${t.toFixed(3)} s`);
       lines.push(`| ${name} | ${b.toFixed(2)} s | ${f.toFixed(2)} s | ${(f / b).toFixed(2)}× | ${ms(t)} | ${(t / b).toFixed(3)}× |`);
-      await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
-      await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
+      await forgetPipeline(client, pipelineName);
     }
     lines.push(...(await eventsAgainstListing(context, pool, s3)));
   } finally {
@@ -222,6 +212,34 @@ async function discovery(context: ScaleContext): Promise<string[]> {
     await pool.end();
   }
   return [...lines, ''];
+}
+
+/** The keys of the new objects: they sort after every day folder of the 100,000. */
+const FRESH_KEYS = Array.from({ length: NEW_OBJECTS }, (_, i) => `new-${String(i).padStart(4, '0')}/part.parquet`);
+
+async function forgetPipeline(client: pg.ClientBase, pipeline: string): Promise<void> {
+  await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipeline]);
+  await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipeline]);
+}
+
+/**
+ * A pipeline whose ledger holds the store's objects, recorded and processed, as after earlier
+ * runs, with statistics as autovacuum leaves them; returns the run the listings record under.
+ */
+async function seedProcessed(
+  context: ScaleContext,
+  pool: pg.Pool,
+  store: ObjectStore,
+  pipeline: { readonly name: string; readonly source: SourceSelection },
+): Promise<number> {
+  const { client } = context;
+  await forgetPipeline(client, pipeline.name);
+  const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipeline.name])).rows[0]
+    .id;
+  await discoverFiles(pool, store, pipeline, run);
+  await client.query("UPDATE ferry_files SET status = 'processed', finished_at = now() WHERE pipeline = $1", [pipeline.name]);
+  await client.query('ANALYZE ferry_files');
+  return run;
 }
 
 /**
@@ -258,22 +276,15 @@ async function eventsAgainstListing(context: ScaleContext, pool: pg.Pool, s3: S3
       if (response.status !== 200) throw new Error(`POST /events answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { recorded: number }).recorded;
     };
-    await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
-    await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
-    const run = (await client.query("INSERT INTO ferry_runs (pipeline, trigger, instance) VALUES ($1, 'manual', 'bench') RETURNING id", [pipelineName])).rows[0]
-      .id;
-    await discoverFiles(pool, store, pipeline, run);
-    await client.query("UPDATE ferry_files SET status = 'processed', finished_at = now() WHERE pipeline = $1", [pipelineName]);
-    await client.query('ANALYZE ferry_files');
+    const run = await seedProcessed(context, pool, store, pipeline);
     const forget = () => client.query("DELETE FROM ferry_files WHERE pipeline = $1 AND key LIKE 'new-%'", [pipelineName]);
-    const fresh = Array.from({ length: NEW_OBJECTS }, (_, i) => `new-${String(i).padStart(4, '0')}/part.parquet`);
     const trials = { listing: [] as number[], single: [] as number[], batched: [] as number[] };
     const requests = { listing: 0, single: 0, batched: 0 };
     for (let trial = 0; trial < 3; trial++) {
-      await Promise.all(fresh.map((key) => bucket.write(key, Buffer.from('x'))));
+      await Promise.all(FRESH_KEYS.map((key) => bucket.write(key, Buffer.from('x'))));
       // What the store's events carry about each new object (its size, ETag and time).
       const objects: EventObject[] = await Promise.all(
-        fresh.map(async (key) => {
+        FRESH_KEYS.map(async (key) => {
           const meta = await bucket.stat(key);
           return { key, size: Number(meta.contentLength), etag: (meta.etag ?? '').replace(/"/g, ''), time: meta.lastModified ?? '' };
         }),
@@ -302,14 +313,13 @@ async function eventsAgainstListing(context: ScaleContext, pool: pg.Pool, s3: S3
       requests.batched = proxy.requests;
       if (recorded !== NEW_OBJECTS) throw new Error(`one delivery recorded ${recorded}`);
       await forget();
-      await Promise.all(fresh.map((key) => bucket.delete(key)));
+      await Promise.all(FRESH_KEYS.map((key) => bucket.delete(key)));
     }
     const [listing, single, batched] = [median(trials.listing), median(trials.single), median(trials.batched)];
     context.log(
       `events: listing ${listing.toFixed(2)} s (${requests.listing} requests), 100 deliveries ${single.toFixed(3)} s, one delivery ${batched.toFixed(3)} s`,
     );
-    await client.query('DELETE FROM ferry_files WHERE pipeline = $1', [pipelineName]);
-    await client.query('DELETE FROM ferry_runs WHERE pipeline = $1', [pipelineName]);
+    await forgetPipeline(client, pipelineName);
     return [
       '',
       `### The ${NEW_OBJECTS} new objects on s3rver: by listing, by events`,

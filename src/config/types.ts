@@ -183,7 +183,7 @@ export interface ResolvedSource extends SourceFormat {
   readonly includeHidden: boolean;
   /** How new files are told of besides listing; null: every run lists. */
   readonly events: SourceEvents | null;
-  /** With events: the least time between two listings of the store; null: none after the first. */
+  /** With events: the least time between two listings of the store; null: none unless a person asks. */
   readonly reconcileMs: number | null;
 }
 

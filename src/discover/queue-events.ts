@@ -2,11 +2,10 @@
  * Object-created events from an SQS queue (`source.events: { sqs }`). S3 sends its
  * notifications to a queue directly, through SNS or through EventBridge, and the queue keeps
  * them while ferry is down or its database is out. ferry long-polls the queue, reads each
- * message as `POST /events` reads a body (parseEventBody), records the batch with the same
- * statements (recordEvents), and deletes the messages only after those statements committed.
- * A crash or an outage in between leaves them on the queue: they are received again after
- * their visibility timeout and find their versions recorded (at least once in, exactly once
- * recorded). Messages that are no object event (S3's test event, anything else) are deleted
+ * message as `POST /events` reads a body (parseEventBody), records it with the same
+ * statements (recordEvents), and deletes it only after those statements committed. A crash or
+ * an outage in between leaves it on the queue: it is received again after its visibility
+ * timeout and finds its versions recorded (at least once in, exactly once recorded). Messages that are no object event (S3's test event, anything else) are deleted
  * with a warning: kept, they would come back for ever.
  *
  * The AWS SDK is loaded only when a pipeline has a queue.
@@ -23,9 +22,9 @@ export interface QueueConsumerOptions {
   readonly region: string;
   /** Keys from the AWS_* variables; without them the SDK's own chain (instance roles, profiles) is used. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-  /** Records a batch's events; resolves once its statements committed. */
+  /** Records one message's events; resolves once its statements committed. */
   readonly record: (events: readonly ObjectEvent[]) => Promise<EventCounts>;
-  /** Told what each recorded batch gave (to run its pipelines, to count). */
+  /** Told what each recorded message gave (to run its pipelines, to count). */
   readonly onRecorded?: (counts: EventCounts) => void;
   /** Told of each failed poll (a receive, a recording or a delete), to count. */
   readonly onFailure?: () => void;

@@ -11,13 +11,14 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
  * startup: the run at start; schedule: a tick; manual: `ferry run`, POST /runs; watch: new files
- * seen in a watched folder; retry: files put back in the queue (POST /files/:id/retry, the dashboard).
+ * seen in a watched folder; retry: files put back in the queue (POST /files/:id/retry, the dashboard);
+ * event: files that object-created events recorded (POST /events, a queue).
  */
-/** Why a run listed the store (see RunRecord.listing). */
-export type RunListing = 'full' | 'reconcile';
-
 export const RUN_TRIGGERS = ['startup', 'schedule', 'manual', 'watch', 'retry', 'event'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/** Why a run listed the store (see RunRecord.listing). */
+export type RunListing = 'full' | 'reconcile';
 
 /**
  * A file version as the CLI and the HTTP API show it (`/files`, `/files/:id`, `ferry files

@@ -449,8 +449,7 @@ export function openObjectStore(location: StorageLocation, settings: StoreSettin
         if (/\bConditionNotMatch\b|PreconditionFailed|\bstatus: 412\b/.test(message)) {
           throw new FerryError('FILE_CHANGED', `${key} changed while it was read`, { cause: error });
         }
-        if (isObjectNotFound(error)) throw new FerryError('FILE_NOT_FOUND', `${key} no longer exists`, { cause: error });
-        throw new FerryError('STORAGE_ERROR', `reading ${key} failed: ${explain(error, objectUrl(basePrefix + key))}`, { cause: error });
+        throw readFailure(key, error);
       }
     },
     readTarget(key) {
