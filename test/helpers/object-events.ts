@@ -17,9 +17,11 @@ export interface EventObject {
 
 /** Puts a Parquet file of `rows` rows at `key` (the bucket's full key) and returns what an event about it carries. */
 export async function putObject(bucket: Operator, key: string, rows: number, seed = 0): Promise<EventObject> {
-  await bucket.write(key, parquetBytes(rows, seed));
+  const bytes = parquetBytes(rows, seed);
+  await bucket.write(key, bytes);
   const meta = await bucket.stat(key);
-  return { key, size: Number(meta.contentLength), etag: (meta.etag ?? '').replace(/"/g, ''), time: meta.lastModified ?? new Date().toISOString() };
+  // The size is the bytes written: s3rver's HEAD just after a PUT has answered a length of 0.
+  return { key, size: bytes.length, etag: (meta.etag ?? '').replace(/"/g, ''), time: meta.lastModified ?? new Date().toISOString() };
 }
 
 /** S3's URL encoding of a key in a notification: form encoding, `+` for a space. */
